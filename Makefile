@@ -1,0 +1,37 @@
+# The two commands a new user needs are `make demo` and `make test`; each builds .venv itself.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test lint format bench lock clean
+
+$(VENV)/.stamp: pyproject.toml requirements/dev.lock scripts/bootstrap.sh
+	scripts/bootstrap.sh runtime
+
+$(VENV)/.test-stamp: $(VENV)/.stamp
+	scripts/bootstrap.sh test
+	touch $@
+
+demo: $(VENV)/.stamp
+	$(BIN)/salesflow up
+
+test: $(VENV)/.test-stamp
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+lint: $(VENV)/.stamp
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(VENV)/.stamp
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.stamp
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lock:
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra spark pyproject.toml -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,28 @@
+"""The bronze row: an `IngestedSaleEvent` as one Parquet row, and the conversion both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
+
+import pyarrow as pa
+
+from contract.arrow_schema import arrow_schema
+from contract.event import IngestedSaleEvent
+
+BRONZE_SCHEMA = arrow_schema(IngestedSaleEvent)
+
+
+def bronze_row(event: IngestedSaleEvent) -> dict[str, Any]:
+    """The event as a dict in the bronze schema's shape: enums as values, timestamps in UTC."""
+    row = event.model_dump(mode="python")
+    for key in ("event_type", "channel", "payment_method"):
+        row[key] = row[key].value
+    row["occurred_at"] = event.occurred_at.astimezone(UTC)
+    row["ingested_at"] = event.ingested_at.astimezone(UTC)
+    return row
+
+
+def bronze_table(events: Iterable[IngestedSaleEvent]) -> pa.Table:
+    return pa.Table.from_pylist([bronze_row(event) for event in events], schema=BRONZE_SCHEMA)

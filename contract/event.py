@@ -1,0 +1,194 @@
+"""The sale event, contract v1 (DESIGN section 3): what clients send and what the stream carries.
+
+`SaleEvent` is what a shop POSTs. `IngestedSaleEvent` is the same event after the ingest API
+accepted it, with `ingested_at` and `source` added: that is the record in Kinesis or SQS and the
+row in bronze. Every rule of the contract is enforced here, so the API, the speed layer and the
+CSV loader reject exactly the same inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from contract.money import Money
+
+CONTRACT_VERSION = 1
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+"""How far `occurred_at` may lie ahead of the moment the API receives it (clock skew)."""
+MAX_ITEMS = 500
+MAX_QUANTITY = 10_000
+"""Upper bound of a line's quantity: with MAX_UNIT_PRICE every order fits DECIMAL(18,2)."""
+
+RECEIVED_AT_CONTEXT_KEY = "received_at"
+"""Validation context key: when given, `occurred_at` may be at most MAX_FUTURE_SKEW after it."""
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+EventId = Annotated[
+    str,
+    Field(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Client-made idempotency key, unique per event (a ULID or UUID is ideal).",
+        examples=["01JDA8Z9X3K2M7Q4R5S6T7V8W9"],
+    ),
+]
+CurrencyCode = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["BRL"])
+]
+
+
+class EventType(StrEnum):
+    SALE = "sale"
+    RETURN = "return"
+
+
+class Channel(StrEnum):
+    POS = "pos"
+    ECOMMERCE = "ecommerce"
+
+
+class PaymentMethod(StrEnum):
+    CREDIT_CARD = "credit_card"
+    DEBIT_CARD = "debit_card"
+    PIX = "pix"
+    CASH = "cash"
+    BOLETO = "boleto"
+    VOUCHER = "voucher"
+    OTHER = "other"
+
+
+_STRICT = ConfigDict(strict=True, extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class LineItem(BaseModel):
+    """One line of a sale or return. Quantities are positive even for returns."""
+
+    model_config = _STRICT
+
+    sku: Identifier
+    quantity: Annotated[int, Field(gt=0, le=MAX_QUANTITY)]
+    unit_price: Money
+    discount: Money = Decimal("0.00")
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    @property
+    def net_amount(self) -> Decimal:
+        """`quantity * unit_price - discount`, before the sign a return gives it."""
+        return self.gross_amount - self.discount
+
+    @model_validator(mode="after")
+    def _discount_within_line_value(self) -> Self:
+        if self.discount > self.gross_amount:
+            raise ValueError(
+                f"discount {self.discount} exceeds the line value quantity * unit_price = "
+                f"{self.gross_amount}"
+            )
+        return self
+
+
+class SaleEvent(BaseModel):
+    """A sale or a return as a POS terminal or web shop sends it."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"$id": "https://salesflow.dev/schemas/sale-event/v1.json"},
+    )
+
+    event_id: EventId
+    event_type: EventType
+    occurred_at: Annotated[
+        AwareDatetime,
+        Field(description="RFC 3339 timestamp with offset; at most 5 minutes in the future."),
+    ]
+    channel: Channel
+    store_id: Identifier
+    order_id: Identifier
+    customer_id: Identifier | None = None
+    currency: CurrencyCode
+    payment_method: PaymentMethod
+    items: Annotated[list[LineItem], Field(min_length=1, max_length=MAX_ITEMS)]
+    total: Annotated[
+        Money | None,
+        Field(description="Optional; when present must equal the sum of the lines' net amounts."),
+    ] = None
+
+    @property
+    def net_amount(self) -> Decimal:
+        """Sum of the lines' net amounts, before the sign a return gives it."""
+        return sum((item.net_amount for item in self.items), Decimal("0.00"))
+
+    @property
+    def sign(self) -> int:
+        """+1 for a sale, -1 for a return: multiply amounts by it to get signed money."""
+        return -1 if self.event_type is EventType.RETURN else 1
+
+    @model_validator(mode="after")
+    def _total_matches_lines(self) -> Self:
+        if self.total is not None and self.total != self.net_amount:
+            raise ValueError(
+                f"total {self.total} does not equal the sum of quantity * unit_price - discount "
+                f"over the items ({self.net_amount})"
+            )
+        return self
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_the_future(cls, occurred_at: datetime, info: ValidationInfo) -> datetime:
+        received_at = _received_at(info.context)
+        if received_at is not None and occurred_at > received_at + MAX_FUTURE_SKEW:
+            raise ValueError(
+                f"occurred_at is more than {int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes "
+                f"in the future (received at {received_at.isoformat()})"
+            )
+        return occurred_at
+
+
+class IngestedSaleEvent(SaleEvent):
+    """A sale event as the ingest API accepted it: the record on the stream and the bronze row."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, json_schema_extra=None)
+
+    ingested_at: Annotated[AwareDatetime, Field(description="UTC time the API accepted the event.")]
+    source: Annotated[
+        Identifier, Field(description="Name of the API key (or loader) that sent the event.")
+    ]
+
+    @model_validator(mode="after")
+    def _not_in_the_future_of_ingestion(self) -> Self:
+        if self.occurred_at > self.ingested_at + MAX_FUTURE_SKEW:
+            raise ValueError("occurred_at is more than 5 minutes after ingested_at")
+        return self
+
+    @classmethod
+    def accept(cls, event: SaleEvent, *, ingested_at: datetime, source: str) -> IngestedSaleEvent:
+        """Stamp an already validated event with the server's fields without validating again."""
+        return cls.model_construct(
+            **dict(event), ingested_at=ingested_at.astimezone(UTC), source=source
+        )
+
+
+def _received_at(context: Any) -> datetime | None:
+    if isinstance(context, dict):
+        value = context.get(RECEIVED_AT_CONTEXT_KEY)
+        if isinstance(value, datetime):
+            return value
+    return None

@@ -1,0 +1,70 @@
+"""The gold tables' schemas and the metric definitions every reader shares.
+
+`sales_wide` has one row per sale line. Money columns are signed: a return's amounts are negated,
+so a plain SUM gives net figures. `net_units` is the quantity with the same sign; `quantity`
+stays as sent. The serving layer's real-time view produces exactly these columns from bronze.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from contract.arrow_schema import MONEY_TYPE, TIMESTAMP_TYPE
+
+SALES_WIDE = "sales_wide"
+
+SALES_WIDE_SCHEMA = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("line_number", pa.int32(), nullable=False),
+        pa.field("event_type", pa.string(), nullable=False),
+        pa.field("sale_date", pa.date32(), nullable=False),
+        pa.field("occurred_at", TIMESTAMP_TYPE, nullable=False),
+        pa.field("ingested_at", TIMESTAMP_TYPE, nullable=False),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("store_id", pa.string(), nullable=False),
+        pa.field("order_id", pa.string(), nullable=False),
+        pa.field("customer_id", pa.string()),
+        pa.field("payment_method", pa.string(), nullable=False),
+        pa.field("currency", pa.string(), nullable=False),
+        pa.field("sku", pa.string(), nullable=False),
+        pa.field("quantity", pa.int32(), nullable=False),
+        pa.field("net_units", pa.int32(), nullable=False),
+        pa.field("unit_price", MONEY_TYPE, nullable=False),
+        pa.field("gross_amount", MONEY_TYPE, nullable=False),
+        pa.field("discount_amount", MONEY_TYPE, nullable=False),
+        pa.field("net_amount", MONEY_TYPE, nullable=False),
+        pa.field("cost_amount", MONEY_TYPE, nullable=False),
+        pa.field("margin_amount", MONEY_TYPE, nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("product_name", pa.string()),
+        pa.field("category", pa.string()),
+        pa.field("subcategory", pa.string()),
+        pa.field("brand", pa.string()),
+        pa.field("store_name", pa.string()),
+        pa.field("store_city", pa.string()),
+        pa.field("store_state", pa.string()),
+        pa.field("store_region", pa.string()),
+        pa.field("customer_segment", pa.string()),
+        pa.field("customer_city", pa.string()),
+        pa.field("customer_state", pa.string()),
+        pa.field("sale_year", pa.int32(), nullable=False),
+        pa.field("sale_month", pa.int32(), nullable=False),
+        pa.field("sale_iso_week", pa.int32(), nullable=False),
+        pa.field("sale_weekday", pa.int32(), nullable=False),
+        pa.field("sale_hour", pa.int32(), nullable=False),
+    ]
+)
+"""Calendar columns are in the reporting time zone; `sale_weekday` is ISO (1 = Monday)."""
+
+SALES_WIDE_PARTITION_COLUMN = "sale_date"
+
+METRIC_DEFINITIONS = {
+    "net_revenue": "SUM(net_amount)",
+    "gross_revenue": "SUM(gross_amount)",
+    "discount": "SUM(discount_amount)",
+    "units": "SUM(net_units)",
+    "orders": "COUNT(DISTINCT CASE WHEN event_type = 'sale' THEN event_id END)",
+    "returns": "COUNT(DISTINCT CASE WHEN event_type = 'return' THEN event_id END)",
+}
+"""How each dashboard metric is computed from sale lines, in every engine and every test."""

@@ -1,0 +1,78 @@
+"""Where everything lives in the lake, relative to its root, and how to open that root.
+
+The root is a URI: a local folder (`.salesflow/lake`, `/data/lake`) or `s3://bucket/prefix`.
+Every layer builds paths with these helpers so the layout is defined once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pyarrow.fs as pafs
+
+BRONZE_EVENTS = "bronze/sales_events"
+QUARANTINE = "bronze/_quarantine"
+CSV_UPLOADS = "bronze/csv_uploads"
+REFERENCE = "reference"
+SILVER = "silver"
+GOLD = "gold"
+GOLD_RUNS = "gold/runs"
+PUBLISHED_POINTER = "gold/_published.json"
+
+
+def bronze_partition(ingested_at: datetime) -> str:
+    """`bronze/sales_events/ingest_date=YYYY-MM-DD/ingest_hour=HH`, in UTC."""
+    utc = ingested_at.astimezone(UTC)
+    return f"{BRONZE_EVENTS}/ingest_date={utc:%Y-%m-%d}/ingest_hour={utc:%H}"
+
+
+def reference_table(table: str) -> str:
+    return f"{REFERENCE}/{table}"
+
+
+def gold_run(run_id: str) -> str:
+    return f"{GOLD_RUNS}/{run_id}"
+
+
+@dataclass(frozen=True)
+class LakeLocation:
+    """A parsed lake URI: a local folder, or an S3 bucket and key prefix."""
+
+    scheme: str
+    root: str
+
+    @classmethod
+    def parse(cls, uri: str) -> LakeLocation:
+        parsed = urlparse(uri)
+        if parsed.scheme == "s3":
+            if not parsed.netloc:
+                raise ValueError(f"lake URI {uri!r} names no bucket; use s3://bucket/prefix")
+            return cls("s3", f"{parsed.netloc}/{parsed.path.strip('/')}".rstrip("/"))
+        if parsed.scheme in ("", "file"):
+            local = parsed.path if parsed.scheme == "file" else uri
+            return cls("file", str(Path(local).expanduser().resolve()))
+        raise ValueError(f"lake URI {uri!r}: use a local folder or s3://bucket/prefix")
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.root}" if self.scheme == "s3" else self.root
+
+    def path(self, relative: str) -> str:
+        """A path inside the lake, as the filesystem from `filesystem()` expects it."""
+        return f"{self.root}/{relative.strip('/')}" if relative else self.root
+
+    def uri_of(self, relative: str) -> str:
+        """A full URI inside the lake (`s3://...` or an absolute local path), for engines."""
+        return f"s3://{self.path(relative)}" if self.scheme == "s3" else self.path(relative)
+
+    def filesystem(self, *, s3_endpoint_url: str | None, region: str) -> pafs.FileSystem:
+        if self.scheme == "s3":
+            return pafs.S3FileSystem(
+                region=region,
+                endpoint_override=s3_endpoint_url,
+                scheme=urlparse(s3_endpoint_url).scheme if s3_endpoint_url else "https",
+            )
+        return pafs.LocalFileSystem()

@@ -1,0 +1,159 @@
+"""All runtime settings, from `SALESFLOW_*` environment variables (DESIGN section 2).
+
+One class for the whole platform, grouped by layer. Resource names default to the ones derived
+from `name_prefix` (see `contract.names`), which are also Terraform's outputs. Every AWS service
+has its own endpoint URL override so the same code talks to AWS or to a moto server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from contract.names import DEFAULT_NAME_PREFIX, ResourceNames
+
+AwsService = Literal["kinesis", "sqs", "s3", "dynamodb", "athena", "glue", "secretsmanager"]
+SinkKind = Literal["memory", "kinesis", "sqs"]
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A configured API key: the source name events are stamped with, and the key's SHA-256."""
+
+    source: str
+    sha256: str
+
+    def matches(self, presented_sha256: str) -> bool:
+        return hmac.compare_digest(self.sha256, presented_sha256)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_api_keys(value: str) -> list[ApiKey]:
+    """Parse `name:sha256hex,name:sha256hex`."""
+    keys = []
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        source, _, digest = entry.partition(":")
+        digest = digest.strip().lower()
+        if not source or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(
+                f"SALESFLOW_API_KEYS entry {source or entry!r} must be name:sha256hex; "
+                'hash a key with: python -c "import hashlib,sys; '
+                'print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" KEY'
+            )
+        keys.append(ApiKey(source=source.strip(), sha256=digest))
+    return keys
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SALESFLOW_", extra="ignore", frozen=True)
+
+    # --- deployment -------------------------------------------------------------------------
+    env: Literal["local", "aws"] = "local"
+    """`aws` refuses the development conveniences (memory sink, no API keys)."""
+    name_prefix: str = Field(DEFAULT_NAME_PREFIX, pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    state_dir: Path = Path(".salesflow")
+    reporting_tz: str = "America/Sao_Paulo"
+
+    # --- AWS access -------------------------------------------------------------------------
+    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = None
+    """Default endpoint for every service (a moto server, LocalStack); per-service ones win."""
+    kinesis_endpoint_url: str | None = None
+    sqs_endpoint_url: str | None = None
+    s3_endpoint_url: str | None = None
+    dynamodb_endpoint_url: str | None = None
+    athena_endpoint_url: str | None = None
+    glue_endpoint_url: str | None = None
+    secretsmanager_endpoint_url: str | None = None
+
+    # --- resource names (default: derived from name_prefix, as Terraform names them) ---------
+    stream_name: str = ""
+    queue_name: str = ""
+    dead_letter_queue_name: str = ""
+    lake_bucket: str = ""
+    athena_results_bucket: str = ""
+    glue_database: str = ""
+    athena_workgroup: str = ""
+    checkpoint_table: str = ""
+    lake_uri: str = ".salesflow/lake"
+    """A local folder or s3://bucket/prefix."""
+
+    # --- ingest API -------------------------------------------------------------------------
+    api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list)
+    sink: SinkKind = "kinesis"
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = 8000
+    max_batch_events: int = Field(500, ge=1, le=500)
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    publish_linger_ms: float = Field(5.0, ge=0, le=1000)
+    publish_budget_seconds: float = Field(3.0, gt=0, le=60)
+    """How long a request may wait for the stream to acknowledge before it is answered 503."""
+    retry_after_seconds: int = Field(1, ge=1, le=3600)
+
+    # --- speed layer ------------------------------------------------------------------------
+    speed_batch_size: int = Field(500, ge=1, le=10_000)
+    speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
+    speed_max_attempts: int = Field(3, ge=1, le=100)
+
+    # --- serving ----------------------------------------------------------------------------
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8080
+    serving_engine: Literal["duckdb", "athena"] = "duckdb"
+    serving_cache_seconds: float = Field(3.0, ge=0, le=3600)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: object) -> object:
+        return parse_api_keys(value) if isinstance(value, str) else value
+
+    @field_validator("reporting_tz")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown IANA time zone {value!r}, e.g. America/Sao_Paulo") from error
+        return value
+
+    @model_validator(mode="after")
+    def _derive_names_and_refuse_unsafe(self) -> Self:
+        names = ResourceNames.for_prefix(self.name_prefix)
+        defaults = {
+            "stream_name": names.stream,
+            "queue_name": names.queue,
+            "dead_letter_queue_name": names.dead_letter_queue,
+            "lake_bucket": names.lake_bucket,
+            "athena_results_bucket": names.athena_results_bucket,
+            "glue_database": names.glue_database,
+            "athena_workgroup": names.athena_workgroup,
+            "checkpoint_table": names.checkpoint_table,
+        }
+        for field, default in defaults.items():
+            if not getattr(self, field):
+                object.__setattr__(self, field, default)
+        if self.env == "aws":
+            if self.sink == "memory":
+                raise ValueError(
+                    "SALESFLOW_SINK=memory loses events on restart; use kinesis or sqs"
+                )
+            if not self.api_keys:
+                raise ValueError("SALESFLOW_API_KEYS is empty: the API would accept no client")
+        return self
+
+    @property
+    def reporting_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.reporting_tz)
+
+    def endpoint_url(self, service: AwsService) -> str | None:
+        specific: str | None = getattr(self, f"{service}_endpoint_url")
+        return specific or self.aws_endpoint_url

@@ -1,0 +1,1 @@
+"""The `salesflow` command line: one entry point over every layer."""

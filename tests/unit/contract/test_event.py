@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from contract.event import RECEIVED_AT_CONTEXT_KEY, IngestedSaleEvent, SaleEvent
+
+
+def validate(payload: dict[str, Any], received_at: datetime | None = None) -> SaleEvent:
+    context = {RECEIVED_AT_CONTEXT_KEY: received_at} if received_at else None
+    return SaleEvent.model_validate_json(json.dumps(payload), context=context)
+
+
+def error_locations(payload: dict[str, Any], received_at: datetime | None = None) -> set[str]:
+    with pytest.raises(ValidationError) as caught:
+        validate(payload, received_at)
+    return {".".join(str(part) for part in error["loc"]) for error in caught.value.errors()}
+
+
+def test_the_design_example_is_valid_and_exact(make_event):
+    event = validate(make_event())
+    assert event.items[1].unit_price == Decimal("79.90")
+    assert event.net_amount == Decimal("4659.70")
+    assert event.sign == 1
+
+
+def test_a_return_counts_negative(make_event):
+    event = validate(make_event("return"))
+    assert event.sign == -1
+    assert event.net_amount == Decimal("79.90")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "location"),
+    [
+        (lambda p: p.pop("store_id"), "store_id"),
+        (lambda p: p.update(surprise=1), "surprise"),
+        (lambda p: p.update(store_id=1), "store_id"),
+        (lambda p: p.update(currency="brl"), "currency"),
+        (lambda p: p.update(currency="BRLX"), "currency"),
+        (lambda p: p.update(channel="fax"), "channel"),
+        (lambda p: p.update(payment_method="cheque"), "payment_method"),
+        (lambda p: p.update(event_id="short"), "event_id"),
+        (lambda p: p.update(event_id="has space in it"), "event_id"),
+        (lambda p: p.update(occurred_at="2026-11-21T13:45:12"), "occurred_at"),
+        (lambda p: p.update(occurred_at=1732196712), "occurred_at"),
+        (lambda p: p.update(items=[]), "items"),
+        (lambda p: p["items"][0].update(quantity=0), "items.0.quantity"),
+        (lambda p: p["items"][0].update(quantity=-1), "items.0.quantity"),
+        (lambda p: p["items"][0].update(quantity=1.5), "items.0.quantity"),
+        (lambda p: p["items"][0].update(quantity="1"), "items.0.quantity"),
+        (lambda p: p["items"][0].update(unit_price=True), "items.0.unit_price"),
+        (lambda p: p["items"][0].update(unit_price="4599.901"), "items.0.unit_price"),
+        (lambda p: p["items"][0].update(unit_price=4599.901), "items.0.unit_price"),
+        (lambda p: p["items"][0].update(unit_price="-1.00"), "items.0.unit_price"),
+        (lambda p: p["items"][0].update(unit_price=-1), "items.0.unit_price"),
+        (lambda p: p["items"][0].update(unit_price="1e3"), "items.0.unit_price"),
+        (lambda p: p["items"][0].update(unit_price=None), "items.0.unit_price"),
+        (lambda p: p["items"][0].update(discount="4700.00"), "items.0"),
+        (lambda p: p["items"][0].update(colour="red"), "items.0.colour"),
+        (lambda p: p.update(total="1.00"), ""),
+    ],
+)
+def test_each_contract_rule_names_the_offending_field(make_event, mutate, location):
+    payload = make_event()
+    mutate(payload)
+    locations = error_locations(payload)
+    assert location in locations or any(loc.startswith(location) for loc in locations)
+
+
+def test_more_than_500_items_is_rejected(make_event):
+    item = {"sku": "CABLE-HDMI-2M", "quantity": 1, "unit_price": "10.00"}
+    payload = make_event(items=[item] * 501, total=None)
+    assert "items" in error_locations(payload)
+
+
+def test_future_events_are_rejected_only_beyond_five_minutes(make_event):
+    now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    ok = make_event(occurred_at=(now + timedelta(minutes=4)).isoformat())
+    late = make_event(occurred_at=(now - timedelta(days=30)).isoformat())
+    future = make_event(occurred_at=(now + timedelta(minutes=6)).isoformat())
+    validate(ok, received_at=now)
+    validate(late, received_at=now)
+    assert "occurred_at" in error_locations(future, received_at=now)
+
+
+def test_money_accepts_json_numbers_exactly(make_event):
+    payload = make_event(total=4659.7)
+    payload["items"][0]["unit_price"] = 4599.9
+    payload["items"][0]["discount"] = 100
+    event = validate(payload)
+    assert event.items[0].unit_price == Decimal("4599.90")
+    assert event.total == Decimal("4659.70")
+
+
+def test_ingested_event_round_trips_through_json(make_event):
+    event = validate(make_event())
+    ingested = IngestedSaleEvent.accept(
+        event, ingested_at=datetime(2026, 11, 21, 16, 45, 13, tzinfo=UTC), source="pos-sp"
+    )
+    wire = ingested.model_dump_json()
+    assert json.loads(wire)["items"][1]["unit_price"] == "79.90"
+    assert IngestedSaleEvent.model_validate_json(wire) == ingested

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from contract.settings import Settings, hash_api_key
+
+
+def test_api_keys_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SALESFLOW_API_KEYS", f"pos-sp:{hash_api_key('s3cret')},web:{'b' * 64}")
+    settings = Settings()
+    assert [key.source for key in settings.api_keys] == ["pos-sp", "web"]
+    assert settings.api_keys[0].matches(hash_api_key("s3cret"))
+
+
+def test_malformed_api_keys_say_how_to_fix_them(monkeypatch):
+    monkeypatch.setenv("SALESFLOW_API_KEYS", "pos-sp:not-a-hash")
+    with pytest.raises(ValidationError, match="name:sha256hex"):
+        Settings()
+
+
+def test_per_service_endpoint_overrides_the_default():
+    settings = Settings(aws_endpoint_url="http://127.0.0.1:4566", s3_endpoint_url="http://s3:9000")
+    assert settings.endpoint_url("kinesis") == "http://127.0.0.1:4566"
+    assert settings.endpoint_url("s3") == "http://s3:9000"
+
+
+def test_aws_environment_refuses_development_defaults():
+    with pytest.raises(ValidationError, match="memory"):
+        Settings(env="aws", sink="memory", api_keys=f"pos:{'a' * 64}")
+    with pytest.raises(ValidationError, match="API_KEYS"):
+        Settings(env="aws", sink="kinesis")
+
+
+def test_unknown_time_zone_is_refused():
+    with pytest.raises(ValidationError, match="IANA"):
+        Settings(reporting_tz="Mars/Olympus")
