@@ -13,8 +13,11 @@ apt_install() {
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     echo "bootstrap: installing Debian packages: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # Wait for another apt run (unattended upgrades, a parallel job) instead of failing at once.
+    local wait_for_lock=(-o DPkg::Lock::Timeout=600)
+    $sudo apt-get "${wait_for_lock[@]}" update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get "${wait_for_lock[@]}" install -y -qq \
+        --no-install-recommends "${missing[@]}"
 }
 
 system_missing=()
