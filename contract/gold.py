@@ -68,3 +68,34 @@ METRIC_DEFINITIONS = {
     "returns": "COUNT(DISTINCT CASE WHEN event_type = 'return' THEN event_id END)",
 }
 """How each dashboard metric is computed from sale lines, in every engine and every test."""
+
+QUALITY_QUARANTINE = "quality_quarantine"
+"""Run-folder table of the sale lines a data-quality rule held back, with the rule's name."""
+
+DAILY_SALES_BY_STORE = "daily_sales_by_store"
+DAILY_SALES_BY_CATEGORY = "daily_sales_by_category"
+DAILY_SALES_BY_CHANNEL_PAYMENT = "daily_sales_by_channel_payment"
+
+MART_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    DAILY_SALES_BY_STORE: ("sale_date", "store_id"),
+    DAILY_SALES_BY_CATEGORY: ("sale_date", "category"),
+    DAILY_SALES_BY_CHANNEL_PAYMENT: ("sale_date", "channel", "payment_method"),
+}
+"""Each dashboard mart: `sales_wide` grouped by these columns, with every METRIC_DEFINITIONS
+metric. A mart row's counts are exact for its group (orders are distinct within the group)."""
+
+_METRIC_TYPES: dict[str, pa.DataType] = {
+    "net_revenue": MONEY_TYPE,
+    "gross_revenue": MONEY_TYPE,
+    "discount": MONEY_TYPE,
+    "units": pa.int64(),
+    "orders": pa.int64(),
+    "returns": pa.int64(),
+}
+
+
+def mart_schema(mart: str) -> pa.Schema:
+    """Dimensions typed as in `sales_wide` (nullable for `category`), then the metrics."""
+    dimensions = [SALES_WIDE_SCHEMA.field(name) for name in MART_DIMENSIONS[mart]]
+    metrics = [pa.field(name, _METRIC_TYPES[name], nullable=False) for name in METRIC_DEFINITIONS]
+    return pa.schema([*dimensions, *metrics])
