@@ -1,0 +1,1 @@
+"""The embedded local stack: reference catalog, sales simulator and `salesflow up`."""

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from contract.event import Channel
+from contract.reference import Customer, Product, Store, reference_schema
+from contract.settings import Settings
+from devstack.catalog import build_catalog, reference_file, shelf_price, write_reference
+
+EVENTS_DIR = Path(__file__).parents[2] / "events"
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return build_catalog()
+
+
+def test_same_seed_gives_the_same_catalog():
+    assert build_catalog(seed=7) == build_catalog(seed=7)
+
+
+def test_different_seeds_give_different_prices_and_customers():
+    first, second = build_catalog(seed=1), build_catalog(seed=2)
+    assert [p.sku for p in first.products] == [p.sku for p in second.products]
+    assert [p.list_price for p in first.products] != [p.list_price for p in second.products]
+    assert first.customers != second.customers
+
+
+def test_sizes_are_those_of_a_mid_sized_chain(catalog):
+    assert 150 <= len(catalog.products) <= 300
+    assert 13 <= len(catalog.stores) <= 21
+    assert len(catalog.customers) >= 2000
+
+
+def test_ids_are_unique(catalog):
+    for ids in (
+        [p.sku for p in catalog.products],
+        [s.store_id for s in catalog.stores],
+        [c.customer_id for c in catalog.customers],
+    ):
+        assert len(ids) == len(set(ids))
+
+
+def test_margins_are_between_ten_and_forty_five_percent(catalog):
+    for product in catalog.products:
+        assert Decimal("0") < product.unit_cost < product.list_price, product.sku
+        margin = (product.list_price - product.unit_cost) / product.list_price
+        assert Decimal("0.0999") <= margin <= Decimal("0.4501"), product.sku
+
+
+def test_money_has_two_decimals_and_shelf_endings(catalog):
+    for product in catalog.products:
+        assert product.list_price.as_tuple().exponent == -2
+        assert product.unit_cost.as_tuple().exponent == -2
+        assert str(product.list_price).endswith(".90"), product.sku
+
+
+def test_prices_make_sense_for_what_is_sold(catalog):
+    by_category: dict[str, list[Decimal]] = {}
+    for product in catalog.products:
+        by_category.setdefault(product.category, []).append(product.list_price)
+    assert min(by_category["Notebooks"]) > Decimal("1000")
+    assert max(by_category["Acessórios"]) < Decimal("1500")
+    assert len(by_category) >= 10
+
+
+def test_stores_span_states_and_include_the_web_shop(catalog):
+    states = {store.state for store in catalog.stores if store.channel is Channel.POS}
+    assert {"SP", "RJ", "MG", "PR", "RS", "BA", "PE", "DF"} <= states
+    web = [store for store in catalog.stores if store.channel is Channel.ECOMMERCE]
+    assert [store.store_id for store in web] == ["WEB-01"]
+    assert {store.currency for store in catalog.stores} == {"BRL"}
+    assert len({store.region for store in catalog.stores}) >= 5
+
+
+def test_customers_have_a_segment_mix(catalog):
+    segments = Counter(customer.segment for customer in catalog.customers)
+    assert set(segments) == {"consumer", "gamer", "small_business", "corporate"}
+    assert segments["consumer"] > segments["corporate"] * 5
+
+
+def test_sample_events_reference_ids_that_exist(catalog):
+    skus = {p.sku for p in catalog.products}
+    stores = {s.store_id for s in catalog.stores}
+    customers = {c.customer_id for c in catalog.customers}
+    for sample in EVENTS_DIR.glob("*.json"):
+        event = json.loads(sample.read_text())
+        assert event["store_id"] in stores
+        assert event["customer_id"] in customers
+        assert {item["sku"] for item in event["items"]} <= skus
+
+
+@pytest.mark.parametrize(
+    ("computed", "shelf"),
+    [("4587.13", "4589.90"), ("4593.00", "4589.90"), ("81.40", "80.90"), ("3.00", "9.90")],
+)
+def test_shelf_price_rounds_like_a_shop(computed, shelf):
+    assert shelf_price(Decimal(computed)) == Decimal(shelf)
+
+
+def test_write_reference_to_a_local_lake_reads_back_the_models(tmp_path, catalog):
+    lake = tmp_path / "lake"
+    written = write_reference(str(lake), catalog, settings=Settings(lake_uri=str(lake)))
+    assert len(written) == 3
+    for table, model in (("products", Product), ("stores", Store), ("customers", Customer)):
+        path = lake / reference_file(table)
+        arrow = pq.read_table(path)
+        assert arrow.schema.equals(reference_schema(table), check_metadata=False)
+        models = [model.model_validate(row) for row in arrow.to_pylist()]
+        assert models == catalog.rows(table)
+    assert not list(lake.rglob("*.tmp"))
+
+
+def test_unknown_table_names_the_known_ones(catalog):
+    with pytest.raises(ValueError, match="products"):
+        catalog.rows("orders")
