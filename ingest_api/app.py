@@ -1,0 +1,68 @@
+"""`create_app(settings, sink=None)`: the ingest API as a FastAPI app, no import-time state.
+
+The app owns its sink: it is built from the settings unless one is given, and closed when the
+app shuts down. Routes find settings, service and metrics on `app.state` through `deps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic.json_schema import models_json_schema
+
+from contract.settings import Settings
+from ingest_api.errors import ApiError, api_error_handler
+from ingest_api.metrics import IngestMetrics
+from ingest_api.middleware import RequestIdMiddleware
+from ingest_api.models import BatchRequest
+from ingest_api.routes import health, sales
+from ingest_api.service import IngestService
+from ingest_api.sinks import Sink, build_sink
+
+API_VERSION = "1.0.0"
+
+
+class IngestApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        """The generated schema plus the request-body schemas the routes validate by hand."""
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            _, definitions = models_json_schema(
+                [(BatchRequest, "validation")], ref_template="#/components/schemas/{model}"
+            )
+            for name, model_schema in definitions["$defs"].items():
+                model_schema.pop("$id", None)
+                schema.setdefault("components", {}).setdefault("schemas", {})[name] = model_schema
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
+def create_app(
+    settings: Settings, sink: Sink | None = None, metrics: IngestMetrics | None = None
+) -> FastAPI:
+    """The ingest API for `settings`; `sink` and `metrics` replace what settings would build."""
+    metrics = metrics or IngestMetrics()
+    service = IngestService(sink=sink or build_sink(settings, metrics), metrics=metrics)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await service.sink.close()
+
+    app = IngestApp(
+        title="salesflow ingest API",
+        version=API_VERSION,
+        description="Validated sale and return events into Kinesis or SQS (DESIGN section 4).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.metrics = metrics
+    app.add_middleware(RequestIdMiddleware)
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.include_router(sales.router)
+    app.include_router(health.router)
+    return app
