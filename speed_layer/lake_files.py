@@ -1,0 +1,118 @@
+"""Atomic writes, listings and deletes in the lake, the same on a local folder and on S3.
+
+Readers glob `*.parquet`, so a file must never be visible half-written: on local disk it is
+written under a hidden temporary name (`.name.tmp-<uuid>`, which no reader globs) and renamed;
+an S3 PUT (or completed multipart upload) is atomic by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from contract.lake import LakeLocation
+from contract.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PARQUET_COMPRESSION = "zstd"
+
+
+@dataclass(frozen=True)
+class LakeFiles:
+    location: LakeLocation
+    filesystem: pafs.FileSystem
+
+    @classmethod
+    def open(cls, uri: str, settings: Settings) -> LakeFiles:
+        location = LakeLocation.parse(uri)
+        return cls(
+            location,
+            location.filesystem(
+                s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
+            ),
+        )
+
+    @property
+    def is_local(self) -> bool:
+        return self.location.scheme == "file"
+
+    def write_parquet(self, relative: str, table: pa.Table) -> None:
+        target = self.location.path(relative)
+        self._ensure_parent(target)
+        staging = self._staging_path(target)
+        pq.write_table(table, staging, filesystem=self.filesystem, compression=PARQUET_COMPRESSION)
+        self._publish(staging, target)
+
+    def write_bytes(self, relative: str, data: bytes) -> None:
+        target = self.location.path(relative)
+        self._ensure_parent(target)
+        staging = self._staging_path(target)
+        with self.filesystem.open_output_stream(staging) as stream:
+            stream.write(data)
+        self._publish(staging, target)
+
+    def read_bytes(self, relative: str) -> bytes:
+        with self.filesystem.open_input_stream(self.location.path(relative)) as stream:
+            data: bytes = stream.read()
+            return data
+
+    def read_parquet(self, relative: str) -> pa.Table:
+        return pq.read_table(self.location.path(relative), filesystem=self.filesystem)
+
+    def parquet_row_count(self, relative: str) -> int:
+        with self.filesystem.open_input_file(self.location.path(relative)) as handle:
+            count: int = pq.ParquetFile(handle).metadata.num_rows
+            return count
+
+    def exists(self, relative: str) -> bool:
+        info = self.filesystem.get_file_info(self.location.path(relative))
+        return bool(info.type == pafs.FileType.File)
+
+    def list_files(self, relative: str, *, recursive: bool = False) -> list[tuple[str, int]]:
+        """(path relative to the lake root, size in bytes) of the files under a folder, sorted."""
+        selector = pafs.FileSelector(
+            self.location.path(relative), allow_not_found=True, recursive=recursive
+        )
+        root = self.location.path("") + "/"
+        return sorted(
+            (info.path.removeprefix(root), info.size or 0)
+            for info in self.filesystem.get_file_info(selector)
+            if info.type == pafs.FileType.File
+        )
+
+    def list_folders(self, relative: str) -> list[str]:
+        selector = pafs.FileSelector(self.location.path(relative), allow_not_found=True)
+        root = self.location.path("") + "/"
+        return sorted(
+            info.path.removeprefix(root)
+            for info in self.filesystem.get_file_info(selector)
+            if info.type == pafs.FileType.Directory
+        )
+
+    def delete(self, relative: str) -> None:
+        """Delete a file; deleting one that is already gone is not an error (reruns)."""
+        try:
+            self.filesystem.delete_file(self.location.path(relative))
+        except FileNotFoundError:
+            logger.debug("already deleted: %s", relative)
+
+    def _ensure_parent(self, target: str) -> None:
+        if self.is_local:
+            self.filesystem.create_dir(str(PurePosixPath(target).parent), recursive=True)
+
+    def _staging_path(self, target: str) -> str:
+        if not self.is_local:
+            return target
+        path = PurePosixPath(target)
+        return str(path.parent / f".{path.name}.tmp-{uuid.uuid4().hex}")
+
+    def _publish(self, staging: str, target: str) -> None:
+        if staging != target:
+            self.filesystem.move(staging, target)

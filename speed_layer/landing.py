@@ -1,0 +1,104 @@
+"""`land()`: the one core every adapter calls. Records in, Parquet files and quarantine lines out.
+
+Each record is decoded and fully re-validated against the contract (`contract.wire.decode`).
+Valid events are written as one Parquet file per ingest hour the batch touches, named after the
+batch key, so a redelivered batch overwrites its own files. Invalid records are written to the
+quarantine with the reason and the raw payload. Nothing is dropped: a record is either in a
+landed file, in the quarantine, or reported back as failed so the adapter retries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+from pydantic import ValidationError
+
+from contract.bronze import bronze_table
+from contract.event import IngestedSaleEvent
+from contract.lake import bronze_partition
+from contract.wire import decode
+from speed_layer.lake_files import LakeFiles
+from speed_layer.quarantine import QuarantinedRecord, quarantine_lines, quarantine_path
+from speed_layer.records import Batch
+
+logger = logging.getLogger(__name__)
+
+WRITE_ERRORS = (OSError, pa.ArrowException)
+"""What a lake write raises when storage misbehaves (S3 errors surface as OSError)."""
+
+
+@dataclass(frozen=True)
+class LandingReport:
+    files: tuple[str, ...]
+    """Lake-relative paths written (Parquet files and the quarantine file, if any)."""
+    landed: int
+    quarantined: int
+    failed: tuple[int, ...]
+    """Positions in the batch whose write failed: the adapter must redeliver or dead-letter them."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def land(
+    batch: Batch, lake: LakeFiles, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> LandingReport:
+    by_hour: dict[str, list[tuple[int, IngestedSaleEvent]]] = defaultdict(list)
+    rejected: list[tuple[int, QuarantinedRecord]] = []
+    for position, record in enumerate(batch.records):
+        try:
+            event = decode(record.data)
+        except ValidationError as error:
+            rejected.append((position, QuarantinedRecord.of(record, error)))
+            continue
+        by_hour[bronze_partition(event.ingested_at)].append((position, event))
+
+    files: list[str] = []
+    failed: list[int] = []
+    landed = 0
+    for partition, members in sorted(by_hour.items()):
+        path = f"{partition}/{batch.key}.parquet"
+        try:
+            lake.write_parquet(path, bronze_table(event for _, event in members))
+        except WRITE_ERRORS:
+            logger.exception(
+                "could not write %s (%s records); they will be retried", path, len(members)
+            )
+            failed.extend(position for position, _ in members)
+            continue
+        files.append(path)
+        landed += len(members)
+
+    quarantined = 0
+    if rejected:
+        path = quarantine_path(batch.key, clock())
+        try:
+            lake.write_bytes(path, quarantine_lines([entry for _, entry in rejected], clock()))
+        except WRITE_ERRORS:
+            logger.exception(
+                "could not write quarantine file %s; its records will be retried", path
+            )
+            failed.extend(position for position, _ in rejected)
+        else:
+            files.append(path)
+            quarantined = len(rejected)
+            logger.warning("quarantined %s invalid records of batch %s", len(rejected), batch.key)
+
+    report = LandingReport(
+        files=tuple(files),
+        landed=landed,
+        quarantined=quarantined,
+        failed=tuple(sorted(failed)),
+    )
+    logger.info(
+        "landed batch %s",
+        batch.key,
+        extra={"landed": report.landed, "quarantined": report.quarantined, "failed": len(failed)},
+    )
+    return report
