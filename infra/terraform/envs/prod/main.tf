@@ -1,0 +1,184 @@
+# The whole platform in one AWS account and region. Resource names come from
+# contract/resource_names.json, the file the Python settings read too, so the names the code
+# expects and the names Terraform creates cannot drift apart.
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  name_templates = { for key, template in jsondecode(file("${path.module}/../../../../contract/resource_names.json")) : key => template if !startswith(key, "_") }
+  names          = { for key, template in local.name_templates : key => replace(replace(template, "{prefix_snake}", replace(var.name_prefix, "-", "_")), "{prefix}", var.name_prefix) }
+
+  artifacts_bucket = "${var.name_prefix}-artifacts"
+
+  tags = merge(var.tags, {
+    Project    = "salesflow"
+    NamePrefix = var.name_prefix
+  })
+
+  # The SALESFLOW_* settings every component runs with; the same values are this root's outputs.
+  salesflow_environment = {
+    SALESFLOW_NAME_PREFIX            = var.name_prefix
+    SALESFLOW_AWS_REGION             = var.region
+    SALESFLOW_REPORTING_TZ           = var.reporting_tz
+    SALESFLOW_STREAM_NAME            = module.stream.stream_name
+    SALESFLOW_QUEUE_NAME             = module.stream.queue_name
+    SALESFLOW_DEAD_LETTER_QUEUE_NAME = module.stream.dead_letter_queue_name
+    SALESFLOW_LAKE_BUCKET            = module.lake.lake_bucket
+    SALESFLOW_LAKE_URI               = "s3://${module.lake.lake_bucket}"
+    SALESFLOW_ATHENA_RESULTS_BUCKET  = module.lake.athena_results_bucket
+    SALESFLOW_GLUE_DATABASE          = module.catalog.glue_database
+    SALESFLOW_ATHENA_WORKGROUP       = module.catalog.athena_workgroup
+    SALESFLOW_SERVING_ENGINE         = "athena"
+    SALESFLOW_SPEED_BATCH_SIZE       = tostring(var.speed_batch_size)
+  }
+}
+
+module "kms" {
+  source = "../../modules/kms"
+
+  name_prefix = var.name_prefix
+  tags        = local.tags
+}
+
+module "registry" {
+  source = "../../modules/registry"
+
+  name_prefix = var.name_prefix
+  kms_key_arn = module.kms.key_arn
+  tags        = local.tags
+}
+
+module "stream" {
+  source = "../../modules/stream"
+
+  name_prefix            = var.name_prefix
+  kms_key_arn            = module.kms.key_arn
+  stream_name            = local.names.stream
+  queue_name             = local.names.queue
+  dead_letter_queue_name = local.names.dead_letter_queue
+  stream_mode            = var.stream_mode
+  shard_count            = var.shard_count
+  retention_hours        = var.stream_retention_hours
+  tags                   = local.tags
+}
+
+module "lake" {
+  source = "../../modules/lake"
+
+  name_prefix           = var.name_prefix
+  kms_key_arn           = module.kms.key_arn
+  lake_bucket           = local.names.lake_bucket
+  athena_results_bucket = local.names.athena_results_bucket
+  artifacts_bucket      = local.artifacts_bucket
+  force_destroy         = var.force_destroy
+  tags                  = local.tags
+}
+
+module "catalog" {
+  source = "../../modules/catalog"
+
+  name_prefix                    = var.name_prefix
+  kms_key_arn                    = module.kms.key_arn
+  glue_database                  = local.names.glue_database
+  athena_workgroup               = local.names.athena_workgroup
+  lake_bucket                    = module.lake.lake_bucket
+  athena_results_bucket          = module.lake.athena_results_bucket
+  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff
+  manage_catalog_encryption      = var.manage_catalog_encryption
+  force_destroy                  = var.force_destroy
+  tags                           = local.tags
+}
+
+module "ingest" {
+  source = "../../modules/ingest"
+
+  name_prefix          = var.name_prefix
+  kms_key_arn          = module.kms.key_arn
+  vpc_id               = var.vpc_id
+  public_subnet_ids    = var.public_subnet_ids
+  private_subnet_ids   = var.private_subnet_ids
+  allowed_cidr_blocks  = var.allowed_cidr_blocks
+  certificate_arn      = var.certificate_arn
+  deletion_protection  = !var.force_destroy
+  container_image      = "${module.registry.service_repository_url}:${var.image_tag}"
+  repository_arn       = module.registry.service_repository_arn
+  sink                 = var.sink
+  stream_arn           = module.stream.stream_arn
+  queue_arn            = module.stream.queue_arn
+  api_keys_secret_name = local.names.api_keys_secret
+  min_tasks            = var.api_min_tasks
+  max_tasks            = var.api_max_tasks
+  environment          = local.salesflow_environment
+  tags                 = local.tags
+}
+
+module "speed" {
+  source = "../../modules/speed"
+
+  name_prefix            = var.name_prefix
+  kms_key_arn            = module.kms.key_arn
+  vpc_id                 = var.vpc_id
+  private_subnet_ids     = var.private_subnet_ids
+  stream_arn             = module.stream.stream_arn
+  queue_arn              = module.stream.queue_arn
+  dead_letter_queue_arn  = module.stream.dead_letter_queue_arn
+  lake_bucket            = module.lake.lake_bucket
+  lambda_image           = "${module.registry.lambda_repository_url}:${var.image_tag}"
+  batch_size             = var.speed_batch_size
+  create_kcl_worker      = var.create_kcl_worker
+  kcl_lease_table        = local.names.kcl_lease_table
+  service_image          = "${module.registry.service_repository_url}:${var.image_tag}"
+  service_repository_arn = module.registry.service_repository_arn
+  cluster_arn            = module.ingest.cluster_arn
+  environment            = local.salesflow_environment
+  tags                   = local.tags
+}
+
+module "landing" {
+  source = "../../modules/landing"
+
+  name_prefix           = var.name_prefix
+  kms_key_arn           = module.kms.key_arn
+  account_id            = data.aws_caller_identity.current.account_id
+  lake_bucket           = module.lake.lake_bucket
+  dead_letter_queue_arn = module.stream.dead_letter_queue_arn
+  lambda_image          = "${module.registry.lambda_repository_url}:${var.image_tag}"
+  environment           = local.salesflow_environment
+  tags                  = local.tags
+}
+
+module "batch" {
+  source = "../../modules/batch"
+
+  name_prefix            = var.name_prefix
+  kms_key_arn            = module.kms.key_arn
+  vpc_id                 = var.vpc_id
+  private_subnet_ids     = var.private_subnet_ids
+  lake_bucket            = module.lake.lake_bucket
+  artifacts_bucket       = module.lake.artifacts_bucket
+  artifacts_prefix       = "batch/${var.image_tag}"
+  glue_database          = module.catalog.glue_database
+  schedule_timezone      = var.reporting_tz
+  cluster_arn            = module.ingest.cluster_arn
+  service_image          = "${module.registry.service_repository_url}:${var.image_tag}"
+  service_repository_arn = module.registry.service_repository_arn
+  environment            = local.salesflow_environment
+  tags                   = local.tags
+}
+
+module "observability" {
+  source = "../../modules/observability"
+
+  name_prefix              = var.name_prefix
+  kms_key_arn              = module.kms.key_arn
+  alert_emails             = var.alert_emails
+  stream_name              = module.stream.stream_name
+  dead_letter_queue_name   = module.stream.dead_letter_queue_name
+  load_balancer_arn_suffix = module.ingest.load_balancer_arn_suffix
+  target_group_arn_suffix  = module.ingest.target_group_arn_suffix
+  kinesis_function_name    = module.speed.kinesis_function_name
+  lambda_function_names    = [module.speed.kinesis_function_name, module.speed.sqs_function_name, module.landing.function_name]
+  emr_application_id       = module.batch.application_id
+  athena_workgroup         = module.catalog.athena_workgroup
+  tags                     = local.tags
+}

@@ -1,0 +1,211 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (SALESFLOW_NAME_PREFIX)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 2-41 characters of a-z, 0-9 and '-', starting with a letter."
+  }
+}
+
+
+variable "region" {
+  description = "AWS region of the whole platform (SALESFLOW_AWS_REGION)."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-\\d$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "image_tag" {
+  description = "Release tag of the service and Lambda images in ECR and of the job code in the artifacts bucket (e.g. 0.1.0)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,128}$", var.image_tag)) && var.image_tag != "latest"
+    error_message = "image_tag must be an immutable release tag (letters, digits, '_', '.', '-'), not latest."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the API, the KCL worker and the compaction task."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must look like vpc-0123abcd."
+  }
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets (two or more zones) of the API's load balancer."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.public_subnet_ids) >= 2
+    error_message = "public_subnet_ids must name subnets in at least two availability zones."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets with a NAT gateway or VPC endpoints, where the tasks run."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.private_subnet_ids) >= 1
+    error_message = "private_subnet_ids must name at least one subnet."
+  }
+}
+
+variable "allowed_cidr_blocks" {
+  description = "IPv4 CIDR blocks allowed to call the ingest API (0.0.0.0/0 for shops on the internet)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.allowed_cidr_blocks) >= 1 && alltrue([for block in var.allowed_cidr_blocks : can(cidrhost(block, 0))])
+    error_message = "allowed_cidr_blocks must list at least one IPv4 CIDR block."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate of the ingest API's host name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be an ACM certificate ARN."
+  }
+}
+
+variable "sink" {
+  description = "Stream the API publishes to (SALESFLOW_SINK): kinesis or sqs."
+  type        = string
+  default     = "kinesis"
+
+  validation {
+    condition     = contains(["kinesis", "sqs"], var.sink)
+    error_message = "sink must be kinesis or sqs."
+  }
+}
+
+variable "stream_mode" {
+  description = "Kinesis capacity mode: ON_DEMAND or PROVISIONED."
+  type        = string
+  default     = "ON_DEMAND"
+
+  validation {
+    condition     = contains(["ON_DEMAND", "PROVISIONED"], var.stream_mode)
+    error_message = "stream_mode must be ON_DEMAND or PROVISIONED."
+  }
+}
+
+variable "shard_count" {
+  description = "Kinesis shards when stream_mode is PROVISIONED."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.shard_count >= 1
+    error_message = "shard_count must be at least 1."
+  }
+}
+
+variable "stream_retention_hours" {
+  description = "Hours the stream and the queue keep events the speed layer has not landed."
+  type        = number
+  default     = 168
+
+  validation {
+    condition     = var.stream_retention_hours >= 24 && var.stream_retention_hours <= 336
+    error_message = "stream_retention_hours must be between 24 and 336."
+  }
+}
+
+variable "speed_batch_size" {
+  description = "Records per speed-layer invocation (SALESFLOW_SPEED_BATCH_SIZE)."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.speed_batch_size >= 1 && var.speed_batch_size <= 10000
+    error_message = "speed_batch_size must be between 1 and 10000."
+  }
+}
+
+variable "create_kcl_worker" {
+  description = "Consume Kinesis with the KCL worker on ECS instead of the Lambda event source mapping."
+  type        = bool
+  default     = false
+}
+
+variable "api_min_tasks" {
+  description = "Fewest ingest API tasks."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.api_min_tasks >= 1
+    error_message = "api_min_tasks must be at least 1."
+  }
+}
+
+variable "api_max_tasks" {
+  description = "Most ingest API tasks."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.api_max_tasks >= 1
+    error_message = "api_max_tasks must be at least 1."
+  }
+}
+
+variable "reporting_tz" {
+  description = "Reporting time zone of days and hours (SALESFLOW_REPORTING_TZ); the nightly job runs after its midnight."
+  type        = string
+  default     = "America/Sao_Paulo"
+
+  validation {
+    condition     = can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.reporting_tz))
+    error_message = "reporting_tz must be an IANA time zone name such as America/Sao_Paulo."
+  }
+}
+
+variable "athena_bytes_scanned_cutoff" {
+  description = "Bytes one Athena query may scan before it is cancelled."
+  type        = number
+  default     = 10737418240
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff >= 10485760
+    error_message = "athena_bytes_scanned_cutoff must be at least 10485760 (10 MB)."
+  }
+}
+
+variable "manage_catalog_encryption" {
+  description = "Set the account-wide Glue Data Catalog encryption to the platform key (false when another stack owns it)."
+  type        = bool
+  default     = true
+}
+
+variable "alert_emails" {
+  description = "Addresses that receive the platform's alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "force_destroy" {
+  description = "Allow `terraform destroy` to delete non-empty buckets and the load balancer. For test environments only."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+

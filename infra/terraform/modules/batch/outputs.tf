@@ -1,0 +1,24 @@
+output "application_id" {
+  description = "EMR Serverless application id (for `aws emr-serverless start-job-run`)."
+  value       = aws_emrserverless_application.this.id
+}
+
+output "application_arn" {
+  description = "EMR Serverless application ARN."
+  value       = aws_emrserverless_application.this.arn
+}
+
+output "job_role_arn" {
+  description = "Execution role of the nightly job."
+  value       = aws_iam_role.job.arn
+}
+
+output "artifacts_uri" {
+  description = "Where to upload entrypoint.py and pyspark_env.tar.gz."
+  value       = local.artifacts_uri
+}
+
+output "nightly_schedule_name" {
+  description = "EventBridge Scheduler schedule of the nightly job."
+  value       = aws_scheduler_schedule.nightly.name
+}

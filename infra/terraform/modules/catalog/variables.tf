@@ -1,0 +1,82 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (SALESFLOW_NAME_PREFIX)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 2-41 characters of a-z, 0-9 and '-', starting with a letter."
+  }
+}
+
+
+variable "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts this module's data."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+
+variable "glue_database" {
+  description = "Glue database name (SALESFLOW_GLUE_DATABASE), from contract/resource_names.json."
+  type        = string
+}
+
+variable "athena_workgroup" {
+  description = "Athena workgroup name (SALESFLOW_ATHENA_WORKGROUP), from contract/resource_names.json."
+  type        = string
+}
+
+variable "lake_bucket" {
+  description = "Lake bucket the tables point into."
+  type        = string
+}
+
+variable "athena_results_bucket" {
+  description = "Bucket Athena writes query results to."
+  type        = string
+}
+
+variable "projection_start_date" {
+  description = "First date (YYYY-MM-DD) partition projection offers for ingest_date and sale_date."
+  type        = string
+  default     = "2024-01-01"
+
+  validation {
+    condition     = can(regex("^\\d{4}-\\d{2}-\\d{2}$", var.projection_start_date))
+    error_message = "projection_start_date must be a date in the form YYYY-MM-DD."
+  }
+}
+
+variable "bytes_scanned_cutoff_per_query" {
+  description = "Athena cancels a query of this workgroup once it has scanned this many bytes (cost guard)."
+  type        = number
+  default     = 10737418240
+
+  validation {
+    condition     = var.bytes_scanned_cutoff_per_query >= 10485760
+    error_message = "bytes_scanned_cutoff_per_query must be at least 10485760 (10 MB, Athena's minimum)."
+  }
+}
+
+variable "manage_catalog_encryption" {
+  description = "Set the account-wide Glue Data Catalog encryption to this key. Leave false when another stack owns it (one setting per account and region)."
+  type        = bool
+  default     = true
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the workgroup with its saved queries. Keep false in production."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+

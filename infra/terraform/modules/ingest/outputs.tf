@@ -1,0 +1,39 @@
+output "api_url" {
+  description = "Base URL of the ingest API (point a DNS name at the load balancer for the certificate to match)."
+  value       = "https://${aws_lb.this.dns_name}"
+}
+
+output "load_balancer_dns_name" {
+  description = "DNS name of the load balancer, for the CNAME or alias record of the API's host name."
+  value       = aws_lb.this.dns_name
+}
+
+output "load_balancer_arn_suffix" {
+  description = "ARN suffix of the load balancer, for CloudWatch metrics."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "target_group_arn_suffix" {
+  description = "ARN suffix of the target group, for CloudWatch metrics."
+  value       = aws_lb_target_group.this.arn_suffix
+}
+
+output "cluster_arn" {
+  description = "ECS cluster the platform's services and scheduled tasks run in."
+  value       = aws_ecs_cluster.this.arn
+}
+
+output "cluster_name" {
+  description = "ECS cluster name."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "service_name" {
+  description = "ECS service of the ingest API."
+  value       = aws_ecs_service.this.name
+}
+
+output "api_keys_secret_arn" {
+  description = "Secret holding SALESFLOW_API_KEYS; put the value with `aws secretsmanager put-secret-value`."
+  value       = aws_secretsmanager_secret.api_keys.arn
+}

@@ -1,0 +1,136 @@
+# The lake, the Athena query results and the deployment artifacts (Spark job code): private,
+# versioned, SSE-KMS with bucket keys, reachable only over TLS, and pruned by lifecycle rules.
+
+locals {
+  buckets = {
+    lake           = var.lake_bucket
+    athena_results = var.athena_results_bucket
+    artifacts      = var.artifacts_bucket
+  }
+
+  lifecycle_rules = {
+    lake = [
+      { id = "expire-quarantine", prefix = "bronze/_quarantine/", days = var.quarantine_retention_days },
+      { id = "expire-old-gold-runs", prefix = "gold/runs/", days = var.gold_run_retention_days },
+      { id = "expire-old-silver-runs", prefix = "silver/", days = var.gold_run_retention_days },
+    ]
+    athena_results = [
+      { id = "expire-query-results", prefix = "", days = var.athena_results_retention_days },
+    ]
+    artifacts = []
+  }
+}
+
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_144:Cross-region replication doubles the lake's cost; the lake is rebuilt from bronze, which the operator may replicate by policy.
+  #checkov:skip=CKV_AWS_18:Server access logs need an SSE-S3 target bucket; data access is audited with CloudTrail S3 data events instead.
+  #checkov:skip=CKV2_AWS_62:Only the lake needs event notifications (the landing module owns them); results and artifacts trigger nothing.
+  for_each = local.buckets
+
+  bucket        = each.value
+  force_destroy = var.force_destroy
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket                  = each.value.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+  rule {
+    bucket_key_enabled = true
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  for_each = aws_s3_bucket.this
+
+  bucket = each.value.id
+
+  rule {
+    id     = "abort-incomplete-uploads-and-old-versions"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 2
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_retention_days
+    }
+  }
+
+  dynamic "rule" {
+    for_each = local.lifecycle_rules[each.key]
+    content {
+      id     = rule.value.id
+      status = "Enabled"
+      filter {
+        prefix = rule.value.prefix
+      }
+      expiration {
+        days = rule.value.days
+      }
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+data "aws_iam_policy_document" "tls_only" {
+  for_each = aws_s3_bucket.this
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [each.value.arn, "${each.value.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "tls_only" {
+  for_each = aws_s3_bucket.this
+
+  bucket     = each.value.id
+  policy     = data.aws_iam_policy_document.tls_only[each.key].json
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}

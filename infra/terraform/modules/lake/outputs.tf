@@ -1,0 +1,29 @@
+output "lake_bucket" {
+  description = "Lake bucket name."
+  value       = aws_s3_bucket.this["lake"].id
+}
+
+output "lake_bucket_arn" {
+  description = "Lake bucket ARN."
+  value       = aws_s3_bucket.this["lake"].arn
+}
+
+output "athena_results_bucket" {
+  description = "Athena results bucket name."
+  value       = aws_s3_bucket.this["athena_results"].id
+}
+
+output "athena_results_bucket_arn" {
+  description = "Athena results bucket ARN."
+  value       = aws_s3_bucket.this["athena_results"].arn
+}
+
+output "artifacts_bucket" {
+  description = "Artifacts bucket name."
+  value       = aws_s3_bucket.this["artifacts"].id
+}
+
+output "artifacts_bucket_arn" {
+  description = "Artifacts bucket ARN."
+  value       = aws_s3_bucket.this["artifacts"].arn
+}

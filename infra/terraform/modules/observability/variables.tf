@@ -1,0 +1,112 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (SALESFLOW_NAME_PREFIX)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 2-41 characters of a-z, 0-9 and '-', starting with a letter."
+  }
+}
+
+
+variable "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts this module's data."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+
+variable "alert_emails" {
+  description = "Addresses subscribed to the alerts topic (each must confirm by email)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for address in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+$", address))])
+    error_message = "alert_emails must hold e-mail addresses."
+  }
+}
+
+variable "stream_name" {
+  description = "Kinesis stream watched for iterator age."
+  type        = string
+}
+
+variable "dead_letter_queue_name" {
+  description = "Dead-letter queue watched for depth."
+  type        = string
+}
+
+variable "load_balancer_arn_suffix" {
+  description = "ARN suffix of the ingest API's load balancer."
+  type        = string
+}
+
+variable "target_group_arn_suffix" {
+  description = "ARN suffix of the ingest API's target group."
+  type        = string
+}
+
+variable "kinesis_function_name" {
+  description = "Lambda function consuming Kinesis, watched for iterator age."
+  type        = string
+}
+
+variable "lambda_function_names" {
+  description = "Lambda functions watched for errors."
+  type        = list(string)
+}
+
+variable "emr_application_id" {
+  description = "EMR Serverless application of the nightly job."
+  type        = string
+}
+
+variable "athena_workgroup" {
+  description = "Athena workgroup shown on the dashboard."
+  type        = string
+}
+
+variable "max_iterator_age_seconds" {
+  description = "Oldest a record may be when the speed layer reads it before the freshness alarms fire."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.max_iterator_age_seconds >= 1
+    error_message = "max_iterator_age_seconds must be positive."
+  }
+}
+
+variable "max_api_5xx_per_minute" {
+  description = "5xx answers per minute (for five minutes) the API may give before the alarm fires."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.max_api_5xx_per_minute >= 0
+    error_message = "max_api_5xx_per_minute must not be negative."
+  }
+}
+
+variable "max_api_p99_seconds" {
+  description = "p99 latency of the API (seconds) above which the alarm fires."
+  type        = number
+  default     = 0.5
+
+  validation {
+    condition     = var.max_api_p99_seconds > 0
+    error_message = "max_api_p99_seconds must be positive."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+
