@@ -1,0 +1,169 @@
+"""DuckDB as the local Athena: the same DDL and views, on the lake's local Parquet and CSV files.
+
+Tables become DuckDB views over `read_parquet`/`read_csv` built from the parsed Hive DDL; the
+Athena views and every query are transpiled by sqlglot, never rewritten by hand. Parquet
+timestamps are UTC instants, which Athena reads as `timestamp` in a UTC session; DuckDB keeps
+them as TIMESTAMPTZ in a UTC session so `AT TIME ZONE` converts instants the same way in both.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import threading
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from contract.settings import Settings
+from serving.engines.base import QueryFailedError, QueryResult
+from serving.published_run import PublishedRun, read_published_run
+from serving.sql_files import ATHENA_DIALECT, table_statements, view_statements
+from serving.table_definition import Column, TableDefinition
+
+logger = logging.getLogger(__name__)
+
+DUCKDB_DIALECT = "duckdb"
+
+
+class DuckDBEngine:
+    def __init__(self, settings: Settings, *, threads: int | None = None) -> None:
+        self._settings = settings
+        self._connection = duckdb.connect(":memory:")
+        self._connection.execute("SET TimeZone = 'UTC'")
+        if threads is not None:
+            self._connection.execute(f"SET threads = {int(threads)}")
+        self._lock = threading.Lock()
+        self._served: PublishedRun | None = None
+        self._empty_tables: dict[str, TableDefinition] = {}
+
+    def refresh(self) -> PublishedRun:
+        run = read_published_run(self._settings)
+        if run.lake.scheme != "file":
+            raise QueryFailedError(
+                f"the DuckDB engine reads a local lake only, not {run.lake.uri}; "
+                "use --engine athena for a lake in S3"
+            )
+        with self._lock:
+            filled = [t for t in self._empty_tables.values() if _has_files(t)]
+            if self._served is None or run.publication != self._served.publication or filled:
+                self._install(run)
+            return run
+
+    def query(self, sql: str) -> QueryResult:
+        if self._served is None:
+            self.refresh()
+        statement = transpile(sql)
+        cursor = self._connection.cursor()
+        try:
+            table = cursor.sql(statement).to_arrow_table()
+        except duckdb.Error as error:
+            raise QueryFailedError(f"DuckDB failed the query: {error}") from error
+        finally:
+            cursor.close()
+        return QueryResult(columns=tuple(table.column_names), rows=table.to_pylist())
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _install(self, run: PublishedRun) -> None:
+        """Map every table and create every view in one transaction: queries see the old run or
+        the new one, never a mix."""
+        parameters = run.sql_parameters(self._settings.reporting_tz)
+        tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
+        empty = {t.name: t for t in tables if not _has_files(t)}
+        statements = [table_view(t, empty=t.name in empty) for t in tables]
+        statements += [transpile(s) for s in view_statements(parameters).values()]
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.execute("COMMIT")
+        except duckdb.Error as error:
+            cursor.execute("ROLLBACK")
+            raise QueryFailedError(f"DuckDB could not create the serving views: {error}") from error
+        finally:
+            cursor.close()
+        self._served = run
+        self._empty_tables = empty
+        logger.info(
+            "serving views installed",
+            extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
+        )
+
+
+def transpile(sql: str) -> str:
+    """One Athena-dialect statement in DuckDB's dialect."""
+    statements = sqlglot.transpile(sql, read=ATHENA_DIALECT, write=DUCKDB_DIALECT)
+    if len(statements) != 1:
+        raise QueryFailedError(f"expected exactly one SQL statement, got {len(statements)}")
+    return statements[0]
+
+
+def table_view(table: TableDefinition, *, empty: bool = False) -> str:
+    """The DuckDB rendition of an Athena table: a view over its files with the DDL's types.
+
+    A table without files yet becomes an empty relation of the same shape, so the views over it
+    work before the first event lands or the first batch run publishes.
+    """
+    if empty:
+        columns = ", ".join(
+            f"CAST(NULL AS {_duckdb_type(c)}) AS {_quoted(c.name)}" for c in table.all_columns
+        )
+        return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {columns} WHERE false"
+    columns = ", ".join(
+        [
+            f"CAST({_quoted(c.name)} AS {_duckdb_type(c)}) AS {_quoted(c.name)}"
+            for c in table.columns
+        ]
+        + [_quoted(c.name) for c in table.partition_columns]
+    )
+    return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {columns} FROM {_scan(table)}"
+
+
+def _scan(table: TableDefinition) -> str:
+    pattern = _literal(_file_pattern(table))
+    if table.storage == "csv":
+        header = table.properties.get("skip.header.line.count", "0") == "1"
+        delimiter = _literal(table.serde_properties.get("separatorChar", ","))
+        quote = _literal(table.serde_properties.get("quoteChar", '"'))
+        return (
+            f"read_csv({pattern}, header = {str(header).lower()}, all_varchar = true, "
+            f"delim = {delimiter}, quote = {quote}, union_by_name = true)"
+        )
+    if not table.partition_columns:
+        return f"read_parquet({pattern}, union_by_name = true)"
+    hive_types = ", ".join(
+        f"{_literal(c.name)}: {_literal(_duckdb_type(c))}" for c in table.partition_columns
+    )
+    return (
+        f"read_parquet({pattern}, hive_partitioning = true, hive_types = {{{hive_types}}}, "
+        "union_by_name = true)"
+    )
+
+
+def _file_pattern(table: TableDefinition) -> str:
+    suffix = "csv" if table.storage == "csv" else "parquet"
+    levels = "/*" * len(table.partition_columns)
+    return f"{table.location}{levels}/*.{suffix}"
+
+
+def _has_files(table: TableDefinition) -> bool:
+    return next(glob.iglob(_file_pattern(table)), None) is not None
+
+
+def _duckdb_type(column: Column) -> str:
+    """Athena's `timestamp` over our UTC Parquet instants is TIMESTAMPTZ in a UTC DuckDB session."""
+    if column.data_type.is_type(exp.DataType.Type.TIMESTAMP):
+        return "TIMESTAMPTZ"
+    return column.data_type.sql(DUCKDB_DIALECT)
+
+
+def _quoted(identifier: str) -> str:
+    return exp.to_identifier(identifier, quoted=True).sql(DUCKDB_DIALECT)
+
+
+def _literal(value: str) -> str:
+    return exp.Literal.string(value).sql(DUCKDB_DIALECT)

@@ -1,0 +1,89 @@
+"""Which batch run the serving layer serves: read from `gold/_published.json` and nothing else.
+
+Before the first publication there is no gold: the cutoff is the epoch, so the real-time view
+holds every event and gold's location is a folder that does not exist (an empty table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from contract.gold import SALES_WIDE
+from contract.lake import GOLD_RUNS, PUBLISHED_POINTER, LakeLocation
+from contract.publication import Publication
+from contract.settings import Settings
+from serving.sql_files import SqlParameters
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UNPUBLISHED_RUN = "_unpublished"
+
+
+class PublicationError(RuntimeError):
+    """`gold/_published.json` exists but cannot be read as a Publication."""
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    """The published batch run (or none yet) and where its gold lives in the lake."""
+
+    publication: Publication | None
+    lake: LakeLocation
+
+    @property
+    def run_id(self) -> str | None:
+        return self.publication.run_id if self.publication else None
+
+    @property
+    def cutoff(self) -> datetime:
+        return self.publication.cutoff.astimezone(UTC) if self.publication else EPOCH
+
+    @property
+    def sales_wide_location(self) -> str:
+        """Full URI of the published sales_wide folder.
+
+        The pointer names the run folder holding each table; the table is the folder of the
+        same name inside it, unless the pointer already names the table folder itself.
+        """
+        if self.publication is None:
+            return self.lake.uri_of(f"{GOLD_RUNS}/{UNPUBLISHED_RUN}/{SALES_WIDE}")
+        folder = self.publication.tables[SALES_WIDE].strip("/")
+        if folder.rsplit("/", 1)[-1] != SALES_WIDE:
+            folder = f"{folder}/{SALES_WIDE}"
+        return self.lake.uri_of(folder)
+
+    def sql_parameters(self, reporting_tz: str) -> SqlParameters:
+        return SqlParameters(
+            lake=self.lake.uri,
+            sales_wide_location=self.sales_wide_location,
+            cutoff=self.cutoff,
+            reporting_tz=reporting_tz,
+        )
+
+
+def read_published_run(settings: Settings) -> PublishedRun:
+    """The run `gold/_published.json` points to, read through the lake's filesystem."""
+    lake = LakeLocation.parse(settings.lake_uri)
+    filesystem = lake.filesystem(
+        s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
+    )
+    try:
+        with filesystem.open_input_stream(lake.path(PUBLISHED_POINTER)) as stream:
+            text = stream.read()
+    except FileNotFoundError:
+        return PublishedRun(publication=None, lake=lake)
+    try:
+        publication = Publication.model_validate_json(text)
+    except ValidationError as error:
+        raise PublicationError(
+            f"{lake.uri_of(PUBLISHED_POINTER)} is not a valid publication pointer ({error}); "
+            "republish with `salesflow batch run`"
+        ) from error
+    if SALES_WIDE not in publication.tables:
+        raise PublicationError(
+            f"{lake.uri_of(PUBLISHED_POINTER)} names no {SALES_WIDE} table; "
+            "republish with `salesflow batch run`"
+        )
+    return PublishedRun(publication=publication, lake=lake)

@@ -1,0 +1,53 @@
+-- Gold sales_wide of the published batch run (contract.gold.SALES_WIDE_SCHEMA). The location is
+-- the run folder named by gold/_published.json; switching runs rewrites the location template.
+CREATE EXTERNAL TABLE IF NOT EXISTS sales_wide (
+  event_id string,
+  line_number int,
+  event_type string,
+  occurred_at timestamp,
+  ingested_at timestamp,
+  channel string,
+  store_id string,
+  order_id string,
+  customer_id string,
+  payment_method string,
+  currency string,
+  sku string,
+  quantity int,
+  net_units int,
+  unit_price decimal(18,2),
+  gross_amount decimal(18,2),
+  discount_amount decimal(18,2),
+  net_amount decimal(18,2),
+  cost_amount decimal(18,2),
+  margin_amount decimal(18,2),
+  source string,
+  product_name string,
+  category string,
+  subcategory string,
+  brand string,
+  store_name string,
+  store_city string,
+  store_state string,
+  store_region string,
+  customer_segment string,
+  customer_city string,
+  customer_state string,
+  sale_year int,
+  sale_month int,
+  sale_iso_week int,
+  sale_weekday int,
+  sale_hour int
+)
+PARTITIONED BY (sale_date date)
+STORED AS PARQUET
+LOCATION '{{sales_wide_location}}'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.sale_date.type' = 'date',
+  'projection.sale_date.format' = 'yyyy-MM-dd',
+  'projection.sale_date.range' = '2000-01-01,NOW+1DAYS',
+  'projection.sale_date.interval' = '1',
+  'projection.sale_date.interval.unit' = 'DAYS',
+  'storage.location.template' = '{{sales_wide_location}}/sale_date=${sale_date}'
+)

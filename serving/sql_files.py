@@ -1,0 +1,75 @@
+"""The serving SQL files and the one way to fill their placeholders.
+
+Everything is written once in the Athena dialect under `serving/sql/`: Hive DDL for the tables in
+`tables/`, Trino views in `views/`. What changes per deployment or per published batch run (lake
+root, the gold run's location, cutoff T, reporting time zone) is a `{{name}}` placeholder, so
+both engines render the very same text. Unknown or missing placeholders fail loudly: a typo must
+not produce SQL that silently reads nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from contract.quality import MAX_LINE_NET_AMOUNT
+
+SQL_DIR = Path(__file__).parent / "sql"
+ATHENA_DIALECT = "athena"
+
+TABLES = ("products", "stores", "customers", "bronze_sales_events", "csv_uploads", "sales_wide")
+VIEWS = ("sales_batch", "sales_realtime", "sales_merged")
+"""In dependency order: each view reads only tables and the views before it."""
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class SqlParameters:
+    """The values the serving SQL is rendered with: one deployment, one published run."""
+
+    lake: str
+    """Lake root URI (`s3://bucket/prefix` or an absolute local path), without trailing slash."""
+    sales_wide_location: str
+    """Full URI of the published run's sales_wide folder."""
+    cutoff: datetime
+    reporting_tz: str
+
+    def placeholders(self) -> dict[str, str]:
+        cutoff = self.cutoff.astimezone(UTC)
+        return {
+            "lake": self.lake.rstrip("/"),
+            "sales_wide_location": self.sales_wide_location.rstrip("/"),
+            "cutoff": f"{cutoff:%Y-%m-%d %H:%M:%S.%f}",
+            "cutoff_date": f"{cutoff:%Y-%m-%d}",
+            "reporting_tz": self.reporting_tz,
+            "max_line_net_amount": str(MAX_LINE_NET_AMOUNT),
+        }
+
+
+def render(template: str, placeholders: dict[str, str]) -> str:
+    """Fill `{{name}}` placeholders; every value lands inside a SQL string literal, so quotes
+    are doubled."""
+    unknown = sorted(set(_PLACEHOLDER.findall(template)) - placeholders.keys())
+    if unknown:
+        raise KeyError(f"SQL placeholders without a value: {', '.join(unknown)}")
+    return _PLACEHOLDER.sub(lambda match: placeholders[match[1]].replace("'", "''"), template)
+
+
+def table_statements(parameters: SqlParameters) -> dict[str, str]:
+    """Table name -> its rendered `CREATE EXTERNAL TABLE` statement (Athena/Hive DDL)."""
+    return _rendered("tables", TABLES, parameters)
+
+
+def view_statements(parameters: SqlParameters) -> dict[str, str]:
+    """View name -> its rendered `CREATE OR REPLACE VIEW` statement, in dependency order."""
+    return _rendered("views", VIEWS, parameters)
+
+
+def _rendered(folder: str, names: tuple[str, ...], parameters: SqlParameters) -> dict[str, str]:
+    placeholders = parameters.placeholders()
+    return {
+        name: render((SQL_DIR / folder / f"{name}.sql").read_text(), placeholders) for name in names
+    }
