@@ -1,0 +1,65 @@
+"""`salesflow batch run [--cutoff T] [--lake URI]`: run the nightly job on demand."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from contract.settings import Settings
+from contract.structured_logging import configure_logging
+
+
+def parse_cutoff(value: str) -> datetime:
+    """An ISO 8601 timestamp with an offset; `now` is accepted for an ad-hoc run."""
+    if value == "now":
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 timestamp, e.g. 2026-11-22T03:00:00Z"
+        ) from error
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has no offset; say which instant you mean, e.g. {value}Z or {value}-03:00"
+        )
+    return moment
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    commands = parser.add_subparsers(dest="action", required=True, metavar="action")
+    run_parser = commands.add_parser("run", help="rebuild gold from inputs ingested before T")
+    run_parser.add_argument(
+        "--cutoff",
+        type=parse_cutoff,
+        default="now",
+        help="T: include lines ingested before it (ISO 8601 with offset; default: now)",
+    )
+    run_parser.add_argument("--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI")
+    run_parser.add_argument(
+        "--master", default="local[*]", help="Spark master; 'none' to keep the cluster's own"
+    )
+    run_parser.add_argument("--shuffle-partitions", type=int, default=8)
+    run_parser.add_argument("--driver-memory", default="4g")
+
+
+def run(args: argparse.Namespace) -> int:
+    from batch_layer.job import run_batch
+    from batch_layer.spark_session import build_session
+
+    configure_logging()
+    settings = Settings()
+    spark = build_session(
+        master=None if args.master == "none" else args.master,
+        shuffle_partitions=args.shuffle_partitions,
+        driver_memory=args.driver_memory,
+    )
+    try:
+        publication = run_batch(
+            args.lake or settings.lake_uri, args.cutoff, settings=settings, spark=spark
+        )
+    finally:
+        spark.stop()
+    print(publication.model_dump_json(indent=2), file=sys.stdout)
+    return 0

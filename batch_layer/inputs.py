@@ -1,0 +1,97 @@
+"""Reading the job's inputs into Spark with the contract's types: bronze events, CSV uploads and
+reference tables. Nothing here infers a schema: every read names its columns and types.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as sf
+from pyspark.sql.types import DataType, StringType, StructField, StructType
+
+from batch_layer.csv_format import UPLOAD_COLUMNS
+from contract.bronze import BRONZE_SCHEMA
+from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, LakeLocation, reference_table
+from contract.reference import reference_schema
+from contract.spark_schema import spark_schema
+
+
+class MissingReferenceDataError(RuntimeError):
+    """A reference table the job joins to is not in the lake."""
+
+
+def spark_uri(lake: LakeLocation, relative: str) -> str:
+    """A lake path as Spark wants it: `file:///abs/path` locally, `s3://bucket/key` on EMR."""
+    return f"file://{lake.path(relative)}" if lake.scheme == "file" else lake.uri_of(relative)
+
+
+def path_exists(spark: SparkSession, uri: str) -> bool:
+    """Asks Spark's own Hadoop filesystem, so it works for whatever scheme the cluster has."""
+    jvm = spark.sparkContext._jvm
+    if jvm is None:
+        raise RuntimeError("the SparkSession has no JVM: it was stopped")
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return bool(path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(path))
+
+
+def cutoff_literal(cutoff: datetime) -> Column:
+    return sf.lit(cutoff.astimezone(UTC).isoformat()).cast("timestamp")
+
+
+def read_bronze_events(spark: SparkSession, lake: LakeLocation, cutoff: datetime) -> DataFrame:
+    """Bronze rows ingested before the cutoff. Only `*.parquet` files are read, so markers or
+    manifests that compaction leaves beside them are ignored."""
+    schema = spark_schema(BRONZE_SCHEMA)
+    uri = spark_uri(lake, BRONZE_EVENTS)
+    if not path_exists(spark, uri):
+        return spark.createDataFrame([], schema)
+    frame = spark.read.schema(schema).option("pathGlobFilter", "*.parquet").parquet(uri)
+    if "ingest_date" in frame.columns:
+        cutoff_date = cutoff.astimezone(UTC).date().isoformat()
+        frame = frame.where(sf.col("ingest_date") <= sf.lit(cutoff_date).cast("date"))
+    return frame.where(sf.col("ingested_at") < cutoff_literal(cutoff)).select(*BRONZE_SCHEMA.names)
+
+
+def read_csv_lines(spark: SparkSession, lake: LakeLocation, cutoff: datetime) -> DataFrame:
+    """Accepted CSV rows (one per sale line) uploaded before the cutoff, typed as in bronze."""
+
+    raw_schema = StructType([StructField(name, StringType()) for name in UPLOAD_COLUMNS])
+    uri = spark_uri(lake, CSV_UPLOADS)
+    if not path_exists(spark, uri):
+        frame = spark.createDataFrame([], raw_schema)
+    else:
+        frame = (
+            spark.read.schema(raw_schema)
+            .option("header", "true")
+            .option("enforceSchema", "false")
+            .option("mode", "FAILFAST")
+            .option("pathGlobFilter", "*.csv")
+            .csv(uri)
+        )
+    money = spark_schema(BRONZE_SCHEMA)["total"].dataType
+    types: dict[str, DataType | str] = {
+        "occurred_at": "timestamp",
+        "ingested_at": "timestamp",
+        "quantity": "int",
+        "unit_price": money,
+        "discount": money,
+    }
+    typed = frame.select(
+        *[
+            sf.col(name).cast(types[name]).alias(name) if name in types else sf.col(name)
+            for name in UPLOAD_COLUMNS
+        ]
+    )
+    return typed.where(sf.col("ingested_at") < cutoff_literal(cutoff))
+
+
+def read_reference(spark: SparkSession, lake: LakeLocation, table: str) -> DataFrame:
+    uri = spark_uri(lake, reference_table(table))
+    if not path_exists(spark, uri):
+        raise MissingReferenceDataError(
+            f"reference table {table!r} not found at {uri}; write the reference data first "
+            "(`salesflow up` does, or devstack.catalog.write_reference)"
+        )
+    schema = spark_schema(reference_schema(table))
+    return spark.read.schema(schema).option("pathGlobFilter", "*.parquet").parquet(uri)
