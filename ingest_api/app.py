@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
+from contract.event import SaleEvent
 from contract.settings import Settings
 from ingest_api.errors import ApiError, api_error_handler
 from ingest_api.metrics import IngestMetrics
@@ -31,7 +32,8 @@ class IngestApp(FastAPI):
         if self.openapi_schema is None:
             schema = super().openapi()
             _, definitions = models_json_schema(
-                [(BatchRequest, "validation")], ref_template="#/components/schemas/{model}"
+                [(SaleEvent, "validation"), (BatchRequest, "validation")],
+                ref_template="#/components/schemas/{model}",
             )
             for name, model_schema in definitions["$defs"].items():
                 model_schema.pop("$id", None)

@@ -7,11 +7,9 @@ parsing and each event of a batch is validated on its own; these models document
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from contract.event import SaleEvent
 
 
 class _Response(BaseModel):
@@ -19,11 +17,26 @@ class _Response(BaseModel):
 
 
 class BatchRequest(BaseModel):
+    """Items are documented as "a SaleEvent or anything": the batch as a whole is not refused for
+    an invalid event; each one is validated on its own and reported in `rejected` (207)."""
+
     model_config = ConfigDict(strict=True, extra="forbid")
 
     events: Annotated[
-        list[SaleEvent],
-        Field(min_length=1, max_length=500, description="1 to 500 events, at most 5 MiB in all."),
+        list[Any],
+        Field(
+            min_length=1,
+            max_length=500,
+            description="1 to 500 sale events, at most 5 MiB in all.",
+            json_schema_extra={
+                "items": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/SaleEvent"},
+                        {"description": "anything else is refused alone, in `rejected`"},
+                    ]
+                }
+            },
+        ),
     ]
 
 
