@@ -1,0 +1,215 @@
+"""The simulation loop: paces events to the rate and rhythm, posts them, keeps the ledger.
+
+Every tick the loop works out how many events are due (`rate` x the rhythm's intensity x the
+time since the last tick), groups them by store, and posts a group of one as `POST /v1/sales`
+and a larger one as `POST /v1/sales/batch` (a till or the web shop flushing several sales at
+once). At most `concurrency` requests are in flight; when the API is slower than the rate, the
+loop waits, and the backlog it can build is capped so a stalled API does not lead to a flood.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from contract.money import format_money
+from devstack.catalog import DEFAULT_SEED, build_catalog
+from devstack.catalog_data import STORES
+from devstack.simulator.client import ApiKeyRefusedError, Delivery, IngestClient, RetryPolicy
+from devstack.simulator.events import EventFactory, EventKind, EventMix, Outgoing
+from devstack.simulator.ledger import Ledger
+from devstack.simulator.rhythm import Rhythm, StoreTraffic
+
+logger = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.1
+MAX_BACKLOG_SECONDS = 5.0
+"""At most this many seconds' worth of events are generated at once after a stall."""
+MAX_BATCH_EVENTS = 500
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    api_url: str
+    api_key: str
+    rate: float = 5.0
+    """Average events per second over a week; the rhythm makes it higher or lower right now."""
+    duration: float | None = None
+    """Seconds to run; None runs until stopped."""
+    seed: int = DEFAULT_SEED
+    flat: bool = False
+    concurrency: int = 8
+    batch_size: int = 100
+    reporting_tz: str = "America/Sao_Paulo"
+    ledger_path: Path | None = None
+    ledger_every: float = 2.0
+    mix: EventMix = field(default_factory=EventMix)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    request_timeout: float = 15.0
+    """Seconds to wait for an answer before resending: a lost answer is treated like a 503."""
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0:
+            raise ValueError(f"rate must be > 0 events per second, got {self.rate}")
+        if self.duration is not None and self.duration <= 0:
+            raise ValueError(f"duration must be > 0 seconds, got {self.duration}")
+        if not 1 <= self.batch_size <= MAX_BATCH_EVENTS:
+            raise ValueError(f"batch size must be 1..{MAX_BATCH_EVENTS}, got {self.batch_size}")
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
+
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Simulation:
+    def __init__(self, config: SimulationConfig, *, clock: Clock = _utc_now) -> None:
+        self.config = config
+        self._clock = clock
+        catalog = build_catalog(config.seed)
+        weights = {fact.store_id: fact.traffic_weight for fact in STORES}
+        rhythm = Rhythm(
+            [StoreTraffic(store, weights.get(store.store_id, 1.0)) for store in catalog.stores],
+            flat=config.flat,
+        )
+        self.run_tag = secrets.token_hex(4)
+        self._factory = EventFactory(
+            catalog, rhythm, seed=config.seed, run_tag=self.run_tag, mix=config.mix
+        )
+        self._rhythm = rhythm
+        self.ledger = Ledger(
+            category_of={product.sku: product.category for product in catalog.products},
+            reporting_zone=ZoneInfo(config.reporting_tz),
+        )
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._fatal: ApiKeyRefusedError | None = None
+        """Set when the API refuses the key: the run stops and re-raises it after draining."""
+
+    async def run(self, stop: asyncio.Event | None = None) -> Ledger:
+        """Send events until `duration` passes or `stop` is set; then drain and write the ledger."""
+        stop = stop or asyncio.Event()
+        config = self.config
+        started = time.monotonic()
+        last_tick = started
+        last_write = started
+        due = 0.0
+        logger.info(
+            "simulator started",
+            extra={"rate": config.rate, "seed": config.seed, "run_tag": self.run_tag},
+        )
+        async with IngestClient(
+            config.api_url, config.api_key, retry=config.retry, timeout=config.request_timeout
+        ) as client:
+            while not stop.is_set():
+                now = time.monotonic()
+                if config.duration is not None and now - started >= config.duration:
+                    break
+                rate = config.rate * self._rhythm.intensity(self._clock())
+                due = min(due + rate * (now - last_tick), rate * MAX_BACKLOG_SECONDS + 1)
+                last_tick = now
+                count = int(due)
+                due -= count
+                await self._send(client, [self._next() for _ in range(count)])
+                if self._fatal is not None:
+                    break
+                if now - last_write >= config.ledger_every:
+                    self._checkpoint(now - started)
+                    last_write = now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), TICK_SECONDS)
+            await self._drain()
+        self._checkpoint(time.monotonic() - started)
+        if self._fatal is not None:
+            raise self._fatal
+        logger.info("simulator stopped", extra=_progress(self.ledger))
+        return self.ledger
+
+    def _next(self) -> Outgoing:
+        outgoing = self._factory.next_event(self._clock())
+        stats = self.ledger.stats
+        stats.events_generated += 1
+        if outgoing.kind is EventKind.DUPLICATE:
+            stats.duplicates_sent += 1
+        elif outgoing.kind is EventKind.LATE_SALE:
+            stats.late_sales += 1
+        elif outgoing.kind is EventKind.RETURN:
+            stats.returns += 1
+        return outgoing
+
+    async def _send(self, client: IngestClient, events: list[Outgoing]) -> None:
+        by_store: dict[str, list[Outgoing]] = {}
+        for outgoing in events:
+            by_store.setdefault(outgoing.store_id, []).append(outgoing)
+        for group in by_store.values():
+            for start in range(0, len(group), self.config.batch_size):
+                await self._slots.acquire()
+                task = asyncio.create_task(
+                    self._deliver(client, group[start : start + self.config.batch_size])
+                )
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+
+    async def _deliver(self, client: IngestClient, group: list[Outgoing]) -> None:
+        try:
+            stats = self.ledger.stats
+            stats.events_sent += len(group)
+            if len(group) == 1:
+                stats.single_posts += 1
+                delivery = await client.send_one(group[0].payload)
+            else:
+                stats.batch_posts += 1
+                delivery = await client.send_batch([outgoing.payload for outgoing in group])
+            self._settle(group, delivery)
+        except ApiKeyRefusedError as error:
+            self._fatal = error
+        finally:
+            self._slots.release()
+
+    def _settle(self, group: list[Outgoing], delivery: Delivery) -> None:
+        stats = self.ledger.stats
+        stats.requests += delivery.requests
+        stats.retries += delivery.retries
+        for index in delivery.acknowledged:
+            self.ledger.record_acknowledged(group[index].payload)
+            self._factory.remember_acknowledged(group[index])
+        for index, errors in delivery.rejected.items():
+            self.ledger.record_rejected(group[index].payload["event_id"], errors)
+            logger.warning(
+                "event rejected by the ingest API",
+                extra={"event_id": group[index].payload["event_id"], "errors": errors},
+            )
+        self.ledger.record_unconfirmed(group[i].payload["event_id"] for i in delivery.unconfirmed)
+
+    async def _drain(self) -> None:
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight)
+
+    def _checkpoint(self, elapsed: float) -> None:
+        if self.config.ledger_path is not None:
+            self.ledger.write(self.config.ledger_path)
+        logger.info("simulator progress", extra={**_progress(self.ledger), "seconds": elapsed})
+
+
+def _progress(ledger: Ledger) -> dict[str, object]:
+    stats = ledger.stats
+    return {
+        "sent": stats.events_sent,
+        "acknowledged": stats.acknowledged,
+        "rejected": stats.rejected,
+        "unconfirmed": len(ledger.unconfirmed_ids),
+        "retries": stats.retries,
+        "net_revenue": format_money(ledger.totals.net_revenue),
+    }
