@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from ingest_api.sinks.base import Record
 from ingest_api.sinks.coalescing import CallLimits, RecordFailure
 
+PUT_RECORDS_LIMITS = CallLimits(max_records=500, max_bytes=5 * 1024 * 1024)
 FailureRule = Callable[[Record, int], RecordFailure | None]
 """Given a record and how many times it was sent before, the failure to report (None = write)."""
 
@@ -16,7 +17,7 @@ FailureRule = Callable[[Record, int], RecordFailure | None]
 class FakeStream:
     def __init__(
         self,
-        limits: CallLimits = CallLimits(max_records=500, max_bytes=5 * 1024 * 1024),
+        limits: CallLimits = PUT_RECORDS_LIMITS,
         fail: FailureRule | None = None,
         call_seconds: float = 0.0,
         raise_on_call: Callable[[int], Exception | None] | None = None,

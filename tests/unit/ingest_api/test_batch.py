@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
 
 from contract import wire
 
 
-def _post(client, events):
+def _post(client: TestClient, events: list[Any]) -> Response:
     return client.post("/v1/sales/batch", json={"events": events})
 
 

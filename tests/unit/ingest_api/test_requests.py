@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -68,7 +69,7 @@ def test_body_over_the_limit_gets_413_by_content_length(client, memory_sink, pat
 
 
 def test_streamed_body_over_the_limit_gets_413_without_content_length(client, memory_sink):
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         yield b'{"events": ['
         for _ in range(6):
             yield b" " * (1024 * 1024)

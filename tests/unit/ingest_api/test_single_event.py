@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_money_as_json_numbers_is_stored_as_exact_decimals(client, memory_sink, 
     assert stored["total"] == "239.00"
 
 
-def _item(**overrides):
+def _item(**overrides: Any) -> dict[str, Any]:
     return {"sku": "NB-DELL-I5-16", "quantity": 1, "unit_price": "10.00", **overrides}
 
 

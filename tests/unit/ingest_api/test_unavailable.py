@@ -8,9 +8,10 @@ from fastapi.testclient import TestClient
 
 from contract.settings import Settings
 from ingest_api.app import create_app
+from ingest_api.sinks.base import Record
 from ingest_api.sinks.coalescing import CoalescingSink, RecordFailure
 from tests.unit.ingest_api.conftest import API_KEY
-from tests.unit.ingest_api.fakes import FakeStream
+from tests.unit.ingest_api.fakes import FailureRule, FakeStream
 
 THROTTLED = RecordFailure(code="ProvisionedThroughputExceededException", retryable=True)
 
@@ -20,8 +21,8 @@ def _client(settings: Settings, stream: FakeStream) -> TestClient:
     return TestClient(create_app(settings, sink), headers={"X-API-Key": API_KEY})
 
 
-def _failing(event_ids):
-    def fail(record, attempts):
+def _failing(event_ids: set[str]) -> FailureRule:
+    def fail(record: Record, attempts: int) -> RecordFailure | None:
         return THROTTLED if json.loads(record.data)["event_id"] in event_ids else None
 
     return fail
