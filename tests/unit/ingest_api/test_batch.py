@@ -13,7 +13,8 @@ from contract import wire
 
 
 def _post(client: TestClient, events: list[Any]) -> Response:
-    return client.post("/v1/sales/batch", json={"events": events})
+    response: Response = client.post("/v1/sales/batch", json={"events": events})
+    return response
 
 
 def test_all_valid_events_get_202_and_are_all_stored_in_order(client, memory_sink, event):
