@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     serve_port: int = 8080
     serving_engine: Literal["duckdb", "athena"] = "duckdb"
     serving_cache_seconds: float = Field(3.0, ge=0, le=3600)
+    serving_query_timeout_seconds: float = Field(60.0, gt=0, le=1800)
+    """How long an Athena query may run before the serving layer cancels it and answers 504."""
 
     @field_validator("api_keys", mode="before")
     @classmethod
