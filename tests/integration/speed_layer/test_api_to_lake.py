@@ -29,7 +29,7 @@ def test_every_acknowledged_event_lands_exactly_once(
     create_resources(moto_settings, shards=2)
     lake_uri = str(tmp_path / "lake") if lake_kind == "local" else s3_lake_uri(moto_settings)
     env = settings_env(moto_settings, lake_uri)
-    acknowledged: dict[str, datetime] = {}
+    acknowledged: dict[str, str] = {}
     with (
         ingest_api(env, sink, tmp_path / "api.log") as api,
         process(["salesflow", "speed", "--source", sink], env, tmp_path / "speed.log") as speed,

@@ -90,7 +90,7 @@ def test_sqs_redelivery_after_a_crash_is_removed_by_event_id_at_read_time(
     raw = Counter(lake_event_ids(moto_settings, lake_uri))
     assert set(raw) == set(ids_of(first + later)), "nothing acknowledged is lost"
     assert all(raw[event_id] >= 1 for event_id in landed_before_crash)
-    deduplicated = duckdb.sql(
+    deduplicated = duckdb.execute(
         f"""
         SELECT event_id, count(*) OVER (PARTITION BY event_id) AS copies
         FROM read_parquet('{lake_uri}/bronze/sales_events/**/*.parquet', hive_partitioning = true)
