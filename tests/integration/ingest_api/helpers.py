@@ -1,0 +1,86 @@
+"""Helpers of the ingest API's integration tests: a uvicorn server in a thread, stream readers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from contract import wire
+from contract.aws import aws_client
+from contract.event import IngestedSaleEvent
+from contract.settings import Settings
+from tests.moto_server import free_port
+
+
+@contextmanager
+def uvicorn_server(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on a free loopback port; yield its base URL; stop it."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on port {port}")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def create_stream(settings: Settings, shards: int = 2) -> Any:
+    client = aws_client(settings, "kinesis")
+    client.create_stream(StreamName=settings.stream_name, ShardCount=shards)
+    client.get_waiter("stream_exists").wait(
+        StreamName=settings.stream_name, WaiterConfig={"Delay": 0.1}
+    )
+    return client
+
+
+def read_stream(client: Any, stream_name: str) -> list[tuple[str, IngestedSaleEvent]]:
+    """Every record of every shard from the start, as (partition key, decoded event)."""
+    found: list[tuple[str, IngestedSaleEvent]] = []
+    for shard in client.list_shards(StreamName=stream_name)["Shards"]:
+        iterator = client.get_shard_iterator(
+            StreamName=stream_name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            response = client.get_records(ShardIterator=iterator, Limit=1000)
+            found += [(r["PartitionKey"], wire.decode(r["Data"])) for r in response["Records"]]
+            if not response["Records"] or response.get("MillisBehindLatest", 0) == 0:
+                break
+            iterator = response.get("NextShardIterator")
+    return found
+
+
+def create_queue(settings: Settings) -> tuple[Any, str]:
+    client = aws_client(settings, "sqs")
+    return client, client.create_queue(QueueName=settings.queue_name)["QueueUrl"]
+
+
+def drain_queue(client: Any, queue_url: str) -> list[IngestedSaleEvent]:
+    """Receive and delete messages until the queue answers empty."""
+    found: list[IngestedSaleEvent] = []
+    while True:
+        messages = client.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            return found
+        found += [wire.decode(m["Body"]) for m in messages]
+        client.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ],
+        )

@@ -1,0 +1,99 @@
+"""`salesflow api --sink kinesis` as a real process against the moto server: an event posted to
+it lands in the stream. Without configured keys it makes and stores a development key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from contract.settings import Settings, hash_api_key
+from tests.integration.ingest_api.conftest import API_KEY, SOURCE
+from tests.integration.ingest_api.helpers import create_stream, read_stream
+from tests.moto_server import free_port
+
+
+def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "salesflow", "api", "--sink", "kinesis", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base_url}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("salesflow api did not become healthy")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> bytes:
+    process.terminate()
+    stdout, _ = process.communicate(timeout=15)
+    return stdout
+
+
+def test_salesflow_api_publishes_to_kinesis(
+    moto_endpoint: str, moto_settings: Settings, event, tmp_path: Path
+):
+    kinesis = create_stream(moto_settings, shards=1)
+    port = free_port()
+    process = _start_api(
+        {
+            "SALESFLOW_AWS_ENDPOINT_URL": moto_endpoint,
+            "SALESFLOW_NAME_PREFIX": moto_settings.name_prefix,
+            "SALESFLOW_API_KEYS": f"{SOURCE}:{hash_api_key(API_KEY)}",
+            "SALESFLOW_STATE_DIR": str(tmp_path),
+        },
+        port,
+    )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(base_url, process)
+        payload = event()
+        response = httpx.post(f"{base_url}/v1/sales", json=payload, headers={"X-API-Key": API_KEY})
+        ready = httpx.get(f"{base_url}/readyz")
+    finally:
+        _stop(process)
+    assert response.status_code == 202
+    assert ready.status_code == 200
+    ((_, stored),) = read_stream(kinesis, moto_settings.stream_name)
+    assert (stored.event_id, stored.source) == (payload["event_id"], SOURCE)
+    assert not (tmp_path / "api-key").exists()
+
+
+def test_without_keys_a_development_key_is_made_stored_and_accepted(
+    moto_endpoint: str, moto_settings: Settings, event, tmp_path: Path
+):
+    create_stream(moto_settings, shards=1)
+    port = free_port()
+    env = {
+        "SALESFLOW_AWS_ENDPOINT_URL": moto_endpoint,
+        "SALESFLOW_NAME_PREFIX": moto_settings.name_prefix,
+        "SALESFLOW_STATE_DIR": str(tmp_path),
+    }
+    process = _start_api(env, port)
+    key_file = tmp_path / "api-key"
+    try:
+        _wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        key = key_file.read_text().strip()
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/v1/sales", json=event(), headers={"X-API-Key": key}
+        )
+    finally:
+        printed = _stop(process).decode()
+    assert response.status_code == 202
+    assert key in printed
+    assert key_file.stat().st_mode & 0o777 == 0o600
