@@ -15,7 +15,7 @@ from contract.gold import SALES_WIDE
 from contract.lake import GOLD_RUNS, PUBLISHED_POINTER, LakeLocation
 from contract.publication import Publication
 from contract.settings import Settings
-from serving.sql_files import SqlParameters
+from serving.sql_files import PUBLISHED_TABLES, SqlParameters
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNPUBLISHED_RUN = "_unpublished"
@@ -40,24 +40,21 @@ class PublishedRun:
     def cutoff(self) -> datetime:
         return self.publication.cutoff.astimezone(UTC) if self.publication else EPOCH
 
-    @property
-    def sales_wide_location(self) -> str:
-        """Full URI of the published sales_wide folder.
+    def table_location(self, table: str) -> str:
+        """Full URI of a published table's folder in the served run.
 
-        The pointer names the run folder holding each table; the table is the folder of the
-        same name inside it, unless the pointer already names the table folder itself.
+        The pointer names the folder of each table, relative to the lake root; a table it does
+        not name (or no run at all) reads an empty folder that never exists.
         """
-        if self.publication is None:
-            return self.lake.uri_of(f"{GOLD_RUNS}/{UNPUBLISHED_RUN}/{SALES_WIDE}")
-        folder = self.publication.tables[SALES_WIDE].strip("/")
-        if folder.rsplit("/", 1)[-1] != SALES_WIDE:
-            folder = f"{folder}/{SALES_WIDE}"
-        return self.lake.uri_of(folder)
+        folder = self.publication.tables.get(table) if self.publication else None
+        if folder is None:
+            folder = f"{GOLD_RUNS}/{UNPUBLISHED_RUN}/{table}"
+        return self.lake.uri_of(folder.strip("/"))
 
     def sql_parameters(self, reporting_tz: str) -> SqlParameters:
         return SqlParameters(
             lake=self.lake.uri,
-            sales_wide_location=self.sales_wide_location,
+            published_locations={table: self.table_location(table) for table in PUBLISHED_TABLES},
             cutoff=self.cutoff,
             reporting_tz=reporting_tz,
         )

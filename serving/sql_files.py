@@ -14,12 +14,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from contract.gold import MART_DIMENSIONS, SALES_WIDE
 from contract.quality import MAX_LINE_NET_AMOUNT
 
 SQL_DIR = Path(__file__).parent / "sql"
 ATHENA_DIALECT = "athena"
 
-TABLES = ("products", "stores", "customers", "bronze_sales_events", "csv_uploads", "sales_wide")
+PUBLISHED_TABLES = (SALES_WIDE, *MART_DIMENSIONS)
+"""Tables living in the published batch run's folder: their location changes at every publish."""
+TABLES = (
+    "products",
+    "stores",
+    "customers",
+    "bronze_sales_events",
+    "csv_uploads",
+    *PUBLISHED_TABLES,
+)
 VIEWS = ("sales_batch", "sales_realtime", "sales_merged")
 """In dependency order: each view reads only tables and the views before it."""
 
@@ -32,8 +42,8 @@ class SqlParameters:
 
     lake: str
     """Lake root URI (`s3://bucket/prefix` or an absolute local path), without trailing slash."""
-    sales_wide_location: str
-    """Full URI of the published run's sales_wide folder."""
+    published_locations: dict[str, str]
+    """Each of PUBLISHED_TABLES -> the full URI of its folder in the published run."""
     cutoff: datetime
     reporting_tz: str
 
@@ -41,7 +51,10 @@ class SqlParameters:
         cutoff = self.cutoff.astimezone(UTC)
         return {
             "lake": self.lake.rstrip("/"),
-            "sales_wide_location": self.sales_wide_location.rstrip("/"),
+            **{
+                f"{table}_location": location.rstrip("/")
+                for table, location in self.published_locations.items()
+            },
             "cutoff": f"{cutoff:%Y-%m-%d %H:%M:%S.%f}",
             "cutoff_date": f"{cutoff:%Y-%m-%d}",
             "reporting_tz": self.reporting_tz,

@@ -1,0 +1,89 @@
+"""The API's queries, built in the Athena dialect over `sales_merged` from whitelisted parts.
+
+Only enum members and formatted dates ever reach the SQL text, never raw request strings. Every
+time filter carries the matching `sale_date` range too, so both engines prune gold partitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from contract.gold import METRIC_DEFINITIONS
+
+MERGED_VIEW = "sales_merged"
+
+
+class Granularity(StrEnum):
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+
+
+class GroupBy(StrEnum):
+    STORE_ID = "store_id"
+    CHANNEL = "channel"
+    CATEGORY = "category"
+    PAYMENT_METHOD = "payment_method"
+
+
+@dataclass(frozen=True)
+class EventTimeRange:
+    """[start, end) on event time, as UTC instants."""
+
+    start: datetime
+    end: datetime
+
+    def where(self, zone: ZoneInfo) -> str:
+        last_instant = self.end - timedelta(microseconds=1)
+        first_day = self.start.astimezone(zone).date()
+        last_day = last_instant.astimezone(zone).date()
+        return (
+            f"sale_date BETWEEN DATE '{first_day:%Y-%m-%d}' AND DATE '{last_day:%Y-%m-%d}' "
+            f"AND occurred_at >= {_timestamp(self.start)} AND occurred_at < {_timestamp(self.end)}"
+        )
+
+
+def sales_metrics_sql(
+    period: EventTimeRange, granularity: Granularity, group_by: GroupBy | None, zone: ZoneInfo
+) -> str:
+    """Every METRIC_DEFINITIONS metric per bucket (and group); buckets are reporting-zone dates
+    for `day`, naive reporting-zone wall times for `hour` and `minute`."""
+    bucket = (
+        "sale_date"
+        if granularity is Granularity.DAY
+        else f"CAST(date_trunc('{granularity.value}', occurred_at AT TIME ZONE "
+        f"'{zone.key}') AS timestamp)"
+    )
+    dimensions = [f"{bucket} AS bucket"] + ([f"{group_by.value}"] if group_by else [])
+    metrics = [f"{sql} AS {name}" for name, sql in METRIC_DEFINITIONS.items()]
+    keys = ", ".join(str(position) for position in range(1, len(dimensions) + 1))
+    return (
+        f"SELECT {', '.join(dimensions + metrics)} FROM {MERGED_VIEW} "
+        f"WHERE {period.where(zone)} GROUP BY {keys} ORDER BY {keys}"
+    )
+
+
+def top_products_sql(period: EventTimeRange, limit: int, zone: ZoneInfo) -> str:
+    return (
+        "SELECT sku, max(product_name) AS product_name, max(category) AS category, "
+        f"{METRIC_DEFINITIONS['net_revenue']} AS net_revenue, "
+        f"{METRIC_DEFINITIONS['units']} AS units, {METRIC_DEFINITIONS['orders']} AS orders "
+        f"FROM {MERGED_VIEW} WHERE {period.where(zone)} "
+        f"GROUP BY sku ORDER BY net_revenue DESC, sku LIMIT {int(limit)}"
+    )
+
+
+def newest_landed_event_sql(since: datetime) -> str:
+    """The newest bronze event ingested at or after `since` (normally the cutoff T)."""
+    return (
+        "SELECT max(ingested_at) AS newest_ingested_at FROM bronze_sales_events "
+        f"WHERE ingest_date >= '{since.astimezone(UTC):%Y-%m-%d}' "
+        f"AND ingested_at >= {_timestamp(since)}"
+    )
+
+
+def _timestamp(instant: datetime) -> str:
+    return f"TIMESTAMP '{instant.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}'"

@@ -1,0 +1,32 @@
+"""`GET /v1/freshness`, `GET /healthz` and the dashboard page at `/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from serving.deps import ServiceDep
+from serving.models import Freshness
+
+DASHBOARD = Path(__file__).parent.parent / "static" / "dashboard.html"
+
+router = APIRouter()
+
+
+@router.get("/v1/freshness", response_model=Freshness, tags=["status"])
+async def freshness(service: ServiceDep) -> BaseModel:
+    """Age of the newest landed event, the cutoff T and the last published batch run."""
+    return await service.freshness()
+
+
+@router.get("/healthz", tags=["status"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def dashboard() -> HTMLResponse:
+    return HTMLResponse(DASHBOARD.read_text(), headers={"Cache-Control": "no-cache"})

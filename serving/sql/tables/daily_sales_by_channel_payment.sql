@@ -1,0 +1,15 @@
+-- Gold mart daily_sales_by_channel_payment of the published run (contract.gold.mart_schema):
+-- sales_wide grouped by sale_date and its dimensions, with every METRIC_DEFINITIONS metric.
+CREATE EXTERNAL TABLE IF NOT EXISTS daily_sales_by_channel_payment (
+  sale_date date,
+  channel string,
+  payment_method string,
+  net_revenue decimal(18,2),
+  gross_revenue decimal(18,2),
+  discount decimal(18,2),
+  units bigint,
+  orders bigint,
+  returns bigint
+)
+STORED AS PARQUET
+LOCATION '{{daily_sales_by_channel_payment_location}}'
