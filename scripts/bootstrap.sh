@@ -40,3 +40,12 @@ fi
 .venv/bin/uv pip sync --quiet --python .venv/bin/python requirements/dev.lock
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 touch .venv/.stamp
+
+# checkov (the Terraform security scan of tests/unit/infra) pins dependencies that conflict with
+# the project's, so it gets a virtualenv of its own.
+checkov_version=3.3.30
+if [ "$want_system_packages" = "test" ] \
+    && [ "$(.venv-checkov/bin/checkov --version 2>/dev/null)" != "$checkov_version" ]; then
+    "$python_bin" -m venv .venv-checkov
+    .venv/bin/uv pip install --quiet --python .venv-checkov/bin/python "checkov==$checkov_version"
+fi
