@@ -99,7 +99,7 @@ module "ingest" {
   private_subnet_ids   = var.private_subnet_ids
   allowed_cidr_blocks  = var.allowed_cidr_blocks
   certificate_arn      = var.certificate_arn
-  deletion_protection  = !var.force_destroy
+  deletion_protection  = var.api_deletion_protection
   container_image      = "${module.registry.service_repository_url}:${var.image_tag}"
   repository_arn       = module.registry.service_repository_arn
   sink                 = var.sink

@@ -197,8 +197,14 @@ variable "alert_emails" {
   default     = []
 }
 
+variable "api_deletion_protection" {
+  description = "Protect the ingest API's load balancer from deletion; set false and apply before `terraform destroy`."
+  type        = bool
+  default     = true
+}
+
 variable "force_destroy" {
-  description = "Allow `terraform destroy` to delete non-empty buckets and the load balancer. For test environments only."
+  description = "Allow `terraform destroy` to delete non-empty buckets and the Athena workgroup. For test environments only."
   type        = bool
   default     = false
 }

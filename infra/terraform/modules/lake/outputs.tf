@@ -1,6 +1,6 @@
 output "lake_bucket" {
   description = "Lake bucket name."
-  value       = aws_s3_bucket.this["lake"].id
+  value       = aws_s3_bucket.this["lake"].bucket
 }
 
 output "lake_bucket_arn" {
@@ -10,7 +10,7 @@ output "lake_bucket_arn" {
 
 output "athena_results_bucket" {
   description = "Athena results bucket name."
-  value       = aws_s3_bucket.this["athena_results"].id
+  value       = aws_s3_bucket.this["athena_results"].bucket
 }
 
 output "athena_results_bucket_arn" {
@@ -20,7 +20,7 @@ output "athena_results_bucket_arn" {
 
 output "artifacts_bucket" {
   description = "Artifacts bucket name."
-  value       = aws_s3_bucket.this["artifacts"].id
+  value       = aws_s3_bucket.this["artifacts"].bucket
 }
 
 output "artifacts_bucket_arn" {

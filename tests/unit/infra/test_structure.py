@@ -1,0 +1,249 @@
+"""Structural rules of the Terraform tree, read with python-hcl2 (no provider, no network)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.unit.infra.terraform_tree import (
+    ENV_DIR,
+    TERRAFORM_DIR,
+    Block,
+    blocks,
+    module_dirs,
+    policy_documents,
+    resources,
+    terraform_dirs,
+    tf_files,
+)
+
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
+    "ecr:GetAuthorizationToken",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "cloudwatch:PutMetricData",
+}
+"""The only actions an Allow statement may grant on Resource "*": AWS offers nothing narrower."""
+
+KEY_POLICY = ("kms", "key")
+"""A KMS key policy's Resource "*" means the key itself, so it is exempt from the rule above."""
+
+
+def _statements(document: Block) -> list[dict[str, Any]]:
+    statements = document.body.get("statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _is_allow(statement: dict[str, Any]) -> bool:
+    return bool(statement.get("effect", "Allow") == "Allow")
+
+
+def _module_of(block: Block) -> str:
+    return block.file.parent.name
+
+
+def test_the_tree_has_every_module_the_issue_asks_for() -> None:
+    expected = {"stream", "lake", "catalog", "ingest", "speed", "landing", "batch", "observability"}
+    assert expected <= {path.name for path in module_dirs()}
+
+
+@pytest.mark.parametrize("directory", terraform_dirs(), ids=lambda path: path.name)
+def test_every_module_has_the_standard_files(directory) -> None:
+    present = {path.name for path in directory.glob("*.tf")}
+    assert {"main.tf", "variables.tf", "outputs.tf", "versions.tf"} <= present
+
+
+def test_every_variable_is_typed_and_described() -> None:
+    variables = list(blocks("variable"))
+    assert len(variables) > 50
+    untyped = [v.where for v in variables if "type" not in v.body]
+    undescribed = [v.where for v in variables if len(str(v.body.get("description", ""))) < 10]
+    assert untyped == []
+    assert undescribed == []
+
+
+def test_every_output_is_described() -> None:
+    undescribed = [o.where for o in blocks("output") if not o.body.get("description")]
+    assert undescribed == []
+
+
+def test_every_tagged_resource_takes_its_tags_from_var_tags() -> None:
+    tagged = [r for r in resources() if "tags" in r.body]
+    assert len(tagged) > 40
+    elsewhere = [r.where for r in tagged if "var.tags" not in str(r.body["tags"])]
+    assert elsewhere == []
+
+
+def test_the_env_root_merges_one_tags_variable_into_every_module() -> None:
+    modules = list(blocks("module"))
+    assert modules
+    untagged = [m.where for m in modules if m.body.get("tags") != "${local.tags}"]
+    assert untagged == []
+
+
+def test_every_event_source_mapping_reports_batch_item_failures() -> None:
+    mappings = resources("aws_lambda_event_source_mapping")
+    assert {m.name for m in mappings} == {"kinesis", "sqs"}
+    for mapping in mappings:
+        assert mapping.body["function_response_types"] == ["ReportBatchItemFailures"], mapping.where
+
+
+def test_the_kinesis_mapping_bisects_retries_a_bounded_number_of_times_then_parks_the_batch() -> (
+    None
+):
+    (kinesis,) = [m for m in resources("aws_lambda_event_source_mapping") if m.name == "kinesis"]
+    body = kinesis.body
+    assert body["bisect_batch_on_function_error"] is True
+    assert body["maximum_retry_attempts"] == "${var.maximum_retry_attempts}"
+    assert body["starting_position"] == "TRIM_HORIZON"
+    (destination,) = body["destination_config"]
+    (on_failure,) = destination["on_failure"]
+    assert on_failure["destination_arn"] == "${var.dead_letter_queue_arn}"
+
+
+def test_the_sqs_queue_moves_poison_messages_to_its_dead_letter_queue() -> None:
+    (queue,) = [q for q in resources("aws_sqs_queue") if q.name == "this"]
+    assert "aws_sqs_queue.dead_letter.arn" in queue.body["redrive_policy"]
+    assert "maxReceiveCount" in queue.body["redrive_policy"]
+
+
+def test_no_iam_statement_allows_every_action() -> None:
+    documents = policy_documents()
+    assert len(documents) > 10
+    offending = []
+    for document in documents:
+        for statement in _statements(document):
+            actions = statement.get("actions", [])
+            if "*" in actions or (
+                _is_allow(statement)
+                and (_module_of(document), document.name) != KEY_POLICY
+                and any(str(action).endswith(":*") for action in actions)
+            ):
+                offending.append(f"{document.where}: {actions}")
+    assert offending == []
+
+
+def test_resource_star_is_granted_only_where_aws_has_nothing_narrower() -> None:
+    offending = []
+    for document in policy_documents():
+        if (_module_of(document), document.name) == KEY_POLICY:
+            continue
+        for statement in _statements(document):
+            if not _is_allow(statement) or "*" not in statement.get("resources", []):
+                continue
+            actions = set(statement.get("actions", []))
+            if not actions <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS:
+                offending.append(f"{document.where}: {sorted(actions)} on *")
+    assert offending == []
+
+
+def test_every_role_gets_its_own_inline_policy_and_no_managed_admin_policy() -> None:
+    roles = resources("aws_iam_role")
+    policies = resources("aws_iam_role_policy")
+    assert len(roles) >= 10
+    assert resources("aws_iam_role_policy_attachment") == []
+    attached_roles = {re.sub(r"\.id\}$|\[.*$", "", str(p.body["role"])) for p in policies}
+    for role in roles:
+        assert f"${{aws_iam_role.{role.name}" in attached_roles, role.where
+
+
+def _bucket_references(resource_type: str) -> set[str]:
+    """Names of the aws_s3_bucket resources a bucket-level resource type configures."""
+    names = set()
+    for block in resources(resource_type):
+        source = str(block.body.get("for_each", "")) + str(block.body.get("bucket", ""))
+        names.update(re.findall(r"aws_s3_bucket\.(\w+)", source))
+    return names
+
+
+def test_every_bucket_is_kms_encrypted_private_versioned_and_tls_only() -> None:
+    buckets = {b.name for b in resources("aws_s3_bucket")}
+    assert buckets
+    for setting in (
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_policy",
+        "aws_s3_bucket_lifecycle_configuration",
+    ):
+        assert buckets <= _bucket_references(setting), setting
+
+    for encryption in resources("aws_s3_bucket_server_side_encryption_configuration"):
+        (rule,) = encryption.body["rule"]
+        (default,) = rule["apply_server_side_encryption_by_default"]
+        assert default["sse_algorithm"] == "aws:kms"
+        assert default["kms_master_key_id"] == "${var.kms_key_arn}"
+    for block in resources("aws_s3_bucket_public_access_block"):
+        for flag in (
+            "block_public_acls",
+            "block_public_policy",
+            "ignore_public_acls",
+            "restrict_public_buckets",
+        ):
+            assert block.body[flag] is True, f"{block.where}: {flag}"
+    for policy in resources("aws_s3_bucket_policy"):
+        assert "tls_only" in policy.body["policy"], policy.where
+
+
+def test_the_lake_expires_quarantine_and_old_run_folders() -> None:
+    (lake_main,) = [f for f in tf_files() if f.parent.name == "lake" and f.name == "main.tf"]
+    text = lake_main.read_text()
+    assert 'prefix = "bronze/_quarantine/"' in text
+    assert 'prefix = "gold/runs/"' in text
+
+
+def test_every_store_of_data_is_encrypted_with_the_platform_key() -> None:
+    expectations = {
+        "aws_kinesis_stream": ("kms_key_id", "${var.kms_key_arn}"),
+        "aws_sqs_queue": ("kms_master_key_id", "${var.kms_key_arn}"),
+        "aws_cloudwatch_log_group": ("kms_key_id", "${var.kms_key_arn}"),
+        "aws_secretsmanager_secret": ("kms_key_id", "${var.kms_key_arn}"),
+        "aws_sns_topic": ("kms_master_key_id", "${var.kms_key_arn}"),
+        "aws_lambda_function": ("kms_key_arn", "${var.kms_key_arn}"),
+    }
+    for resource_type, (attribute, value) in expectations.items():
+        found = resources(resource_type)
+        assert found, resource_type
+        for block in found:
+            assert block.body.get(attribute) == value, block.where
+
+
+def test_lambda_functions_run_the_handlers_the_layers_expose() -> None:
+    commands = set()
+    for tf in tf_files():
+        commands.update(re.findall(r'"((?:speed|batch)_layer\.[\w.]+)"', tf.read_text()))
+    assert commands == {
+        "speed_layer.lambda_handlers.kinesis_handler",
+        "speed_layer.lambda_handlers.sqs_handler",
+        "batch_layer.csv_lambda.handler",
+    }
+
+
+def test_the_env_root_takes_every_resource_name_from_the_contract_file() -> None:
+    main = (ENV_DIR / "main.tf").read_text()
+    assert 'file("${path.module}/../../../../contract/resource_names.json")' in main
+    wiring = {
+        ("stream", "stream_name"): "stream",
+        ("stream", "queue_name"): "queue",
+        ("stream", "dead_letter_queue_name"): "dead_letter_queue",
+        ("lake", "lake_bucket"): "lake_bucket",
+        ("lake", "athena_results_bucket"): "athena_results_bucket",
+        ("catalog", "glue_database"): "glue_database",
+        ("catalog", "athena_workgroup"): "athena_workgroup",
+        ("ingest", "api_keys_secret_name"): "api_keys_secret",
+        ("speed", "kcl_lease_table"): "kcl_lease_table",
+    }
+    modules = {m.name: m.body for m in blocks("module")}
+    for (module, argument), name in wiring.items():
+        assert modules[module][argument] == f"${{local.names.{name}}}", (module, argument)
+
+
+def test_every_checkov_skip_states_its_reason() -> None:
+    skips = []
+    for tf in TERRAFORM_DIR.rglob("*.tf"):
+        skips += re.findall(r"checkov:skip=([^\n]*)", tf.read_text())
+    assert skips
+    unexplained = [s for s in skips if not re.fullmatch(r"CKV2?_AWS_\d+:.{30,}", s)]
+    assert unexplained == []

@@ -1,0 +1,263 @@
+"""Terraform itself on the tree: fmt everywhere; validate and a real plan where the provider is.
+
+The plan runs against the moto server (only STS is called, for the account id), with a hyphenated
+name prefix and a test tag, so the names and tags asserted here are Terraform's own evaluation of
+the configuration, not a re-implementation of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contract.names import ResourceNames
+from contract.settings import Settings
+from tests.unit.infra.terraform_cli import (
+    PLUGIN_DIR,
+    copy_tree,
+    provider_available,
+    run,
+)
+from tests.unit.infra.terraform_tree import TERRAFORM_DIR
+
+pytestmark = pytest.mark.xdist_group("terraform")
+
+needs_provider = pytest.mark.skipif(
+    not provider_available(),
+    reason=f"the AWS provider is not unpacked under {PLUGIN_DIR} on this machine, and providers "
+    "cannot be downloaded here; fmt, checkov and the hcl2 structure tests still run",
+)
+
+PREFIX = "acme-shop"
+TEST_TAGS = {"CostCenter": "retail-data"}
+NAMES = ResourceNames.for_prefix(PREFIX)
+
+ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {
+    "ecr:GetAuthorizationToken",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "cloudwatch:PutMetricData",
+}
+
+PLAN_VARIABLES = {
+    "name_prefix": PREFIX,
+    "image_tag": "0.1.0",
+    "vpc_id": "vpc-0123abcd",
+    "public_subnet_ids": ["subnet-0a1", "subnet-0b2"],
+    "private_subnet_ids": ["subnet-0c3", "subnet-0d4"],
+    "allowed_cidr_blocks": ["0.0.0.0/0"],
+    "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-test",
+    "create_kcl_worker": True,
+    "alert_emails": ["oncall@example.com"],
+    "tags": TEST_TAGS,
+}
+
+
+def test_terraform_fmt_finds_nothing_to_change() -> None:
+    result = run(["fmt", "-check", "-recursive", "-diff"], cwd=TERRAFORM_DIR)
+    assert result.returncode == 0, (
+        f"run `terraform fmt -recursive infra/terraform`:\n{result.stdout}"
+    )
+
+
+@pytest.fixture(scope="module")
+def env_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not provider_available():
+        pytest.skip(f"no AWS provider under {PLUGIN_DIR}")
+    root = copy_tree(tmp_path_factory.mktemp("terraform"))
+    init = run(["init", "-backend=false", "-input=false"], cwd=root, cli_config=_cli_config(root))
+    assert init.returncode == 0, init.stderr
+    return root
+
+
+def _cli_config(root: Path) -> Path:
+    return root.parents[3] / "terraformrc"
+
+
+@needs_provider
+def test_terraform_validate_accepts_the_env_root_and_every_module(env_root: Path) -> None:
+    result = run(["validate", "-json"], cwd=env_root, cli_config=_cli_config(env_root))
+    report = json.loads(result.stdout)
+    assert report["valid"], json.dumps(report["diagnostics"], indent=2)
+    assert report["warning_count"] == 0, json.dumps(report["diagnostics"], indent=2)
+
+
+@pytest.fixture(scope="module")
+def plan(env_root: Path, moto_endpoint: str) -> dict[str, Any]:
+    (env_root / "moto_override.tf").write_text(
+        f"""
+provider "aws" {{
+  region                      = var.region
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  endpoints {{
+    sts = "{moto_endpoint}"
+    iam = "{moto_endpoint}"
+  }}
+}}
+"""
+    )
+    (env_root / "test.tfvars.json").write_text(json.dumps(PLAN_VARIABLES))
+    config = _cli_config(env_root)
+    result = run(
+        ["plan", "-input=false", "-lock=false", "-var-file=test.tfvars.json", "-out=plan.bin"],
+        cwd=env_root,
+        cli_config=config,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = run(["show", "-json", "plan.bin"], cwd=env_root, cli_config=config)
+    assert shown.returncode == 0, shown.stderr
+    document: dict[str, Any] = json.loads(shown.stdout)
+    return document
+
+
+def _planned(
+    plan: dict[str, Any], resource_type: str, mode: str = "managed"
+) -> list[dict[str, Any]]:
+    return [
+        change
+        for change in plan["resource_changes"]
+        if change["type"] == resource_type and change["mode"] == mode
+    ]
+
+
+def _after(plan: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [change["change"]["after"] for change in _planned(plan, resource_type)]
+
+
+@needs_provider
+def test_planned_names_are_the_python_settings_names(plan: dict[str, Any]) -> None:
+    assert [s["name"] for s in _after(plan, "aws_kinesis_stream")] == [NAMES.stream]
+    assert sorted(q["name"] for q in _after(plan, "aws_sqs_queue")) == sorted(
+        [NAMES.queue, NAMES.dead_letter_queue]
+    )
+    buckets = {b["bucket"] for b in _after(plan, "aws_s3_bucket")}
+    assert {NAMES.lake_bucket, NAMES.athena_results_bucket} <= buckets
+    assert [d["name"] for d in _after(plan, "aws_glue_catalog_database")] == ["acme_shop"]
+    assert [d["name"] for d in _after(plan, "aws_glue_catalog_database")] == [NAMES.glue_database]
+    assert [w["name"] for w in _after(plan, "aws_athena_workgroup")] == [NAMES.athena_workgroup]
+    assert [s["name"] for s in _after(plan, "aws_secretsmanager_secret")] == [NAMES.api_keys_secret]
+    assert [t["name"] for t in _after(plan, "aws_dynamodb_table")] == [NAMES.kcl_lease_table]
+
+
+@needs_provider
+def test_the_environment_output_configures_settings_to_the_same_names(
+    plan: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environment = plan["planned_values"]["outputs"]["salesflow_environment"]["value"]
+    unknown = [
+        key
+        for key in environment
+        if not key.startswith("SALESFLOW_")
+        or key.removeprefix("SALESFLOW_").lower() not in Settings.model_fields
+    ]
+    assert unknown == []
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.name_prefix == PREFIX
+    assert settings.stream_name == NAMES.stream
+    assert settings.queue_name == NAMES.queue
+    assert settings.dead_letter_queue_name == NAMES.dead_letter_queue
+    assert settings.lake_bucket == NAMES.lake_bucket
+    assert settings.lake_uri == f"s3://{NAMES.lake_bucket}"
+    assert settings.athena_results_bucket == NAMES.athena_results_bucket
+    assert settings.glue_database == NAMES.glue_database
+    assert settings.athena_workgroup == NAMES.athena_workgroup
+    assert settings.serving_engine == "athena"
+
+
+@needs_provider
+def test_outputs_carry_the_names_of_the_settings_they_feed(plan: dict[str, Any]) -> None:
+    outputs = plan["planned_values"]["outputs"]
+    environment = outputs["salesflow_environment"]["value"]
+    setting_outputs = [name for name in outputs if f"SALESFLOW_{name.upper()}" in environment]
+    assert len(setting_outputs) >= 10
+    for name in setting_outputs:
+        assert name in Settings.model_fields
+        assert outputs[name]["value"] == environment[f"SALESFLOW_{name.upper()}"], name
+
+
+@pytest.fixture(scope="module")
+def taggable_types(env_root: Path) -> set[str]:
+    result = run(["providers", "schema", "-json"], cwd=env_root, cli_config=_cli_config(env_root))
+    assert result.returncode == 0, result.stderr
+    schemas = json.loads(result.stdout)["provider_schemas"]
+    aws = schemas["registry.terraform.io/hashicorp/aws"]["resource_schemas"]
+    return {name for name, schema in aws.items() if "tags" in schema["block"]["attributes"]}
+
+
+@needs_provider
+def test_every_taggable_planned_resource_carries_the_tags_variable(
+    plan: dict[str, Any], taggable_types: set[str]
+) -> None:
+    managed = [c for c in plan["resource_changes"] if c["mode"] == "managed"]
+    taggable = [c for c in managed if c["type"] in taggable_types]
+    assert len(taggable) > 50
+    untagged = [
+        c["address"]
+        for c in taggable
+        if not TEST_TAGS.items() <= (c["change"]["after"].get("tags") or {}).items()
+        or (c["change"]["after"].get("tags") or {}).get("NamePrefix") != PREFIX
+    ]
+    assert untagged == []
+
+
+def _policy_documents(plan: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every rendered aws_iam_policy_document: read during plan, or deferred to apply."""
+    documents = [
+        (c["address"], c["change"]["after"])
+        for c in _planned(plan, "aws_iam_policy_document", mode="data")
+    ]
+
+    def walk(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield from module.get("resources", [])
+        for child in module.get("child_modules", []):
+            yield from walk(child)
+
+    documents += [
+        (r["address"], r["values"])
+        for r in walk(plan["prior_state"]["values"]["root_module"])
+        if r["type"] == "aws_iam_policy_document"
+    ]
+    return documents
+
+
+@needs_provider
+def test_rendered_iam_policies_grant_no_wildcard_where_something_narrower_exists(
+    plan: dict[str, Any],
+) -> None:
+    documents = _policy_documents(plan)
+    assert len(documents) > 20
+    offending = []
+    for address, document in documents:
+        key_policy = address == "module.kms.data.aws_iam_policy_document.key"
+        for statement in document["statement"]:
+            actions = set(statement["actions"] or [])
+            allow = statement["effect"] in (None, "Allow")
+            if "*" in actions:
+                offending.append((address, statement["sid"], "Action *"))
+            if allow and not key_policy and any(a.endswith(":*") for a in actions):
+                offending.append((address, statement["sid"], "service:*"))
+            resources = statement["resources"] or []
+            if (
+                allow
+                and not key_policy
+                and "*" in resources
+                and not actions <= ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS
+            ):
+                offending.append((address, statement["sid"], f"{sorted(actions)} on *"))
+    assert offending == []
+
+
+@needs_provider
+def test_with_the_kcl_worker_on_the_lambda_no_longer_consumes_the_stream(
+    plan: dict[str, Any],
+) -> None:
+    mappings = _planned(plan, "aws_lambda_event_source_mapping")
+    assert [m["address"] for m in mappings] == ["module.speed.aws_lambda_event_source_mapping.sqs"]
+    assert len(_planned(plan, "aws_ecs_service")) == 2
