@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
@@ -188,3 +189,13 @@ def write_reference(lake_uri: str, catalog: Catalog, *, settings: Settings) -> l
         written.append(location.uri_of(reference_file(table)))
         logger.info("wrote reference table %s", table, extra={"rows": arrow.num_rows})
     return written
+
+
+def reference_present(lake_uri: str, *, settings: Settings) -> bool:
+    """Whether every reference table is in the lake (`salesflow up` writes them only if not)."""
+    location = LakeLocation.parse(lake_uri)
+    filesystem = location.filesystem(
+        s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
+    )
+    paths = [location.path(reference_file(table)) for table in REFERENCE_TABLES]
+    return all(info.type == pafs.FileType.File for info in filesystem.get_file_info(paths))

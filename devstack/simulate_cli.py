@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings()
     state = StateDir(args.state_dir or settings.state_dir)
     try:

@@ -1,0 +1,46 @@
+"""`salesflow up --nightly-at HH:MM`: when the next batch run is due, and which cutoff it uses.
+
+The time is read in the reporting time zone (the retailer's day, not the laptop's). The cutoff
+T is set a few minutes before the run starts, not at "now": an event acknowledged just before
+the run may still be on its way through the stream, and an event ingested before T but not yet
+landed would be in neither gold nor the real-time view until the following night.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+CUTOFF_SAFETY = timedelta(minutes=5)
+"""How far the cutoff lags the start of a run; far beyond the speed layer's landing delay."""
+
+_CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def parse_clock_time(value: str) -> time:
+    match = _CLOCK_TIME.match(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a time of day; use HH:MM in 24-hour form, like 02:30")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+@dataclass(frozen=True)
+class NightlySchedule:
+    at: time
+    zone: ZoneInfo
+
+    def next_run(self, after: datetime) -> datetime:
+        """The first moment at `at` (local to the zone) strictly after `after`, in UTC."""
+        local = after.astimezone(self.zone)
+        candidate = datetime.combine(local.date(), self.at, tzinfo=self.zone)
+        if candidate <= local:
+            candidate = datetime.combine(
+                local.date() + timedelta(days=1), self.at, tzinfo=self.zone
+            )
+        return candidate.astimezone(UTC)
+
+
+def batch_cutoff(started_at: datetime) -> datetime:
+    return (started_at - CUTOFF_SAFETY).astimezone(UTC)

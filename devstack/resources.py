@@ -1,0 +1,128 @@
+"""Creates the AWS resources of the local stack on the emulator, named as Terraform names them.
+
+Every create is idempotent: an existing resource is left alone, so `salesflow up` can point at
+an emulator (or a real account) that already has them. Shapes follow `infra/terraform`: a
+Kinesis stream, the SQS queue with its dead-letter queue and redrive policy, the lake bucket
+when the lake is in S3, and the DynamoDB checkpoint table with the KCL lease key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from contract.aws import aws_client
+from contract.lake import LakeLocation
+from contract.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+STREAM_SHARDS = 2
+QUEUE_VISIBILITY_SECONDS = 30
+CHECKPOINT_TABLE_KEY = "leaseKey"
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    created: list[str]
+    """Resources made just now, like `kinesis:salesflow-sales-events`; the others existed."""
+    stream_created: bool
+
+
+def bootstrap_resources(settings: Settings, *, lake_uri: str) -> Bootstrap:
+    created: list[str] = []
+    stream_created = _ensure_stream(aws_client(settings, "kinesis"), settings.stream_name)
+    if stream_created:
+        created.append(f"kinesis:{settings.stream_name}")
+    created += _ensure_queues(aws_client(settings, "sqs"), settings)
+    location = LakeLocation.parse(lake_uri)
+    if location.scheme == "s3":
+        bucket = location.root.split("/", 1)[0]
+        if _ensure_bucket(aws_client(settings, "s3"), bucket, settings.aws_region):
+            created.append(f"s3:{bucket}")
+    if _ensure_table(aws_client(settings, "dynamodb"), settings.checkpoint_table):
+        created.append(f"dynamodb:{settings.checkpoint_table}")
+    logger.info("resources ready", extra={"resources_created": created})
+    return Bootstrap(created=created, stream_created=stream_created)
+
+
+def _ensure_stream(kinesis: Any, name: str) -> bool:
+    try:
+        kinesis.describe_stream_summary(StreamName=name)
+        return False
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    kinesis.create_stream(StreamName=name, ShardCount=STREAM_SHARDS)
+    kinesis.get_waiter("stream_exists").wait(
+        StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    return True
+
+
+def _ensure_queues(sqs: Any, settings: Settings) -> list[str]:
+    """The DLQ first, then the queue redriving to it after `speed_max_attempts` receives."""
+    created = []
+    dlq_url, made = _ensure_queue(sqs, settings.dead_letter_queue_name, {})
+    if made:
+        created.append(f"sqs:{settings.dead_letter_queue_name}")
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": settings.speed_max_attempts}
+    attributes = {
+        "VisibilityTimeout": str(QUEUE_VISIBILITY_SECONDS),
+        "RedrivePolicy": json.dumps(redrive),
+    }
+    _, made = _ensure_queue(sqs, settings.queue_name, attributes)
+    if made:
+        created.append(f"sqs:{settings.queue_name}")
+    return created
+
+
+def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, bool]:
+    try:
+        url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return url, False
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in (
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+        ):
+            raise
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    return url, True
+
+
+def _ensure_bucket(s3: Any, bucket: str, region: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return False
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+            raise
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    return True
+
+
+def _ensure_table(dynamodb: Any, name: str) -> bool:
+    try:
+        dynamodb.describe_table(TableName=name)
+        return False
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": CHECKPOINT_TABLE_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": CHECKPOINT_TABLE_KEY, "KeyType": "HASH"}],
+    )
+    return True

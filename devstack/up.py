@@ -1,0 +1,465 @@
+"""`salesflow up`: the whole platform on one machine, no AWS account (DESIGN section 7).
+
+Starts the AWS emulator (a moto server), creates the stream, queues, bucket and table with the
+names Terraform uses, writes the reference data if the lake has none, makes the API key at
+first start, then runs the ingest API, the speed-layer poller, the serving API and dashboard,
+the CSV landing watcher and the simulator as supervised child processes, each logging to
+`<state-dir>/logs/`. It shows live progress until Ctrl-C or SIGTERM, then stops the simulator
+and the API, waits until the poller has landed everything the stream holds, and stops the rest,
+emulator last, each by process group so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from contract.lake import LakeLocation
+from contract.settings import Settings, hash_api_key
+from contract.structured_logging import JsonFormatter
+from devstack.catalog import DEFAULT_SEED, build_catalog, reference_present, write_reference
+from devstack.endpoints import (
+    NotReadyError,
+    PortInUseError,
+    ensure_ports_free,
+    moto_command,
+    wait_until_ready,
+)
+from devstack.nightly import NightlySchedule, batch_cutoff, parse_clock_time
+from devstack.processes import ComponentSpec, Supervisor
+from devstack.progress import ProgressProbe
+from devstack.resources import bootstrap_resources
+from devstack.state import StateDir
+from ingest_api.local_key import local_api_key
+
+logger = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_MOTO_PORT = 4566
+LOCAL_KEY_SOURCE = "local"
+READY_TIMEOUT_SECONDS = 90.0
+DRAIN_TIMEOUT_SECONDS = 60.0
+PROGRESS_EVERY_TTY = 2.0
+PROGRESS_EVERY_LOG = 15.0
+FAKE_AWS_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "salesflow-local",
+    "AWS_SECRET_ACCESS_KEY": "salesflow-local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+"""Placeholders boto3 needs to sign requests to the emulator; moto accepts any."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """A long-running component: the command module it needs and how to start it."""
+
+    name: str
+    module: str
+    argv: tuple[str, ...]
+    health_path: str | None = None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help="state folder (default .salesflow)"
+    )
+    parser.add_argument(
+        "--lake", default=None, help="lake URI (default <state-dir>/lake, or SALESFLOW_LAKE_URI)"
+    )
+    parser.add_argument(
+        "--sink", choices=["kinesis", "sqs"], default=None, help="stream the events go through"
+    )
+    parser.add_argument("--moto-port", type=int, default=DEFAULT_MOTO_PORT)
+    parser.add_argument("--ingest-port", type=int, default=None, help="default 8000")
+    parser.add_argument("--serve-port", type=int, default=None, help="default 8080")
+    parser.add_argument(
+        "--no-emulator",
+        action="store_true",
+        help="use the endpoints and resources the SALESFLOW_* settings name (real AWS)",
+    )
+    parser.add_argument("--no-simulator", action="store_true", help="start without simulator")
+    parser.add_argument("--rate", type=float, default=5.0, help="simulator events per second")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="catalog/simulator seed")
+    parser.add_argument(
+        "--nightly-at", default=None, help="run `salesflow batch run` daily at HH:MM (reporting TZ)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        stack = LocalStack.from_args(args)
+    except ValueError as error:
+        print(f"salesflow up: {error}", file=sys.stderr)
+        return 2
+    return stack.run()
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        state: StateDir,
+        moto_port: int | None,
+        simulator_rate: float | None,
+        seed: int,
+        nightly: NightlySchedule | None,
+    ) -> None:
+        self.settings = settings
+        self.state = state
+        self.moto_port = moto_port
+        self.simulator_rate = simulator_rate
+        self.seed = seed
+        self.nightly = nightly
+        self.supervisor = Supervisor()
+        self.stop_requested = threading.Event()
+        self._env: dict[str, str] = {}
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LocalStack:
+        base = Settings()
+        state_dir: Path = args.state_dir or base.state_dir
+        lake = args.lake or os.environ.get("SALESFLOW_LAKE_URI") or str(state_dir / "lake")
+        LakeLocation.parse(lake)
+        moto_port = None if args.no_emulator else args.moto_port
+        overrides: dict[str, object] = {
+            "state_dir": state_dir.resolve(),
+            "lake_uri": lake,
+            "sink": args.sink or (base.sink if base.sink != "memory" else "kinesis"),
+            "ingest_host": LOOPBACK,
+            "serve_host": LOOPBACK,
+            "ingest_port": args.ingest_port or base.ingest_port,
+            "serve_port": args.serve_port or base.serve_port,
+        }
+        if moto_port is not None:
+            overrides["aws_endpoint_url"] = f"http://{LOOPBACK}:{moto_port}"
+        if args.rate <= 0:
+            raise ValueError(f"--rate must be > 0 events per second, got {args.rate}")
+        return cls(
+            settings=base.model_copy(update=overrides),
+            state=StateDir(state_dir.resolve()),
+            moto_port=moto_port,
+            simulator_rate=None if args.no_simulator else args.rate,
+            seed=args.seed,
+            nightly=(
+                NightlySchedule(parse_clock_time(args.nightly_at), base.reporting_zone)
+                if args.nightly_at
+                else None
+            ),
+        )
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.settings.ingest_port}"
+
+    @property
+    def serve_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.settings.serve_port}"
+
+    def run(self) -> int:
+        """Start, watch until asked to stop, shut down: whatever happens, nothing stays running."""
+        self.state.logs.mkdir(parents=True, exist_ok=True)
+        _log_to_file(self.state.log_file("up"))
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: self.stop_requested.set())
+        try:
+            self._check_ports()
+            self._start()
+            self._watch()
+        except (PortInUseError, NotReadyError) as error:
+            say(f"salesflow up: {error}")
+            return 1
+        finally:
+            self._shutdown()
+        return 0
+
+    def _check_ports(self) -> None:
+        ports = [
+            ("ingest API", self.settings.ingest_port, "--ingest-port"),
+            ("serving API", self.settings.serve_port, "--serve-port"),
+        ]
+        if self.moto_port is not None:
+            ports.insert(0, ("AWS emulator", self.moto_port, "--moto-port"))
+        ensure_ports_free(LOOPBACK, ports)
+
+    def _start(self) -> None:
+        available, missing = self._available_services()
+        for service, reason in missing:
+            say(f"  not started: {service.name} (`{service.module}` does not import: {reason})")
+        if self.moto_port is not None:
+            self._start_emulator()
+        key = self._api_key()
+        self._env = self._child_env(key)
+        self._write_env_file()
+        self._ensure_reference()
+        for service in available:
+            self._start_service(service)
+        self._banner(key, [s.name for s in available])
+        if self.simulator_rate is not None:
+            self._start_simulator()
+
+    def _available_services(self) -> tuple[list[Service], list[tuple[Service, str]]]:
+        """Every service whose command module imports; the others with the reason they do not."""
+        available, missing = [], []
+        for service in self._services():
+            try:
+                importlib.import_module(service.module)
+            except Exception as error:  # any import failure means "not available"
+                missing.append((service, f"{type(error).__name__}: {error}"))
+            else:
+                available.append(service)
+        return available, missing
+
+    def _services(self) -> list[Service]:
+        salesflow = (sys.executable, "-m", "salesflow")
+        return [
+            Service("ingest-api", "ingest_api.cli", (*salesflow, "api"), "/healthz"),
+            Service("speed", "speed_layer.cli", (*salesflow, "speed")),
+            Service("serving", "serving.cli", (*salesflow, "serve"), "/healthz"),
+            Service(
+                "csv-watcher",
+                "batch_layer.csv_watcher",
+                (sys.executable, "-m", "batch_layer.csv_watcher"),
+            ),
+        ]
+
+    def _start_emulator(self) -> None:
+        os.environ.update({k: v for k, v in FAKE_AWS_CREDENTIALS.items() if k not in os.environ})
+        assert self.moto_port is not None
+        emulator = self.supervisor.start(
+            ComponentSpec(
+                name="aws-emulator",
+                argv=moto_command(LOOPBACK, self.moto_port),
+                env=dict(os.environ),
+                log_path=self.state.log_file("aws-emulator"),
+                restart=False,
+            )
+        )
+        wait_until_ready(
+            f"http://{LOOPBACK}:{self.moto_port}/moto-api/",
+            timeout=READY_TIMEOUT_SECONDS,
+            alive=emulator.running,
+            what="AWS emulator (moto server)",
+        )
+        bootstrap = bootstrap_resources(self.settings, lake_uri=self.settings.lake_uri)
+        if bootstrap.stream_created:
+            from devstack.drain import forget_stream_checkpoints
+
+            forget_stream_checkpoints(self.settings)
+        created = ", ".join(bootstrap.created) or "none, all existed"
+        say(f"AWS emulator on http://{LOOPBACK}:{self.moto_port}; resources created: {created}")
+
+    def _api_key(self) -> str:
+        key, _, path = local_api_key(self.state.root)
+        logger.info("api key ready", extra={"path": str(path)})
+        return key
+
+    def _child_env(self, key: str) -> dict[str, str]:
+        """Settings travel to children as `SALESFLOW_*` variables, exactly as in production."""
+        settings = self.settings
+        configured = os.environ.get("SALESFLOW_API_KEYS", "").strip(", ")
+        local = f"{LOCAL_KEY_SOURCE}:{hash_api_key(key)}"
+        env = dict(os.environ)
+        env.update(
+            {
+                "SALESFLOW_STATE_DIR": str(settings.state_dir),
+                "SALESFLOW_LAKE_URI": settings.lake_uri,
+                "SALESFLOW_SINK": settings.sink,
+                "SALESFLOW_API_KEYS": f"{configured},{local}" if configured else local,
+                "SALESFLOW_INGEST_HOST": settings.ingest_host,
+                "SALESFLOW_INGEST_PORT": str(settings.ingest_port),
+                "SALESFLOW_SERVE_HOST": settings.serve_host,
+                "SALESFLOW_SERVE_PORT": str(settings.serve_port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if settings.aws_endpoint_url:
+            env["SALESFLOW_AWS_ENDPOINT_URL"] = settings.aws_endpoint_url
+        return env
+
+    def _write_env_file(self) -> None:
+        """`<state-dir>/env`: `source` it to run any `salesflow` command against this stack."""
+        lines = [
+            f"export {name}={value}"
+            for name, value in sorted(self._env.items())
+            if name.startswith("SALESFLOW_") and name != "SALESFLOW_API_KEYS"
+        ]
+        (self.state.root / "env").write_text("\n".join(lines) + "\n")
+
+    def _ensure_reference(self) -> None:
+        if reference_present(self.settings.lake_uri, settings=self.settings):
+            return
+        write_reference(self.settings.lake_uri, build_catalog(self.seed), settings=self.settings)
+        say(f"reference data (seed {self.seed}) written to {self.settings.lake_uri}/reference")
+
+    def _start_service(self, service: Service) -> None:
+        component = self.supervisor.start(
+            ComponentSpec(
+                name=service.name,
+                argv=service.argv,
+                env=self._env,
+                log_path=self.state.log_file(service.name),
+            )
+        )
+        if service.health_path is None:
+            return
+        port = self.settings.serve_port if service.name == "serving" else self.settings.ingest_port
+        try:
+            wait_until_ready(
+                f"http://{LOOPBACK}:{port}{service.health_path}",
+                timeout=READY_TIMEOUT_SECONDS,
+                alive=component.running,
+                what=service.name,
+            )
+        except NotReadyError as error:
+            raise NotReadyError(f"{error}; its log ends with:\n{component.log_tail()}") from None
+
+    def _start_simulator(self) -> None:
+        assert self.simulator_rate is not None
+        argv = (
+            sys.executable, "-m", "salesflow", "simulate",
+            "--rate", str(self.simulator_rate),
+            "--seed", str(self.seed),
+            "--api-url", self.ingest_url,
+            "--ledger", str(self.state.simulator_ledger),
+        )  # fmt: skip
+        try:
+            importlib.import_module("devstack.simulate_cli")
+        except ImportError as error:
+            say(f"  not started: simulator ({error})")
+            return
+        self.supervisor.start(
+            ComponentSpec(
+                name="simulator",
+                argv=argv,
+                env=self._env,
+                log_path=self.state.log_file("simulator"),
+            )
+        )
+
+    def _banner(self, key: str, services: list[str]) -> None:
+        state = self.state.root
+        lines = [
+            "",
+            f"salesflow is up: {', '.join(services)}",
+            f"  dashboard        {self.serve_url}/",
+            f"  query API docs   {self.serve_url}/docs",
+            f"  ingest API docs  {self.ingest_url}/docs",
+        ]
+        if self.moto_port is not None:
+            lines.append(f"  AWS emulator     http://{LOOPBACK}:{self.moto_port} (moto)")
+        lines += [
+            f"  API key          {key}  (stored in {self.state.api_key_file})",
+            f"  lake             {self.settings.lake_uri}",
+            f"  logs             {self.state.logs}/",
+            f"  other commands   source {state}/env; salesflow batch run",
+        ]
+        if self.nightly is not None:
+            lines.append(f"  nightly batch    {self.nightly.at:%H:%M} {self.nightly.zone.key}")
+        lines.append("Ctrl-C stops everything.")
+        say("\n".join(lines))
+
+    def _watch(self) -> None:
+        probe = ProgressProbe(
+            ledger_path=self.state.simulator_ledger if self.simulator_rate else None,
+            lake_uri=self.settings.lake_uri,
+            settings=self.settings,
+            serve_url=self.serve_url if "serving" in self.supervisor.components else None,
+        )
+        interactive = sys.stdout.isatty()
+        every = PROGRESS_EVERY_TTY if interactive else PROGRESS_EVERY_LOG
+        next_batch = self.nightly.next_run(datetime.now(UTC)) if self.nightly else None
+        last_progress = 0.0
+        while not self.stop_requested.wait(1.0):
+            for event in self.supervisor.check():
+                action = "restarted" if event.restarted else "not restarted"
+                say(f"{event.component} exited with code {event.exit_code} ({action})")
+                if event.component == "aws-emulator":
+                    say("the AWS emulator is gone; stopping the stack")
+                    return
+            if next_batch is not None and datetime.now(UTC) >= next_batch:
+                self._start_batch()
+                next_batch = self.nightly.next_run(datetime.now(UTC)) if self.nightly else None
+            if time.monotonic() - last_progress >= every:
+                last_progress = time.monotonic()
+                line = probe.read().line()
+                print(
+                    f"\r{line}   " if interactive else line,
+                    end="" if interactive else "\n",
+                    flush=True,
+                )
+
+    def _start_batch(self) -> None:
+        if "batch" in self.supervisor.components:
+            say("nightly batch skipped: the previous run is still going")
+            return
+        cutoff = batch_cutoff(datetime.now(UTC))
+        say(f"nightly batch started with cutoff T = {cutoff.isoformat()}")
+        self.supervisor.start(
+            ComponentSpec(
+                name="batch",
+                argv=(
+                    sys.executable,
+                    "-m",
+                    "salesflow",
+                    "batch",
+                    "run",
+                    "--cutoff",
+                    cutoff.isoformat(),
+                ),
+                env=self._env,
+                log_path=self.state.log_file("batch"),
+                restart=False,
+            )
+        )
+
+    def _shutdown(self) -> None:
+        """Senders first, then let the poller land what the stream holds, the emulator last."""
+        say("\nstopping salesflow ...")
+        self.supervisor.stop("simulator", timeout=20)
+        self.supervisor.stop("ingest-api")
+        if self.moto_port is not None and "speed" in self.supervisor.components:
+            self._wait_for_drain()
+        for name in ("batch", "csv-watcher", "serving", "speed", "aws-emulator"):
+            self.supervisor.stop(name)
+        self.supervisor.stop_all()
+        say("salesflow stopped; the lake and the API key stay in " + str(self.state.root))
+
+    def _wait_for_drain(self) -> None:
+        from devstack.drain import is_drained
+
+        deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                if is_drained(self.settings, self.settings.sink):
+                    return
+            except Exception:  # an unreachable emulator cannot be drained
+                logger.exception("cannot check whether the stream is landed")
+                return
+            time.sleep(0.5)
+        say(
+            f"warning: the speed layer had not landed everything after "
+            f"{DRAIN_TIMEOUT_SECONDS:.0f}s; events still in the emulator's stream are lost"
+        )
+
+
+def say(text: str) -> None:
+    """A line for the person running the stack (the JSON logs go to <state-dir>/logs/up.log)."""
+    print(text, flush=True)
+
+
+def _log_to_file(path: Path) -> None:
+    handler = logging.FileHandler(path)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
