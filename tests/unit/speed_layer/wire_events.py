@@ -37,17 +37,16 @@ def wire_records(
 
 
 def bronze_event_ids(location: LakeLocation, filesystem: pafs.FileSystem) -> list[str]:
-    """Every event_id in every live bronze Parquet file (duplicates kept), as a reader sees it."""
-    root = location.path(BRONZE_EVENTS)
-    if filesystem.get_file_info(root).type == pafs.FileType.NotFound:
+    """Every event_id in every live bronze file (`*.parquet`, not hidden), duplicates kept."""
+    selector = pafs.FileSelector(location.path(BRONZE_EVENTS), allow_not_found=True, recursive=True)
+    live = [
+        info.path
+        for info in filesystem.get_file_info(selector)
+        if info.path.endswith(".parquet") and not info.base_name.startswith((".", "_"))
+    ]
+    if not live:
         return []
-    dataset = ds.dataset(
-        root,
-        filesystem=filesystem,
-        format="parquet",
-        partitioning="hive",
-        exclude_invalid_files=False,
-        ignore_prefixes=[".", "_"],
+    table: pa.Table = ds.dataset(live, filesystem=filesystem, format="parquet").to_table(
+        columns=["event_id"]
     )
-    table: pa.Table = dataset.to_table(columns=["event_id"])
     return [str(value) for value in table.column("event_id").to_pylist()]
