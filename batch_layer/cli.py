@@ -27,7 +27,8 @@ def parse_cutoff(value: str) -> datetime:
     return moment
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "local[*]") -> None:
+    """`default_master="none"` (EMR) keeps the session the cluster configured."""
     commands = parser.add_subparsers(dest="action", required=True, metavar="action")
     run_parser = commands.add_parser("run", help="rebuild gold from inputs ingested before T")
     run_parser.add_argument(
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run_parser.add_argument("--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI")
     run_parser.add_argument(
-        "--master", default="local[*]", help="Spark master; 'none' to keep the cluster's own"
+        "--master", default=default_master, help="Spark master; 'none' keeps the cluster's own"
     )
     run_parser.add_argument("--shuffle-partitions", type=int, default=8)
     run_parser.add_argument("--driver-memory", default="4g")
