@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     publish_budget_seconds: float = Field(3.0, gt=0, le=60)
     """How long a request may wait for the stream to acknowledge before it is answered 503."""
     retry_after_seconds: int = Field(1, ge=1, le=3600)
+    segment_store_id_property: str = Field("store_id", pattern=r"^[A-Za-z0-9_.$-]{1,64}$")
+    """The Segment/RudderStack `properties` key holding the store id (else the write key's name)."""
 
     # --- speed layer ------------------------------------------------------------------------
     speed_batch_size: int = Field(500, ge=1, le=10_000)
