@@ -35,6 +35,13 @@ class IngestMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self._segment_messages = Counter(
+            "salesflow_ingest_segment_messages",
+            "Segment/RudderStack messages received, by `type` and `outcome` (sale, return, "
+            "ignored, rejected).",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
         self._publish_seconds = Histogram(
             "salesflow_ingest_publish_seconds",
             "Time a request waited for the stream to acknowledge its events.",
@@ -73,6 +80,9 @@ class IngestMetrics:
 
     def request_rejected(self, reason: str) -> None:
         self._refused.labels(reason).inc()
+
+    def segment_messages(self, message_type: str, outcome: str, count: int = 1) -> None:
+        self._segment_messages.labels(message_type, outcome).inc(count)
 
     def publish_waited(self, seconds: float) -> None:
         self._publish_seconds.observe(seconds)
