@@ -1,0 +1,108 @@
+"""A lake with sales from today and the same weekday last week, and `salesflow serve` running
+on it as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.moto_server import free_port
+from tests.unit.serving.lake_files import (
+    STORES,
+    Copy,
+    expected_lines,
+    ingested,
+    write_bronze,
+    write_gold,
+    write_reference,
+)
+
+TZ = "America/Sao_Paulo"
+LAST_WEEK_ITEMS = {
+    "items": [{"sku": "MOUSE-LOGI-M170", "quantity": 300, "unit_price": "79.90"}],
+    "total": None,
+}
+
+
+@pytest.fixture
+def live_lake(tmp_path: Path, make_event: Callable[..., dict[str, Any]]) -> Path:
+    """Gold up to an hour ago (last week's sales and today's first ones), bronze since."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    cutoff = now - timedelta(hours=1)
+    copies = []
+    for index in range(24):
+        store = STORES[index % len(STORES)]
+        occurred = now - timedelta(minutes=7 * index + 1)
+        for days_back in (0, 7):
+            payload = make_event(
+                store_id=store.store_id,
+                channel=store.channel.value,
+                occurred_at=(occurred - timedelta(days=days_back)).isoformat(),
+                event_type="return" if index % 9 == 4 else "sale",
+                **(LAST_WEEK_ITEMS if days_back else {}),
+            )
+            ingested_at = occurred - timedelta(days=days_back) + timedelta(seconds=2)
+            copies.append(Copy(ingested(payload, ingested_at)))
+    lake = tmp_path / "lake"
+    write_reference(lake)
+    write_bronze(lake, [c.event for c in copies if c.event.ingested_at >= cutoff])
+    before = [c for c in copies if c.event.ingested_at < cutoff]
+    write_gold(lake, expected_lines(before, TZ), cutoff, "run-live")
+    return lake
+
+
+@pytest.fixture
+def serve_process(live_lake: Path, tmp_path: Path) -> Iterator[str]:
+    """`python -m salesflow serve` on a free port; yields its base URL; stopped afterwards."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESFLOW_")}
+    env |= {"SALESFLOW_REPORTING_TZ": TZ, "SALESFLOW_SERVING_CACHE_SECONDS": "1"}
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "salesflow",
+            "serve",
+            "--engine",
+            "duckdb",
+            "--port",
+            str(port),
+            "--lake",
+            str(live_lake),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base_url}/healthz", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    output = (tmp_path / "serve.log").read_text()
+                    raise RuntimeError(f"salesflow serve did not start:\n{output}") from None
+                time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -1,0 +1,36 @@
+"""`salesflow serve` as a real uvicorn process over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from tests.integration.serving.conftest import TZ
+
+
+def test_the_served_api_answers_over_http(serve_process: str) -> None:
+    today = datetime.now(UTC).astimezone(ZoneInfo(TZ)).date()
+    with httpx.Client(base_url=serve_process, timeout=30) as http:
+        freshness = http.get("/v1/freshness").json()
+        assert freshness["today"] == today.isoformat()
+        assert freshness["last_batch"]["run_id"] == "run-live"
+        assert 0 <= freshness["newest_event_age_seconds"] < 600
+
+        params = {
+            "from": (today - timedelta(days=7)).isoformat(),
+            "to": (today + timedelta(days=1)).isoformat(),
+            "group_by": "channel",
+        }
+        daily = http.get("/v1/metrics/sales", params=params)
+        assert daily.status_code == 200
+        assert {row["channel"] for row in daily.json()["rows"]} == {"pos", "ecommerce"}
+
+        bad = http.get("/v1/metrics/sales", params={**params, "granularity": "fortnight"})
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"] == ["query", "granularity"]
+
+        page = http.get("/")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
