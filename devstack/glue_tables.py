@@ -1,113 +1,54 @@
-"""Writes the Glue table definitions Terraform reads, derived from the contract's Arrow schemas.
+"""Writes the Glue tables Terraform creates, from the serving layer's table DDL.
 
-Terraform cannot import Python, so the column lists of the bronze, gold, mart and reference tables
-are rendered into `infra/terraform/modules/catalog/tables.json` by this module, and a unit test
-fails when that file no longer matches the contract. Run `python -m devstack.glue_tables` after a
-contract schema change.
+`serving/sql/tables/*.sql` is the one description of each lake table (columns, partitions,
+projection, storage); the serving layer turns it into Glue `TableInput`s at run time. Terraform
+cannot import Python, so the same `TableInput`s are rendered into
+`infra/terraform/modules/catalog/tables.json`, and a unit test fails when that file no longer
+matches the DDL. Run `python -m devstack.glue_tables` after changing a table.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from contract import gold, lake
-from contract.bronze import BRONZE_SCHEMA
-from contract.reference import REFERENCE_MODELS, reference_schema
+from serving.engines.glue_tables import table_input
+from serving.sql_files import PUBLISHED_TABLES, SqlParameters, table_statements
+from serving.table_definition import TableDefinition
 
 TABLES_FILE = Path(__file__).resolve().parents[1] / "infra/terraform/modules/catalog/tables.json"
 
-BRONZE_PARTITION_KEYS = ("ingest_date", "ingest_hour")
-"""The Hive-style folders of `contract.lake.bronze_partition`, both strings (`2026-11-21`, `07`)."""
+LAKE_ROOT_PLACEHOLDER = "@LAKE_ROOT@"
+"""Stands for `s3://<lake bucket>` in the file; Terraform replaces it (catalog/main.tf)."""
+
+UNPUBLISHED_RUN = f"{LAKE_ROOT_PLACEHOLDER}/gold/runs/unpublished"
+"""Where published tables point before the first batch run; serving re-points them per run."""
 
 
-def hive_type(data_type: pa.DataType) -> str:
-    """The Glue/Athena column type of an Arrow type (DECIMAL(18,2) stays exact)."""
-    if pa.types.is_decimal(data_type):
-        return f"decimal({data_type.precision},{data_type.scale})"
-    if pa.types.is_list(data_type):
-        return f"array<{hive_type(data_type.value_type)}>"
-    if pa.types.is_struct(data_type):
-        members = ",".join(f"{field.name}:{hive_type(field.type)}" for field in data_type)
-        return f"struct<{members}>"
-    if pa.types.is_timestamp(data_type):
-        return "timestamp"
-    scalars = {
-        pa.string(): "string",
-        pa.int16(): "smallint",
-        pa.int32(): "int",
-        pa.int64(): "bigint",
-        pa.bool_(): "boolean",
-        pa.float64(): "double",
-        pa.date32(): "date",
-    }
-    if data_type in scalars:
-        return scalars[data_type]
-    raise TypeError(f"no Glue type for Arrow type {data_type}; extend devstack.glue_tables")
-
-
-def _columns(schema: pa.Schema, *, without: tuple[str, ...] = ()) -> list[dict[str, str]]:
-    return [
-        {"name": field.name, "type": hive_type(field.type)}
-        for field in schema
-        if field.name not in without
-    ]
-
-
-def _table(
-    schema: pa.Schema, location: str, partition_keys: dict[str, str], *, published_by_batch: bool
-) -> dict[str, Any]:
+def table_inputs() -> dict[str, dict[str, Any]]:
+    """Table name -> its Glue TableInput, with the lake root left as LAKE_ROOT_PLACEHOLDER."""
+    parameters = SqlParameters(
+        lake=LAKE_ROOT_PLACEHOLDER,
+        published_locations={table: f"{UNPUBLISHED_RUN}/{table}" for table in PUBLISHED_TABLES},
+        cutoff=datetime(1970, 1, 1, tzinfo=UTC),
+        reporting_tz="UTC",
+    )
     return {
-        "location": location,
-        "columns": _columns(schema, without=tuple(partition_keys)),
-        "partition_keys": [{"name": name, "type": kind} for name, kind in partition_keys.items()],
-        "published_by_batch": published_by_batch,
+        name: table_input(TableDefinition.parse(statement))
+        for name, statement in table_statements(parameters).items()
     }
-
-
-def table_definitions() -> dict[str, Any]:
-    """Every table the catalog module creates, keyed by Glue table name.
-
-    Tables `published_by_batch` live in run folders: their initial location is the first run's
-    placeholder and the batch layer's publish step moves them, so Terraform ignores the location.
-    """
-    sale_date = gold.SALES_WIDE_PARTITION_COLUMN
-    tables: dict[str, Any] = {
-        "bronze_sales_events": _table(
-            BRONZE_SCHEMA,
-            lake.BRONZE_EVENTS,
-            dict.fromkeys(BRONZE_PARTITION_KEYS, "string"),
-            published_by_batch=False,
-        ),
-        gold.SALES_WIDE: _table(
-            gold.SALES_WIDE_SCHEMA,
-            f"{lake.GOLD_RUNS}/unpublished/{gold.SALES_WIDE}",
-            {sale_date: "date"},
-            published_by_batch=True,
-        ),
-    }
-    for mart in gold.MART_DIMENSIONS:
-        tables[mart] = _table(
-            gold.mart_schema(mart),
-            f"{lake.GOLD_RUNS}/unpublished/{mart}",
-            {},
-            published_by_batch=True,
-        )
-    for name in REFERENCE_MODELS:
-        tables[name] = _table(
-            reference_schema(name), lake.reference_table(name), {}, published_by_batch=False
-        )
-    return tables
 
 
 def render() -> str:
     document = {
-        "_comment": "Generated by `python -m devstack.glue_tables` from contract/; do not edit.",
-        "tables": table_definitions(),
+        "_comment": "Generated by `python -m devstack.glue_tables` from serving/sql/tables; "
+        "do not edit.",
+        "lake_root_placeholder": LAKE_ROOT_PLACEHOLDER,
+        "published_tables": sorted(PUBLISHED_TABLES),
+        "tables": table_inputs(),
     }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 

@@ -145,6 +145,20 @@ def test_planned_names_are_the_python_settings_names(plan: dict[str, Any]) -> No
 
 
 @needs_provider
+def test_planned_glue_tables_point_into_this_deployments_lake(plan: dict[str, Any]) -> None:
+    tables = {t["name"]: t for t in _after(plan, "aws_glue_catalog_table")}
+    assert {"bronze_sales_events", "sales_wide", "csv_uploads", "products"} <= set(tables)
+    bronze = tables["bronze_sales_events"]
+    lake = f"s3://{NAMES.lake_bucket}"
+    assert bronze["storage_descriptor"][0]["location"] == f"{lake}/bronze/sales_events/"
+    assert bronze["parameters"]["storage.location.template"] == (
+        f"{lake}/bronze/sales_events/ingest_date=${{ingest_date}}/ingest_hour=${{ingest_hour}}"
+    )
+    assert [k["name"] for k in bronze["partition_keys"]] == ["ingest_date", "ingest_hour"]
+    assert tables["sales_wide"]["storage_descriptor"][0]["location"].startswith(f"{lake}/gold/")
+
+
+@needs_provider
 def test_the_environment_output_configures_settings_to_the_same_names(
     plan: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

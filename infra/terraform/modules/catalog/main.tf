@@ -1,37 +1,27 @@
-# Glue database and tables over the lake, and the Athena workgroup every query runs in. Column
-# lists come from tables.json, generated from contract/ by `python -m devstack.glue_tables`.
+# Glue database and tables over the lake, and the Athena workgroup every query runs in. The tables
+# are the serving layer's DDL (serving/sql/tables), rendered into tables.json as Glue TableInputs
+# by `python -m devstack.glue_tables`: columns, partition projection and storage are never typed
+# here a second time.
 
 locals {
-  tables    = jsondecode(file("${path.module}/tables.json")).tables
+  catalog   = jsondecode(file("${path.module}/tables.json"))
   lake_root = "s3://${var.lake_bucket}"
 
-  hours = join(",", [for hour in range(24) : format("%02d", hour)])
-
-  # Partition projection: Athena computes partitions from these rules instead of a crawler or
-  # MSCK REPAIR, so a new ingest hour or sale date is queryable the moment its files land.
-  projections = {
-    bronze_sales_events = {
-      "projection.enabled"                   = "true"
-      "projection.ingest_date.type"          = "date"
-      "projection.ingest_date.format"        = "yyyy-MM-dd"
-      "projection.ingest_date.range"         = "${var.projection_start_date},NOW"
-      "projection.ingest_date.interval"      = "1"
-      "projection.ingest_date.interval.unit" = "DAYS"
-      "projection.ingest_hour.type"          = "enum"
-      "projection.ingest_hour.values"        = local.hours
-      "storage.location.template"            = "${local.lake_root}/${local.tables.bronze_sales_events.location}/ingest_date=$${ingest_date}/ingest_hour=$${ingest_hour}"
-    }
-    sales_wide = {
-      "projection.enabled"          = "true"
-      "projection.sale_date.type"   = "date"
-      "projection.sale_date.format" = "yyyy-MM-dd"
-      "projection.sale_date.range"  = "${var.projection_start_date},NOW"
-      "storage.location.template"   = "${local.lake_root}/${local.tables.sales_wide.location}/sale_date=$${sale_date}"
+  tables = {
+    for name, table in local.catalog.tables : name => {
+      parameters       = { for key, value in table.Parameters : key => replace(value, local.catalog.lake_root_placeholder, local.lake_root) }
+      partition_keys   = table.PartitionKeys
+      location         = replace(table.StorageDescriptor.Location, local.catalog.lake_root_placeholder, local.lake_root)
+      columns          = table.StorageDescriptor.Columns
+      input_format     = table.StorageDescriptor.InputFormat
+      output_format    = table.StorageDescriptor.OutputFormat
+      serde_library    = table.StorageDescriptor.SerdeInfo.SerializationLibrary
+      serde_parameters = lookup(table.StorageDescriptor.SerdeInfo, "Parameters", {})
     }
   }
 
-  lake_tables      = { for name, table in local.tables : name => table if !table.published_by_batch }
-  published_tables = { for name, table in local.tables : name => table if table.published_by_batch }
+  lake_tables      = { for name, table in local.tables : name => table if !contains(local.catalog.published_tables, name) }
+  published_tables = { for name, table in local.tables : name => table if contains(local.catalog.published_tables, name) }
 }
 
 resource "aws_glue_catalog_database" "this" {
@@ -61,73 +51,69 @@ resource "aws_glue_catalog_table" "lake" {
   database_name = aws_glue_catalog_database.this.name
   name          = each.key
   table_type    = "EXTERNAL_TABLE"
-  parameters = merge(
-    { "classification" = "parquet", "EXTERNAL" = "TRUE" },
-    lookup(local.projections, each.key, {}),
-  )
+  parameters    = each.value.parameters
 
   dynamic "partition_keys" {
     for_each = each.value.partition_keys
     content {
-      name = partition_keys.value.name
-      type = partition_keys.value.type
+      name = partition_keys.value.Name
+      type = partition_keys.value.Type
     }
   }
 
   storage_descriptor {
-    location      = "${local.lake_root}/${each.value.location}/"
-    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    location      = each.value.location
+    input_format  = each.value.input_format
+    output_format = each.value.output_format
 
     ser_de_info {
-      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      serialization_library = each.value.serde_library
+      parameters            = each.value.serde_parameters
     }
 
     dynamic "columns" {
       for_each = each.value.columns
       content {
-        name = columns.value.name
-        type = columns.value.type
+        name = columns.value.Name
+        type = columns.value.Type
       }
     }
   }
 }
 
-# Gold and mart tables live in run folders (docs/adr/0002): the batch layer's publish step points
-# them at each new run, so Terraform creates them once and leaves their location alone.
+# Gold and mart tables live in run folders (docs/adr/0002): the serving layer re-points them at each
+# published run (UpdateTable), so Terraform creates them once and leaves location and template alone.
 resource "aws_glue_catalog_table" "published" {
   for_each = local.published_tables
 
   database_name = aws_glue_catalog_database.this.name
   name          = each.key
   table_type    = "EXTERNAL_TABLE"
-  parameters = merge(
-    { "classification" = "parquet", "EXTERNAL" = "TRUE" },
-    lookup(local.projections, each.key, {}),
-  )
+  parameters    = each.value.parameters
 
   dynamic "partition_keys" {
     for_each = each.value.partition_keys
     content {
-      name = partition_keys.value.name
-      type = partition_keys.value.type
+      name = partition_keys.value.Name
+      type = partition_keys.value.Type
     }
   }
 
   storage_descriptor {
-    location      = "${local.lake_root}/${each.value.location}/"
-    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    location      = each.value.location
+    input_format  = each.value.input_format
+    output_format = each.value.output_format
 
     ser_de_info {
-      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      serialization_library = each.value.serde_library
+      parameters            = each.value.serde_parameters
     }
 
     dynamic "columns" {
       for_each = each.value.columns
       content {
-        name = columns.value.name
-        type = columns.value.type
+        name = columns.value.Name
+        type = columns.value.Type
       }
     }
   }

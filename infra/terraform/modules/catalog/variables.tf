@@ -40,17 +40,6 @@ variable "athena_results_bucket" {
   type        = string
 }
 
-variable "projection_start_date" {
-  description = "First date (YYYY-MM-DD) partition projection offers for ingest_date and sale_date."
-  type        = string
-  default     = "2024-01-01"
-
-  validation {
-    condition     = can(regex("^\\d{4}-\\d{2}-\\d{2}$", var.projection_start_date))
-    error_message = "projection_start_date must be a date in the form YYYY-MM-DD."
-  }
-}
-
 variable "bytes_scanned_cutoff_per_query" {
   description = "Athena cancels a query of this workgroup once it has scanned this many bytes (cost guard)."
   type        = number
