@@ -2,13 +2,15 @@
 
 Readers glob `*.parquet`, so a file must never be visible half-written: on local disk it is
 written under a hidden temporary name (`.name.tmp-<uuid>`, which no reader globs) and renamed;
-an S3 PUT (or completed multipart upload) is atomic by itself.
+on S3 it is one PUT (or completed multipart upload) of the finished content.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -44,19 +46,38 @@ class LakeFiles:
         return self.location.scheme == "file"
 
     def write_parquet(self, relative: str, table: pa.Table) -> None:
-        target = self.location.path(relative)
-        self._ensure_parent(target)
-        staging = self._staging_path(target)
-        pq.write_table(table, staging, filesystem=self.filesystem, compression=PARQUET_COMPRESSION)
-        self._publish(staging, target)
+        with self.open_atomic(relative) as sink:
+            pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
 
     def write_bytes(self, relative: str, data: bytes) -> None:
+        with self.open_atomic(relative) as sink:
+            sink.write(data)
+
+    @contextmanager
+    def open_atomic(self, relative: str) -> Iterator[pa.NativeFile]:
+        """An output stream whose content appears at `relative` only if the block succeeds.
+
+        Local: a hidden staging file renamed into place. S3: the content is buffered in memory
+        and PUT in one go after the block, because closing an S3 stream after an error would
+        still publish the partial object.
+        """
         target = self.location.path(relative)
-        self._ensure_parent(target)
-        staging = self._staging_path(target)
-        with self.filesystem.open_output_stream(staging) as stream:
-            stream.write(data)
-        self._publish(staging, target)
+        if not self.is_local:
+            buffer = pa.BufferOutputStream()
+            yield buffer
+            with self.filesystem.open_output_stream(target) as stream:
+                stream.write(buffer.getvalue())
+            return
+        self.filesystem.create_dir(str(PurePosixPath(target).parent), recursive=True)
+        path = PurePosixPath(target)
+        staging = str(path.parent / f".{path.name}.tmp-{uuid.uuid4().hex}")
+        try:
+            with self.filesystem.open_output_stream(staging) as stream:
+                yield stream
+        except BaseException:
+            self.filesystem.delete_file(staging)
+            raise
+        self.filesystem.move(staging, target)
 
     def read_bytes(self, relative: str) -> bytes:
         with self.filesystem.open_input_stream(self.location.path(relative)) as stream:
@@ -102,17 +123,3 @@ class LakeFiles:
             self.filesystem.delete_file(self.location.path(relative))
         except FileNotFoundError:
             logger.debug("already deleted: %s", relative)
-
-    def _ensure_parent(self, target: str) -> None:
-        if self.is_local:
-            self.filesystem.create_dir(str(PurePosixPath(target).parent), recursive=True)
-
-    def _staging_path(self, target: str) -> str:
-        if not self.is_local:
-            return target
-        path = PurePosixPath(target)
-        return str(path.parent / f".{path.name}.tmp-{uuid.uuid4().hex}")
-
-    def _publish(self, staging: str, target: str) -> None:
-        if staging != target:
-            self.filesystem.move(staging, target)

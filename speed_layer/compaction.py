@@ -1,0 +1,192 @@
+"""Compaction: merge the small Parquet files of a closed ingest hour into files of >= 64 MB.
+
+Athena and Spark pay per file, and the speed layer writes one file per batch. Once an hour is
+closed (its end plus a grace period has passed), its small files are merged. The protocol is
+crash-safe and idempotent; every step can be repeated:
+
+1. write the plan `_compaction-<digest>.json` (inputs, outputs, expected row counts) into the
+   hour's folder; `_` files are invisible to readers;
+2. write each output `compacted-<digest>-<n>.parquet` atomically;
+3. delete the inputs, then the plan.
+
+A rerun first finishes or undoes any plan it finds: if every output exists with its expected
+row count, the remaining inputs are deleted (roll forward); otherwise the outputs written so far
+are deleted and the inputs, untouched until step 3, stay live (roll back). Records are copied,
+never deduplicated, so the multiset of event_ids is unchanged.
+
+Readers: between step 2 and the end of step 3 (a few seconds) a glob sees a merged file and
+some of its inputs. Every reader of bronze removes duplicates by event_id (first `ingested_at`
+wins, as for SQS redeliveries), so that window changes no result; a reader that cannot dedupe
+must skip files listed as inputs by a plan in the same folder. The other order (inputs gone
+before the output is visible) would hide records instead, which dedupe cannot repair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
+
+import pyarrow.parquet as pq
+
+from contract.bronze import BRONZE_SCHEMA
+from contract.lake import BRONZE_EVENTS
+from speed_layer.lake_files import PARQUET_COMPRESSION, LakeFiles
+
+logger = logging.getLogger(__name__)
+
+TARGET_FILE_BYTES = 64 * 1024 * 1024
+DEFAULT_GRACE = timedelta(minutes=15)
+"""How long after an hour ends before it is compacted: late redeliveries land first."""
+PLAN_PREFIX = "_compaction-"
+_HOUR_FOLDER = re.compile(r"ingest_date=(\d{4}-\d{2}-\d{2})/ingest_hour=(\d{2})$")
+
+
+@dataclass(frozen=True)
+class CompactionPlan:
+    partition: str
+    inputs: tuple[tuple[str, ...], ...]
+    """One group of input files (lake-relative paths) per output."""
+    outputs: tuple[str, ...]
+    rows: tuple[int, ...]
+
+    @property
+    def path(self) -> str:
+        digest = PurePosixPath(self.outputs[0]).stem.split("-")[1]
+        return f"{self.partition}/{PLAN_PREFIX}{digest}.json"
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=1).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> CompactionPlan:
+        raw = json.loads(data)
+        return cls(
+            partition=raw["partition"],
+            inputs=tuple(tuple(group) for group in raw["inputs"]),
+            outputs=tuple(raw["outputs"]),
+            rows=tuple(raw["rows"]),
+        )
+
+
+@dataclass(frozen=True)
+class CompactionResult:
+    partition: str
+    inputs: int
+    outputs: int
+    rows: int
+
+
+def closed_hours(lake: LakeFiles, now: datetime, grace: timedelta = DEFAULT_GRACE) -> list[str]:
+    """Bronze hour folders whose hour ended more than `grace` before `now`."""
+    hours = []
+    for day in lake.list_folders(BRONZE_EVENTS):
+        for hour in lake.list_folders(day):
+            match = _HOUR_FOLDER.search(hour)
+            if match is None:
+                continue
+            start = datetime.fromisoformat(f"{match[1]}T{match[2]}:00:00+00:00")
+            if start + timedelta(hours=1) + grace <= now.astimezone(UTC):
+                hours.append(hour)
+    return hours
+
+
+def compact_hour(
+    lake: LakeFiles, partition: str, target_bytes: int = TARGET_FILE_BYTES
+) -> CompactionResult | None:
+    """Finish any interrupted plan, then merge the hour's small files; None if nothing to do."""
+    for plan_path, _ in _plans(lake, partition):
+        _recover(lake, CompactionPlan.from_json(lake.read_bytes(plan_path)))
+    small = [(path, size) for path, size in _live_files(lake, partition) if size < target_bytes]
+    if len(small) < 2:
+        return None
+    plan = _plan(lake, partition, _groups(small, target_bytes))
+    lake.write_bytes(plan.path, plan.to_json())
+    for group, output in zip(plan.inputs, plan.outputs, strict=True):
+        _merge(lake, group, output)
+    _finish(lake, plan)
+    result = CompactionResult(partition, len(small), len(plan.outputs), sum(plan.rows))
+    logger.info(
+        "compacted %s", partition, extra={"inputs": result.inputs, "outputs": result.outputs}
+    )
+    return result
+
+
+def _live_files(lake: LakeFiles, partition: str) -> list[tuple[str, int]]:
+    return [
+        (path, size)
+        for path, size in lake.list_files(partition)
+        if path.endswith(".parquet") and not PurePosixPath(path).name.startswith((".", "_"))
+    ]
+
+
+def _plans(lake: LakeFiles, partition: str) -> Iterator[tuple[str, int]]:
+    return (
+        (path, size)
+        for path, size in lake.list_files(partition)
+        if PurePosixPath(path).name.startswith(PLAN_PREFIX)
+    )
+
+
+def _groups(files: list[tuple[str, int]], target_bytes: int) -> list[list[str]]:
+    """Consecutive groups of at least `target_bytes`; a smaller remainder joins the last group."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for path, file_size in files:
+        if size >= target_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(path)
+        size += file_size
+    if len(groups) > 1 and size < target_bytes:
+        groups[-2].extend(groups.pop())
+    return groups
+
+
+def _plan(lake: LakeFiles, partition: str, groups: list[list[str]]) -> CompactionPlan:
+    digest = hashlib.sha256("\n".join(p for g in groups for p in g).encode()).hexdigest()[:16]
+    return CompactionPlan(
+        partition=partition,
+        inputs=tuple(tuple(group) for group in groups),
+        outputs=tuple(f"{partition}/compacted-{digest}-{n}.parquet" for n in range(len(groups))),
+        rows=tuple(sum(lake.parquet_row_count(p) for p in group) for group in groups),
+    )
+
+
+def _merge(lake: LakeFiles, inputs: tuple[str, ...], output: str) -> None:
+    """Stream the inputs into one output, one input in memory at a time."""
+    with (
+        lake.open_atomic(output) as sink,
+        pq.ParquetWriter(sink, BRONZE_SCHEMA, compression=PARQUET_COMPRESSION) as writer,
+    ):
+        for path in inputs:
+            writer.write_table(
+                lake.read_parquet(path).select(BRONZE_SCHEMA.names).cast(BRONZE_SCHEMA)
+            )
+
+
+def _recover(lake: LakeFiles, plan: CompactionPlan) -> None:
+    complete = all(
+        lake.exists(output) and lake.parquet_row_count(output) == rows
+        for output, rows in zip(plan.outputs, plan.rows, strict=True)
+    )
+    if complete:
+        logger.warning("finishing an interrupted compaction of %s", plan.partition)
+        _finish(lake, plan)
+        return
+    logger.warning("undoing an interrupted compaction of %s", plan.partition)
+    for output in plan.outputs:
+        lake.delete(output)
+    lake.delete(plan.path)
+
+
+def _finish(lake: LakeFiles, plan: CompactionPlan) -> None:
+    for group in plan.inputs:
+        for path in group:
+            lake.delete(path)
+    lake.delete(plan.path)

@@ -1,0 +1,69 @@
+"""`salesflow compact`: merge the small bronze files of every closed hour (run it hourly)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from datetime import UTC, datetime, timedelta
+
+from contract.lake import bronze_partition
+from contract.settings import Settings
+from contract.structured_logging import configure_logging
+from speed_layer.compaction import DEFAULT_GRACE, TARGET_FILE_BYTES, closed_hours, compact_hour
+from speed_layer.lake_files import LakeFiles
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lake", help="lake URI, a folder or s3://bucket/prefix (SALESFLOW_LAKE_URI)"
+    )
+    parser.add_argument(
+        "--hour",
+        type=_utc_hour,
+        help="compact only this UTC ingest hour, e.g. 2026-11-21T13 (default: every closed hour)",
+    )
+    parser.add_argument(
+        "--grace-minutes",
+        type=float,
+        default=DEFAULT_GRACE.total_seconds() / 60,
+        help="an hour is closed this long after it ends (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--target-mb",
+        type=float,
+        default=TARGET_FILE_BYTES / 2**20,
+        help="merge small files into files of at least this size (default: %(default)s)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging()
+    settings = Settings()
+    lake = LakeFiles.open(args.lake or settings.lake_uri, settings)
+    grace = timedelta(minutes=args.grace_minutes)
+    now = datetime.now(UTC)
+    if args.hour is not None:
+        if args.hour + timedelta(hours=1) + grace > now:
+            logger.error("hour %s is not closed yet; retry after its end plus the grace", args.hour)
+            return 2
+        hours = [bronze_partition(args.hour)]
+    else:
+        hours = closed_hours(lake, now, grace)
+    target = int(args.target_mb * 2**20)
+    compacted = [result for hour in hours if (result := compact_hour(lake, hour, target))]
+    print(
+        f"compacted {len(compacted)} of {len(hours)} closed hours: "
+        f"{sum(r.inputs for r in compacted)} files into {sum(r.outputs for r in compacted)}"
+    )
+    return 0
+
+
+def _utc_hour(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a UTC hour like 2026-11-21T13"
+        ) from None

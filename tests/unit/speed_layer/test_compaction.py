@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from contract.lake import bronze_partition
+from contract.settings import Settings
+from salesflow.cli import main
+from speed_layer import Batch, DeliveredRecord, land
+from speed_layer.compaction import PLAN_PREFIX, closed_hours, compact_hour
+from speed_layer.lake_files import LakeFiles
+from tests.unit.speed_layer.wire_events import bronze_event_ids, wire_records
+
+HOUR = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+PARTITION = bronze_partition(HOUR)
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LakeFiles:
+    return LakeFiles.open(str(tmp_path / "lake"), Settings())
+
+
+def land_batches(lake: LakeFiles, make_event, batches: int, size: int = 20) -> None:
+    for n in range(batches):
+        payloads = wire_records(make_event, size, HOUR)
+        land(Batch(f"shardId-0-{n}", tuple(DeliveredRecord(p, "s") for p in payloads)), lake)
+
+
+def names(lake: LakeFiles) -> list[str]:
+    return [Path(p).name for p, _ in lake.list_files(PARTITION)]
+
+
+def test_compaction_merges_an_hour_into_one_file_keeping_every_event_id(lake, make_event):
+    land_batches(lake, make_event, 6)
+    land(  # a redelivered SQS batch under another key: duplicates are kept, not "fixed"
+        Batch("sqs-dup", (DeliveredRecord(wire_records(make_event, 1, HOUR)[0], "s"),) * 2), lake
+    )
+    before = Counter(bronze_event_ids(lake.location, lake.filesystem))
+
+    result = compact_hour(lake, PARTITION)
+
+    assert result is not None
+    assert (result.inputs, result.outputs, result.rows) == (7, 1, 122)
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
+    (merged,) = names(lake)
+    assert merged.startswith("compacted-")
+    assert compact_hour(lake, PARTITION) is None, "idempotent: nothing left to merge"
+    assert names(lake) == [merged]
+
+
+def test_outputs_are_at_least_the_target_size(lake, make_event):
+    land_batches(lake, make_event, 7)
+    sizes = dict(lake.list_files(PARTITION))
+    target = 2 * max(sizes.values()) + 1
+    before = Counter(bronze_event_ids(lake.location, lake.filesystem))
+
+    result = compact_hour(lake, PARTITION, target_bytes=target)
+
+    assert result is not None
+    assert result.outputs == 2
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
+    assert all(size >= target * 0.9 for _, size in lake.list_files(PARTITION)), (
+        "Parquet compression makes outputs only roughly the sum of their inputs"
+    )
+
+
+def test_a_crash_after_the_outputs_is_finished_by_the_next_run(lake, make_event, monkeypatch):
+    land_batches(lake, make_event, 4)
+    before = Counter(bronze_event_ids(lake.location, lake.filesystem))
+    real_delete = LakeFiles.delete
+
+    def crash_after_first_delete(self, relative):
+        real_delete(self, relative)
+        raise SystemExit("killed while deleting the inputs")
+
+    monkeypatch.setattr(LakeFiles, "delete", crash_after_first_delete)
+    with pytest.raises(SystemExit):
+        compact_hour(lake, PARTITION)
+    monkeypatch.setattr(LakeFiles, "delete", real_delete)
+    assert any(n.startswith(PLAN_PREFIX) for n in names(lake)), "the plan survives the crash"
+
+    compact_hour(lake, PARTITION)
+
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
+    assert len(names(lake)) == 1
+
+
+def test_a_crash_before_the_outputs_are_complete_is_undone(lake, make_event, monkeypatch):
+    land_batches(lake, make_event, 4)
+    before = Counter(bronze_event_ids(lake.location, lake.filesystem))
+    inputs = names(lake)
+
+    def crash_while_merging(*args, **kwargs):
+        raise SystemExit("killed while writing the output")
+
+    monkeypatch.setattr("speed_layer.compaction._merge", crash_while_merging)
+    with pytest.raises(SystemExit):
+        compact_hour(lake, PARTITION)
+    monkeypatch.undo()
+    assert sorted(n for n in names(lake) if not n.startswith(PLAN_PREFIX)) == inputs
+
+    compact_hour(lake, PARTITION)
+
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
+    assert len(names(lake)) == 1
+
+
+def test_only_closed_hours_are_compacted(lake, make_event):
+    land_batches(lake, make_event, 2)
+    end = HOUR.replace(minute=0) + timedelta(hours=1)
+    assert closed_hours(lake, end + timedelta(minutes=14)) == []
+    assert closed_hours(lake, end + timedelta(minutes=15)) == [PARTITION]
+
+
+def test_the_compact_command(lake, make_event, capsys):
+    land_batches(lake, make_event, 3)
+    assert main(["compact", "--lake", lake.location.uri]) == 0
+    assert "compacted 1 of 1 closed hours: 3 files into 1" in capsys.readouterr().out
+    assert main(["compact", "--lake", lake.location.uri, "--hour", "2999-01-01T00"]) == 2
