@@ -1,0 +1,152 @@
+"""A KCL record processor speaking the MultiLangDaemon protocol, for ECS/EC2 deployments.
+
+The KCL's MultiLangDaemon (Java) owns leases and checkpoints in DynamoDB and runs one child
+process per shard: `python -m speed_layer.kcl_processor` (its `executableName`). They talk in
+JSON lines: the daemon sends `initialize`, `processRecords`, `leaseLost`, `shardEnded` and
+`shutdownRequested`; the child answers each with `{"action": "status", "responseFor": ...}` and
+may first send `{"action": "checkpoint", ...}`, to which the daemon replies with a `checkpoint`
+message carrying an `error` or null.
+
+This module implements that protocol directly instead of depending on `amazon-kclpy`: the
+package's Python part is this same protocol, and its build downloads the daemon's jars from
+Maven Central in setup.py, which fails where Maven is unreachable (docs/speed_layer.md). The
+daemon itself (jars, `java software.amazon.kinesis.multilang.MultiLangDaemon`) is deployed
+separately.
+
+A batch is landed under `{shard}-{first}-{last}`, retried in place with backoff, dead-lettered
+after `speed_max_attempts`, and only then checkpointed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from contract.aws import aws_client
+from contract.settings import Settings
+from contract.structured_logging import configure_logging
+from speed_layer.batching import BatchingPolicy
+from speed_layer.dead_letters import DeadLetterQueue
+from speed_layer.lake_files import LakeFiles
+from speed_layer.landing import land
+from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
+
+logger = logging.getLogger(__name__)
+
+
+class ProtocolError(RuntimeError):
+    """The daemon sent something the protocol does not allow; the daemon restarts the child."""
+
+
+class KclRecordProcessor:
+    def __init__(
+        self,
+        *,
+        lake: LakeFiles,
+        dead_letters: DeadLetterQueue,
+        policy: BatchingPolicy,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._lake = lake
+        self._dead_letters = dead_letters
+        self._policy = policy
+        self._sleep = sleep
+        self._shard_id = "unknown-shard"
+
+    def serve(self, incoming: IO[str], outgoing: IO[str]) -> None:
+        """Handle the daemon's messages until it closes our stdin."""
+        channel = _Channel(incoming, outgoing)
+        while (message := channel.receive()) is not None:
+            action = message.get("action")
+            if action == "initialize":
+                self._shard_id = message["shardId"]
+                logger.info("KCL assigned shard %s", self._shard_id)
+            elif action == "processRecords":
+                self._process(message["records"], channel)
+            elif action in ("shardEnded", "shutdownRequested"):
+                channel.checkpoint(None)
+            elif action != "leaseLost":
+                raise ProtocolError(f"unknown MultiLangDaemon action {action!r}")
+            channel.send({"action": "status", "responseFor": action})
+
+    def _process(self, records: list[dict[str, Any]], channel: _Channel) -> None:
+        if not records:
+            return
+        sequences = [record["sequenceNumber"] for record in records]
+        batch = Batch(
+            kinesis_batch_key(self._shard_id, sequences[0], sequences[-1]),
+            tuple(
+                DeliveredRecord(base64.b64decode(record["data"]), f"{self._shard_id}:{seq}")
+                for record, seq in zip(records, sequences, strict=True)
+            ),
+        )
+        for attempt in range(1, self._policy.max_attempts + 1):
+            report = land(batch, self._lake)
+            if report.ok:
+                break
+            if attempt == self._policy.max_attempts:
+                self._dead_letters.send(
+                    [batch.records[position] for position in report.failed],
+                    reason=f"could not write to the lake {self._lake.location.uri} "
+                    f"after {attempt} attempts",
+                    attempts=attempt,
+                )
+                break
+            self._sleep(self._policy.backoff_seconds(attempt))
+        channel.checkpoint(sequences[-1])
+
+
+class _Channel:
+    def __init__(self, incoming: IO[str], outgoing: IO[str]) -> None:
+        self._incoming = incoming
+        self._outgoing = outgoing
+
+    def receive(self) -> dict[str, Any] | None:
+        while line := self._incoming.readline():
+            if line.strip():
+                message: dict[str, Any] = json.loads(line)
+                return message
+        return None
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Framed by newlines, as the daemon expects, in case a library printed to stdout."""
+        self._outgoing.write(f"\n{json.dumps(message)}\n")
+        self._outgoing.flush()
+
+    def checkpoint(self, sequence_number: str | None) -> None:
+        """Ask the daemon to checkpoint (None: at the end of what it delivered, or SHARD_END)."""
+        self.send(
+            {"action": "checkpoint", "sequenceNumber": sequence_number, "subSequenceNumber": None}
+        )
+        reply = self.receive()
+        if reply is None or reply.get("action") != "checkpoint":
+            raise ProtocolError(f"expected the daemon's checkpoint reply, got {reply!r}")
+        if reply.get("error"):
+            logger.warning(
+                "checkpoint at %s refused: %s; the batch may be redelivered and is then "
+                "deduplicated by event_id at read time",
+                sequence_number,
+                reply["error"],
+            )
+
+
+def main() -> int:
+    configure_logging()
+    settings = Settings()
+    sqs = aws_client(settings, "sqs")
+    dead_letter_url = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
+    KclRecordProcessor(
+        lake=LakeFiles.open(settings.lake_uri, settings),
+        dead_letters=DeadLetterQueue(sqs, dead_letter_url),
+        policy=BatchingPolicy.from_settings(settings),
+    ).serve(sys.stdin, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Drive `python -m speed_layer.kcl_processor` over stdin/stdout exactly as the KCL
+MultiLangDaemon does (its JSON-lines protocol), with the lake on the moto server's S3."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+from collections import Counter
+from typing import Any
+
+from contract.aws import aws_client
+from speed_layer.batching import BatchingPolicy
+from speed_layer.dead_letters import DeadLetterQueue
+from speed_layer.kcl_processor import KclRecordProcessor
+from speed_layer.lake_files import LakeFiles
+from tests.integration.speed_layer.stack import (
+    REPO_ROOT,
+    create_resources,
+    dead_letter_count,
+    dead_letters,
+    s3_lake_uri,
+    settings_env,
+)
+from tests.unit.speed_layer.wire_events import bronze_event_ids, wire_records
+
+SHARD = "shardId-000000000003"
+
+
+class Daemon:
+    """The MultiLangDaemon's side of the conversation."""
+
+    def __init__(self, child: subprocess.Popen[str]) -> None:
+        self.child = child
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.child.stdin is not None
+        self.child.stdin.write(json.dumps(message) + "\n")
+        self.child.stdin.flush()
+
+    def receive(self) -> dict[str, Any]:
+        assert self.child.stdout is not None
+        while True:
+            line = self.child.stdout.readline()
+            assert line, "the record processor closed its stdout"
+            if line.strip():
+                message: dict[str, Any] = json.loads(line)
+                return message
+
+
+def records_message(payloads: list[bytes], first: int) -> dict[str, Any]:
+    return {
+        "action": "processRecords",
+        "millisBehindLatest": 0,
+        "records": [
+            {
+                "action": "record",
+                "data": base64.b64encode(data).decode(),
+                "partitionKey": "SP-PAULISTA-01",
+                "sequenceNumber": str(first + n),
+                "subSequenceNumber": 0,
+                "approximateArrivalTimestamp": 1763733912987,
+            }
+            for n, data in enumerate(payloads)
+        ],
+    }
+
+
+def test_the_record_processor_lands_checkpoints_and_quarantines(moto_settings, make_event):
+    create_resources(moto_settings, shards=1)
+    lake_uri = s3_lake_uri(moto_settings)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "speed_layer.kcl_processor"],
+        cwd=REPO_ROOT,
+        env=settings_env(moto_settings, lake_uri),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    daemon = Daemon(child)
+    try:
+        daemon.send(
+            {
+                "action": "initialize",
+                "shardId": SHARD,
+                "sequenceNumber": None,
+                "subSequenceNumber": None,
+            }
+        )
+        assert daemon.receive() == {"action": "status", "responseFor": "initialize"}
+
+        good = wire_records(make_event, 3)
+        daemon.send(records_message([good[0], b"\x00poison", good[1], good[2]], first=1001))
+        assert daemon.receive() == {
+            "action": "checkpoint",
+            "sequenceNumber": "1004",
+            "subSequenceNumber": None,
+        }
+        daemon.send({"action": "checkpoint", "sequenceNumber": "1004", "error": None})
+        assert daemon.receive() == {"action": "status", "responseFor": "processRecords"}
+
+        lake = LakeFiles.open(lake_uri, moto_settings)
+        assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == Counter(
+            json.loads(p)["event_id"] for p in good
+        )
+        (landed,) = lake.list_files("bronze/sales_events", recursive=True)
+        assert landed[0].endswith(f"/{SHARD}-1001-1004.parquet")
+        (quarantined,) = lake.list_files("bronze/_quarantine", recursive=True)
+        assert json.loads(lake.read_bytes(quarantined[0]))["source"] == f"{SHARD}:1002"
+
+        daemon.send({"action": "shardEnded"})
+        assert daemon.receive()["sequenceNumber"] is None, "checkpoint at SHARD_END"
+        daemon.send({"action": "checkpoint", "sequenceNumber": "SHARD_END", "error": None})
+        assert daemon.receive() == {"action": "status", "responseFor": "shardEnded"}
+
+        daemon.send({"action": "leaseLost"})
+        assert daemon.receive() == {"action": "status", "responseFor": "leaseLost"}
+        assert child.stdin is not None
+        child.stdin.close()
+        assert child.wait(timeout=30) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_a_batch_that_never_lands_is_dead_lettered_then_checkpointed(moto_settings, make_event):
+    create_resources(moto_settings, shards=1)
+    sqs = aws_client(moto_settings, "sqs")
+    dlq_url = sqs.get_queue_url(QueueName=moto_settings.dead_letter_queue_name)["QueueUrl"]
+    payloads = wire_records(make_event, 2)
+    script = [
+        {
+            "action": "initialize",
+            "shardId": SHARD,
+            "sequenceNumber": None,
+            "subSequenceNumber": None,
+        },
+        records_message(payloads, first=7),
+        {"action": "checkpoint", "sequenceNumber": "8", "error": None},
+    ]
+    incoming = io.StringIO("".join(json.dumps(m) + "\n" for m in script))
+    outgoing = io.StringIO()
+    waits: list[float] = []
+    processor = KclRecordProcessor(
+        lake=LakeFiles.open(f"s3://{moto_settings.lake_bucket}-missing/lake", moto_settings),
+        dead_letters=DeadLetterQueue(sqs, dlq_url),
+        policy=BatchingPolicy(batch_size=100, window_seconds=0, max_attempts=3),
+        sleep=waits.append,
+    )
+
+    processor.serve(incoming, outgoing)
+
+    replies = [json.loads(line) for line in outgoing.getvalue().splitlines() if line.strip()]
+    assert replies[1] == {"action": "checkpoint", "sequenceNumber": "8", "subSequenceNumber": None}
+    assert replies[2] == {"action": "status", "responseFor": "processRecords"}
+    assert waits == [0.5, 1.0], "two backoffs between three attempts"
+    assert dead_letter_count(moto_settings) == 2
+    letters = dead_letters(moto_settings)
+    assert sorted(m["Body"] for m in letters) == sorted(p.decode() for p in payloads)
