@@ -1,0 +1,306 @@
+"""Segment's e-commerce spec to the sale event contract: `Order Completed` and `Order Refunded`.
+
+The mapping only renames and fills defaults; every rule of the contract is then enforced by
+`SaleEvent` itself, and its errors are reported at the Segment field the shop actually sent
+(`properties.products[0].price`, not `items[0].unit_price`). Amounts the spec carries twice
+(`revenue`, `total`, an order-level `discount`) are checked against the products, so a shop's
+inconsistent order is refused with the numbers rather than stored with the wrong ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from contract.event import RECEIVED_AT_CONTEXT_KEY, EventType, SaleEvent
+from contract.money import CENT, format_money, parse_money
+from ingest_api.models import FieldError
+from ingest_api.parsing import field_errors
+
+COMMERCE_EVENTS = {"Order Completed": EventType.SALE, "Order Refunded": EventType.RETURN}
+DEFAULT_CHANNEL = "ecommerce"
+DEFAULT_CURRENCY = "USD"
+"""Segment's spec reads amounts without `currency` as US dollars."""
+DEFAULT_PAYMENT_METHOD = "other"
+DEFAULT_QUANTITY = 1
+DERIVED_EVENT_ID_PREFIX = "sm-"
+"""A `messageId` that is not a valid `event_id` becomes `sm-` + its SHA-256 (still idempotent)."""
+
+_EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+_ITEM_FIELDS = {"sku": "sku", "quantity": "quantity", "unit_price": "price", "discount": "discount"}
+
+
+@dataclass(frozen=True, slots=True)
+class MappingContext:
+    source: str
+    """The write key's name: the store when `properties` names none."""
+    store_id_property: str
+    received_at: datetime
+
+
+def commerce_event_type(message: Mapping[str, Any]) -> EventType | None:
+    """`sale` or `return` for the two e-commerce events this platform stores, else None."""
+    name = message.get("event")
+    return COMMERCE_EVENTS.get(name) if isinstance(name, str) else None
+
+
+def map_commerce_message(
+    message: Mapping[str, Any], event_type: EventType, context: MappingContext
+) -> SaleEvent | list[FieldError]:
+    """The contract event for an `Order Completed`/`Order Refunded`, or what is wrong with it."""
+    properties = message.get("properties")
+    if not isinstance(properties, dict):
+        return [_error("properties", "send the order in `properties` (a JSON object)")]
+    products = properties.get("products")
+    if not isinstance(products, list) or not products:
+        return [
+            _error(
+                "properties.products",
+                f"an {message.get('event')} needs at least one product in properties.products, "
+                "each with sku or product_id, price and quantity",
+            )
+        ]
+    errors: list[FieldError] = []
+    items = [_item(product, index, errors) for index, product in enumerate(products)]
+    _apply_order_amounts(properties, items, errors)
+    payload = _event_payload(message, properties, event_type, items, context)
+    try:
+        event = SaleEvent.model_validate_json(
+            orjson.dumps(payload), context={RECEIVED_AT_CONTEXT_KEY: context.received_at}
+        )
+    except ValidationError as error:
+        details = error.errors(include_url=False, include_input=False)
+        found = field_errors([_at_segment_path(d, context) for d in details])
+        return errors + [e for e in found if not _reported_under(e.path, errors)]
+    return errors or event
+
+
+def _reported_under(path: str, errors: Sequence[FieldError]) -> bool:
+    """Whether a mapping error already covers `path` (the contract would repeat it less clearly)."""
+    return any(path == e.path or path.startswith((e.path + ".", e.path + "[")) for e in errors)
+
+
+def _event_payload(
+    message: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    event_type: EventType,
+    items: list[dict[str, Any]],
+    context: MappingContext,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "event_type": event_type.value,
+        "channel": _or_default(properties.get("channel"), DEFAULT_CHANNEL),
+        "store_id": _as_identifier(
+            _or_default(properties.get(context.store_id_property), context.source)
+        ),
+        "currency": _or_default(properties.get("currency"), DEFAULT_CURRENCY),
+        "payment_method": _or_default(properties.get("payment_method"), DEFAULT_PAYMENT_METHOD),
+        "items": items,
+    }
+    if isinstance(payload["currency"], str):
+        payload["currency"] = payload["currency"].upper()
+    optional = {
+        "event_id": _event_id(message.get("messageId")),
+        "occurred_at": message.get("timestamp"),
+        "order_id": _as_identifier(properties.get("order_id")),
+        "customer_id": _customer_id(message.get("userId")),
+    }
+    payload.update((key, value) for key, value in optional.items() if value is not None)
+    return payload
+
+
+def _item(product: Any, index: int, errors: list[FieldError]) -> dict[str, Any]:
+    path = f"properties.products[{index}]"
+    if not isinstance(product, dict):
+        errors.append(_error(path, "each product must be a JSON object"))
+        return {}
+    item: dict[str, Any] = {"quantity": _or_default(product.get("quantity"), DEFAULT_QUANTITY)}
+    sku = next(
+        (product[k] for k in ("sku", "product_id") if product.get(k) not in (None, "")), None
+    )
+    if sku is None:
+        errors.append(_error(f"{path}.sku", "a product needs a sku or a product_id"))
+    else:
+        item["sku"] = _as_identifier(sku)
+    if "price" in product:
+        item["unit_price"] = product["price"]
+    else:
+        errors.append(_error(f"{path}.price", "a product needs its unit price in `price`"))
+    if product.get("discount") is not None:
+        item["discount"] = product["discount"]
+    return item
+
+
+def _apply_order_amounts(
+    properties: Mapping[str, Any], items: list[dict[str, Any]], errors: list[FieldError]
+) -> None:
+    """Spread an order-level `discount` over the lines; check `revenue` and `total` against them.
+
+    Segment's own example counts `revenue` before the order's discount and `total` as the
+    products after discounts plus `shipping` and `tax`; shops differ on `revenue`, so either
+    reading of it is accepted, anything else is an inconsistent order.
+    """
+    lines = _line_amounts(items)
+    amounts = {
+        key: _money(properties, key, errors)
+        for key in ("discount", "revenue", "total", "shipping", "tax")
+    }
+    if lines is None:
+        return
+    gross = sum((value for value, _ in lines), Decimal("0.00"))
+    line_discounts = sum((discount for _, discount in lines), Decimal("0.00"))
+    order_discount = amounts["discount"]
+    if order_discount is not None and any("discount" in item for item in items):
+        if order_discount != line_discounts:
+            errors.append(
+                _error(
+                    "properties.discount",
+                    f"discount {order_discount} does not equal the sum of the products' "
+                    f"discounts ({line_discounts}); send one or make them agree",
+                )
+            )
+        order_discount = None
+    if order_discount is not None:
+        if order_discount > gross:
+            errors.append(
+                _error(
+                    "properties.discount",
+                    f"discount {order_discount} exceeds the products' price * quantity ({gross})",
+                )
+            )
+            return
+        for item, share in zip(items, _allocate(order_discount, lines), strict=True):
+            item["discount"] = format_money(share)
+    before_order_discount = gross - line_discounts
+    net = before_order_discount - (order_discount or Decimal("0.00"))
+    revenue = amounts["revenue"]
+    if revenue is not None and revenue not in (before_order_discount, net):
+        errors.append(
+            _error(
+                "properties.revenue",
+                f"revenue {revenue} does not match the products: price * quantity - discount is "
+                f"{before_order_discount} before the order discount and {net} after it",
+            )
+        )
+    total = amounts["total"]
+    extras = (amounts["shipping"] or Decimal("0.00")) + (amounts["tax"] or Decimal("0.00"))
+    if total is not None and total != net + extras:
+        errors.append(
+            _error(
+                "properties.total",
+                f"total {total} does not equal the products after discounts ({net}) plus "
+                f"shipping and tax ({extras})",
+            )
+        )
+
+
+def _line_amounts(items: Sequence[Mapping[str, Any]]) -> list[tuple[Decimal, Decimal]] | None:
+    """Each line's (price * quantity, discount), or None while any line is itself invalid."""
+    lines = []
+    for item in items:
+        quantity = item.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            return None
+        try:
+            price = parse_money(item.get("unit_price"))
+            discount = parse_money(item.get("discount", 0))
+        except ValueError:
+            return None
+        lines.append((price * quantity, discount))
+    return lines
+
+
+def _allocate(amount: Decimal, lines: Sequence[tuple[Decimal, Decimal]]) -> list[Decimal]:
+    """Split `amount` over lines in proportion to their value, to the cent, summing exactly.
+
+    Largest remainder: each line gets its share rounded down, and the leftover cents go to the
+    lines with the largest remainders (the first ones on a tie), so the result is deterministic.
+    """
+    room = [value - discount for value, discount in lines]
+    base = sum(room, Decimal("0.00"))
+    if base == 0:
+        return [Decimal("0.00")] * len(lines)
+    exact = [amount * part / base for part in room]
+    shares = [share.quantize(CENT, rounding=ROUND_FLOOR) for share in exact]
+    leftover = int((amount - sum(shares, Decimal("0.00"))) / CENT)
+    by_remainder = sorted(range(len(lines)), key=lambda i: (shares[i] - exact[i], i))
+    for index in by_remainder[:leftover]:
+        shares[index] += CENT
+    return [discount + share for (_, discount), share in zip(lines, shares, strict=True)]
+
+
+def _money(properties: Mapping[str, Any], key: str, errors: list[FieldError]) -> Decimal | None:
+    value = properties.get(key)
+    if value is None:
+        return None
+    try:
+        return parse_money(value)
+    except ValueError as error:
+        errors.append(_error(f"properties.{key}", str(error)))
+        return None
+
+
+def _event_id(message_id: Any) -> str | None:
+    if not isinstance(message_id, str) or not message_id:
+        return None
+    if _EVENT_ID.match(message_id):
+        return message_id
+    return DERIVED_EVENT_ID_PREFIX + hashlib.sha256(message_id.encode()).hexdigest()[:48]
+
+
+def _or_default(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _as_identifier(value: Any) -> Any:
+    """Order ids and SKUs sent as JSON integers (common in shop systems) become strings."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _customer_id(user_id: Any) -> str | None:
+    """`userId` when it is a valid identifier; an e-mail or other free text is left out."""
+    candidate = _as_identifier(user_id)
+    return candidate if isinstance(candidate, str) and _IDENTIFIER.match(candidate) else None
+
+
+def _at_segment_path(detail: ErrorDetails, context: MappingContext) -> ErrorDetails:
+    """A contract error located at the Segment field it came from."""
+    location = list(detail["loc"])
+    field = str(location[0]) if location else ""
+    segment_location: list[int | str]
+    if field == "items" and len(location) >= 2:
+        rest = [_ITEM_FIELDS.get(str(part), part) for part in location[2:]]
+        segment_location = ["properties", "products", location[1], *rest]
+    elif field == "store_id":
+        segment_location = ["properties", context.store_id_property]
+    elif field in _MESSAGE_FIELDS:
+        segment_location = [_MESSAGE_FIELDS[field]]
+    else:
+        segment_location = ["properties", field] if field else []
+    translated = detail.copy()
+    translated["loc"] = tuple(segment_location)
+    return translated
+
+
+_MESSAGE_FIELDS = {
+    "event_id": "messageId",
+    "event_type": "event",
+    "occurred_at": "timestamp",
+    "customer_id": "userId",
+}
+
+
+def _error(path: str, message: str) -> FieldError:
+    return FieldError(path=path, message=message, type="value_error")
