@@ -19,7 +19,7 @@ from ingest_api.errors import ApiError, api_error_handler
 from ingest_api.metrics import IngestMetrics
 from ingest_api.middleware import RequestIdMiddleware
 from ingest_api.models import BatchRequest
-from ingest_api.routes import health, sales
+from ingest_api.routes import health, sales, segment
 from ingest_api.service import IngestService
 from ingest_api.sinks import Sink, build_sink
 
@@ -66,5 +66,6 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(ApiError, api_error_handler)
     app.include_router(sales.router)
+    app.include_router(segment.router)
     app.include_router(health.router)
     return app
