@@ -1,0 +1,230 @@
+"""`salesflow up` end to end: the merged numbers on the public API equal the simulator's ledger.
+
+Starts the whole stack as a subprocess on free ports with its own state folder, simulates, runs
+the batch job (Spark local), simulates again, and compares the query API's per-day and
+per-store figures with what the simulator says was acknowledged, before and after the batch
+boundary moved. Then it stops the stack and checks that no process of it is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.moto_server import FAKE_CREDENTIALS, free_port
+
+pytestmark = [pytest.mark.xdist_group("e2e-up"), pytest.mark.spark, pytest.mark.timeout(1200)]
+
+MARKER = "SALESFLOW_E2E_STACK"
+METRICS = ("net_revenue", "gross_revenue", "discount", "units", "orders", "returns")
+MONEY = ("net_revenue", "gross_revenue", "discount")
+
+Figures = dict[tuple[str, str], dict[str, Decimal | int]]
+
+
+def _salesflow(*args: str) -> list[str]:
+    return [sys.executable, "-m", "salesflow", *args]
+
+
+def _get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body: dict[str, Any] = json.loads(response.read())
+        return body
+
+
+def _wait_for_http(url: str, up: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _get(url)
+            return
+        except OSError:
+            pass
+        if up.poll() is not None:
+            pytest.fail(f"salesflow up exited with {up.returncode}:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+def _stack_env(state: Path, marker: str) -> dict[str, str]:
+    """The test's environment plus what `<state>/env` exports: how a user reaches the stack."""
+    env = {**os.environ, **FAKE_CREDENTIALS, MARKER: marker}
+    for line in (state / "env").read_text().splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = value
+    return env
+
+
+def _simulate(env: dict[str, str], ingest_url: str, key: str, seed: int, ledger: Path) -> None:
+    result = subprocess.run(
+        _salesflow(
+            "simulate",
+            "--duration",
+            "8",
+            "--rate",
+            "30",
+            "--flat",
+            "--seed",
+            str(seed),
+            "--api-url",
+            ingest_url,
+            "--api-key",
+            key,
+            "--ledger",
+            str(ledger),
+        ),
+        env=env,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+
+
+def _ledger_figures(ledgers: list[Path]) -> Figures:
+    """Per (day, store) sums over all ledgers (their event ids are disjoint by run tag)."""
+    figures: Figures = defaultdict(lambda: dict.fromkeys(METRICS, 0))
+    for path in ledgers:
+        written = json.loads(path.read_text())
+        assert written["unconfirmed_event_ids"] == []
+        assert written["rejected"] == {}
+        for day, stores in written["by_day_and"]["store_id"].items():
+            for store, metrics in stores.items():
+                row = figures[(day, store)]
+                for name in METRICS:
+                    value = Decimal(metrics[name]) if name in MONEY else int(metrics[name])
+                    row[name] = row[name] + value
+    return dict(figures)
+
+
+def _api_figures(serve_url: str, days: list[str]) -> tuple[Figures, dict[str, Any]]:
+    start = min(days)
+    end = (date.fromisoformat(max(days)) + timedelta(days=1)).isoformat()
+    answer = _get(
+        f"{serve_url}/v1/metrics/sales?from={start}&to={end}&granularity=day&group_by=store_id"
+    )
+    figures: Figures = {
+        (row["bucket"][:10], row["store_id"]): {
+            name: Decimal(row[name]) if name in MONEY else int(row[name]) for name in METRICS
+        }
+        for row in answer["rows"]
+    }
+    return figures, answer
+
+
+def _wait_until_api_equals_ledgers(
+    serve_url: str, ledgers: list[Path], timeout: float = 180
+) -> dict[str, Any]:
+    expected = _ledger_figures(ledgers)
+    days = sorted({day for day, _ in expected})
+    deadline = time.monotonic() + timeout
+    while True:
+        actual, answer = _api_figures(serve_url, days)
+        if actual == expected:
+            return answer
+        if time.monotonic() > deadline:
+            differing = {
+                key: (actual.get(key), expected.get(key))
+                for key in sorted(set(actual) | set(expected))
+                if actual.get(key) != expected.get(key)
+            }
+            pytest.fail(f"API and ledger still differ after {timeout}s: {differing}")
+        time.sleep(1)
+
+
+def _processes_with(marker: str) -> list[int]:
+    needle = f"{MARKER}={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def test_up_merged_numbers_equal_the_simulator_ledger(tmp_path):
+    state = tmp_path / "state"
+    marker = uuid.uuid4().hex
+    moto_port, ingest_port, serve_port = free_port(), free_port(), free_port()
+    ingest_url = f"http://127.0.0.1:{ingest_port}"
+    serve_url = f"http://127.0.0.1:{serve_port}"
+    log = tmp_path / "up.out"
+    with log.open("wb") as output:
+        up = subprocess.Popen(
+            _salesflow(
+                "up",
+                "--no-simulator",
+                "--state-dir",
+                str(state),
+                "--moto-port",
+                str(moto_port),
+                "--ingest-port",
+                str(ingest_port),
+                "--serve-port",
+                str(serve_port),
+            ),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **FAKE_CREDENTIALS, MARKER: marker},
+            start_new_session=True,
+        )
+    try:
+        _wait_for_http(f"{ingest_url}/readyz", up, log, timeout=240)
+        assert "not started" not in log.read_text(), log.read_text()
+        _wait_for_http(f"{serve_url}/healthz", up, log, timeout=240)
+        key_file = state / "api-key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        key = key_file.read_text().strip()
+        assert key in log.read_text()
+        env = _stack_env(state, marker)
+
+        first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
+        _simulate(env, ingest_url, key, seed=1, ledger=first)
+        before = _wait_until_api_equals_ledgers(serve_url, [first])
+
+        batch = subprocess.run(
+            _salesflow("batch", "run"), env=env, capture_output=True, timeout=900, check=False
+        )
+        assert batch.returncode == 0, batch.stderr.decode()[-3000:]
+        after = _wait_until_api_equals_ledgers(serve_url, [first])
+        assert after["run_id"] is not None
+        assert after["run_id"] != before["run_id"]
+        assert after["boundary"] != before["boundary"]
+
+        _simulate(env, ingest_url, key, seed=2, ledger=second)
+        _wait_until_api_equals_ledgers(serve_url, [first, second])
+    finally:
+        up.send_signal(signal.SIGTERM)
+        try:
+            up.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(up.pid, signal.SIGKILL)
+            for pid in _processes_with(marker):
+                os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"salesflow up did not stop within 180s:\n{log.read_text()[-3000:]}")
+
+    assert up.returncode == 0, log.read_text()[-3000:]
+    assert "salesflow stopped" in log.read_text()
+    deadline = time.monotonic() + 10
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []
