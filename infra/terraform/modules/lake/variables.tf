@@ -49,7 +49,7 @@ variable "quarantine_retention_days" {
 variable "gold_run_retention_days" {
   description = "Days a gold/silver run folder is kept; must exceed the longest outage of the nightly job, since the published run lives there too."
   type        = number
-  default     = 30
+  default     = 7
 
   validation {
     condition     = var.gold_run_retention_days >= 7

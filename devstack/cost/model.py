@@ -1,0 +1,352 @@
+"""The monthly AWS bill of a salesflow deployment, by component, from a few workload figures.
+
+The model follows what `infra/terraform` deploys: the Kinesis stream and the SQS queue both
+exist (only the configured sink carries events), one Lambda invocation lands one Parquet file,
+the nightly job rebuilds the whole history on EMR Serverless and keeps `gold_runs_kept` run
+folders, dashboards query one day of real-time bronze through Athena. What cannot be derived
+from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
+Decimal; amounts are rounded to cents only when shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from devstack.cost.prices import PriceList
+
+Sink = Literal["kinesis", "sqs"]
+StreamMode = Literal["on-demand", "provisioned"]
+
+GB = Decimal(1024**3)
+TB = Decimal(1024**4)
+SECONDS_PER_DAY = Decimal(86_400)
+CENT = Decimal("0.01")
+
+
+def _ceil(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_CEILING)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the operator knows about their traffic."""
+
+    events_per_day: int
+    event_bytes: int = 600
+    """Average size of one event on the stream (JSON with ingested_at and source)."""
+    retention_days: int = 365
+    """Days of history the lake keeps in bronze, and so in every nightly gold rebuild."""
+    dashboard_queries_per_hour: Decimal = Decimal(60)
+    batch_size: int = 500
+    """Records per speed-layer invocation (SALESFLOW_SPEED_BATCH_SIZE)."""
+    sink: Sink = "kinesis"
+    stream_mode: StreamMode = "on-demand"
+    stream_retention_hours: int = 168
+    """Kinesis retention (the Terraform default keeps a week: 144 hours are extended retention)."""
+    gold_runs_kept: int = 7
+    """Nightly run folders kept by the lake's lifecycle rule (gold_run_retention_days)."""
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be positive, got {value}"
+            for name, value in (
+                ("events_per_day", self.events_per_day),
+                ("event_bytes", self.event_bytes),
+                ("retention_days", self.retention_days),
+                ("batch_size", self.batch_size),
+                ("gold_runs_kept", self.gold_runs_kept),
+            )
+            if value <= 0
+        ]
+        if self.dashboard_queries_per_hour < 0:
+            problems.append("dashboard_queries_per_hour must not be negative")
+        if not 24 <= self.stream_retention_hours <= 8760:
+            problems.append("stream_retention_hours must be between 24 and 8760")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What the workload does not say: deployment defaults and rules of thumb, one place each."""
+
+    parquet_bytes_per_event_byte: Decimal = Decimal("0.25")
+    """Snappy Parquet of bronze against the JSON on the stream."""
+    gold_bytes_per_bronze_byte: Decimal = Decimal("1.5")
+    """Silver plus gold (one wide row per sale line) of a run, against the bronze it reads."""
+    batching_window_seconds: Decimal = Decimal(1)
+    """The event source mapping's window (speed module default): at low rates it sets the pace."""
+    lambda_memory_gb: Decimal = Decimal(1)
+    lambda_base_ms: Decimal = Decimal(150)
+    lambda_ms_per_event: Decimal = Decimal("0.2")
+    sqs_pollers: Decimal = Decimal(5)
+    """Long-polling connections an SQS event source mapping keeps open (20 s each)."""
+    api_min_tasks: Decimal = Decimal(2)
+    api_task_vcpu: Decimal = Decimal("0.5")
+    api_task_gb: Decimal = Decimal(1)
+    api_events_per_second_per_task: Decimal = Decimal(400)
+    api_bytes_per_request_overhead: Decimal = Decimal(400)
+    """Headers and the 202 answer around each event through the load balancer."""
+    api_requests_per_new_connection: Decimal = Decimal(10)
+    compaction_runs_per_day: Decimal = Decimal(24)
+    compaction_task_hours: Decimal = Decimal(5) / Decimal(60)
+    compaction_task_vcpu: Decimal = Decimal(1)
+    compaction_task_gb: Decimal = Decimal(4)
+    spark_base_vcpu_hours: Decimal = Decimal(1)
+    """Driver and executor start-up of one run, whatever the data (4 vCPU for 15 minutes)."""
+    spark_vcpu_hours_per_input_gb: Decimal = Decimal("0.5")
+    spark_gb_per_vcpu: Decimal = Decimal(4)
+    spark_get_requests_per_file: Decimal = Decimal(3)
+    athena_scanned_fraction: Decimal = Decimal("0.5")
+    """Share of a day's bronze columns a dashboard query reads."""
+    kms_requests_per_s3_request: Decimal = Decimal("0.01")
+    """S3 bucket keys let one KMS call serve many objects."""
+    kms_requests_per_day_fixed: Decimal = Decimal(4 * 288)
+    """Stream and queue data keys, renewed every 5 minutes for two principals each."""
+    alarms: Decimal = Decimal(9)
+    dashboards: Decimal = Decimal(1)
+    log_bytes_per_invocation: Decimal = Decimal(500)
+    log_bytes_per_api_request: Decimal = Decimal(300)
+
+
+@dataclass(frozen=True)
+class LineItem:
+    component: str
+    monthly: Decimal
+    basis: str
+    """The quantities behind the figure, so a reader can check it against the price file."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    workload: Workload
+    prices: PriceList
+    items: list[LineItem] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((item.monthly for item in self.items), Decimal(0))
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class _Volumes:
+    """Monthly quantities every component is priced from."""
+
+    days: Decimal
+    hours: Decimal
+    events: Decimal
+    invocations: Decimal
+    events_per_invocation: Decimal
+    bronze_gb_per_day: Decimal
+    bronze_gb: Decimal
+    gold_gb_per_run: Decimal
+
+
+def _volumes(w: Workload, a: Assumptions, prices: PriceList) -> _Volumes:
+    hours = prices.hours_per_month
+    days = hours / 24
+    per_day = Decimal(w.events_per_day)
+    windows_per_day = SECONDS_PER_DAY / a.batching_window_seconds
+    invocations_per_day = max(_ceil(per_day / w.batch_size), min(per_day, windows_per_day))
+    bronze_gb_per_day = per_day * w.event_bytes * a.parquet_bytes_per_event_byte / GB
+    bronze_gb = bronze_gb_per_day * w.retention_days
+    return _Volumes(
+        days=days,
+        hours=hours,
+        events=per_day * days,
+        invocations=invocations_per_day * days,
+        events_per_invocation=per_day / invocations_per_day,
+        bronze_gb_per_day=bronze_gb_per_day,
+        bronze_gb=bronze_gb,
+        gold_gb_per_run=bronze_gb * a.gold_bytes_per_bronze_byte,
+    )
+
+
+def _kinesis(w: Workload, v: _Volumes, p: PriceList) -> LineItem:
+    carried = w.sink == "kinesis"
+    events = v.events if carried else Decimal(0)
+    extended_hours = Decimal(w.stream_retention_hours - 24)
+    if w.stream_mode == "on-demand":
+        rounding = p("kinesis", "on_demand_record_rounding_bytes")
+        ingest_gb = events * _ceil(w.event_bytes / rounding) * rounding / GB
+        retrieval_gb = events * w.event_bytes / GB
+        stored_gb = ingest_gb / v.days * extended_hours / 24
+        monthly = (
+            v.hours * p("kinesis", "on_demand_stream_hour")
+            + ingest_gb * p("kinesis", "on_demand_ingest_per_gb")
+            + retrieval_gb * p("kinesis", "on_demand_retrieval_per_gb")
+            + stored_gb * p("kinesis", "on_demand_extended_retention_gb_month")
+        )
+        basis = (
+            f"on-demand, {v.hours} stream-hours, {ingest_gb:.2f} GB in (1 KB records), "
+            f"{retrieval_gb:.2f} GB out, {stored_gb:.2f} GB in extended retention"
+        )
+        return LineItem("Kinesis", monthly, basis)
+    peak_per_second = events / v.days / SECONDS_PER_DAY * 3
+    shards = max(
+        Decimal(1),
+        _ceil(
+            peak_per_second
+            * w.event_bytes
+            / p("kinesis", "provisioned_shard_ingest_bytes_per_second")
+        ),
+        _ceil(peak_per_second / p("kinesis", "provisioned_shard_records_per_second")),
+    )
+    units = events * _ceil(w.event_bytes / p("kinesis", "provisioned_put_payload_unit_bytes"))
+    extended = (
+        p("kinesis", "provisioned_extended_retention_shard_hour") if extended_hours else Decimal(0)
+    )
+    monthly = shards * v.hours * (
+        p("kinesis", "provisioned_shard_hour") + extended
+    ) + units / 1_000_000 * p("kinesis", "provisioned_put_payload_units_per_million")
+    basis = f"provisioned, {shards} shard(s) for 3x the average rate, {units:.0f} PUT units"
+    return LineItem("Kinesis", monthly, basis)
+
+
+def _sqs(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    polls = a.sqs_pollers * SECONDS_PER_DAY / 20 * v.days
+    batches = _ceil(v.events / 10) if w.sink == "sqs" else Decimal(0)
+    chunks = _ceil(Decimal(10 * w.event_bytes) / p("sqs", "request_chunk_bytes"))
+    requests = polls + 3 * batches * chunks
+    monthly = requests / 1_000_000 * p("sqs", "standard_requests_per_million")
+    basis = f"{requests:.0f} requests (send, receive, delete in 10s; idle long polls)"
+    return LineItem("SQS", monthly, basis)
+
+
+def _lambda(a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    milliseconds = a.lambda_base_ms + a.lambda_ms_per_event * v.events_per_invocation
+    gb_seconds = v.invocations * milliseconds / 1000 * a.lambda_memory_gb
+    monthly = v.invocations / 1_000_000 * p("lambda", "requests_per_million") + gb_seconds * p(
+        "lambda", "gb_second_x86"
+    )
+    basis = (
+        f"{v.invocations:.0f} invocations of {v.events_per_invocation:.1f} events, "
+        f"{gb_seconds:.0f} GB-s"
+    )
+    return LineItem("Lambda", monthly, basis)
+
+
+def _s3_requests(w: Workload, a: Assumptions, v: _Volumes) -> tuple[Decimal, Decimal]:
+    """(PUT-class, GET-class) requests a month: speed files, compaction, nightly runs, Athena."""
+    compacted_files = a.compaction_runs_per_day * w.retention_days
+    puts = (
+        v.invocations + a.compaction_runs_per_day * v.days + 2 * Decimal(w.retention_days) * v.days
+    )
+    speed_files_per_query = v.invocations / v.hours + a.compaction_runs_per_day
+    gets = (
+        v.invocations
+        + compacted_files * a.spark_get_requests_per_file * v.days
+        + w.dashboard_queries_per_hour
+        * v.hours
+        * speed_files_per_query
+        * a.spark_get_requests_per_file
+    )
+    return puts, gets
+
+
+def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    stored_gb = v.bronze_gb + v.gold_gb_per_run * w.gold_runs_kept
+    puts, gets = _s3_requests(w, a, v)
+    monthly = (
+        stored_gb * p("s3", "standard_gb_month")
+        + puts / 1000 * p("s3", "put_requests_per_thousand")
+        + gets / 1000 * p("s3", "get_requests_per_thousand")
+    )
+    basis = (
+        f"{stored_gb:.1f} GB stored ({v.bronze_gb:.1f} bronze + {w.gold_runs_kept} gold runs), "
+        f"{puts:.0f} PUT, {gets:.0f} GET"
+    )
+    return LineItem("S3", monthly, basis)
+
+
+def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    queries = w.dashboard_queries_per_hour * v.hours
+    scanned = max(
+        v.bronze_gb_per_day * GB * a.athena_scanned_fraction, p("athena", "minimum_bytes_per_query")
+    )
+    tb = queries * scanned / TB
+    monthly = tb * p("athena", "per_tb_scanned")
+    basis = f"{queries:.0f} queries x {scanned / 1024**2:.1f} MB (10 MB minimum) = {tb:.3f} TB"
+    return LineItem("Athena", monthly, basis)
+
+
+def _emr(a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    vcpu_hours = (a.spark_base_vcpu_hours + a.spark_vcpu_hours_per_input_gb * v.bronze_gb) * v.days
+    gb_hours = vcpu_hours * a.spark_gb_per_vcpu
+    monthly = vcpu_hours * p("emr_serverless", "vcpu_hour") + gb_hours * p(
+        "emr_serverless", "gb_hour"
+    )
+    basis = f"{v.days:.1f} nightly rebuilds of {v.bronze_gb:.1f} GB bronze: {vcpu_hours:.0f} vCPU-h"
+    return LineItem("EMR Serverless", monthly, basis)
+
+
+def _fargate(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    average_rate = Decimal(w.events_per_day) / SECONDS_PER_DAY
+    tasks = max(a.api_min_tasks, _ceil(average_rate / a.api_events_per_second_per_task))
+    compaction_hours = a.compaction_runs_per_day * a.compaction_task_hours * v.days
+    vcpu_hours = tasks * a.api_task_vcpu * v.hours + compaction_hours * a.compaction_task_vcpu
+    gb_hours = tasks * a.api_task_gb * v.hours + compaction_hours * a.compaction_task_gb
+    monthly = vcpu_hours * p("fargate", "vcpu_hour") + gb_hours * p("fargate", "gb_hour")
+    basis = f"{tasks} API task(s) always on, {compaction_hours:.1f} compaction task-hours"
+    return LineItem("ECS Fargate", monthly, basis)
+
+
+def _alb(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    requests_per_hour = v.events / v.hours
+    processed_gb_per_hour = (
+        requests_per_hour * (w.event_bytes + a.api_bytes_per_request_overhead) / GB
+    )
+    new_connections_per_second = requests_per_hour / 3600 / a.api_requests_per_new_connection
+    lcus = max(
+        processed_gb_per_hour / p("alb", "lcu_processed_gb_per_hour"),
+        new_connections_per_second / p("alb", "lcu_new_connections_per_second"),
+    )
+    monthly = v.hours * (p("alb", "hour") + lcus * p("alb", "lcu_hour"))
+    basis = f"{v.hours} hours, {lcus:.3f} LCU on average"
+    return LineItem("ALB", monthly, basis)
+
+
+def _kms(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    puts, gets = _s3_requests(w, a, v)
+    requests = (puts + gets) * a.kms_requests_per_s3_request + a.kms_requests_per_day_fixed * v.days
+    monthly = p("kms", "key_month") + requests / 10_000 * p("kms", "requests_per_ten_thousand")
+    return LineItem("KMS", monthly, f"1 key, {requests:.0f} requests")
+
+
+def _cloudwatch(a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    log_gb = (
+        v.invocations * a.log_bytes_per_invocation + v.events * a.log_bytes_per_api_request
+    ) / GB
+    monthly = (
+        a.alarms * p("cloudwatch", "alarm_month")
+        + a.dashboards * p("cloudwatch", "dashboard_month")
+        + log_gb * p("cloudwatch", "log_ingest_per_gb")
+    )
+    basis = f"{a.alarms} alarms, {a.dashboards} dashboard, {log_gb:.2f} GB of logs"
+    return LineItem("CloudWatch", monthly, basis)
+
+
+def estimate(
+    workload: Workload, prices: PriceList, assumptions: Assumptions | None = None
+) -> Estimate:
+    a = assumptions or Assumptions()
+    v = _volumes(workload, a, prices)
+    items = [
+        _kinesis(workload, v, prices),
+        _sqs(workload, a, v, prices),
+        _lambda(a, v, prices),
+        _s3(workload, a, v, prices),
+        _athena(workload, a, v, prices),
+        _emr(a, v, prices),
+        _fargate(workload, a, v, prices),
+        _alb(workload, a, v, prices),
+        _kms(workload, a, v, prices),
+        _cloudwatch(a, v, prices),
+    ]
+    return Estimate(workload, prices, items)

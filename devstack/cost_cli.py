@@ -1,0 +1,107 @@
+"""`salesflow cost`: estimate the monthly AWS bill of a deployment from its workload."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from devstack.cost.model import Workload, estimate
+from devstack.cost.prices import PriceFileError, load_prices
+from devstack.cost.report import as_json, as_table
+
+
+def _count(text: str) -> int:
+    """An event count: `250000`, `250_000`, `250k`, `1M` or `100m`."""
+    multipliers = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+    cleaned = text.strip().replace("_", "").replace(",", "").lower()
+    factor = multipliers.get(cleaned[-1:], 1)
+    digits = cleaned[:-1] if factor != 1 else cleaned
+    try:
+        value = Decimal(digits) * factor
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a count; use a number such as 250000, 250k or 1M"
+        ) from None
+    if value <= 0 or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive whole number")
+    return int(value)
+
+
+def _rate(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Workload(events_per_day=1)
+    parser.add_argument(
+        "--events-per-day", type=_count, default=1_000_000, help="events a day (1M, 250k, ...)"
+    )
+    parser.add_argument(
+        "--event-bytes", type=_count, default=defaults.event_bytes, help="average event size"
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=_count,
+        default=defaults.retention_days,
+        help="days of history the lake keeps (and the nightly job rebuilds)",
+    )
+    parser.add_argument(
+        "--dashboard-queries-per-hour",
+        type=_rate,
+        default=defaults.dashboard_queries_per_hour,
+        help="Athena queries the dashboards and API run per hour",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_count,
+        default=defaults.batch_size,
+        help="records per speed-layer invocation",
+    )
+    parser.add_argument("--sink", choices=["kinesis", "sqs"], default=defaults.sink)
+    parser.add_argument(
+        "--stream-mode", choices=["on-demand", "provisioned"], default=defaults.stream_mode
+    )
+    parser.add_argument(
+        "--stream-retention-hours", type=_count, default=defaults.stream_retention_hours
+    )
+    parser.add_argument(
+        "--gold-runs-kept",
+        type=_count,
+        default=defaults.gold_runs_kept,
+        help="nightly run folders the lake keeps",
+    )
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument(
+        "--prices", type=Path, default=None, help="a price file to use instead of the bundled one"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        workload = Workload(
+            events_per_day=args.events_per_day,
+            event_bytes=args.event_bytes,
+            retention_days=args.retention_days,
+            dashboard_queries_per_hour=args.dashboard_queries_per_hour,
+            batch_size=args.batch_size,
+            sink=args.sink,
+            stream_mode=args.stream_mode,
+            stream_retention_hours=args.stream_retention_hours,
+            gold_runs_kept=args.gold_runs_kept,
+        )
+        prices = load_prices(args.prices)
+    except (ValueError, OSError) as error:
+        kind = "price file" if isinstance(error, (PriceFileError, OSError)) else "workload"
+        sys.stderr.write(f"salesflow cost: invalid {kind}: {error}\n")
+        return 2
+    result = estimate(workload, prices)
+    sys.stdout.write(as_json(result) if args.format == "json" else as_table(result))
+    return 0

@@ -1,0 +1,46 @@
+"""`salesflow cost` through the real CLI dispatcher."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from salesflow.cli import main
+
+
+def test_json_output_has_every_component_and_a_total_in_decimal_strings(capsys) -> None:
+    assert main(["cost", "--events-per-day", "1M", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    components = {c["component"]: Decimal(c["monthly"]) for c in document["components"]}
+    assert {"Kinesis", "SQS", "Lambda", "S3", "Athena", "EMR Serverless", "ECS Fargate"} <= set(
+        components
+    )
+    assert Decimal(document["total_monthly"]) == sum(components.values())
+    assert document["workload"]["events_per_day"] == "1000000"
+    assert document["region"] == "us-east-1"
+    assert document["prices_as_of"]
+
+
+def test_the_table_lists_components_and_the_total(capsys) -> None:
+    assert main(["cost", "--events-per-day", "10k", "--sink", "sqs"]) == 0
+    out = capsys.readouterr().out
+    assert "10,000 events/day" in out
+    for component in ("Kinesis", "SQS", "Lambda", "S3", "Athena", "EMR Serverless", "Total"):
+        assert component in out
+
+
+@pytest.mark.parametrize("value", ["lots", "-5", "1.5"])
+def test_a_bad_event_count_is_refused_with_what_to_type(capsys, value) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["cost", "--events-per-day", value])
+    assert exit_info.value.code == 2
+    assert "--events-per-day" in capsys.readouterr().err
+
+
+def test_a_broken_price_file_is_named_in_the_error(tmp_path, capsys) -> None:
+    broken = tmp_path / "prices.json"
+    broken.write_text(json.dumps({"as_of": "2026-01-01"}))
+    assert main(["cost", "--prices", str(broken)]) == 2
+    assert "invalid price file" in capsys.readouterr().err

@@ -1,0 +1,183 @@
+"""The cost model's arithmetic against figures worked out by hand for one small workload.
+
+Test prices are round numbers and the month is 720 hours (30 days), so every expectation below
+can be checked with pencil and paper; byte counts are chosen so GB figures are exact in Decimal.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from devstack.cost import PriceFileError, PriceList, Workload, cents, estimate, load_prices
+
+TEST_PRICES: dict[str, Any] = {
+    "as_of": "2026-01-01",
+    "region": "us-east-1",
+    "currency": "USD",
+    "hours_per_month": "720",
+    "sources": {},
+    "kinesis": {
+        "on_demand_stream_hour": "0.04",
+        "on_demand_ingest_per_gb": "0.08",
+        "on_demand_retrieval_per_gb": "0.04",
+        "on_demand_record_rounding_bytes": "1024",
+        "on_demand_extended_retention_gb_month": "0.10",
+        "provisioned_shard_hour": "0.015",
+        "provisioned_put_payload_units_per_million": "0.014",
+        "provisioned_put_payload_unit_bytes": "25600",
+        "provisioned_extended_retention_shard_hour": "0.02",
+        "provisioned_shard_ingest_bytes_per_second": "1048576",
+        "provisioned_shard_records_per_second": "1000",
+    },
+    "sqs": {"standard_requests_per_million": "0.40", "request_chunk_bytes": "65536"},
+    "lambda": {"requests_per_million": "0.20", "gb_second_x86": "0.00001"},
+    "s3": {
+        "standard_gb_month": "0.023",
+        "put_requests_per_thousand": "0.005",
+        "get_requests_per_thousand": "0.0004",
+    },
+    "athena": {"per_tb_scanned": "5", "minimum_bytes_per_query": "10485760"},
+    "emr_serverless": {"vcpu_hour": "0.05", "gb_hour": "0.005"},
+    "fargate": {"vcpu_hour": "0.04", "gb_hour": "0.004"},
+    "alb": {
+        "hour": "0.0225",
+        "lcu_hour": "0.008",
+        "lcu_new_connections_per_second": "25",
+        "lcu_processed_gb_per_hour": "1",
+    },
+    "kms": {"key_month": "1", "requests_per_ten_thousand": "0.03"},
+    "cloudwatch": {"alarm_month": "0.10", "dashboard_month": "3", "log_ingest_per_gb": "0.50"},
+}
+
+ONE_PER_SECOND = Workload(
+    events_per_day=86_400,
+    event_bytes=512,
+    retention_days=10,
+    dashboard_queries_per_hour=Decimal(10),
+    batch_size=100,
+    stream_retention_hours=24,
+    gold_runs_kept=2,
+)
+"""2,592,000 events a month; with a 1 s batching window every invocation carries one event."""
+
+
+@pytest.fixture
+def prices() -> PriceList:
+    return PriceList.from_document(TEST_PRICES)
+
+
+def _item(workload: Workload, prices: PriceList, component: str) -> Decimal:
+    (item,) = [i for i in estimate(workload, prices).items if i.component == component]
+    return item.monthly
+
+
+def test_kinesis_on_demand_bills_stream_hours_and_rounds_records_up_to_1_kb(prices) -> None:
+    # 720 h x 0.04 = 28.80; in: 2,592,000 x 1024 B = 2.471923828125 GB x 0.08 = 0.19775390625;
+    # out: 2,592,000 x 512 B = 1.2359619140625 GB x 0.04 = 0.0494384765625; 24 h: no extension.
+    assert _item(ONE_PER_SECOND, prices, "Kinesis") == Decimal("29.0471923828125")
+
+
+def test_kinesis_extended_retention_bills_the_data_kept_past_24_hours(prices) -> None:
+    week = Workload(**{**ONE_PER_SECOND.__dict__, "stream_retention_hours": 168})
+    # one day's ingest 0.0823974609375 GB kept 144 h = 6 days: 0.494384765625 GB x 0.10.
+    extra = _item(week, prices, "Kinesis") - _item(ONE_PER_SECOND, prices, "Kinesis")
+    assert extra == Decimal("0.0494384765625")
+
+
+def test_an_idle_kinesis_stream_still_costs_its_stream_hours(prices) -> None:
+    on_sqs = Workload(**{**ONE_PER_SECOND.__dict__, "sink": "sqs"})
+    assert _item(on_sqs, prices, "Kinesis") == Decimal("28.80")
+
+
+def test_provisioned_kinesis_sizes_shards_for_three_times_the_average_rate(prices) -> None:
+    busy = Workload(
+        events_per_day=86_400_000,
+        event_bytes=512,
+        stream_mode="provisioned",
+        stream_retention_hours=24,
+    )
+    # 1000 events/s x 3 = 3000/s -> 3 shards (records), 1.5 MB/s -> 2 (bytes): 3 shards.
+    # 3 x 720 h x 0.015 = 32.40; 2,592,000,000 PUT units / 1e6 x 0.014 = 36.288.
+    assert _item(busy, prices, "Kinesis") == Decimal("68.688")
+
+
+def test_sqs_bills_send_receive_delete_in_batches_of_ten_plus_idle_polls(prices) -> None:
+    on_sqs = Workload(**{**ONE_PER_SECOND.__dict__, "sink": "sqs"})
+    # polls: 5 x 86,400 / 20 x 30 = 648,000; 259,200 batches x 3 calls = 777,600 -> 1,425,600.
+    assert _item(on_sqs, prices, "SQS") == Decimal("0.57024")
+    assert _item(ONE_PER_SECOND, prices, "SQS") == Decimal("0.2592")
+
+
+def test_lambda_bills_invocations_and_gb_seconds(prices) -> None:
+    # 86,400 invocations a day (one per 1 s window) x 30 = 2,592,000: 0.5184 for requests;
+    # 150.2 ms x 1 GB each = 389,318.4 GB-s x 0.00001 = 3.893184.
+    assert _item(ONE_PER_SECOND, prices, "Lambda") == Decimal("4.411584")
+
+
+def test_athena_bills_at_least_10_mb_per_query(prices) -> None:
+    # a day of bronze is 86,400 x 512 x 0.25 = 11,059,200 B, half of it read: 5.5 MB < 10 MB.
+    # 7200 queries x 10,485,760 B = 0.06866455078125 TB x 5.
+    assert _item(ONE_PER_SECOND, prices, "Athena") == Decimal("0.34332275390625")
+
+
+def test_emr_serverless_rebuilds_the_whole_history_every_night(prices) -> None:
+    # bronze: 10 days x 11,059,200 B = 0.102996826171875 GB; per night 1 + 0.5 x that vCPU-h,
+    # x 30 nights = 31.544952392578125 vCPU-h x 0.05 + 4 GB each x 0.005.
+    assert _item(ONE_PER_SECOND, prices, "EMR Serverless") == Decimal("2.20814666748046875")
+
+
+def test_fargate_keeps_two_api_tasks_and_runs_compaction_hourly(prices) -> None:
+    # 2 x 0.5 vCPU x 720 h = 720 vCPU-h, 2 x 1 GB x 720 = 1440 GB-h; compaction 24 x 5 min x 30
+    # = 60 h x (1 vCPU, 4 GB): 780 x 0.04 + 1680 x 0.004 = 31.20 + 6.72.
+    assert _item(ONE_PER_SECOND, prices, "ECS Fargate") == Decimal("37.92")
+
+
+def test_the_total_is_the_sum_of_the_components_and_shown_in_cents(prices) -> None:
+    result = estimate(ONE_PER_SECOND, prices)
+    assert {i.component for i in result.items} >= {
+        "Kinesis",
+        "SQS",
+        "Lambda",
+        "S3",
+        "Athena",
+        "EMR Serverless",
+        "ECS Fargate",
+    }
+    assert result.total == sum(item.monthly for item in result.items)
+    assert all(isinstance(item.monthly, Decimal) for item in result.items)
+    assert cents(Decimal("29.0471923828125")) == Decimal("29.05")
+
+
+def test_more_events_never_cost_less() -> None:
+    prices = load_prices()
+    totals = [estimate(Workload(events_per_day=n), prices).total for n in (10**4, 10**6, 10**8)]
+    assert totals == sorted(totals)
+    assert totals[0] < totals[-1]
+
+
+def test_a_workload_that_makes_no_sense_is_refused_with_every_reason() -> None:
+    with pytest.raises(ValueError, match=r"events_per_day must be positive.*batch_size"):
+        Workload(events_per_day=0, batch_size=0)
+
+
+def test_the_bundled_price_file_is_dated_sourced_and_complete() -> None:
+    prices = load_prices()
+    assert prices.region == "us-east-1"
+    assert prices.as_of
+    services = {"kinesis", "sqs", "lambda", "s3", "athena", "emr_serverless", "fargate"}
+    assert services <= set(prices.sources)
+    assert all(url.startswith("https://aws.amazon.com/") for url in prices.sources.values())
+    assert prices("athena", "minimum_bytes_per_query") == Decimal(10 * 1024 * 1024)
+    estimate(Workload(events_per_day=1000), prices)
+
+
+def test_a_price_written_as_a_float_or_missing_is_refused() -> None:
+    document = {**TEST_PRICES, "s3": {**TEST_PRICES["s3"], "standard_gb_month": 0.023}}
+    with pytest.raises(PriceFileError, match=r"s3\.standard_gb_month must be a decimal string"):
+        PriceList.from_document(document)
+    without_athena = {k: v for k, v in TEST_PRICES.items() if k != "athena"}
+    with pytest.raises(PriceFileError, match=r"price athena\.\w+ is missing"):
+        estimate(ONE_PER_SECOND, PriceList.from_document(without_athena))
