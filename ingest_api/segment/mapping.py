@@ -144,16 +144,16 @@ def _item(product: Any, index: int, errors: list[FieldError]) -> dict[str, Any]:
 def _apply_order_amounts(
     properties: Mapping[str, Any], items: list[dict[str, Any]], errors: list[FieldError]
 ) -> None:
-    """Spread an order-level `discount` over the lines; check `revenue` and `total` against them.
+    """Spread an order-level `discount` over the lines; check the order's sums against them.
 
-    Segment's own example counts `revenue` before the order's discount and `total` as the
-    products after discounts plus `shipping` and `tax`; shops differ on `revenue`, so either
-    reading of it is accepted, anything else is an inconsistent order.
+    Segment's own example counts `subtotal` as the products after discounts, `total` as that
+    plus `shipping` and `tax`, and `revenue` before the order's discount; shops differ on
+    `revenue`, so either reading of it is accepted, anything else is an inconsistent order.
     """
     lines = _line_amounts(items)
     amounts = {
         key: _money(properties, key, errors)
-        for key in ("discount", "revenue", "total", "shipping", "tax")
+        for key in ("discount", "subtotal", "revenue", "total", "shipping", "tax")
     }
     if lines is None:
         return
@@ -183,6 +183,14 @@ def _apply_order_amounts(
             item["discount"] = format_money(share)
     before_order_discount = gross - line_discounts
     net = before_order_discount - (order_discount or Decimal("0.00"))
+    subtotal = amounts["subtotal"]
+    if subtotal is not None and subtotal != net:
+        errors.append(
+            _error(
+                "properties.subtotal",
+                f"subtotal {subtotal} does not equal the products after discounts ({net})",
+            )
+        )
     revenue = amounts["revenue"]
     if revenue is not None and revenue not in (before_order_discount, net):
         errors.append(
