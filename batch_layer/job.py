@@ -86,14 +86,12 @@ def run_batch(
         classified.unpersist()
 
     written = _read_sales_wide(session, inputs.spark_uri(lake, f"{run_folder}/{SALES_WIDE}"))
-    mart_rows = {}
     for mart in MART_DIMENSIONS:
-        mart_frame = marts.build_mart(written, mart).persist()
-        mart_rows[mart] = mart_frame.count()
-        _write_small(mart_frame, inputs.spark_uri(lake, f"{run_folder}/{mart}"))
-        mart_frame.unpersist()
+        _write_small(
+            marts.build_mart(written, mart), inputs.spark_uri(lake, f"{run_folder}/{mart}")
+        )
 
-    publication = _publication(run_id, cutoff, counts, mart_rows, time.monotonic() - started)
+    publication = _publication(run_id, cutoff, counts, time.monotonic() - started)
     publish(lake, publication, settings)
     logger.info(
         "batch run published",
@@ -155,7 +153,6 @@ def _publication(
     run_id: str,
     cutoff: datetime,
     counts: LineCounts,
-    mart_rows: dict[str, int],
     duration_seconds: float,
 ) -> Publication:
     outcome = counts.lines_by_outcome
@@ -178,7 +175,6 @@ def _publication(
         output_counts={
             SALES_WIDE: outcome.get(quality.PASSED, 0),
             QUALITY_QUARANTINE: sum(outcome.get(rule, 0) for rule in rules),
-            **mart_rows,
         },
         quality_counts={rule: outcome.get(rule, 0) for rule in rules},
         duplicates=outcome.get(silver.DUPLICATE, 0),
