@@ -22,10 +22,12 @@ def ensure_ports_free(host: str, ports: Sequence[tuple[str, int, str]]) -> None:
     """Refuse to start when a port is taken, naming the option that moves the component.
 
     `ports` holds (component, port, option). Binding and closing a socket is the check: it is
-    what the component itself will do a moment later.
+    what the component itself will do a moment later, with SO_REUSEADDR as servers do, so a
+    port still in TIME_WAIT from a stack just stopped counts as free while a listener does not.
     """
     for component, port, option in ports:
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError:

@@ -3,7 +3,8 @@
 Sent and acknowledged come from the simulator's ledger file; landed is the number of rows in the
 lake's bronze event files (all runs, since the lake survives restarts), counted from the Parquet
 footers of files not seen before; freshness is the age of the newest landed event as the
-serving API reports it. Each source is optional: what cannot be read shows as `-`.
+serving API reports it, and T the cutoff of the published batch run. Each source is optional:
+what cannot be read shows as `-`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Progress:
         return (
             f"sent {_count(self.sent)} · acknowledged {_count(self.acknowledged)} · "
             f"landed {_count(self.landed)} · freshness {freshness} · "
-            f"batch boundary T {self.boundary or '-'}"
+            f"batch boundary T {self.boundary or 'none yet'}"
         )
 
 
@@ -98,7 +99,7 @@ class ProgressProbe:
             acknowledged=stats.get("acknowledged"),
             landed=self._landed(),
             freshness_seconds=freshness.get("newest_event_age_seconds"),
-            boundary=freshness.get("boundary"),
+            boundary=freshness.get("boundary") if freshness.get("last_batch") else None,
         )
 
     def _ledger_stats(self) -> dict[str, Any]:

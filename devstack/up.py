@@ -127,12 +127,12 @@ class LocalStack:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LocalStack:
         base = Settings()
-        state_dir: Path = args.state_dir or base.state_dir
+        state_dir: Path = (args.state_dir or base.state_dir).resolve()
         lake = args.lake or os.environ.get("SALESFLOW_LAKE_URI") or str(state_dir / "lake")
         LakeLocation.parse(lake)
         moto_port = None if args.no_emulator else args.moto_port
         overrides: dict[str, object] = {
-            "state_dir": state_dir.resolve(),
+            "state_dir": state_dir,
             "lake_uri": lake,
             "sink": args.sink or (base.sink if base.sink != "memory" else "kinesis"),
             "ingest_host": LOOPBACK,
@@ -146,7 +146,7 @@ class LocalStack:
             raise ValueError(f"--rate must be > 0 events per second, got {args.rate}")
         return cls(
             settings=base.model_copy(update=overrides),
-            state=StateDir(state_dir.resolve()),
+            state=StateDir(state_dir),
             moto_port=moto_port,
             simulator_rate=None if args.no_simulator else args.rate,
             seed=args.seed,
@@ -332,11 +332,7 @@ class LocalStack:
             "--api-url", self.ingest_url,
             "--ledger", str(self.state.simulator_ledger),
         )  # fmt: skip
-        try:
-            importlib.import_module("devstack.simulate_cli")
-        except ImportError as error:
-            say(f"  not started: simulator ({error})")
-            return
+        self.state.simulator_ledger.unlink(missing_ok=True)
         self.supervisor.start(
             ComponentSpec(
                 name="simulator",

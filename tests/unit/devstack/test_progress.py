@@ -44,7 +44,7 @@ def test_missing_sources_show_as_dashes(tmp_path):
     progress = probe.read()
     assert progress == Progress(None, None, 0, None, None)
     assert progress.line() == (
-        "sent - · acknowledged - · landed 0 · freshness - · batch boundary T -"
+        "sent - · acknowledged - · landed 0 · freshness - · batch boundary T none yet"
     )
 
 
