@@ -20,7 +20,9 @@ def segment_message(kind: str = "order_completed", **properties: Any) -> dict[st
     """
     message = load_event(f"segment_{kind}")
     message["messageId"] = str(uuid.uuid4())
-    message["timestamp"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    message["timestamp"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(
+        timespec="milliseconds"
+    )
     for key, value in properties.items():
         if value is None:
             message["properties"].pop(key, None)
