@@ -127,7 +127,7 @@ module "speed" {
   batch_size             = var.speed_batch_size
   create_kcl_worker      = var.create_kcl_worker
   kcl_lease_table        = local.names.kcl_lease_table
-  service_image          = "${module.registry.service_repository_url}:${var.image_tag}"
+  kcl_image              = "${module.registry.service_repository_url}:${var.image_tag}-kcl"
   service_repository_arn = module.registry.service_repository_arn
   cluster_arn            = module.ingest.cluster_arn
   environment            = local.salesflow_environment

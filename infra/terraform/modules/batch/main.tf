@@ -13,6 +13,8 @@ locals {
   glue_database_arn    = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:database/${var.glue_database}"
   glue_tables_arn      = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:table/${var.glue_database}/*"
 
+  # The job runs in the Python environment archive (Dockerfile target emr-artifacts): Python
+  # 3.11 with salesflow and its pinned dependencies installed, so no --py-files are needed.
   spark_submit_parameters = join(" ", [
     "--conf spark.archives=${local.artifacts_uri}/pyspark_env.tar.gz#environment",
     "--conf spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON=./environment/bin/python",

@@ -358,12 +358,11 @@ resource "aws_ecs_task_definition" "kcl" {
 
   container_definitions = jsonencode([{
     name                   = "kcl-worker"
-    image                  = var.service_image
+    image                  = var.kcl_image
     essential              = true
     readonlyRootFilesystem = true
-    command                = var.kcl_worker_command
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment            = [for name in sort(keys(var.environment)) : { name = name, value = var.environment[name] }]
+    environment            = [for name, value in merge(var.environment, { KCL_APPLICATION_NAME = var.kcl_lease_table }) : { name = name, value = value }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

@@ -197,25 +197,20 @@ variable "kcl_lease_table" {
   type        = string
 }
 
-variable "service_image" {
-  description = "Service image (Dockerfile target `service`) the KCL worker runs."
+variable "kcl_image" {
+  description = "KCL worker image (Dockerfile target `kcl`: the MultiLangDaemon plus speed_layer.kcl_processor); required when create_kcl_worker is true."
   type        = string
+  default     = ""
+
+  validation {
+    condition     = !var.create_kcl_worker || (length(var.kcl_image) > 0 && !endswith(var.kcl_image, ":latest"))
+    error_message = "Set kcl_image to a version-tagged image when create_kcl_worker is true."
+  }
 }
 
 variable "service_repository_arn" {
-  description = "ECR repository of the service image."
+  description = "ECR repository the KCL worker's image is pulled from."
   type        = string
-}
-
-variable "kcl_worker_command" {
-  description = "Command of the KCL worker container."
-  type        = list(string)
-  default     = ["salesflow", "speed", "--source", "kinesis", "--kcl"]
-
-  validation {
-    condition     = length(var.kcl_worker_command) >= 1
-    error_message = "kcl_worker_command must not be empty."
-  }
 }
 
 variable "cluster_arn" {
