@@ -65,6 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.batch_size,
         help="records per speed-layer invocation",
     )
+    parser.add_argument(
+        "--batching-window-seconds",
+        type=_rate,
+        default=defaults.batching_window_seconds,
+        help="how long the speed layer gathers records before an invocation",
+    )
     parser.add_argument("--sink", choices=["kinesis", "sqs"], default=defaults.sink)
     parser.add_argument(
         "--stream-mode", choices=["on-demand", "provisioned"], default=defaults.stream_mode
@@ -92,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             retention_days=args.retention_days,
             dashboard_queries_per_hour=args.dashboard_queries_per_hour,
             batch_size=args.batch_size,
+            batching_window_seconds=args.batching_window_seconds,
             sink=args.sink,
             stream_mode=args.stream_mode,
             stream_retention_hours=args.stream_retention_hours,

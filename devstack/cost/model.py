@@ -41,6 +41,9 @@ class Workload:
     dashboard_queries_per_hour: Decimal = Decimal(60)
     batch_size: int = 500
     """Records per speed-layer invocation (SALESFLOW_SPEED_BATCH_SIZE)."""
+    batching_window_seconds: Decimal = Decimal(1)
+    """The event source mapping's window (speed module default): below batch_size events per
+    window it sets the number of invocations, so of small Parquet files to write and read."""
     sink: Sink = "kinesis"
     stream_mode: StreamMode = "on-demand"
     stream_retention_hours: int = 168
@@ -60,6 +63,8 @@ class Workload:
             )
             if value <= 0
         ]
+        if not 0 < self.batching_window_seconds <= 300:
+            problems.append("batching_window_seconds must be above 0 and at most 300")
         if self.dashboard_queries_per_hour < 0:
             problems.append("dashboard_queries_per_hour must not be negative")
         if not 24 <= self.stream_retention_hours <= 8760:
@@ -76,8 +81,6 @@ class Assumptions:
     """Snappy Parquet of bronze against the JSON on the stream."""
     gold_bytes_per_bronze_byte: Decimal = Decimal("1.5")
     """Silver plus gold (one wide row per sale line) of a run, against the bronze it reads."""
-    batching_window_seconds: Decimal = Decimal(1)
-    """The event source mapping's window (speed module default): at low rates it sets the pace."""
     lambda_memory_gb: Decimal = Decimal(1)
     lambda_base_ms: Decimal = Decimal(150)
     lambda_ms_per_event: Decimal = Decimal("0.2")
@@ -152,7 +155,7 @@ def _volumes(w: Workload, a: Assumptions, prices: PriceList) -> _Volumes:
     hours = prices.hours_per_month
     days = hours / 24
     per_day = Decimal(w.events_per_day)
-    windows_per_day = SECONDS_PER_DAY / a.batching_window_seconds
+    windows_per_day = SECONDS_PER_DAY / w.batching_window_seconds
     invocations_per_day = max(_ceil(per_day / w.batch_size), min(per_day, windows_per_day))
     bronze_gb_per_day = per_day * w.event_bytes * a.parquet_bytes_per_event_byte / GB
     bronze_gb = bronze_gb_per_day * w.retention_days

@@ -117,6 +117,13 @@ def test_lambda_bills_invocations_and_gb_seconds(prices) -> None:
     assert _item(ONE_PER_SECOND, prices, "Lambda") == Decimal("4.411584")
 
 
+def test_a_longer_batching_window_means_fewer_invocations_and_small_files(prices) -> None:
+    windowed = Workload(**{**ONE_PER_SECOND.__dict__, "batching_window_seconds": Decimal(10)})
+    # 8,640 windows a day of 10 events each: 259,200 invocations a month -> 0.05184 requests;
+    # 152 ms each = 39,398.4 GB-s x 0.00001 = 0.393984.
+    assert _item(windowed, prices, "Lambda") == Decimal("0.445824")
+
+
 def test_athena_bills_at_least_10_mb_per_query(prices) -> None:
     # a day of bronze is 86,400 x 512 x 0.25 = 11,059,200 B, half of it read: 5.5 MB < 10 MB.
     # 7200 queries x 10,485,760 B = 0.06866455078125 TB x 5.
