@@ -113,7 +113,7 @@ def test_orders_sent_by_the_sdk_land_in_the_stream_as_contract_events(
         ("45790-32", 1, Decimal("19.00"), Decimal("1.90")),
         ("46493-32", 2, Decimal("3.00"), Decimal("0.60")),
     ]
-    assert (signed_net(stored_sale), signed_net(stored_refund)) == (Decimal("22.50"), -3)
+    assert (signed_net(stored_sale), signed_net(stored_refund)) == (Decimal("22.50"), Decimal(-3))
     assert stored_sale.occurred_at == datetime.fromisoformat(sale["timestamp"])
     assert {stored_sale.source, stored_refund.source} == {SOURCE}
 

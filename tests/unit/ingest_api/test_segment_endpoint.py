@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -62,7 +63,7 @@ def test_a_batch_of_orders_is_answered_exactly_200_and_lands_as_contract_events(
         (sale["messageId"], "sale", SOURCE),
         (refund["messageId"], "return", SOURCE),
     ]
-    assert [e.net_amount * e.sign for e in stored] == [22.5, -3]
+    assert [e.net_amount * e.sign for e in stored] == [Decimal("22.50"), Decimal("-3.00")]
 
 
 def test_gzip_and_plain_bodies_are_the_same_request(client, sink):
