@@ -71,6 +71,11 @@ data "aws_iam_policy_document" "handler" {
     resources = local.bronze_writes
   }
   statement {
+    sid       = "LetTheFilesystemClientCheckTheBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket_arn]
+  }
+  statement {
     sid       = "ParkFailedBatchesInTheDeadLetterQueue"
     actions   = ["sqs:SendMessage"]
     resources = [var.dead_letter_queue_arn]
@@ -296,9 +301,19 @@ data "aws_iam_policy_document" "kcl_task" {
     resources = local.bronze_writes
   }
   statement {
+    sid       = "LetTheFilesystemClientCheckTheBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket_arn]
+  }
+  statement {
     sid       = "UseThePlatformKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "DeadLetterBatchesPastTheirAttempts"
+    actions   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+    resources = [var.dead_letter_queue_arn]
   }
   statement {
     sid       = "KclMetricsHaveNoResourceLevelPermissions"
