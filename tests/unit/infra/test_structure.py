@@ -45,7 +45,17 @@ def _module_of(block: Block) -> str:
 
 
 def test_the_tree_has_every_module_the_issue_asks_for() -> None:
-    expected = {"stream", "lake", "catalog", "ingest", "speed", "landing", "batch", "observability"}
+    expected = {
+        "stream",
+        "lake",
+        "catalog",
+        "ingest",
+        "speed",
+        "landing",
+        "batch",
+        "observability",
+        "serving",
+    }
     assert expected <= {path.name for path in module_dirs()}
 
 

@@ -53,6 +53,8 @@ PLAN_VARIABLES = {
     "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-test",
     "create_kcl_worker": True,
     "alert_emails": ["oncall@example.com"],
+    "dashboard_host_name": "dashboard.acme.example",
+    "dashboard_allowed_cidr_blocks": ["203.0.113.0/24"],
     "tags": TEST_TAGS,
 }
 
@@ -274,4 +276,5 @@ def test_with_the_kcl_worker_on_the_lambda_no_longer_consumes_the_stream(
 ) -> None:
     mappings = _planned(plan, "aws_lambda_event_source_mapping")
     assert [m["address"] for m in mappings] == ["module.speed.aws_lambda_event_source_mapping.sqs"]
-    assert len(_planned(plan, "aws_ecs_service")) == 2
+    services = sorted(s["name"] for s in _after(plan, "aws_ecs_service"))
+    assert services == [f"{PREFIX}-ingest-api", f"{PREFIX}-kcl-worker", f"{PREFIX}-serving"]

@@ -166,6 +166,29 @@ module "batch" {
   tags                   = local.tags
 }
 
+module "serving" {
+  source = "../../modules/serving"
+  count  = var.dashboard_host_name == "" ? 0 : 1
+
+  name_prefix           = var.name_prefix
+  kms_key_arn           = module.kms.key_arn
+  vpc_id                = var.vpc_id
+  private_subnet_ids    = var.private_subnet_ids
+  host_name             = var.dashboard_host_name
+  allowed_cidr_blocks   = var.dashboard_allowed_cidr_blocks
+  listener_arn          = module.ingest.https_listener_arn
+  alb_security_group_id = module.ingest.load_balancer_security_group_id
+  cluster_arn           = module.ingest.cluster_arn
+  container_image       = "${module.registry.service_repository_url}:${var.image_tag}"
+  repository_arn        = module.registry.service_repository_arn
+  lake_bucket           = module.lake.lake_bucket
+  athena_results_bucket = module.lake.athena_results_bucket
+  glue_database         = module.catalog.glue_database
+  athena_workgroup_arn  = module.catalog.athena_workgroup_arn
+  environment           = local.salesflow_environment
+  tags                  = local.tags
+}
+
 module "observability" {
   source = "../../modules/observability"
 

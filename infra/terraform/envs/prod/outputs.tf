@@ -95,6 +95,11 @@ output "landing_uri" {
   value       = module.landing.landing_uri
 }
 
+output "dashboard_url" {
+  description = "Live dashboard and query API, or null when dashboard_host_name is empty."
+  value       = one(module.serving[*].dashboard_url)
+}
+
 output "alerts_topic_arn" {
   description = "SNS topic of the platform's alarms."
   value       = module.observability.alerts_topic_arn

@@ -197,6 +197,28 @@ variable "alert_emails" {
   default     = []
 }
 
+variable "dashboard_host_name" {
+  description = "Host name of the live dashboard and query API on the load balancer (covered by certificate_arn); empty deploys no serving service."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dashboard_host_name == "" || can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.dashboard_host_name))
+    error_message = "dashboard_host_name must be empty or a DNS name such as dashboard.example.com."
+  }
+}
+
+variable "dashboard_allowed_cidr_blocks" {
+  description = "Networks allowed to open the dashboard (1 to 4 IPv4 CIDR blocks); it has no login of its own, so keep this to office or VPN ranges."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.dashboard_allowed_cidr_blocks) <= 4 && alltrue([for block in var.dashboard_allowed_cidr_blocks : can(cidrhost(block, 0))])
+    error_message = "dashboard_allowed_cidr_blocks must hold at most 4 IPv4 CIDR blocks."
+  }
+}
+
 variable "api_deletion_protection" {
   description = "Protect the ingest API's load balancer from deletion; set false and apply before `terraform destroy`."
   type        = bool

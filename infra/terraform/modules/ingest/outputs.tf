@@ -37,3 +37,13 @@ output "api_keys_secret_arn" {
   description = "Secret holding SALESFLOW_API_KEYS; put the value with `aws secretsmanager put-secret-value`."
   value       = aws_secretsmanager_secret.api_keys.arn
 }
+
+output "https_listener_arn" {
+  description = "HTTPS listener, for host-based rules of other services on the same load balancer."
+  value       = aws_lb_listener.https.arn
+}
+
+output "load_balancer_security_group_id" {
+  description = "Security group of the load balancer."
+  value       = aws_security_group.alb.id
+}

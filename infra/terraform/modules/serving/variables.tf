@@ -1,0 +1,190 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (SALESFLOW_NAME_PREFIX)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 2-41 characters of a-z, 0-9 and '-', starting with a letter."
+  }
+}
+
+
+variable "kms_key_arn" {
+  description = "ARN of the KMS key that encrypts this module's data."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+
+variable "vpc_id" {
+  description = "VPC the tasks run in."
+  type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]+$", var.vpc_id))
+    error_message = "vpc_id must look like vpc-0123abcd."
+  }
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets (with a NAT gateway or VPC endpoints) the tasks run in."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.private_subnet_ids) >= 1 && alltrue([for id in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "private_subnet_ids must list at least one subnet-... id."
+  }
+}
+
+variable "aws_api_egress_cidr" {
+  description = "Where tasks may open HTTPS connections to reach AWS APIs: 0.0.0.0/0 through NAT, or the VPC CIDR when every API has a VPC endpoint."
+  type        = string
+  default     = "0.0.0.0/0"
+
+  validation {
+    condition     = can(cidrhost(var.aws_api_egress_cidr, 0))
+    error_message = "aws_api_egress_cidr must be an IPv4 CIDR block."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch retention value of at least a year (365, 400, 545, 731, ...)."
+  }
+}
+
+variable "host_name" {
+  description = "Host name of the dashboard and query API on the shared load balancer (the listener's certificate must cover it)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+\\.[a-z]{2,}$", var.host_name))
+    error_message = "host_name must be a DNS name such as dashboard.example.com."
+  }
+}
+
+variable "allowed_cidr_blocks" {
+  description = "Networks allowed to open the dashboard and query API (it has no login of its own); at most 4."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.allowed_cidr_blocks) >= 1 && length(var.allowed_cidr_blocks) <= 4 && alltrue([for block in var.allowed_cidr_blocks : can(cidrhost(block, 0))])
+    error_message = "allowed_cidr_blocks must list 1 to 4 IPv4 CIDR blocks (a listener rule takes 5 condition values, one is the host name)."
+  }
+}
+
+variable "listener_arn" {
+  description = "HTTPS listener of the ingest load balancer the dashboard is routed through."
+  type        = string
+}
+
+variable "alb_security_group_id" {
+  description = "Security group of that load balancer."
+  type        = string
+}
+
+variable "cluster_arn" {
+  description = "ECS cluster the serving tasks run in."
+  type        = string
+}
+
+variable "container_image" {
+  description = "Service image (Dockerfile target `service`) with an immutable tag."
+  type        = string
+
+  validation {
+    condition     = length(var.container_image) > 0 && !endswith(var.container_image, ":latest")
+    error_message = "container_image must be set and pinned to a version tag, not :latest."
+  }
+}
+
+variable "repository_arn" {
+  description = "ECR repository the execution role may pull the image from."
+  type        = string
+}
+
+variable "container_port" {
+  description = "Port the query API listens on inside the task (SALESFLOW_SERVE_PORT)."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.container_port >= 1024 && var.container_port <= 65535
+    error_message = "container_port must be an unprivileged port (1024-65535)."
+  }
+}
+
+variable "cpu" {
+  description = "Fargate CPU units per task."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096], var.cpu)
+    error_message = "cpu must be one of 256, 512, 1024, 2048, 4096."
+  }
+}
+
+variable "memory" {
+  description = "Fargate memory per task in MiB."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory >= 512 && var.memory <= 30720
+    error_message = "memory must be between 512 and 30720 MiB."
+  }
+}
+
+variable "tasks" {
+  description = "Serving tasks; each caches query results for SALESFLOW_SERVING_CACHE_SECONDS."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.tasks >= 1
+    error_message = "tasks must be at least 1."
+  }
+}
+
+variable "lake_bucket" {
+  description = "Lake bucket holding the published run pointer and the tables."
+  type        = string
+}
+
+variable "athena_results_bucket" {
+  description = "Bucket Athena writes query results to."
+  type        = string
+}
+
+variable "glue_database" {
+  description = "Glue database of the tables and serving views."
+  type        = string
+}
+
+variable "athena_workgroup_arn" {
+  description = "Athena workgroup the queries run in."
+  type        = string
+}
+
+variable "environment" {
+  description = "SALESFLOW_* settings for the container (the root's salesflow_environment output)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+
