@@ -17,6 +17,7 @@ from speed_layer.checkpoints import CheckpointFile, CheckpointLockedError
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.kinesis_poller import KinesisPoller
 from speed_layer.lake_files import LakeFiles
+from speed_layer.landing import warm_up
 from speed_layer.shutdown import stop_on_signals
 from speed_layer.sqs_poller import SqsPoller
 
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
 def consume(settings: Settings, source: str, *, lake_uri: str, stop: threading.Event) -> None:
     """Poll `source` into the lake until `stop` is set (the entry point tests and devstack use)."""
+    warm_up()
     lake = LakeFiles.open(lake_uri, settings)
     policy = BatchingPolicy.from_settings(settings)
     sqs = aws_client(settings, "sqs")

@@ -33,7 +33,7 @@ from contract.structured_logging import configure_logging
 from speed_layer.batching import BatchingPolicy
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.lake_files import LakeFiles
-from speed_layer.landing import land
+from speed_layer.landing import land, warm_up
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,7 @@ class _Channel:
 
 def main() -> int:
     configure_logging()
+    warm_up()
     settings = Settings()
     sqs = aws_client(settings, "sqs")
     dead_letter_url = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]

@@ -52,11 +52,18 @@ class _Shard:
         )
 
     def wants_records(self, policy: BatchingPolicy) -> bool:
-        replaying = self.replay_until is not None
+        """A batch is frozen once a landing failed or its replay is complete: a retry must reuse
+        the same records, hence the same key, or the hours that did land would land twice."""
+        replay_complete = (
+            self.replay_until is not None
+            and bool(self.sequences)
+            and (self.sequences[-1] == self.replay_until)
+        )
         return (
             self.iterator is not None
             and len(self.records) < policy.batch_size
-            and not (replaying and self.sequences and self.sequences[-1] == self.replay_until)
+            and self.attempts == 0
+            and not replay_complete
         )
 
 

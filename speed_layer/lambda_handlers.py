@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.lake_files import LakeFiles
-from speed_layer.landing import land
+from speed_layer.landing import land, warm_up
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key, sqs_batch_key
 
 
@@ -110,6 +110,7 @@ class SqsLanding:
 def _lake() -> LakeFiles:
     """Built once per Lambda execution environment (cold start), from SALESFLOW_* variables."""
     configure_logging()
+    warm_up()
     settings = Settings()
     return LakeFiles.open(settings.lake_uri, settings)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from contract.bronze import bronze_table
@@ -102,3 +103,9 @@ def land(
         extra={"landed": report.landed, "quarantined": report.quarantined, "failed": len(failed)},
     )
     return report
+
+
+def warm_up() -> None:
+    """Pay pyarrow's lazy imports (it loads pandas on the first `from_pylist`) and the Parquet
+    writer's set-up at start, not while the first batch waits: seconds on a busy machine."""
+    pq.write_table(bronze_table([]), pa.BufferOutputStream())

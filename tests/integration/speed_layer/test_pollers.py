@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from contract.aws import aws_client
+from contract.lake import bronze_partition
 from contract.settings import Settings
 from speed_layer.checkpoints import CheckpointFile
 from tests.integration.speed_layer.stack import (
@@ -123,3 +126,25 @@ def test_sqs_messages_go_to_the_dead_letter_queue_after_max_attempts(settings, p
     letters = dead_letters(settings)
     assert sorted(m["Body"] for m in letters) == sorted(r.decode() for r in records)
     assert letters[0]["MessageAttributes"]["source"]["StringValue"].startswith("sqs:")
+
+
+def test_a_partly_failed_kinesis_batch_is_retried_as_the_same_batch(
+    settings, poller, make_event, tmp_path
+):
+    lake_uri = str(tmp_path / "lake")
+    now = datetime.now(UTC)
+    later = now + timedelta(hours=2)
+    blocked = tmp_path / "lake" / bronze_partition(later)
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the hour folder should be")
+    first = wire_records(make_event, 3, now) + wire_records(make_event, 3, later)
+    put_kinesis(settings, first, partition_key="one")
+    more = wire_records(make_event, 4, now)
+    tuned = settings.model_copy(update={"speed_max_attempts": 20})
+    with poller(tuned, "kinesis", lake_uri):
+        eventually(lambda: len(lake_event_ids(settings, lake_uri)) >= 3, what="the open hour")
+        put_kinesis(settings, more, partition_key="one")
+        time.sleep(1)
+        blocked.unlink()
+        eventually(lambda: lands(settings, lake_uri, ids_of(first + more)), what="the retry")
+    assert dead_letter_count(settings) == 0
