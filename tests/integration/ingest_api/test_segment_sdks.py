@@ -45,14 +45,20 @@ def segment_settings(moto_settings: Settings) -> Settings:
 
 @contextmanager
 def sdk_client(
-    sdk: str, base_url: str, *, gzip: bool, write_key: str = WRITE_KEY
+    sdk: str, base_url: str, *, gzip: bool, write_key: str = WRITE_KEY, batch_of: int = 0
 ) -> Iterator[tuple[Any, ErrorLog]]:
-    """An SDK client sending to `base_url` with short intervals; its upload errors; shut down."""
+    """An SDK client sending to `base_url`; its upload errors; shut down at the end.
+
+    `batch_of=n` makes the SDK send the first n messages as one request (an upload waits for n
+    messages or 2 s), so what a request holds does not depend on the machine's speed. The
+    wait also delays the shutdown by up to 2 s: the SDK's thread finishes its current wait.
+    """
     errors: ErrorLog = []
     options: dict[str, Any] = {
         "host": base_url,
         "gzip": gzip,
-        "upload_interval": 0.1,
+        "upload_interval": 2 if batch_of else 0.1,
+        "upload_size": batch_of or 100,
         "max_retries": 3,
         "on_error": lambda error, batch: errors.append((error, batch)),
     }
@@ -149,7 +155,7 @@ def test_the_sdks_resend_after_a_forced_503_and_nothing_is_counted_twice(
     _record_statuses(app, statuses)
     with (
         uvicorn_server(app) as base_url,
-        sdk_client(sdk, base_url, gzip=True) as (client, errors),
+        sdk_client(sdk, base_url, gzip=True, batch_of=len(orders)) as (client, errors),
     ):
         for order in orders:
             send(client, order)
@@ -183,7 +189,7 @@ def test_segment_sdk_logs_why_an_order_is_refused(
     with (
         caplog.at_level(logging.ERROR, logger="segment"),
         uvicorn_server(create_app(segment_settings)) as base_url,
-        sdk_client("segment", base_url, gzip=True) as (client, errors),
+        sdk_client("segment", base_url, gzip=True, batch_of=2) as (client, errors),
     ):
         send(client, no_products)
         send(client, negative)
@@ -208,7 +214,7 @@ def test_rudderstack_sdk_logs_oversized_messages_and_batches_and_a_wrong_key(
         with sdk_client("rudderstack", base_url, gzip=True) as (client, _):
             send(client, segment_message(note="x" * 40_000))
             client.flush()
-        with sdk_client("rudderstack", base_url, gzip=True) as (client, _):
+        with sdk_client("rudderstack", base_url, gzip=True, batch_of=20) as (client, _):
             for _ in range(20):
                 send(client, segment_message(note="x" * 30_000))
             client.flush()
