@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from contract.aws import aws_client
 from contract.lake import bronze_partition
 from contract.settings import Settings
 from speed_layer.checkpoints import CheckpointFile
+from speed_layer.cli import MissingResourceError, consume
 from tests.integration.speed_layer.stack import (
     create_resources,
     dead_letter_count,
@@ -148,3 +150,12 @@ def test_a_partly_failed_kinesis_batch_is_retried_as_the_same_batch(
         blocked.unlink()
         eventually(lambda: lands(settings, lake_uri, ids_of(first + more)), what="the retry")
     assert dead_letter_count(settings) == 0
+
+
+def test_a_missing_stream_or_queue_is_a_clear_error(moto_settings, tmp_path):
+    stop = threading.Event()
+    with pytest.raises(MissingResourceError, match=r"SQS queue .* does not exist: start the stack"):
+        consume(moto_settings, "kinesis", lake_uri=str(tmp_path), stop=stop)
+    aws_client(moto_settings, "sqs").create_queue(QueueName=moto_settings.dead_letter_queue_name)
+    with pytest.raises(MissingResourceError, match=r"Kinesis stream .* does not exist"):
+        consume(moto_settings, "kinesis", lake_uri=str(tmp_path), stop=stop)
