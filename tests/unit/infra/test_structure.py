@@ -74,6 +74,15 @@ def test_every_variable_is_typed_and_described() -> None:
     assert undescribed == []
 
 
+def test_every_variable_is_used_where_it_is_declared() -> None:
+    unused = []
+    for variable in blocks("variable"):
+        module_text = "".join(tf.read_text() for tf in variable.file.parent.glob("*.tf"))
+        if f"var.{variable.name}" not in module_text:
+            unused.append(variable.where)
+    assert unused == []
+
+
 def test_every_output_is_described() -> None:
     undescribed = [o.where for o in blocks("output") if not o.body.get("description")]
     assert undescribed == []

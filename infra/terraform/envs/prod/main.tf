@@ -157,7 +157,6 @@ module "batch" {
   lake_bucket            = module.lake.lake_bucket
   artifacts_bucket       = module.lake.artifacts_bucket
   artifacts_prefix       = "batch/${var.image_tag}"
-  glue_database          = module.catalog.glue_database
   schedule_timezone      = var.reporting_tz
   cluster_arn            = module.ingest.cluster_arn
   service_image          = "${module.registry.service_repository_url}:${var.image_tag}"

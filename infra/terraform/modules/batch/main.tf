@@ -9,9 +9,6 @@ locals {
   lake_bucket_arn      = "arn:aws:s3:::${var.lake_bucket}"
   artifacts_bucket_arn = "arn:aws:s3:::${var.artifacts_bucket}"
   artifacts_uri        = "s3://${var.artifacts_bucket}/${var.artifacts_prefix}"
-  glue_catalog_arn     = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:catalog"
-  glue_database_arn    = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:database/${var.glue_database}"
-  glue_tables_arn      = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:table/${var.glue_database}/*"
 
   # The job runs in the Python environment archive (Dockerfile target emr-artifacts): Python
   # 3.11 with salesflow and its pinned dependencies installed, so no --py-files are needed.
@@ -94,11 +91,6 @@ data "aws_iam_policy_document" "job" {
     sid       = "WriteJobLogs"
     actions   = ["s3:PutObject"]
     resources = ["${local.artifacts_bucket_arn}/emr-logs/*"]
-  }
-  statement {
-    sid       = "PointGoldTablesAtThePublishedRun"
-    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:UpdateTable"]
-    resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
   }
   statement {
     sid       = "UseThePlatformKey"

@@ -83,11 +83,6 @@ variable "artifacts_prefix" {
   }
 }
 
-variable "glue_database" {
-  description = "Glue database whose gold tables the publish step points at each new run."
-  type        = string
-}
-
 variable "emr_release_label" {
   description = "EMR release of the Serverless application; its Spark must be 3.5 like the job's pyspark."
   type        = string

@@ -37,6 +37,16 @@ data "aws_iam_policy_document" "this" {
     resources = ["${local.lake_bucket_arn}/${var.landing_prefix}*"]
   }
   statement {
+    sid       = "SkipFilesAlreadyLoaded"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["bronze/csv_uploads/*"]
+    }
+  }
+  statement {
     sid       = "WriteCsvUploadsAndQuarantine"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = ["${local.lake_bucket_arn}/bronze/csv_uploads/*", "${local.lake_bucket_arn}/bronze/_quarantine/*"]
