@@ -7,14 +7,37 @@ Kinesis partition key is the `store_id`, so one store's events stay in order on 
 
 from __future__ import annotations
 
-from contract.event import IngestedSaleEvent
+from datetime import UTC, datetime
+
+from pydantic import AwareDatetime, TypeAdapter
+
+from contract.event import IngestedSaleEvent, SaleEvent
 
 MAX_KINESIS_RECORD_BYTES = 1024 * 1024
 MAX_SQS_MESSAGE_BYTES = 256 * 1024
 
+_TIMESTAMP = TypeAdapter(AwareDatetime)
+_STRING = TypeAdapter(str)
+
 
 def encode(event: IngestedSaleEvent) -> bytes:
     return event.model_dump_json().encode()
+
+
+def encode_accepted(event: SaleEvent, *, ingested_at: datetime, source: str) -> bytes:
+    """The same bytes as `encode(IngestedSaleEvent.accept(event, ...))`, without building the
+    stamped model: the server's two fields are appended to the event's own JSON. The ingest API
+    encodes every event it accepts, and building the model was a tenth of a request's CPU."""
+    return b"".join(
+        (
+            event.model_dump_json().encode()[:-1],
+            b',"ingested_at":',
+            _TIMESTAMP.dump_json(ingested_at.astimezone(UTC)),
+            b',"source":',
+            _STRING.dump_json(source),
+            b"}",
+        )
+    )
 
 
 def decode(data: bytes | str) -> IngestedSaleEvent:
@@ -22,5 +45,5 @@ def decode(data: bytes | str) -> IngestedSaleEvent:
     return IngestedSaleEvent.model_validate_json(data)
 
 
-def partition_key(event: IngestedSaleEvent) -> str:
+def partition_key(event: SaleEvent) -> str:
     return event.store_id
