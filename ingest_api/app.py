@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from contract.event import SaleEvent
 from contract.settings import Settings
+from ingest_api.auth import SECURITY_SCHEME, SECURITY_SCHEME_NAME
 from ingest_api.errors import ApiError, api_error_handler
 from ingest_api.metrics import IngestMetrics
 from ingest_api.middleware import RequestIdMiddleware
@@ -28,16 +29,19 @@ API_VERSION = "1.0.0"
 
 class IngestApp(FastAPI):
     def openapi(self) -> dict[str, Any]:
-        """The generated schema plus the request-body schemas the routes validate by hand."""
+        """The generated schema plus what the lean event routes handle by hand: the request-body
+        schemas and the API-key security scheme."""
         if self.openapi_schema is None:
             schema = super().openapi()
             _, definitions = models_json_schema(
                 [(SaleEvent, "validation"), (BatchRequest, "validation")],
                 ref_template="#/components/schemas/{model}",
             )
+            components = schema.setdefault("components", {})
             for name, model_schema in definitions["$defs"].items():
                 model_schema.pop("$id", None)
-                schema.setdefault("components", {}).setdefault("schemas", {})[name] = model_schema
+                components.setdefault("schemas", {})[name] = model_schema
+            components.setdefault("securitySchemes", {})[SECURITY_SCHEME_NAME] = SECURITY_SCHEME
             self.openapi_schema = schema
         return self.openapi_schema
 

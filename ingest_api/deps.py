@@ -1,49 +1,55 @@
-"""Dependency aliases for the routes: the app's settings, sink, service, and the caller's source.
+"""What routes need from the app, all taken from `request.app.state` (set by `create_app`).
 
-Everything comes from `request.app.state`, set by `create_app`, so nothing is built at import
-time and a test can run many apps with different settings side by side.
+Nothing is built at import time, so a test can run many apps with different settings side by
+side. The event routes are `LeanRoute`s and call `authenticate(request)` themselves; the
+operational routes use FastAPI dependencies (`SinkDep`, `MetricsDep`). Those are `async def`
+although they never await: FastAPI runs plain `def` dependencies in a thread pool.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request
 
 from contract.settings import Settings
-from ingest_api.auth import api_key_scheme, source_for_key
+from ingest_api.auth import API_KEY_HEADER, source_for_key
 from ingest_api.metrics import IngestMetrics
 from ingest_api.service import IngestService
 from ingest_api.sinks import Sink
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    """An authenticated event request: who sent it, and the app's settings, service, metrics."""
+
+    source: str
+    settings: Settings
+    service: IngestService
+    metrics: IngestMetrics
 
 
-def _sink(request: Request) -> Sink:
+def authenticate(request: Request) -> Ingest:
+    """The request's `Ingest` context; 401 when its API key is missing or unknown."""
+    state = request.app.state
+    return Ingest(
+        source=source_for_key(request.headers.get(API_KEY_HEADER), state.settings.api_keys),
+        settings=state.settings,
+        service=state.service,
+        metrics=state.metrics,
+    )
+
+
+async def _sink(request: Request) -> Sink:
     sink: Sink = request.app.state.service.sink
     return sink
 
 
-def _service(request: Request) -> IngestService:
-    service: IngestService = request.app.state.service
-    return service
-
-
-def _metrics(request: Request) -> IngestMetrics:
+async def _metrics(request: Request) -> IngestMetrics:
     metrics: IngestMetrics = request.app.state.metrics
     return metrics
 
 
-def _source(request: Request, api_key: Annotated[str | None, Security(api_key_scheme)]) -> str:
-    return source_for_key(api_key, request.app.state.settings.api_keys)
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
 SinkDep = Annotated[Sink, Depends(_sink)]
-ServiceDep = Annotated[IngestService, Depends(_service)]
 MetricsDep = Annotated[IngestMetrics, Depends(_metrics)]
-SourceDep = Annotated[str, Depends(_source)]
-"""The name of the API key the request authenticated with; 401 before anything else otherwise."""

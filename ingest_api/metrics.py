@@ -29,6 +29,7 @@ class IngestMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self._accepted_by_source: dict[str, Counter] = {}
         self._refused = Counter(
             "salesflow_ingest_requests_refused",
             "Requests answered with an error status, by reason (`unauthorized`, ...).",
@@ -72,7 +73,11 @@ class IngestMetrics:
         )
 
     def events_accepted(self, source: str, count: int) -> None:
-        self._accepted.labels(source).inc(count)
+        """Called on every request: the per-source child is cached (`labels()` locks and hashes)."""
+        counter = self._accepted_by_source.get(source)
+        if counter is None:
+            counter = self._accepted_by_source[source] = self._accepted.labels(source)
+        counter.inc(count)
 
     def events_rejected(self, reason: str, count: int) -> None:
         if count:

@@ -17,6 +17,7 @@ import orjson
 from fastapi import Request
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
+from starlette.requests import ClientDisconnect
 
 from contract.event import RECEIVED_AT_CONTEXT_KEY, SaleEvent
 from ingest_api.errors import ApiError
@@ -27,19 +28,28 @@ _MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 async def read_json_body(request: Request, max_bytes: int) -> bytes:
-    """The request body, after checking it is JSON (415) and not over `max_bytes` (413)."""
+    """The request body, after checking it is JSON (415) and not over `max_bytes` (413).
+
+    Reads the ASGI messages directly rather than through `Request.stream()`: same semantics,
+    less overhead on the hot path of every event request.
+    """
     _require_json_content_type(request.headers.get("content-type"))
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise _too_large(max_bytes)
     chunks: list[bytes] = []
     received = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
         received += len(chunk)
         if received > max_bytes:
             raise _too_large(max_bytes)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse_sale_event(raw: bytes, received_at: datetime) -> SaleEvent:

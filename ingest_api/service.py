@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contract import wire
-from contract.event import IngestedSaleEvent, SaleEvent
+from contract.event import SaleEvent
 from ingest_api.metrics import IngestMetrics
 from ingest_api.sinks import Record, Sink
 
@@ -39,7 +39,10 @@ class IngestService:
     ) -> list[EventOutcome]:
         """Stamp `events` with `ingested_at` and `source`, publish them, report each outcome."""
         records = [
-            _record(IngestedSaleEvent.accept(event, ingested_at=ingested_at, source=source))
+            Record(
+                data=wire.encode_accepted(event, ingested_at=ingested_at, source=source),
+                partition_key=wire.partition_key(event),
+            )
             for event in events
         ]
         started = time.perf_counter()
@@ -63,7 +66,3 @@ class IngestService:
                 },
             )
         return outcomes
-
-
-def _record(event: IngestedSaleEvent) -> Record:
-    return Record(data=wire.encode(event), partition_key=wire.partition_key(event))

@@ -13,7 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ingest_api.deps import MetricsDep, ServiceDep, SettingsDep, SourceDep
+from ingest_api.auth import API_KEY_SECURITY
+from ingest_api.deps import authenticate
 from ingest_api.errors import ApiError, json_response
 from ingest_api.models import (
     BatchAccepted,
@@ -23,15 +24,17 @@ from ingest_api.models import (
     SaleAccepted,
 )
 from ingest_api.parsing import parse_batch, parse_sale_event, read_json_body
+from ingest_api.routes.lean import LeanRoute
 
-router = APIRouter(tags=["sales"])
+router = APIRouter(tags=["sales"], route_class=LeanRoute)
 
 
-def _request_body(schema_name: str) -> dict[str, Any]:
-    """The request body as OpenAPI documents it; the routes read and validate it themselves."""
+def _documented(schema_name: str) -> dict[str, Any]:
+    """Request body and security as OpenAPI documents them; the routes do both themselves."""
     reference = {"$ref": f"#/components/schemas/{schema_name}"}
     return {
-        "requestBody": {"required": True, "content": {"application/json": {"schema": reference}}}
+        "requestBody": {"required": True, "content": {"application/json": {"schema": reference}}},
+        "security": [API_KEY_SECURITY],
     }
 
 
@@ -64,23 +67,19 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
             "headers": _RETRY_AFTER,
         },
     },
-    openapi_extra=_request_body("SaleEvent"),
+    openapi_extra=_documented("SaleEvent"),
 )
-async def post_sale(
-    request: Request,
-    source: SourceDep,
-    settings: SettingsDep,
-    service: ServiceDep,
-    metrics: MetricsDep,
-) -> Response:
+async def post_sale(request: Request) -> Response:
+    ingest = authenticate(request)
+    settings = ingest.settings
     raw = await read_json_body(request, settings.max_body_bytes)
     received_at = datetime.now(UTC)
     try:
         event = parse_sale_event(raw, received_at)
     except ApiError:
-        metrics.events_rejected("invalid", 1)
+        ingest.metrics.events_rejected("invalid", 1)
         raise
-    (outcome,) = await service.accept_events([event], source, received_at)
+    (outcome,) = await ingest.service.accept_events([event], ingest.source, received_at)
     if not outcome.written:
         raise ApiError(
             503,
@@ -112,19 +111,15 @@ async def post_sale(
             "headers": _RETRY_AFTER,
         },
     },
-    openapi_extra=_request_body("BatchRequest"),
+    openapi_extra=_documented("BatchRequest"),
 )
-async def post_sales_batch(
-    request: Request,
-    source: SourceDep,
-    settings: SettingsDep,
-    service: ServiceDep,
-    metrics: MetricsDep,
-) -> Response:
+async def post_sales_batch(request: Request) -> Response:
+    ingest = authenticate(request)
+    settings = ingest.settings
     raw = await read_json_body(request, settings.max_body_bytes)
     received_at = datetime.now(UTC)
     batch = parse_batch(raw, received_at, settings.max_batch_events)
-    metrics.events_rejected("invalid", len(batch.rejected))
+    ingest.metrics.events_rejected("invalid", len(batch.rejected))
     rejected = [event.model_dump() for event in batch.rejected]
     if not batch.valid:
         raise ApiError(
@@ -133,7 +128,8 @@ async def post_sales_batch(
             "no event of the batch is valid; fix the fields listed per event in `rejected`",
             body={"rejected": rejected},
         )
-    outcomes = await service.accept_events([event for _, event in batch.valid], source, received_at)
+    valid_events = [event for _, event in batch.valid]
+    outcomes = await ingest.service.accept_events(valid_events, ingest.source, received_at)
     unavailable = [
         {"index": index, "event_id": outcome.event_id}
         for (index, _), outcome in zip(batch.valid, outcomes, strict=True)
