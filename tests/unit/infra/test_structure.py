@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 from typing import Any
 
 import pytest
 
+from salesflow.cli import COMMANDS
 from tests.unit.infra.terraform_tree import (
     ENV_DIR,
+    REPO_ROOT,
     TERRAFORM_DIR,
     Block,
     blocks,
@@ -238,6 +242,20 @@ def test_lambda_functions_run_the_handlers_the_layers_expose() -> None:
         "speed_layer.lambda_handlers.sqs_handler",
         "batch_layer.csv_lambda.handler",
     }
+
+
+def test_every_entry_point_the_infrastructure_runs_exists() -> None:
+    for dotted in (
+        "speed_layer.lambda_handlers.kinesis_handler",
+        "speed_layer.lambda_handlers.sqs_handler",
+        "batch_layer.csv_lambda.handler",
+    ):
+        module, _, name = dotted.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), dotted
+    assert importlib.util.find_spec("speed_layer.kcl_processor") is not None
+    assert (REPO_ROOT / "batch_layer" / "emr" / "entrypoint.py").is_file()
+    commands = {command.name for command in COMMANDS}
+    assert {"api", "compact", "serve"} <= commands
 
 
 def test_the_env_root_takes_every_resource_name_from_the_contract_file() -> None:

@@ -148,8 +148,8 @@ variable "batching_window_seconds" {
   default     = 1
 
   validation {
-    condition     = var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300
-    error_message = "batching_window_seconds must be between 0 and 300."
+    condition     = var.batching_window_seconds >= 0 && var.batching_window_seconds <= 300 && (var.batching_window_seconds >= 1 || var.batch_size <= 10)
+    error_message = "batching_window_seconds must be between 0 and 300, and at least 1 when batch_size exceeds 10 (an SQS mapping rule)."
   }
 }
 
