@@ -108,7 +108,8 @@ class Assumptions:
     """S3 bucket keys let one KMS call serve many objects."""
     kms_requests_per_day_fixed: Decimal = Decimal(4 * 288)
     """Stream and queue data keys, renewed every 5 minutes for two principals each."""
-    alarms: Decimal = Decimal(9)
+    alarms: Decimal = Decimal(10)
+    """What the observability module creates: seven platform alarms and one per Lambda."""
     dashboards: Decimal = Decimal(1)
     log_bytes_per_invocation: Decimal = Decimal(500)
     log_bytes_per_api_request: Decimal = Decimal(300)

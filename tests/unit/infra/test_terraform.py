@@ -16,6 +16,7 @@ import pytest
 
 from contract.names import ResourceNames
 from contract.settings import Settings
+from devstack.cost import Assumptions
 from tests.unit.infra.terraform_cli import (
     PLUGIN_DIR,
     copy_tree,
@@ -268,6 +269,27 @@ def test_rendered_iam_policies_grant_no_wildcard_where_something_narrower_exists
             ):
                 offending.append((address, statement["sid"], f"{sorted(actions)} on *"))
     assert offending == []
+
+
+@needs_provider
+def test_every_alarm_the_issue_names_is_planned_and_priced(plan: dict[str, Any]) -> None:
+    names = {
+        a["alarm_name"].removeprefix(f"{PREFIX}-")
+        for a in _after(plan, "aws_cloudwatch_metric_alarm")
+    }
+    assert {
+        "stream-iterator-age",
+        "dead-letter-queue-depth",
+        "api-5xx",
+        "api-latency-p99",
+        "batch-job-failed",
+        "gold-freshness",
+        "speed-freshness",
+    } <= names
+    assert len([n for n in names if n.startswith("lambda-errors-")]) == 3
+    assert len(names) == Assumptions().alarms
+    topics = [t["name"] for t in _after(plan, "aws_sns_topic")]
+    assert topics == [f"{PREFIX}-alerts"]
 
 
 @needs_provider

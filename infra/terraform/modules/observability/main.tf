@@ -93,6 +93,18 @@ locals {
         comparison  = "GreaterThanThreshold"
         missing     = "notBreaching"
       }
+      batch-job-failed = {
+        description = "A run of the nightly job failed: gold keeps serving the previous run until a rerun succeeds (docs/deploy.md)."
+        namespace   = "AWS/EMRServerless"
+        metric      = "FailedJobs"
+        dimensions  = { ApplicationId = var.emr_application_id }
+        statistic   = "Sum"
+        period      = 3600
+        periods     = 1
+        threshold   = 0
+        comparison  = "GreaterThanThreshold"
+        missing     = "notBreaching"
+      }
       gold-freshness = {
         description = "No nightly job succeeded in the last day: gold is stale and the real-time view is carrying more than a day."
         namespace   = "AWS/EMRServerless"
