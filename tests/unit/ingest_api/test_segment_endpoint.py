@@ -118,12 +118,22 @@ def test_a_missing_or_unknown_write_key_gets_401_in_the_sdks_error_shape(
         (b'{"batch": []}', {}, 400, "invalid_batch"),
         (b'{"batch": [1]}', {"Content-Encoding": "gzip"}, 400, "malformed_gzip"),
         (
-            gzip.compress(b'{"batch": [1]}')[:-6],
+            gzip.compress(b'{"batch": [1]}', mtime=0)[:-6],
             {"Content-Encoding": "gzip"},
             400,
             "malformed_gzip",
         ),
         (b'{"batch": [1]}', {"Content-Encoding": "br"}, 415, "unsupported_content_encoding"),
+    ],
+    ids=[
+        "text",
+        "truncated-json",
+        "array",
+        "no-batch",
+        "empty-batch",
+        "not-gzip",
+        "truncated-gzip",
+        "brotli",
     ],
 )
 def test_bodies_that_are_not_a_batch_are_refused_with_a_specific_reason(
