@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from contract.event import MAX_ITEMS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE
 from contract.quality import MAX_LINE_NET_AMOUNT
 
@@ -30,7 +31,7 @@ TABLES = (
     "csv_uploads",
     *PUBLISHED_TABLES,
 )
-VIEWS = ("sales_batch", "sales_realtime", "sales_merged")
+VIEWS = ("sales_batch", "sales_realtime", "sales_realtime_unbatched", "sales_merged")
 """In dependency order: each view reads only tables and the views before it."""
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -59,6 +60,7 @@ class SqlParameters:
             "cutoff_date": f"{cutoff:%Y-%m-%d}",
             "reporting_tz": self.reporting_tz,
             "max_line_net_amount": str(MAX_LINE_NET_AMOUNT),
+            "max_items": str(MAX_ITEMS),
         }
 
 

@@ -4,18 +4,27 @@ Tables become DuckDB views over `read_parquet`/`read_csv` built from the parsed 
 Athena views and every query are transpiled by sqlglot, never rewritten by hand. Parquet
 timestamps are UTC instants, which Athena reads as `timestamp` in a UTC session; DuckDB keeps
 them as TIMESTAMPTZ in a UTC session so `AT TIME ZONE` converts instants the same way in both.
+
+One local difference, for speed: `sales_realtime_unbatched` (dedup, explode and quality rules
+over every line since T, minus the events gold holds) is installed under a `_live` name and
+materialized into a table of its own name, rebuilt whenever the files behind it change or a run
+is published. Dashboard queries then read a small table instead of recomputing the real-time
+side and its anti-join against all of gold each time; the SQL is still the Athena views'.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import threading
+from pathlib import Path
 
 import duckdb
 import sqlglot
 from sqlglot import exp
 
+from contract.lake import BRONZE_EVENTS, CSV_UPLOADS
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
 from serving.published_run import PublishedRun, read_published_run
@@ -25,6 +34,11 @@ from serving.table_definition import Column, TableDefinition
 logger = logging.getLogger(__name__)
 
 DUCKDB_DIALECT = "duckdb"
+REALTIME_VIEW = "sales_realtime_unbatched"
+LIVE_REALTIME_VIEW = f"{REALTIME_VIEW}_live"
+MATERIALIZE_REALTIME = (
+    f'CREATE OR REPLACE TABLE "{REALTIME_VIEW}" AS SELECT * FROM "{LIVE_REALTIME_VIEW}"'
+)
 
 
 class DuckDBEngine:
@@ -37,6 +51,7 @@ class DuckDBEngine:
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
         self._empty_tables: dict[str, TableDefinition] = {}
+        self._realtime_files: frozenset[tuple[str, int, int]] = frozenset()
 
     def refresh(self) -> PublishedRun:
         run = read_published_run(self._settings)
@@ -49,6 +64,9 @@ class DuckDBEngine:
             filled = [t for t in self._empty_tables.values() if _has_files(t)]
             if self._served is None or run.publication != self._served.publication or filled:
                 self._install(run)
+            elif realtime_files(run) != self._realtime_files:
+                self._transaction([MATERIALIZE_REALTIME])
+                self._realtime_files = realtime_files(run)
             return run
 
     def query(self, sql: str) -> QueryResult:
@@ -68,13 +86,31 @@ class DuckDBEngine:
         self._connection.close()
 
     def _install(self, run: PublishedRun) -> None:
-        """Map every table and create every view in one transaction: queries see the old run or
-        the new one, never a mix."""
+        """Map every table, create every view and materialize the real-time lines in one
+        transaction: queries see the old run or the new one, never a mix."""
         parameters = run.sql_parameters(self._settings.reporting_tz)
         tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
         empty = {t.name: t for t in tables if not _has_files(t)}
+        inputs = realtime_files(run)
         statements = [table_view(t, empty=t.name in empty) for t in tables]
-        statements += [transpile(s) for s in view_statements(parameters).values()]
+        for name, statement in view_statements(parameters).items():
+            if name == REALTIME_VIEW:
+                statements += [
+                    transpile(statement, rename=LIVE_REALTIME_VIEW),
+                    MATERIALIZE_REALTIME,
+                ]
+            else:
+                statements.append(transpile(statement))
+        self._transaction(statements)
+        self._served = run
+        self._empty_tables = empty
+        self._realtime_files = inputs
+        logger.info(
+            "serving views installed",
+            extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
+        )
+
+    def _transaction(self, statements: list[str]) -> None:
         cursor = self._connection.cursor()
         try:
             cursor.execute("BEGIN TRANSACTION")
@@ -86,20 +122,44 @@ class DuckDBEngine:
             raise QueryFailedError(f"DuckDB could not create the serving views: {error}") from error
         finally:
             cursor.close()
-        self._served = run
-        self._empty_tables = empty
-        logger.info(
-            "serving views installed",
-            extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
-        )
 
 
-def transpile(sql: str) -> str:
-    """One Athena-dialect statement in DuckDB's dialect."""
-    statements = sqlglot.transpile(sql, read=ATHENA_DIALECT, write=DUCKDB_DIALECT)
-    if len(statements) != 1:
+def transpile(sql: str, *, rename: str | None = None) -> str:
+    """One Athena-dialect statement in DuckDB's dialect; `rename` renames what it creates."""
+    try:
+        statements = sqlglot.parse(sql, read=ATHENA_DIALECT)
+    except sqlglot.errors.ParseError as error:
+        raise QueryFailedError(f"not valid Athena SQL: {error}") from error
+    if len(statements) != 1 or statements[0] is None:
         raise QueryFailedError(f"expected exactly one SQL statement, got {len(statements)}")
-    return statements[0]
+    statement = statements[0]
+    if rename is not None:
+        statement.this.replace(exp.to_table(rename))
+    return statement.sql(DUCKDB_DIALECT)
+
+
+def realtime_files(run: PublishedRun) -> frozenset[tuple[str, int, int]]:
+    """Path, size and mtime of every file the real-time view reads: bronze partitions from the
+    cutoff's UTC date on, and CSV uploads. A change means the materialized lines are stale."""
+    root = Path(run.lake.root)
+    first_partition = f"ingest_date={run.cutoff:%Y-%m-%d}"
+    folders = [
+        day
+        for day in _subfolders(root / BRONZE_EVENTS)
+        if day.name.startswith("ingest_date=") and day.name >= first_partition
+    ]
+    paths = [f for day in folders for hour in _subfolders(day) for f in hour.glob("*.parquet")]
+    paths += list((root / CSV_UPLOADS).glob("*.csv"))
+    files = set()
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            stat = path.stat()
+            files.add((str(path), stat.st_size, stat.st_mtime_ns))
+    return frozenset(files)
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return [entry for entry in folder.iterdir() if entry.is_dir()] if folder.is_dir() else []
 
 
 def table_view(table: TableDefinition, *, empty: bool = False) -> str:
@@ -134,14 +194,11 @@ def _scan(table: TableDefinition) -> str:
             f"delim = {delimiter}, quote = {quote}, union_by_name = true)"
         )
     if not table.partition_columns:
-        return f"read_parquet({pattern}, union_by_name = true)"
+        return f"read_parquet({pattern})"
     hive_types = ", ".join(
         f"{_literal(c.name)}: {_literal(_duckdb_type(c))}" for c in table.partition_columns
     )
-    return (
-        f"read_parquet({pattern}, hive_partitioning = true, hive_types = {{{hive_types}}}, "
-        "union_by_name = true)"
-    )
+    return f"read_parquet({pattern}, hive_partitioning = true, hive_types = {{{hive_types}}})"
 
 
 def _file_pattern(table: TableDefinition) -> str:

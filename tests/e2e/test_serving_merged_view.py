@@ -98,15 +98,15 @@ def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
         returns=("return_id", "nunique"),
     )
     return {
-        key: {
-            "net_revenue": Decimal(row.net_revenue),
-            "gross_revenue": Decimal(row.gross_revenue),
-            "discount": Decimal(row.discount),
-            "units": int(row.units),
-            "orders": int(row.orders),
-            "returns": int(row.returns),
+        (str(row["sale_date"]), str(row["store_id"])): {
+            "net_revenue": Decimal(row["net_revenue"]),
+            "gross_revenue": Decimal(row["gross_revenue"]),
+            "discount": Decimal(row["discount"]),
+            "units": int(row["units"]),
+            "orders": int(row["orders"]),
+            "returns": int(row["returns"]),
         }
-        for key, row in grouped.iterrows()
+        for row in grouped.reset_index().to_dict("records")
     }
 
 

@@ -1,36 +1,24 @@
 -- The real-time view: every bronze event and CSV upload line ingested at or after the published
 -- cutoff T, shaped exactly like gold sales_wide and filtered by the same rules as the batch:
 --   * one copy per event_id: the first ingested_at wins, ties go to the smaller source, then to
---     bronze over CSV; identical copies (a redelivered batch) collapse line by line;
+--     bronze over CSV (the batch's order); identical bronze copies (a redelivered batch) count
+--     once. Copies are ranked per event, before exploding, so the windows see events, not lines;
 --   * the data-quality rules of contract/quality.py drop a line (unknown sku, unknown store,
 --     currency other than the store's, line net amount above the maximum);
 --   * returns count negative; calendar columns are in the reporting time zone.
 -- T is a literal, re-rendered whenever a batch run is published (docs/adr: how T reaches Athena).
 CREATE OR REPLACE VIEW sales_realtime AS
-WITH bronze_lines AS (
+WITH line_numbers AS (
+  SELECT line_number FROM UNNEST(sequence(1, {{max_items}})) AS t (line_number)
+),
+bronze_copies AS (
   SELECT
-    e.event_id,
-    CAST(n.line_number AS integer) AS line_number,
-    e.event_type,
-    e.occurred_at,
-    e.ingested_at,
-    e.channel,
-    e.store_id,
-    e.order_id,
-    e.customer_id,
-    e.payment_method,
-    e.currency,
-    e.source,
-    e.items[n.line_number].sku AS sku,
-    e.items[n.line_number].quantity AS quantity,
-    e.items[n.line_number].unit_price AS unit_price,
-    e.items[n.line_number].discount AS discount,
-    0 AS origin
+    e.*,
+    row_number() OVER (PARTITION BY e.event_id ORDER BY e.ingested_at, e.source) AS bronze_rank
   FROM bronze_sales_events AS e
-  CROSS JOIN UNNEST(sequence(1, cardinality(e.items))) AS n (line_number)
   WHERE e.ingest_date >= '{{cutoff_date}}' AND e.ingested_at >= TIMESTAMP '{{cutoff}}'
 ),
-typed_csv_lines AS (
+csv_lines AS (
   SELECT
     event_id,
     event_type,
@@ -49,44 +37,76 @@ typed_csv_lines AS (
     CAST(COALESCE(NULLIF(discount, ''), '0') AS decimal(18, 2)) AS discount
   FROM csv_uploads
 ),
-csv_lines AS (
-  SELECT
-    event_id,
-    CAST(
-      row_number() OVER (
-        PARTITION BY event_id, ingested_at, source
-        ORDER BY sku, quantity, unit_price, discount
-      ) AS integer
-    ) AS line_number,
-    event_type, occurred_at, ingested_at, channel, store_id, order_id, customer_id,
-    payment_method, currency, source, sku, quantity, unit_price, discount,
-    1 AS origin
-  FROM typed_csv_lines
+event_copies AS (
+  SELECT event_id, ingested_at, source, 0 AS origin FROM bronze_copies WHERE bronze_rank = 1
+  UNION ALL
+  SELECT DISTINCT event_id, ingested_at, source, 1 AS origin
+  FROM csv_lines
   WHERE ingested_at >= TIMESTAMP '{{cutoff}}'
 ),
-all_lines AS (
+first_copies AS (
+  SELECT event_id, ingested_at, source, origin
+  FROM (
+    SELECT
+      c.*,
+      row_number() OVER (PARTITION BY c.event_id ORDER BY c.ingested_at, c.source, c.origin)
+        AS copy_rank
+    FROM event_copies AS c
+  ) AS ranked
+  WHERE copy_rank = 1
+),
+bronze_lines AS (
+  SELECT
+    e.event_id,
+    CAST(n.line_number AS integer) AS line_number,
+    e.event_type,
+    e.occurred_at,
+    e.ingested_at,
+    e.channel,
+    e.store_id,
+    e.order_id,
+    e.customer_id,
+    e.payment_method,
+    e.currency,
+    e.source,
+    e.items[n.line_number].sku AS sku,
+    e.items[n.line_number].quantity AS quantity,
+    e.items[n.line_number].unit_price AS unit_price,
+    e.items[n.line_number].discount AS discount
+  FROM bronze_copies AS e
+  JOIN first_copies AS f ON f.event_id = e.event_id AND f.origin = 0
+  JOIN line_numbers AS n ON n.line_number <= cardinality(e.items)
+  WHERE e.bronze_rank = 1
+),
+csv_first_lines AS (
+  SELECT
+    l.event_id,
+    CAST(
+      row_number() OVER (
+        PARTITION BY l.event_id ORDER BY l.sku, l.quantity, l.unit_price, l.discount
+      ) AS integer
+    ) AS line_number,
+    l.event_type, l.occurred_at, l.ingested_at, l.channel, l.store_id, l.order_id,
+    l.customer_id, l.payment_method, l.currency, l.source, l.sku, l.quantity, l.unit_price,
+    l.discount
+  FROM csv_lines AS l
+  JOIN first_copies AS f
+    ON f.event_id = l.event_id AND f.origin = 1 AND f.ingested_at = l.ingested_at
+    AND f.source = l.source
+),
+first_lines AS (
   SELECT * FROM bronze_lines
   UNION ALL
-  SELECT * FROM csv_lines
+  SELECT * FROM csv_first_lines
 ),
-ranked_lines AS (
-  SELECT
-    l.*,
-    rank() OVER (PARTITION BY event_id ORDER BY ingested_at, source, origin) AS copy_rank,
-    row_number() OVER (
-      PARTITION BY event_id, line_number ORDER BY ingested_at, source, origin
-    ) AS line_rank
-  FROM all_lines AS l
-),
-first_copies AS (
+signed_lines AS (
   SELECT
     l.*,
     CASE WHEN l.event_type = 'return' THEN -1 ELSE 1 END AS sign,
     CAST(l.quantity * l.unit_price AS decimal(18, 2)) AS line_gross,
     CAST(l.quantity * l.unit_price - l.discount AS decimal(18, 2)) AS line_net,
     l.occurred_at AT TIME ZONE '{{reporting_tz}}' AS local_occurred_at
-  FROM ranked_lines AS l
-  WHERE l.copy_rank = 1 AND l.line_rank = 1
+  FROM first_lines AS l
 )
 SELECT
   l.event_id,
@@ -127,7 +147,7 @@ SELECT
   CAST(week_of_year(l.local_occurred_at) AS integer) AS sale_iso_week,
   CAST(day_of_week(l.local_occurred_at) AS integer) AS sale_weekday,
   CAST(hour(l.local_occurred_at) AS integer) AS sale_hour
-FROM first_copies AS l
+FROM signed_lines AS l
 JOIN products AS p ON p.sku = l.sku
 JOIN stores AS s ON s.store_id = l.store_id
 LEFT JOIN customers AS c ON c.customer_id = l.customer_id

@@ -163,6 +163,7 @@ def test_refresh_creates_glue_tables_with_projection_and_the_views(
     assert [s.split(" AS", 1)[0].split()[-1] for s in statements] == [
         "sales_batch",
         "sales_realtime",
+        "sales_realtime_unbatched",
         "sales_merged",
     ]
     assert "TIMESTAMP '2026-11-21 03:00:00.000000'" in statements[1]
@@ -174,7 +175,7 @@ def test_a_new_publication_repoints_gold_and_recreates_the_views(
     publish(settings, "run-1", datetime(2026, 11, 21, 3, 0, tzinfo=UTC))
     engine.refresh()
     engine.refresh()
-    assert len(executed_statements(settings)) == 3
+    assert len(executed_statements(settings)) == 4
 
     publish(settings, "run-2", datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
     assert engine.refresh().run_id == "run-2"
@@ -185,8 +186,8 @@ def test_a_new_publication_repoints_gold_and_recreates_the_views(
         "/gold/runs/run-2/sales_wide/sale_date=${sale_date}"
     )
     statements = executed_statements(settings)
-    assert len(statements) == 6
-    assert "TIMESTAMP '2026-11-22 03:00:00.000000'" in statements[4]
+    assert len(statements) == 8
+    assert "TIMESTAMP '2026-11-22 03:00:00.000000'" in statements[5]
 
 
 def test_query_results_are_typed_from_the_column_metadata(

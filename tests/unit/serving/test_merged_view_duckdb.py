@@ -15,6 +15,7 @@ from serving.engines.duckdb_engine import DuckDBEngine
 from tests.unit.serving.lake_files import (
     Copy,
     expected_lines,
+    ingested,
     write_bronze,
     write_csv_upload,
     write_gold,
@@ -112,3 +113,24 @@ def as_sorted_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Lines without line_number (a CSV upload carries no line order), in a stable order."""
     stripped = [{k: v for k, v in line.items() if k != "line_number"} for line in lines]
     return sorted(stripped, key=lambda line: (line["event_id"], line["sku"], line["quantity"]))
+
+
+def test_files_landing_after_the_install_are_served_after_a_refresh(
+    settings: Settings, tmp_path: Path, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    copies = scenario_copies(make_event)
+    lake = tmp_path / "lake"
+    build_lake(lake, copies, CUTOFF, "run-1")
+    engine = DuckDBEngine(settings)
+    try:
+        assert engine_metrics(engine) == oracle_metrics(expected_lines(copies, TZ))
+        landed = Copy(
+            ingested(
+                make_event(store_id="WEB-01", occurred_at="2026-11-21T11:30:00-03:00"),
+                LATER_CUTOFF,
+            )
+        )
+        write_bronze(lake, [landed.event])
+        assert engine_metrics(engine) == oracle_metrics(expected_lines([*copies, landed], TZ))
+    finally:
+        engine.close()

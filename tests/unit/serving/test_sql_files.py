@@ -83,7 +83,7 @@ def test_every_statement_runs_on_duckdb_after_transpilation(
     for name, statement in view_statements(local).items():
         connection.execute(transpile(statement))
         columns = connection.sql(f"SELECT * FROM {name} LIMIT 0").columns
-        assert columns == SALES_WIDE_SCHEMA.names
+        assert columns == SALES_WIDE_SCHEMA.names, name
     connection.close()
 
 
