@@ -17,6 +17,9 @@ import time
 import urllib.request
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +29,7 @@ import pytest
 
 from tests.moto_server import FAKE_CREDENTIALS, free_port
 
-pytestmark = [pytest.mark.xdist_group("e2e-up"), pytest.mark.spark, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.xdist_group("e2e-up"), pytest.mark.timeout(1200)]
 
 MARKER = "SALESFLOW_E2E_STACK"
 METRICS = ("net_revenue", "gross_revenue", "discount", "units", "orders", "returns")
@@ -161,13 +164,24 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
-def test_up_merged_numbers_equal_the_simulator_ledger(tmp_path):
+@dataclass(frozen=True)
+class Stack:
+    state: Path
+    ingest_url: str
+    serve_url: str
+    key: str
+    env: dict[str, str]
+
+
+@contextmanager
+def _running_up(tmp_path: Path, *options: str) -> Iterator[Stack]:
+    """`salesflow up --no-simulator` on free ports; on exit SIGTERM it and check nothing is left."""
     state = tmp_path / "state"
     marker = uuid.uuid4().hex
     moto_port, ingest_port, serve_port = free_port(), free_port(), free_port()
     ingest_url = f"http://127.0.0.1:{ingest_port}"
     serve_url = f"http://127.0.0.1:{serve_port}"
-    log = tmp_path / "up.out"
+    log = tmp_path / f"up-{marker}.out"
     with log.open("wb") as output:
         up = subprocess.Popen(
             _salesflow(
@@ -181,6 +195,7 @@ def test_up_merged_numbers_equal_the_simulator_ledger(tmp_path):
                 str(ingest_port),
                 "--serve-port",
                 str(serve_port),
+                *options,
             ),
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -195,23 +210,7 @@ def test_up_merged_numbers_equal_the_simulator_ledger(tmp_path):
         assert key_file.stat().st_mode & 0o777 == 0o600
         key = key_file.read_text().strip()
         assert key in log.read_text()
-        env = _stack_env(state, marker)
-
-        first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
-        _simulate(env, ingest_url, key, seed=1, ledger=first)
-        before = _wait_until_api_equals_ledgers(serve_url, [first])
-
-        batch = subprocess.run(
-            _salesflow("batch", "run"), env=env, capture_output=True, timeout=900, check=False
-        )
-        assert batch.returncode == 0, batch.stderr.decode()[-3000:]
-        after = _wait_until_api_equals_ledgers(serve_url, [first])
-        assert after["run_id"] is not None
-        assert after["run_id"] != before["run_id"]
-        assert after["boundary"] != before["boundary"]
-
-        _simulate(env, ingest_url, key, seed=2, ledger=second)
-        _wait_until_api_equals_ledgers(serve_url, [first, second])
+        yield Stack(state, ingest_url, serve_url, key, _stack_env(state, marker))
     finally:
         up.send_signal(signal.SIGTERM)
         try:
@@ -221,10 +220,43 @@ def test_up_merged_numbers_equal_the_simulator_ledger(tmp_path):
             for pid in _processes_with(marker):
                 os.kill(pid, signal.SIGKILL)
             pytest.fail(f"salesflow up did not stop within 180s:\n{log.read_text()[-3000:]}")
-
     assert up.returncode == 0, log.read_text()[-3000:]
     assert "salesflow stopped" in log.read_text()
     deadline = time.monotonic() + 10
     while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _processes_with(marker) == []
+
+
+@pytest.mark.spark
+def test_up_merged_numbers_equal_the_simulator_ledger_across_a_batch_run(tmp_path):
+    first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
+    with _running_up(tmp_path) as stack:
+        _simulate(stack.env, stack.ingest_url, stack.key, seed=1, ledger=first)
+        before = _wait_until_api_equals_ledgers(stack.serve_url, [first])
+
+        batch = subprocess.run(
+            _salesflow("batch", "run"), env=stack.env, capture_output=True, timeout=900, check=False
+        )
+        assert batch.returncode == 0, batch.stderr.decode()[-3000:]
+        after = _wait_until_api_equals_ledgers(stack.serve_url, [first])
+        assert after["run_id"] is not None
+        assert after["run_id"] != before["run_id"]
+        assert after["boundary"] != before["boundary"]
+
+        _simulate(stack.env, stack.ingest_url, stack.key, seed=2, ledger=second)
+        _wait_until_api_equals_ledgers(stack.serve_url, [first, second])
+
+
+def test_up_with_sqs_keeps_the_lake_and_the_key_across_a_restart(tmp_path):
+    first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
+    with _running_up(tmp_path, "--sink", "sqs") as stack:
+        _simulate(stack.env, stack.ingest_url, stack.key, seed=3, ledger=first)
+        _wait_until_api_equals_ledgers(stack.serve_url, [first])
+        key = stack.key
+
+    with _running_up(tmp_path, "--sink", "sqs") as stack:
+        assert stack.key == key
+        _wait_until_api_equals_ledgers(stack.serve_url, [first], timeout=30)
+        _simulate(stack.env, stack.ingest_url, stack.key, seed=4, ledger=second)
+        _wait_until_api_equals_ledgers(stack.serve_url, [first, second])
