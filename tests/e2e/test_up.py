@@ -77,7 +77,7 @@ def _simulate(env: dict[str, str], ingest_url: str, key: str, seed: int, ledger:
         _salesflow(
             "simulate",
             "--duration",
-            "8",
+            "6",
             "--rate",
             "30",
             "--flat",
