@@ -8,6 +8,7 @@ Kinesis partition key is the `store_id`, so one store's events stay in order on 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from pydantic import AwareDatetime, TypeAdapter
 
@@ -28,16 +29,14 @@ def encode_accepted(event: SaleEvent, *, ingested_at: datetime, source: str) -> 
     """The same bytes as `encode(IngestedSaleEvent.accept(event, ...))`, without building the
     stamped model: the server's two fields are appended to the event's own JSON. The ingest API
     encodes every event it accepts, and building the model was a tenth of a request's CPU."""
-    return b"".join(
-        (
-            event.model_dump_json().encode()[:-1],
-            b',"ingested_at":',
-            _TIMESTAMP.dump_json(ingested_at.astimezone(UTC)),
-            b',"source":',
-            _STRING.dump_json(source),
-            b"}",
-        )
-    )
+    return event.__pydantic_serializer__.to_json(event)[:-1] + _stamp(ingested_at, source)
+
+
+@lru_cache(maxsize=64)
+def _stamp(ingested_at: datetime, source: str) -> bytes:
+    """`,"ingested_at":...,"source":...}`: the same for every event of a request, so cached."""
+    timestamp = _TIMESTAMP.dump_json(ingested_at.astimezone(UTC))
+    return b',"ingested_at":' + timestamp + b',"source":' + _STRING.dump_json(source) + b"}"
 
 
 def decode(data: bytes | str) -> IngestedSaleEvent:
