@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 from starlette.requests import ClientDisconnect
 
@@ -76,8 +76,30 @@ class ParsedBatch:
     rejected: list[RejectedEvent]
 
 
+class _AllValidBatch(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    events: list[SaleEvent]
+
+
 def parse_batch(raw: bytes, received_at: datetime, max_events: int) -> ParsedBatch:
-    """`{"events": [...]}`: 400 if not JSON, 413 above `max_events`, 422 for a broken envelope."""
+    """`{"events": [...]}`: 400 if not JSON, 413 above `max_events`, 422 for a broken envelope.
+
+    Most batches are entirely valid, so the whole body is first validated in one pydantic pass;
+    only when that fails is it parsed again and each event validated alone, to tell which ones.
+    """
+    try:
+        batch = _AllValidBatch.model_validate_json(
+            raw, context={RECEIVED_AT_CONTEXT_KEY: received_at}
+        )
+    except ValidationError:
+        return _parse_event_by_event(raw, received_at, max_events)
+    if not 1 <= len(batch.events) <= max_events:
+        return _parse_event_by_event(raw, received_at, max_events)
+    return ParsedBatch(valid=list(enumerate(batch.events)), rejected=[])
+
+
+def _parse_event_by_event(raw: bytes, received_at: datetime, max_events: int) -> ParsedBatch:
     try:
         envelope = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
