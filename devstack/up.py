@@ -176,6 +176,8 @@ class LocalStack:
             self._start()
             self._watch()
         except (PortInUseError, NotReadyError) as error:
+            if self.stop_requested.is_set():
+                return 0
             say(f"salesflow up: {error}")
             return 1
         finally:
@@ -247,7 +249,7 @@ class LocalStack:
         wait_until_ready(
             f"http://{LOOPBACK}:{self.moto_port}/moto-api/",
             timeout=READY_TIMEOUT_SECONDS,
-            alive=emulator.running,
+            alive=lambda: emulator.running() and not self.stop_requested.is_set(),
             what="AWS emulator (moto server)",
         )
         bootstrap = bootstrap_resources(self.settings, lake_uri=self.settings.lake_uri)
@@ -317,7 +319,7 @@ class LocalStack:
             wait_until_ready(
                 f"http://{LOOPBACK}:{port}{service.health_path}",
                 timeout=READY_TIMEOUT_SECONDS,
-                alive=component.running,
+                alive=lambda: component.running() and not self.stop_requested.is_set(),
                 what=service.name,
             )
         except NotReadyError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -260,3 +261,55 @@ def test_up_with_sqs_keeps_the_lake_and_the_key_across_a_restart(tmp_path):
         _wait_until_api_equals_ledgers(stack.serve_url, [first], timeout=30)
         _simulate(stack.env, stack.ingest_url, stack.key, seed=4, ledger=second)
         _wait_until_api_equals_ledgers(stack.serve_url, [first, second])
+
+
+def _start_up(tmp_path: Path, marker: str, moto_port: int) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / "up.out"
+    with log.open("wb") as output:
+        up = subprocess.Popen(
+            _salesflow(
+                "up",
+                "--no-simulator",
+                "--state-dir",
+                str(tmp_path / "state"),
+                "--moto-port",
+                str(moto_port),
+                "--ingest-port",
+                str(free_port()),
+                "--serve-port",
+                str(free_port()),
+            ),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **FAKE_CREDENTIALS, MARKER: marker},
+            start_new_session=True,
+        )
+    return up, log
+
+
+def test_a_taken_port_is_refused_with_the_option_to_move_it(tmp_path):
+    marker = uuid.uuid4().hex
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        up, log = _start_up(tmp_path, marker, moto_port=holder.getsockname()[1])
+        assert up.wait(timeout=120) == 1
+    assert "--moto-port" in log.read_text()
+    assert _processes_with(marker) == []
+
+
+def test_ctrl_c_during_start_up_stops_everything(tmp_path):
+    marker = uuid.uuid4().hex
+    up, log = _start_up(tmp_path, marker, moto_port=free_port())
+    deadline = time.monotonic() + 120
+    while "AWS emulator on" not in log.read_text():
+        assert up.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    up.send_signal(signal.SIGINT)
+    assert up.wait(timeout=120) == 0, log.read_text()
+    assert "salesflow stopped" in log.read_text()
+    deadline = time.monotonic() + 10
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(marker) == []
