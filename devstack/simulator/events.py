@@ -20,7 +20,7 @@ from contract.event import Channel, EventType
 from contract.money import CENT, format_money
 from contract.reference import Customer, Store
 from devstack.catalog import Catalog
-from devstack.simulator.rhythm import Rhythm, local_shape, store_time_zone
+from devstack.simulator.rhythm import Rhythm, is_open, local_shape, store_time_zone
 from devstack.simulator.shopping import BasketLine, Shopper
 
 Payload = dict[str, Any]
@@ -87,8 +87,9 @@ class EventFactory:
     def next_event(self, now: datetime) -> Outgoing:
         """The next event at `now`: a sale, or by the mix's odds a duplicate, return or late sale.
 
-        Duplicates and returns need an acknowledged event to repeat or give back; until there is
-        one, their share goes to sales.
+        Duplicates and returns need an acknowledged event to repeat or give back, and a return
+        needs its store to be open; when there is none, their share goes to sales. The sequence
+        is reproducible for a seed given the same acknowledgements in the same order.
         """
         draw = self._rng.random()
         mix = self._mix
@@ -97,8 +98,9 @@ class EventFactory:
                 payload = self._rng.choice(self._resendable)
                 return Outgoing(EventKind.DUPLICATE, payload["store_id"], payload)
         elif draw < mix.duplicates + mix.returns:
-            if self._returnable:
-                return self._return(now)
+            returned = self._return(now)
+            if returned is not None:
+                return returned
         elif draw < mix.duplicates + mix.returns + mix.late and self._pos_stores:
             return self._late_sale(now)
         store = self._pick_store(now)
@@ -146,10 +148,15 @@ class EventFactory:
             lines=[_line_json(line) for line in lines],
         )
 
-    def _return(self, now: datetime) -> Outgoing:
+    def _return(self, now: datetime) -> Outgoing | None:
         """Part of an earlier sale comes back: same order, store, customer and payment."""
+        if not self._returnable:
+            return None
         index = self._rng.randrange(len(self._returnable))
         sale = self._returnable[index]
+        store = self._stores[sale["store_id"]]
+        if not is_open(store, now):
+            return None
         del self._returnable[index]
         line = self._rng.choice(sale["items"])
         sold_quantity = line["quantity"]
@@ -161,7 +168,6 @@ class EventFactory:
             "unit_price": format_money(Decimal(str(line["unit_price"]))),
             "discount": format_money(discount.quantize(CENT, rounding=ROUND_DOWN)),
         }
-        store = self._stores[sale["store_id"]]
         payload = self._payload(
             event_type=EventType.RETURN,
             store=store,

@@ -155,6 +155,16 @@ def test_event_ids_carry_the_run_tag():
     assert outgoing.payload["event_id"].startswith("SIM-t0-")
 
 
+def test_returns_happen_only_where_the_store_is_open():
+    three_am = datetime(2026, 11, 18, 6, 0, tzinfo=UTC)
+    stores = {store.store_id: store for store in CATALOG.stores}
+    produced = _run(_factory(mix=EventMix(returns=0.3)), 600, now=three_am)
+    returns = [o for o in produced if o.kind is EventKind.RETURN]
+    assert returns
+    assert all(o.store_id == "WEB-01" for o in returns)
+    assert any(stores[o.store_id].channel is Channel.POS for o in produced)
+
+
 def test_returns_never_come_from_unacknowledged_sales():
     factory = _factory(mix=EventMix(returns=0.5, duplicates=0.2, late=0.0))
     produced = [factory.next_event(SATURDAY_AFTERNOON) for _ in range(200)]
