@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from contract.settings import Settings
 from ingest_api.errors import ApiError, json_response
 from ingest_api.metrics import IngestMetrics
+from ingest_api.routes.lean import LeanRoute
 from ingest_api.segment.batch import (
     MESSAGE_TYPES,
     ClassifiedBatch,
@@ -40,7 +41,7 @@ from ingest_api.segment.responses import (
 )
 from ingest_api.service import IngestService
 
-router = APIRouter(tags=["segment"])
+router = APIRouter(tags=["segment"], route_class=LeanRoute)
 
 _MESSAGE_SCHEMA: dict[str, Any] = {
     "type": "object",
