@@ -42,12 +42,10 @@ MATERIALIZE_REALTIME = (
 
 
 class DuckDBEngine:
-    def __init__(self, settings: Settings, *, threads: int | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._connection = duckdb.connect(":memory:")
         self._connection.execute("SET TimeZone = 'UTC'")
-        if threads is not None:
-            self._connection.execute(f"SET threads = {int(threads)}")
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
         self._empty_tables: dict[str, TableDefinition] = {}
@@ -64,9 +62,11 @@ class DuckDBEngine:
             filled = [t for t in self._empty_tables.values() if _has_files(t)]
             if self._served is None or run.publication != self._served.publication or filled:
                 self._install(run)
-            elif realtime_files(run) != self._realtime_files:
+                return run
+            files = realtime_files(run)
+            if files != self._realtime_files:
                 self._transaction([MATERIALIZE_REALTIME])
-                self._realtime_files = realtime_files(run)
+                self._realtime_files = files
             return run
 
     def query(self, sql: str) -> QueryResult:

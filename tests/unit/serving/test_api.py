@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from contract.lake import PUBLISHED_POINTER
 from contract.settings import Settings
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
@@ -162,3 +164,19 @@ def test_dashboard_page_is_served(client: TestClient) -> None:
     assert "/v1/metrics/sales" in response.text
     assert "<script" in response.text
     assert "src=" not in response.text
+
+
+def test_an_unreadable_publication_pointer_gets_503_saying_what_to_do(
+    scenario_settings: Settings,
+) -> None:
+    pointer = Path(scenario_settings.lake_uri) / PUBLISHED_POINTER
+    pointer.write_text('{"run_id": "half-written"')
+    engine = DuckDBEngine(scenario_settings)
+    try:
+        with TestClient(create_app(scenario_settings, engine)) as client:
+            response = client.get("/v1/freshness")
+    finally:
+        engine.close()
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert "salesflow batch run" in response.json()["detail"]
