@@ -167,7 +167,7 @@ def freshness(workdir: Path) -> list[Figure]:
             lake_uri=str(workdir / "lake"),
         )
         create_resources(settings, shards=2)
-        env = settings_env(settings, settings.lake_uri) | FAKE_CREDENTIALS
+        env = settings_env(settings, settings.lake_uri, workdir / "pycache") | FAKE_CREDENTIALS
         env["SALESFLOW_SPEED_BATCHING_WINDOW_SECONDS"] = "0.2"
         lake_watch, stream_watch = LakeWatcher(workdir / "lake"), StreamWatcher(settings)
         acked: dict[str, float] = {}

@@ -3,11 +3,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from contract.settings import Settings
 from speed_layer.cli import consume
+
+
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bytecode cache shared by the child processes of one test session (one xdist worker)."""
+    return tmp_path_factory.mktemp("child-pycache")
 
 
 @pytest.fixture

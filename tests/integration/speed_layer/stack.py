@@ -113,12 +113,19 @@ def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "co
         time.sleep(0.1)
 
 
-def settings_env(settings: Settings, lake_uri: str, **extra: str) -> dict[str, str]:
-    """The environment a child process needs to see the same settings."""
+def settings_env(settings: Settings, lake_uri: str, pycache: Path, **extra: str) -> dict[str, str]:
+    """The environment a child process needs to see the same settings.
+
+    Children keep compiled bytecode in `pycache` (a private folder, never the venv or the
+    tree): with PYTHONDONTWRITEBYTECODE set, every child would otherwise compile boto3,
+    pyarrow and pydantic from source, several seconds per process start on a busy machine.
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith("SALESFLOW_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(FAKE_CREDENTIALS)
     env.update(
         {
+            "PYTHONPYCACHEPREFIX": str(pycache),
             "PYTHONPATH": str(REPO_ROOT),
             "SALESFLOW_AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
             "SALESFLOW_NAME_PREFIX": settings.name_prefix,

@@ -24,11 +24,11 @@ from tests.integration.speed_layer.stack import (
 
 @pytest.mark.parametrize(("sink", "lake_kind"), [("kinesis", "s3"), ("sqs", "local")])
 def test_every_acknowledged_event_lands_exactly_once(
-    moto_settings, make_event, tmp_path, sink, lake_kind
+    moto_settings, make_event, tmp_path, pycache, sink, lake_kind
 ):
     create_resources(moto_settings, shards=2)
     lake_uri = str(tmp_path / "lake") if lake_kind == "local" else s3_lake_uri(moto_settings)
-    env = settings_env(moto_settings, lake_uri)
+    env = settings_env(moto_settings, lake_uri, pycache)
     acknowledged: dict[str, str] = {}
     with (
         ingest_api(env, sink, tmp_path / "api.log") as api,

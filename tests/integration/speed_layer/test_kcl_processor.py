@@ -68,13 +68,13 @@ def records_message(payloads: list[bytes], first: int) -> dict[str, Any]:
     }
 
 
-def test_the_record_processor_lands_checkpoints_and_quarantines(moto_settings, make_event):
+def test_the_record_processor_lands_checkpoints_and_quarantines(moto_settings, make_event, pycache):
     create_resources(moto_settings, shards=1)
     lake_uri = s3_lake_uri(moto_settings)
     child = subprocess.Popen(
         [sys.executable, "-m", "speed_layer.kcl_processor"],
         cwd=REPO_ROOT,
-        env=settings_env(moto_settings, lake_uri),
+        env=settings_env(moto_settings, lake_uri, pycache),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
