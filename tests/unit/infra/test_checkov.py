@@ -17,7 +17,7 @@ from tests.unit.infra.terraform_tree import REPO_ROOT, TERRAFORM_DIR
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 
-pytestmark = pytest.mark.xdist_group("terraform")
+pytestmark = pytest.mark.xdist_group("checkov")
 
 
 def test_checkov_reports_no_failed_check() -> None:

@@ -81,7 +81,7 @@ def test_the_kcl_entrypoint_is_executable_and_names_what_is_missing() -> None:
     assert "SALESFLOW_STREAM_NAME" in result.stderr
 
 
-@pytest.mark.xdist_group("terraform")
+@pytest.mark.xdist_group("checkov")
 def test_checkov_finds_nothing_in_the_dockerfile() -> None:
     assert CHECKOV.exists(), f"{CHECKOV} is missing: run `scripts/bootstrap.sh test`"
     result = subprocess.run(

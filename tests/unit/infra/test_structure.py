@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.util
+import json
 import re
 from typing import Any
 
 import pytest
 
+from contract.settings import Settings
 from salesflow.cli import COMMANDS
 from tests.unit.infra.terraform_tree import (
     ENV_DIR,
@@ -256,6 +259,31 @@ def test_every_entry_point_the_infrastructure_runs_exists() -> None:
     assert (REPO_ROOT / "batch_layer" / "emr" / "entrypoint.py").is_file()
     commands = {command.name for command in COMMANDS}
     assert {"api", "compact", "serve"} <= commands
+
+
+def test_every_salesflow_command_a_task_runs_is_one_the_cli_accepts() -> None:
+    modules = {command.name: command.module for command in COMMANDS}
+    commands = []
+    for definition in resources("aws_ecs_task_definition"):
+        text = str(definition.body["container_definitions"])
+        commands += [json.loads(found) for found in re.findall(r"command\s*=\s*(\[[^\]]*\])", text)]
+    assert sorted(command[1] for command in commands) == ["api", "compact", "serve"]
+    for command in commands:
+        assert command[0] == "salesflow"
+        parser = argparse.ArgumentParser()
+        importlib.import_module(modules[command[1]]).add_arguments(parser)
+        parser.parse_args(command[2:])
+
+
+def test_every_salesflow_variable_terraform_sets_is_a_setting() -> None:
+    names = set()
+    for tf in tf_files():
+        names.update(re.findall(r"\b(SALESFLOW_[A-Z_]+)\s*=", tf.read_text()))
+    assert len(names) > 10
+    unknown = [
+        n for n in names if n.removeprefix("SALESFLOW_").lower() not in Settings.model_fields
+    ]
+    assert unknown == []
 
 
 def test_the_env_root_takes_every_resource_name_from_the_contract_file() -> None:

@@ -7,13 +7,16 @@ the configuration, not a re-implementation of it.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from batch_layer import cli as batch_cli
 from contract.names import ResourceNames
 from contract.settings import Settings
 from devstack.cost import Assumptions
@@ -290,6 +293,23 @@ def test_every_alarm_the_issue_names_is_planned_and_priced(plan: dict[str, Any])
     assert len(names) == Assumptions().alarms
     topics = [t["name"] for t in _after(plan, "aws_sns_topic")]
     assert topics == [f"{PREFIX}-alerts"]
+
+
+@needs_provider
+def test_the_nightly_job_driver_is_one_the_batch_entry_point_accepts(
+    plan: dict[str, Any],
+) -> None:
+    spark = plan["planned_values"]["outputs"]["batch_job_driver"]["value"]["sparkSubmit"]
+    assert spark["entryPoint"].endswith("/batch/0.1.0/entrypoint.py")
+    assert "pyspark_env.tar.gz#environment" in spark["sparkSubmitParameters"]
+    parser = argparse.ArgumentParser()
+    batch_cli.add_arguments(parser, default_master="none")
+    arguments = [*spark["entryPointArguments"], "--cutoff", "2026-11-22T05:30:00Z"]
+    args = parser.parse_args(arguments)
+    assert args.action == "run"
+    assert args.cutoff == datetime(2026, 11, 22, 5, 30, tzinfo=UTC)
+    assert args.lake == f"s3://{NAMES.lake_bucket}"
+    assert args.master == "none"
 
 
 @needs_provider

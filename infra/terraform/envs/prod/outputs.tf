@@ -90,6 +90,11 @@ output "batch_job_role_arn" {
   value       = module.batch.job_role_arn
 }
 
+output "batch_job_driver" {
+  description = "jobDriver of the nightly job for a manual run; append [\"--cutoff\", T] to its entryPointArguments."
+  value       = module.batch.job_driver
+}
+
 output "landing_uri" {
   description = "Drop legacy CSV exports here; each new file is loaded by the CSV Lambda."
   value       = module.landing.landing_uri

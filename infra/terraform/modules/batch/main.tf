@@ -19,6 +19,16 @@ locals {
     "--conf spark.executorEnv.PYSPARK_PYTHON=./environment/bin/python",
     "--conf spark.sql.session.timeZone=UTC",
   ])
+
+  # The job run as StartJobRun takes it, minus the cutoff: the schedule adds its scheduled time,
+  # a manual run adds the T it wants (docs/deploy.md).
+  job_driver = {
+    sparkSubmit = {
+      entryPoint            = "${local.artifacts_uri}/entrypoint.py"
+      entryPointArguments   = ["run", "--lake", "s3://${var.lake_bucket}"]
+      sparkSubmitParameters = local.spark_submit_parameters
+    }
+  }
 }
 
 resource "aws_emrserverless_application" "this" {
@@ -324,9 +334,9 @@ resource "aws_scheduler_schedule" "nightly" {
       Name             = "nightly-<aws.scheduler.scheduled-time>"
       JobDriver = {
         SparkSubmit = {
-          EntryPoint            = "${local.artifacts_uri}/entrypoint.py"
-          EntryPointArguments   = ["run", "--cutoff", "<aws.scheduler.scheduled-time>", "--lake", "s3://${var.lake_bucket}"]
-          SparkSubmitParameters = local.spark_submit_parameters
+          EntryPoint            = local.job_driver.sparkSubmit.entryPoint
+          EntryPointArguments   = concat(local.job_driver.sparkSubmit.entryPointArguments, ["--cutoff", "<aws.scheduler.scheduled-time>"])
+          SparkSubmitParameters = local.job_driver.sparkSubmit.sparkSubmitParameters
         }
       }
       ConfigurationOverrides = {

@@ -22,3 +22,8 @@ output "nightly_schedule_name" {
   description = "EventBridge Scheduler schedule of the nightly job."
   value       = aws_scheduler_schedule.nightly.name
 }
+
+output "job_driver" {
+  description = "The nightly job's jobDriver for `aws emr-serverless start-job-run`; append [\"--cutoff\", T] to its entryPointArguments."
+  value       = local.job_driver
+}

@@ -7,8 +7,10 @@ data "aws_region" "current" {}
 locals {
   container_name = "ingest-api"
   environment = merge(var.environment, {
-    SALESFLOW_ENV  = "aws"
-    SALESFLOW_SINK = var.sink
+    SALESFLOW_ENV         = "aws"
+    SALESFLOW_SINK        = var.sink
+    SALESFLOW_INGEST_HOST = "0.0.0.0"
+    SALESFLOW_INGEST_PORT = tostring(var.container_port)
   })
 }
 
@@ -145,7 +147,7 @@ resource "aws_ecs_task_definition" "this" {
     image                  = var.container_image
     essential              = true
     readonlyRootFilesystem = true
-    command                = ["salesflow", "api", "--sink", var.sink, "--host", "0.0.0.0", "--port", tostring(var.container_port)]
+    command                = ["salesflow", "api"]
     portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     environment            = [for name in sort(keys(local.environment)) : { name = name, value = local.environment[name] }]

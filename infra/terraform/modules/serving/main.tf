@@ -6,7 +6,11 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  container_name    = "serving"
+  container_name = "serving"
+  environment = merge(var.environment, {
+    SALESFLOW_SERVE_HOST = "0.0.0.0"
+    SALESFLOW_SERVE_PORT = tostring(var.container_port)
+  })
   lake_bucket_arn   = "arn:aws:s3:::${var.lake_bucket}"
   results_arn       = "arn:aws:s3:::${var.athena_results_bucket}"
   glue_catalog_arn  = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:catalog"
@@ -134,10 +138,10 @@ resource "aws_ecs_task_definition" "this" {
     image                  = var.container_image
     essential              = true
     readonlyRootFilesystem = true
-    command                = ["salesflow", "serve", "--engine", "athena", "--host", "0.0.0.0", "--port", tostring(var.container_port)]
+    command                = ["salesflow", "serve"]
     portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment            = [for name in sort(keys(var.environment)) : { name = name, value = var.environment[name] }]
+    environment            = [for name in sort(keys(local.environment)) : { name = name, value = local.environment[name] }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {
