@@ -1,13 +1,20 @@
 """The event-source-mapping knobs the local pollers share with Lambda: batch size, batching
-window, attempts before the dead-letter queue, and the backoff between attempts."""
+window, attempts before the dead-letter queue, the backoff between attempts, and the errors a
+poller outlives."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from contract.settings import Settings
+from speed_layer.dead_letters import DeadLetterError
 
 MAX_BACKOFF_SECONDS = 20.0
+ERROR_PAUSE_SECONDS = 1.0
+AWS_ERRORS = (BotoCoreError, ClientError, DeadLetterError)
+"""What a poller survives: it pauses and goes on, since nothing was checkpointed or deleted."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,10 @@ SQS_BATCH_LIMIT = 10
 MAX_REASON_CHARS = 1000
 
 
+class DeadLetterError(RuntimeError):
+    """The dead-letter queue refused records; the caller must not checkpoint past them."""
+
+
 class DeadLetterQueue:
     def __init__(self, sqs_client: Any, queue_url: str) -> None:
         self._sqs = sqs_client
@@ -38,7 +42,7 @@ class DeadLetterQueue:
                 ],
             )
             if response.get("Failed"):
-                raise RuntimeError(
+                raise DeadLetterError(
                     f"the dead-letter queue refused {len(response['Failed'])} records: "
                     f"{response['Failed'][0].get('Message', 'no message')}"
                 )

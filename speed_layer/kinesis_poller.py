@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from speed_layer.batching import BatchingPolicy
+from speed_layer.batching import AWS_ERRORS, ERROR_PAUSE_SECONDS, BatchingPolicy
 from speed_layer.checkpoints import CheckpointFile
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.lake_files import LakeFiles
@@ -93,18 +93,28 @@ class KinesisPoller:
         """Poll until the stop event is set, then land what is buffered and return."""
         logger.info("polling Kinesis stream %s", self._stream)
         while not self._stop.is_set():
-            self._refresh_shards()
-            received = sum(self._poll(shard) for shard in list(self._shards.values()))
-            now = time.monotonic()
-            for shard in self._shards.values():
-                if shard.ready(self._policy, now):
-                    self._flush(shard)
+            try:
+                received = self._cycle()
+            except AWS_ERRORS:
+                logger.exception("AWS call failed; retrying in %s s", ERROR_PAUSE_SECONDS)
+                self._stop.wait(ERROR_PAUSE_SECONDS)
+                continue
             if not received:
                 self._stop.wait(self._policy.idle_poll_seconds)
         for shard in self._shards.values():
             if shard.records:
                 self._flush(shard)
         logger.info("stopped polling Kinesis stream %s", self._stream)
+
+    def _cycle(self) -> int:
+        """Poll every shard once and land the batches that are due; the records received."""
+        self._refresh_shards()
+        received = sum(self._poll(shard) for shard in list(self._shards.values()))
+        now = time.monotonic()
+        for shard in self._shards.values():
+            if shard.ready(self._policy, now):
+                self._flush(shard)
+        return received
 
     def _refresh_shards(self) -> None:
         now = time.monotonic()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,9 +46,7 @@ class LandingReport:
         return not self.failed
 
 
-def land(
-    batch: Batch, lake: LakeFiles, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-) -> LandingReport:
+def land(batch: Batch, lake: LakeFiles) -> LandingReport:
     by_hour: dict[str, list[tuple[int, IngestedSaleEvent]]] = defaultdict(list)
     rejected: list[tuple[int, QuarantinedRecord]] = []
     for position, record in enumerate(batch.records):
@@ -78,9 +75,10 @@ def land(
 
     quarantined = 0
     if rejected:
-        path = quarantine_path(batch.key, clock())
+        now = datetime.now(UTC)
+        path = quarantine_path(batch.key, now)
         try:
-            lake.write_bytes(path, quarantine_lines([entry for _, entry in rejected], clock()))
+            lake.write_bytes(path, quarantine_lines([entry for _, entry in rejected], now))
         except WRITE_ERRORS:
             logger.exception(
                 "could not write quarantine file %s; its records will be retried", path

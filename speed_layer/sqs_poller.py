@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from speed_layer.batching import BatchingPolicy
+from speed_layer.batching import AWS_ERRORS, ERROR_PAUSE_SECONDS, BatchingPolicy
 from speed_layer.dead_letters import SQS_BATCH_LIMIT, DeadLetterQueue
 from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import land
@@ -48,13 +48,20 @@ class SqsPoller:
     def run(self) -> None:
         logger.info("polling SQS queue %s", self._queue_url)
         while not self._stop.is_set():
-            self._receive()
-            window_over = time.monotonic() - self._first_buffered_at >= self._policy.window_seconds
-            if self._buffer and (len(self._buffer) >= self._policy.batch_size or window_over):
-                self._flush()
+            try:
+                self._cycle()
+            except AWS_ERRORS:
+                logger.exception("AWS call failed; retrying in %s s", ERROR_PAUSE_SECONDS)
+                self._stop.wait(ERROR_PAUSE_SECONDS)
         if self._buffer:
             self._flush()
         logger.info("stopped polling SQS queue %s", self._queue_url)
+
+    def _cycle(self) -> None:
+        self._receive()
+        window_over = time.monotonic() - self._first_buffered_at >= self._policy.window_seconds
+        if self._buffer and (len(self._buffer) >= self._policy.batch_size or window_over):
+            self._flush()
 
     def _receive(self) -> None:
         wanted = min(SQS_BATCH_LIMIT, self._policy.batch_size - len(self._buffer))

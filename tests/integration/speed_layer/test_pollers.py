@@ -159,3 +159,18 @@ def test_a_missing_stream_or_queue_is_a_clear_error(moto_settings, tmp_path):
     aws_client(moto_settings, "sqs").create_queue(QueueName=moto_settings.dead_letter_queue_name)
     with pytest.raises(MissingResourceError, match=r"Kinesis stream .* does not exist"):
         consume(moto_settings, "kinesis", lake_uri=str(tmp_path), stop=stop)
+
+
+def test_the_poller_outlives_an_unavailable_dead_letter_queue(settings, poller, make_event):
+    sqs = aws_client(settings, "sqs")
+    dlq_url = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
+    checkpoints = CheckpointFile.for_stream(settings.state_dir, settings.stream_name).path
+    tuned = settings.model_copy(update={"speed_max_attempts": 1})
+    with poller(tuned, "kinesis", f"s3://{settings.lake_bucket}-missing/lake"):
+        lock = checkpoints.with_name(checkpoints.name + ".lock")
+        eventually(lock.exists, what="the poller to start")
+        sqs.delete_queue(QueueUrl=dlq_url)
+        put_kinesis(settings, wire_records(make_event, 2), partition_key="same")
+        time.sleep(2)
+        sqs.create_queue(QueueName=settings.dead_letter_queue_name)
+        eventually(lambda: dead_letter_count(settings) == 2, what="the dead letters, late")
