@@ -47,7 +47,7 @@ class LandingReport:
 
 
 def land(batch: Batch, lake: LakeFiles) -> LandingReport:
-    by_hour: dict[str, list[tuple[int, IngestedSaleEvent]]] = defaultdict(list)
+    by_hour: dict[datetime, list[tuple[int, IngestedSaleEvent]]] = defaultdict(list)
     rejected: list[tuple[int, QuarantinedRecord]] = []
     for position, record in enumerate(batch.records):
         try:
@@ -55,13 +55,14 @@ def land(batch: Batch, lake: LakeFiles) -> LandingReport:
         except ValidationError as error:
             rejected.append((position, QuarantinedRecord.of(record, error)))
             continue
-        by_hour[bronze_partition(event.ingested_at)].append((position, event))
+        hour = event.ingested_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        by_hour[hour].append((position, event))
 
     files: list[str] = []
     failed: list[int] = []
     landed = 0
-    for partition, members in sorted(by_hour.items()):
-        path = f"{partition}/{batch.key}.parquet"
+    for hour, members in sorted(by_hour.items()):
+        path = f"{bronze_partition(hour)}/{batch.key}.parquet"
         try:
             lake.write_parquet(path, bronze_table(event for _, event in members))
         except WRITE_ERRORS:
