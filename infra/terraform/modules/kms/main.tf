@@ -11,7 +11,7 @@ locals {
 
 data "aws_iam_policy_document" "key" {
   #checkov:skip=CKV_AWS_109:In a key policy Resource "*" means this key only; the account-root statement is the AWS-required default that keeps the key manageable.
-  #checkov:skip=CKV_AWS_111:In a key policy Resource "*" means this key only; service principals are limited by source account and encryption context.
+  #checkov:skip=CKV_AWS_111:In a key policy Resource "*" means this key only; Logs is limited by encryption context, alarms and events by the topic policy.
   #checkov:skip=CKV_AWS_356:In a key policy Resource "*" means this key only; no narrower resource exists.
   # A key policy's Resource "*" means "this key"; the account root statement keeps the key
   # manageable through IAM, which AWS requires to avoid an unmanageable key.
@@ -40,6 +40,8 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
+  # No source condition here, as in AWS's own example for alarms to an encrypted topic: the
+  # services call KMS for the topic's owner, and the topic policy already admits only this account.
   statement {
     sid       = "AlarmsAndEventsPublishToTheEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -47,11 +49,6 @@ data "aws_iam_policy_document" "key" {
     principals {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
