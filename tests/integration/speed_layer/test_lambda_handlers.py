@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -19,7 +21,12 @@ from contract.settings import Settings
 from speed_layer.lake_files import LakeFiles
 from speed_layer.lambda_handlers import KinesisLanding, SqsLanding
 from tests.conftest import load_event
-from tests.integration.speed_layer.stack import create_resources, s3_lake_uri
+from tests.integration.speed_layer.stack import (
+    REPO_ROOT,
+    create_resources,
+    s3_lake_uri,
+    settings_env,
+)
 from tests.unit.speed_layer.wire_events import bronze_event_ids, wire_records
 
 FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898
@@ -101,3 +108,28 @@ def test_sqs_handler_reports_exactly_the_messages_that_did_not_land(tmp_path: Pa
     stuck_ids = [event["Records"][i]["messageId"] for i in (1, 3)]
     assert response == {"batchItemFailures": [{"itemIdentifier": i} for i in stuck_ids]}
     assert sorted(bronze_event_ids(lake.location, lake.filesystem)) == sorted(ids_of(ok))
+
+
+def test_the_module_level_handler_runs_as_the_lambda_runtime_imports_it(
+    moto_settings, make_event, tmp_path, pycache
+):
+    """A fresh interpreter configured only by SALESFLOW_* variables, like a cold start."""
+    lake_uri = str(tmp_path / "lake")
+    payloads = wire_records(make_event, 3)
+    runtime = (
+        "import json, sys; from speed_layer.lambda_handlers import sqs_handler; "
+        "print(json.dumps(sqs_handler(json.load(sys.stdin), None)))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", runtime],
+        input=json.dumps(sqs_event(payloads)),
+        env=settings_env(moto_settings, lake_uri, pycache),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(completed.stdout.splitlines()[-1]) == {"batchItemFailures": []}
+    lake = LakeFiles.open(lake_uri, moto_settings)
+    assert sorted(bronze_event_ids(lake.location, lake.filesystem)) == sorted(ids_of(payloads))
