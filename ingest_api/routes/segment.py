@@ -8,6 +8,7 @@ handler, whose body the RudderStack SDK cannot parse.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -150,10 +151,12 @@ async def _publish(
 
 
 def _count(metrics: IngestMetrics, batch: ClassifiedBatch) -> None:
-    for _, event in batch.events:
-        metrics.segment_messages("track", event.event_type.value)
+    stored = Counter(event.event_type.value for _, event in batch.events)
+    rejected = Counter(message.message_type for message in batch.rejected)
+    for event_type, count in stored.items():
+        metrics.segment_messages("track", event_type, count)
     for message_type, count in batch.ignored.items():
         metrics.segment_messages(message_type, "ignored", count)
-    for rejected in batch.rejected:
-        metrics.segment_messages(rejected.message_type, "rejected")
+    for message_type, count in rejected.items():
+        metrics.segment_messages(message_type, "rejected", count)
     metrics.events_rejected("invalid", len(batch.rejected))

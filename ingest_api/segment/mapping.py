@@ -14,15 +14,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from contract.event import RECEIVED_AT_CONTEXT_KEY, EventType, SaleEvent
-from contract.money import CENT, format_money, parse_money
+from contract.event import RECEIVED_AT_CONTEXT_KEY, EventType, LineItem, SaleEvent
+from contract.money import CENT, parse_money
 from ingest_api.models import FieldError
 from ingest_api.parsing import field_errors
 
@@ -37,6 +37,7 @@ DERIVED_EVENT_ID_PREFIX = "sm-"
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+ORDER_AMOUNTS = ("discount", "subtotal", "revenue", "total", "shipping", "tax")
 _ITEM_FIELDS = {"sku": "sku", "quantity": "quantity", "unit_price": "price", "discount": "discount"}
 
 
@@ -72,7 +73,7 @@ def map_commerce_message(
         ]
     errors: list[FieldError] = []
     items = [_item(product, index, errors) for index, product in enumerate(products)]
-    _apply_order_amounts(properties, items, errors)
+    amounts = _order_amounts(properties, errors)
     payload = _event_payload(message, properties, event_type, items, context)
     try:
         event = SaleEvent.model_validate_json(
@@ -82,7 +83,7 @@ def map_commerce_message(
         details = error.errors(include_url=False, include_input=False)
         found = field_errors([_at_segment_path(d, context) for d in details])
         return errors + [e for e in found if not _reported_under(e.path, errors)]
-    return errors or event
+    return errors or _with_order_amounts(event, amounts)
 
 
 def _reported_under(path: str, errors: Sequence[FieldError]) -> bool:
@@ -141,49 +142,50 @@ def _item(product: Any, index: int, errors: list[FieldError]) -> dict[str, Any]:
     return item
 
 
-def _apply_order_amounts(
-    properties: Mapping[str, Any], items: list[dict[str, Any]], errors: list[FieldError]
-) -> None:
+def _order_amounts(
+    properties: Mapping[str, Any], errors: list[FieldError]
+) -> dict[str, Decimal | None]:
+    """The order-level amounts the spec carries next to the products, parsed as money."""
+    return {key: _money(properties, key, errors) for key in ORDER_AMOUNTS}
+
+
+def _with_order_amounts(
+    event: SaleEvent, amounts: Mapping[str, Decimal | None]
+) -> SaleEvent | list[FieldError]:
     """Spread an order-level `discount` over the lines; check the order's sums against them.
 
-    Segment's own example counts `subtotal` as the products after discounts, `total` as that
-    plus `shipping` and `tax`, and `revenue` before the order's discount; shops differ on
-    `revenue`, so either reading of it is accepted, anything else is an inconsistent order.
+    Runs on the validated event, so every line's price, quantity and discount are already exact
+    decimals. Segment's own example counts `subtotal` as the products after discounts, `total`
+    as that plus `shipping` and `tax`, and `revenue` before the order's discount; shops differ
+    on `revenue`, so either reading of it is accepted, anything else is an inconsistent order.
     """
-    lines = _line_amounts(items)
-    amounts = {
-        key: _money(properties, key, errors)
-        for key in ("discount", "subtotal", "revenue", "total", "shipping", "tax")
-    }
-    if lines is None:
-        return
-    gross = sum((value for value, _ in lines), Decimal("0.00"))
-    line_discounts = sum((discount for _, discount in lines), Decimal("0.00"))
+    zero = Decimal("0.00")
+    gross = sum((item.gross_amount for item in event.items), zero)
+    line_discounts = sum((item.discount for item in event.items), zero)
     order_discount = amounts["discount"]
-    if order_discount is not None and any("discount" in item for item in items):
+    if order_discount is not None and line_discounts:
         if order_discount != line_discounts:
-            errors.append(
+            return [
                 _error(
                     "properties.discount",
                     f"discount {order_discount} does not equal the sum of the products' "
                     f"discounts ({line_discounts}); send one or make them agree",
                 )
-            )
+            ]
         order_discount = None
-    if order_discount is not None:
+    if order_discount:
         if order_discount > gross:
-            errors.append(
+            return [
                 _error(
                     "properties.discount",
                     f"discount {order_discount} exceeds the products' price * quantity ({gross})",
                 )
-            )
-            return
-        for item, share in zip(items, _allocate(order_discount, lines), strict=True):
-            item["discount"] = format_money(share)
-    before_order_discount = gross - line_discounts
-    net = before_order_discount - (order_discount or Decimal("0.00"))
-    subtotal = amounts["subtotal"]
+            ]
+        event = _discounted(event, order_discount)
+    net = gross - line_discounts - (order_discount or zero)
+    extras = (amounts["shipping"] or zero) + (amounts["tax"] or zero)
+    subtotal, revenue, total = amounts["subtotal"], amounts["revenue"], amounts["total"]
+    errors = []
     if subtotal is not None and subtotal != net:
         errors.append(
             _error(
@@ -191,17 +193,14 @@ def _apply_order_amounts(
                 f"subtotal {subtotal} does not equal the products after discounts ({net})",
             )
         )
-    revenue = amounts["revenue"]
-    if revenue is not None and revenue not in (before_order_discount, net):
+    if revenue is not None and revenue not in (gross - line_discounts, net):
         errors.append(
             _error(
                 "properties.revenue",
                 f"revenue {revenue} does not match the products: price * quantity - discount is "
-                f"{before_order_discount} before the order discount and {net} after it",
+                f"{gross - line_discounts} before the order discount and {net} after it",
             )
         )
-    total = amounts["total"]
-    extras = (amounts["shipping"] or Decimal("0.00")) + (amounts["tax"] or Decimal("0.00"))
     if total is not None and total != net + extras:
         errors.append(
             _error(
@@ -210,41 +209,43 @@ def _apply_order_amounts(
                 f"shipping and tax ({extras})",
             )
         )
+    return errors or event
 
 
-def _line_amounts(items: Sequence[Mapping[str, Any]]) -> list[tuple[Decimal, Decimal]] | None:
-    """Each line's (price * quantity, discount), or None while any line is itself invalid."""
-    lines = []
-    for item in items:
-        quantity = item.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            return None
-        try:
-            price = parse_money(item.get("unit_price"))
-            discount = parse_money(item.get("discount", 0))
-        except ValueError:
-            return None
-        lines.append((price * quantity, discount))
-    return lines
+def _discounted(event: SaleEvent, order_discount: Decimal) -> SaleEvent:
+    """`event` with `order_discount` spread over its lines.
+
+    The lines are built, not validated again: each share is a whole number of cents, at most
+    its line's value (the order's discount is at most the order's value) and at most
+    `order_discount`, which `parse_money` bounded like any amount, so every line stays within
+    the contract (the tests check the copies against `LineItem` validation).
+    """
+    shares = _allocate(order_discount, [item.gross_amount for item in event.items])
+    items = [
+        LineItem.model_construct(
+            sku=item.sku, quantity=item.quantity, unit_price=item.unit_price, discount=share
+        )
+        for item, share in zip(event.items, shares, strict=True)
+    ]
+    return event.model_copy(update={"items": items})
 
 
-def _allocate(amount: Decimal, lines: Sequence[tuple[Decimal, Decimal]]) -> list[Decimal]:
+def _allocate(amount: Decimal, values: Sequence[Decimal]) -> list[Decimal]:
     """Split `amount` over lines in proportion to their value, to the cent, summing exactly.
 
-    Largest remainder: each line gets its share rounded down, and the leftover cents go to the
-    lines with the largest remainders (the first ones on a tie), so the result is deterministic.
+    In whole cents, largest remainder: each line gets its share rounded down, and the leftover
+    cents go to the lines with the largest remainders (the first ones on a tie), so the result
+    is exact and deterministic.
     """
-    room = [value - discount for value, discount in lines]
-    base = sum(room, Decimal("0.00"))
-    if base == 0:
-        return [Decimal("0.00")] * len(lines)
-    exact = [amount * part / base for part in room]
-    shares = [share.quantize(CENT, rounding=ROUND_FLOOR) for share in exact]
-    leftover = int((amount - sum(shares, Decimal("0.00"))) / CENT)
-    by_remainder = sorted(range(len(lines)), key=lambda i: (shares[i] - exact[i], i))
-    for index in by_remainder[:leftover]:
-        shares[index] += CENT
-    return [discount + share for (_, discount), share in zip(lines, shares, strict=True)]
+    cents = int(amount / CENT)
+    weights = [int(value / CENT) for value in values]
+    total = sum(weights)
+    shares = [cents * weight // total for weight in weights]
+    remainders = [cents * weight % total for weight in weights]
+    leftover = cents - sum(shares)
+    for index in sorted(range(len(values)), key=lambda i: (-remainders[i], i))[:leftover]:
+        shares[index] += 1
+    return [Decimal(share) * CENT for share in shares]
 
 
 def _money(properties: Mapping[str, Any], key: str, errors: list[FieldError]) -> Decimal | None:

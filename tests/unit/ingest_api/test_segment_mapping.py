@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contract.event import EventType, SaleEvent
+from contract.event import EventType, LineItem, SaleEvent
 from ingest_api.models import FieldError
 from ingest_api.segment.mapping import MappingContext, map_commerce_message
 from tests.unit.ingest_api.segment_messages import SOURCE, segment_message
@@ -213,5 +213,18 @@ def test_an_order_discount_is_spread_to_the_cent_summing_exactly_within_each_lin
     event = _map(message)
     assert sum(item.discount for item in event.items) == discount
     assert all(Decimal(0) <= item.discount <= item.gross_amount for item in event.items)
+    assert [LineItem.model_validate_json(i.model_dump_json()) for i in event.items] == event.items
     assert event.net_amount == gross - discount
     assert _map(dict(message)).items == event.items
+
+
+def test_order_amounts_beyond_the_money_bounds_are_refused_where_sent():
+    products = [{"sku": "A", "price": "999999999.99", "quantity": 10}]
+    message = segment_message(
+        products=products, discount="1000000000.00", revenue=None, subtotal=None, total=None
+    )
+    assert _errors(message) == {"properties.discount": "money must be at most 999999999.99"}
+    message = segment_message(
+        products=products, discount="999999999.99", revenue=None, subtotal=None, total=None
+    )
+    assert _map(message).net_amount == Decimal("9999999999.90") - Decimal("999999999.99")
