@@ -35,9 +35,11 @@ DEFAULT_QUANTITY = 1
 DERIVED_EVENT_ID_PREFIX = "sm-"
 """A `messageId` that is not a valid `event_id` becomes `sm-` + its SHA-256 (still idempotent)."""
 
+ORDER_AMOUNTS = ("discount", "subtotal", "revenue", "total", "shipping", "tax")
+"""Order-level amounts of the spec, checked against the products (see `_with_order_amounts`)."""
+
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
-ORDER_AMOUNTS = ("discount", "subtotal", "revenue", "total", "shipping", "tax")
 _ITEM_FIELDS = {"sku": "sku", "quantity": "quantity", "unit_price": "price", "discount": "discount"}
 
 
