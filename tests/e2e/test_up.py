@@ -30,7 +30,7 @@ import pytest
 
 from tests.moto_server import FAKE_CREDENTIALS, free_port
 
-pytestmark = [pytest.mark.xdist_group("e2e-up"), pytest.mark.timeout(1200)]
+pytestmark = pytest.mark.timeout(1200)
 
 MARKER = "SALESFLOW_E2E_STACK"
 METRICS = ("net_revenue", "gross_revenue", "discount", "units", "orders", "returns")
@@ -62,6 +62,14 @@ def _wait_for_http(url: str, up: subprocess.Popen[bytes], log: Path, timeout: fl
         if time.monotonic() > deadline:
             pytest.fail(f"{url} did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
         time.sleep(0.5)
+
+
+def _wait_for_banner(up: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while "Ctrl-C stops everything." not in log.read_text():
+        if up.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"salesflow up printed no banner:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
 
 
 def _stack_env(state: Path, marker: str) -> dict[str, str]:
@@ -207,6 +215,7 @@ def _running_up(tmp_path: Path, *options: str) -> Iterator[Stack]:
         _wait_for_http(f"{ingest_url}/readyz", up, log, timeout=240)
         assert "not started" not in log.read_text(), log.read_text()
         _wait_for_http(f"{serve_url}/healthz", up, log, timeout=240)
+        _wait_for_banner(up, log)
         key_file = state / "api-key"
         assert key_file.stat().st_mode & 0o777 == 0o600
         key = key_file.read_text().strip()
