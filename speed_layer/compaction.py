@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 TARGET_FILE_BYTES = 64 * 1024 * 1024
 DEFAULT_GRACE = timedelta(minutes=15)
 """How long after an hour ends before it is compacted: late redeliveries land first."""
+DEFAULT_LOOKBACK = timedelta(days=2)
 PLAN_PREFIX = "_compaction-"
 _HOUR_FOLDER = re.compile(r"ingest_date=(\d{4}-\d{2}-\d{2})/ingest_hour=(\d{2})$")
 
@@ -82,16 +83,29 @@ class CompactionResult:
     rows: int
 
 
-def closed_hours(lake: LakeFiles, now: datetime, grace: timedelta = DEFAULT_GRACE) -> list[str]:
-    """Bronze hour folders whose hour ended more than `grace` before `now`."""
+def closed_hours(
+    lake: LakeFiles,
+    now: datetime,
+    grace: timedelta = DEFAULT_GRACE,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+) -> list[str]:
+    """Bronze hour folders that ended more than `grace` before `now`, within `lookback`.
+
+    Only days inside the lookback are listed, so an hourly run costs a few listings, not one
+    per day of history; older hours were compacted by earlier runs.
+    """
+    utc_now = now.astimezone(UTC)
+    first_day = f"ingest_date={(utc_now - lookback):%Y-%m-%d}"
     hours = []
     for day in lake.list_folders(BRONZE_EVENTS):
+        if PurePosixPath(day).name < first_day:
+            continue
         for hour in lake.list_folders(day):
             match = _HOUR_FOLDER.search(hour)
             if match is None:
                 continue
             start = datetime.fromisoformat(f"{match[1]}T{match[2]}:00:00+00:00")
-            if start + timedelta(hours=1) + grace <= now.astimezone(UTC):
+            if start + timedelta(hours=1) + grace <= utc_now:
                 hours.append(hour)
     return hours
 

@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 from contract.lake import bronze_partition
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
-from speed_layer.compaction import DEFAULT_GRACE, TARGET_FILE_BYTES, closed_hours, compact_hour
+from speed_layer.compaction import (
+    DEFAULT_GRACE,
+    DEFAULT_LOOKBACK,
+    TARGET_FILE_BYTES,
+    closed_hours,
+    compact_hour,
+)
 from speed_layer.lake_files import LakeFiles
 
 logger = logging.getLogger(__name__)
@@ -31,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="an hour is closed this long after it ends (default: %(default)s)",
     )
     parser.add_argument(
+        "--lookback-hours",
+        type=float,
+        default=DEFAULT_LOOKBACK.total_seconds() / 3600,
+        help="look for closed hours this far back (default: %(default)s)",
+    )
+    parser.add_argument(
         "--target-mb",
         type=float,
         default=TARGET_FILE_BYTES / 2**20,
@@ -50,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         hours = [bronze_partition(args.hour)]
     else:
-        hours = closed_hours(lake, now, grace)
+        hours = closed_hours(lake, now, grace, timedelta(hours=args.lookback_hours))
     target = int(args.target_mb * 2**20)
     compacted = [result for hour in hours if (result := compact_hour(lake, hour, target))]
     print(

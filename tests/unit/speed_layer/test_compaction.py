@@ -113,10 +113,12 @@ def test_only_closed_hours_are_compacted(lake, make_event):
     end = HOUR.replace(minute=0) + timedelta(hours=1)
     assert closed_hours(lake, end + timedelta(minutes=14)) == []
     assert closed_hours(lake, end + timedelta(minutes=15)) == [PARTITION]
+    assert closed_hours(lake, end + timedelta(days=3)) == [], "beyond the lookback"
+    assert closed_hours(lake, end + timedelta(days=3), lookback=timedelta(days=4)) == [PARTITION]
 
 
 def test_the_compact_command(lake, make_event, capsys):
     land_batches(lake, make_event, 3)
-    assert main(["compact", "--lake", lake.location.uri]) == 0
+    assert main(["compact", "--lake", lake.location.uri, "--lookback-hours", "1000000"]) == 0
     assert "compacted 1 of 1 closed hours: 3 files into 1" in capsys.readouterr().out
     assert main(["compact", "--lake", lake.location.uri, "--hour", "2999-01-01T00"]) == 2
