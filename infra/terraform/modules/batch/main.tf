@@ -288,7 +288,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "RunTheCompactionTask"
     actions   = ["ecs:RunTask"]
-    resources = [trimsuffix(aws_ecs_task_definition.compaction.arn, ":${aws_ecs_task_definition.compaction.revision}")]
+    resources = ["arn:aws:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:task-definition/${aws_ecs_task_definition.compaction.family}:*"]
     condition {
       test     = "ArnEquals"
       variable = "ecs:cluster"

@@ -176,7 +176,7 @@ resource "aws_lambda_event_source_mapping" "sqs" {
   function_response_types            = ["ReportBatchItemFailures"]
 
   scaling_config {
-    maximum_concurrency = max(2, var.reserved_concurrency)
+    maximum_concurrency = var.reserved_concurrency
   }
 
   tags = var.tags

@@ -126,8 +126,8 @@ variable "reserved_concurrency" {
   default     = 20
 
   validation {
-    condition     = var.reserved_concurrency >= 1
-    error_message = "reserved_concurrency must be at least 1."
+    condition     = var.reserved_concurrency >= 2
+    error_message = "reserved_concurrency must be at least 2, the smallest maximum concurrency an SQS mapping accepts."
   }
 }
 
