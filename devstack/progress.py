@@ -1,10 +1,11 @@
 """The live progress line of `salesflow up`: events sent, acknowledged, landed, and freshness.
 
-Sent and acknowledged come from the simulator's ledger file; landed is the number of rows in the
-lake's bronze event files (all runs, since the lake survives restarts), counted from the Parquet
-footers of files not seen before; freshness is the age of the newest landed event as the
-serving API reports it, and T the cutoff of the published batch run. Each source is optional:
-what cannot be read shows as `-`.
+All counts are of this session. Sent comes from the simulator's ledger file; acknowledged is what
+the ingest API wrote to the stream, from any client, per its Prometheus counter; landed is the
+growth of the rows in the lake's bronze event files (counted from the Parquet footers of files
+not seen before; duplicate sends land as rows too); freshness is the age of the newest landed
+event as the serving API reports it, and T the cutoff of the published batch run. Each source is
+optional: what cannot be read shows as `-`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from typing import Any
 
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+from prometheus_client.parser import text_string_to_metric_families
 
 from contract.lake import BRONZE_EVENTS, LakeLocation
 from contract.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+ACCEPTED_METRIC = "salesflow_ingest_events_accepted"
 
 
 @dataclass(frozen=True)
@@ -79,25 +83,30 @@ class BronzeRowCounter:
 
 
 class ProgressProbe:
+    """Reads the figures of this session: since `up` started, not since the lake was created."""
+
     def __init__(
         self,
         *,
         ledger_path: Path | None,
         lake_uri: str,
         settings: Settings,
+        ingest_url: str | None,
         serve_url: str | None,
     ) -> None:
         self._ledger_path = ledger_path
         self._bronze = BronzeRowCounter(lake_uri, settings)
+        self._ingest_url = ingest_url
         self._serve_url = serve_url
+        self._landed_before = self._bronze_rows() or 0
 
     def read(self) -> Progress:
-        stats = self._ledger_stats()
-        freshness = self._freshness()
+        freshness = self._get_json(self._serve_url, "/v1/freshness")
+        bronze_rows = self._bronze_rows()
         return Progress(
-            sent=stats.get("events_sent"),
-            acknowledged=stats.get("acknowledged"),
-            landed=self._landed(),
+            sent=self._ledger_stats().get("events_sent"),
+            acknowledged=self._accepted(),
+            landed=None if bronze_rows is None else bronze_rows - self._landed_before,
             freshness_seconds=freshness.get("newest_event_age_seconds"),
             boundary=freshness.get("boundary") if freshness.get("last_batch") else None,
         )
@@ -111,21 +120,45 @@ class ProgressProbe:
             return {}
         return stats
 
-    def _landed(self) -> int | None:
+    def _accepted(self) -> int | None:
+        """Events the ingest API wrote to the stream, from every client, per its /metrics."""
+        text = self._get_text(self._ingest_url, "/metrics")
+        if text is None:
+            return None
+        return int(
+            sum(
+                sample.value
+                for family in text_string_to_metric_families(text)
+                if family.name == ACCEPTED_METRIC
+                for sample in family.samples
+                if sample.name == f"{ACCEPTED_METRIC}_total"
+            )
+        )
+
+    def _bronze_rows(self) -> int | None:
         try:
             return self._bronze.count()
         except OSError:
             logger.debug("cannot count bronze rows yet", exc_info=True)
             return None
 
-    def _freshness(self) -> dict[str, Any]:
-        if self._serve_url is None:
-            return {}
+    def _get_json(self, base_url: str | None, path: str) -> dict[str, Any]:
+        text = self._get_text(base_url, path)
         try:
-            with urllib.request.urlopen(  # noqa: S310 (http on loopback)
-                f"{self._serve_url}/v1/freshness", timeout=2
-            ) as response:
-                body: dict[str, Any] = json.loads(response.read())
-        except (urllib.error.URLError, OSError, ValueError):
+            body: dict[str, Any] = json.loads(text) if text else {}
+        except ValueError:
             return {}
         return body
+
+    @staticmethod
+    def _get_text(base_url: str | None, path: str) -> str | None:
+        if base_url is None:
+            return None
+        try:
+            with urllib.request.urlopen(  # noqa: S310 (http on loopback)
+                f"{base_url}{path}", timeout=2
+            ) as response:
+                text: str = response.read().decode()
+        except (urllib.error.URLError, OSError, UnicodeDecodeError):
+            return None
+        return text

@@ -371,6 +371,7 @@ class LocalStack:
             ledger_path=self.state.simulator_ledger if self.simulator_rate else None,
             lake_uri=self.settings.lake_uri,
             settings=self.settings,
+            ingest_url=self.ingest_url if "ingest-api" in self.supervisor.components else None,
             serve_url=self.serve_url if "serving" in self.supervisor.components else None,
         )
         interactive = sys.stdout.isatty()

@@ -39,6 +39,7 @@ def test_missing_sources_show_as_dashes(tmp_path):
         ledger_path=tmp_path / "nothing.json",
         lake_uri=str(tmp_path / "lake"),
         settings=Settings(),
+        ingest_url=None,
         serve_url=None,
     )
     progress = probe.read()
@@ -52,6 +53,25 @@ def test_sent_and_acknowledged_come_from_the_simulator_ledger(tmp_path):
     ledger = tmp_path / "ledger.json"
     ledger.write_text(json.dumps({"stats": {"events_sent": 1234, "acknowledged": 1200}}))
     probe = ProgressProbe(
-        ledger_path=ledger, lake_uri=str(tmp_path / "lake"), settings=Settings(), serve_url=None
+        ledger_path=ledger,
+        lake_uri=str(tmp_path / "lake"),
+        settings=Settings(),
+        ingest_url=None,
+        serve_url=None,
     )
-    assert probe.read().line().startswith("sent 1,234 · acknowledged 1,200 ·")
+    assert probe.read().line().startswith("sent 1,234 · acknowledged - ·")
+
+
+def test_landed_counts_only_rows_added_since_the_probe_started(tmp_path):
+    hour = tmp_path / "lake" / bronze_partition(datetime(2026, 11, 21, 13, tzinfo=UTC))
+    _write_rows(hour, "earlier-run.parquet", 40)
+    probe = ProgressProbe(
+        ledger_path=None,
+        lake_uri=str(tmp_path / "lake"),
+        settings=Settings(),
+        ingest_url=None,
+        serve_url=None,
+    )
+    assert probe.read().landed == 0
+    _write_rows(hour, "this-run.parquet", 6)
+    assert probe.read().landed == 6

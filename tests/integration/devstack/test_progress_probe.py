@@ -1,0 +1,31 @@
+"""The progress probe reads the real ingest API's Prometheus counter over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from contract.settings import ApiKey, Settings, hash_api_key
+from devstack.progress import ProgressProbe
+from ingest_api.app import create_app
+from ingest_api.sinks.memory import MemorySink
+
+
+def test_acknowledged_is_the_ingest_apis_accepted_counter(tmp_path, serve_app, make_event):
+    settings = Settings(
+        sink="memory", api_keys=[ApiKey(source="pos", sha256=hash_api_key("k"))], state_dir=tmp_path
+    )
+    with serve_app(create_app(settings, sink=MemorySink())) as url:
+        probe = ProgressProbe(
+            ledger_path=None,
+            lake_uri=str(tmp_path / "lake"),
+            settings=settings,
+            ingest_url=url,
+            serve_url=None,
+        )
+        assert probe.read().acknowledged == 0
+        events = [make_event() for _ in range(3)]
+        response = httpx.post(
+            f"{url}/v1/sales/batch", json={"events": events}, headers={"X-API-Key": "k"}
+        )
+        assert response.status_code == 202
+        assert probe.read().acknowledged == 3
