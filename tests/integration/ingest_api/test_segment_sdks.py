@@ -152,7 +152,7 @@ def test_the_sdks_resend_after_a_forced_503_and_nothing_is_counted_twice(
         faulty, segment_settings.stream_name, linger_seconds=0.005, budget_seconds=0.5
     )
     app = create_app(segment_settings, sink)
-    _record_statuses(app, statuses)
+    record_statuses(app, statuses)
     with (
         uvicorn_server(app) as base_url,
         sdk_client(sdk, base_url, gzip=True, batch_of=len(orders)) as (client, errors),
@@ -255,7 +255,7 @@ def test_raw_http_answers_non_json_with_400_and_success_with_exactly_200(
     assert len(stored_events(segment_settings)) == 2
 
 
-def _record_statuses(app: FastAPI, statuses: list[int]) -> None:
+def record_statuses(app: FastAPI, statuses: list[int]) -> None:
     @app.middleware("http")
     async def record(request: Request, call_next: Callable[[Request], Any]) -> Response:
         response: Response = await call_next(request)
