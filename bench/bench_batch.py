@@ -22,6 +22,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -172,7 +173,7 @@ def _descends_from(pid: int, ancestor: int) -> bool:
     return False
 
 
-def run_spark(lake: Path, out: Path) -> dict[str, float]:
+def run_spark(lake: Path, out: Path) -> dict[str, float | str]:
     from batch_layer.job import run_batch
     from batch_layer.spark_session import build_session
 
@@ -195,7 +196,7 @@ def run_spark(lake: Path, out: Path) -> dict[str, float]:
     }
 
 
-def run_duckdb(lake: Path, out: Path) -> dict[str, float]:
+def run_duckdb(lake: Path, out: Path) -> dict[str, float | str]:
     import duckdb
 
     out.mkdir(parents=True, exist_ok=True)
@@ -234,9 +235,12 @@ def run_duckdb(lake: Path, out: Path) -> dict[str, float]:
             f"TO '{out}/{mart}.parquet' (FORMAT parquet)"
         )
     seconds = time.perf_counter() - started
-    rows, net = connection.execute(
+    summary = connection.execute(
         f"SELECT count(*), sum(net_amount) FROM read_parquet('{out}/sales_wide/**/*.parquet')"
     ).fetchone()
+    if summary is None:
+        raise RuntimeError("DuckDB returned no summary row")
+    rows, net = summary
     return {"seconds": seconds, "peak_rss": peak_rss_bytes(), "rows": rows, "net": str(net)}
 
 
@@ -293,12 +297,12 @@ WHERE c.outcome = 'passed'
 """
 
 
-def _worker(engine: str, lake: Path, out: Path) -> dict[str, float]:
+def _worker(engine: str, lake: Path, out: Path) -> dict[str, Any]:
     command = [sys.executable, __file__, "--worker", engine, "--lake", str(lake), "--out", str(out)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{engine} worker failed:\n{result.stderr[-4000:]}")
-    measured: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return measured
 
 

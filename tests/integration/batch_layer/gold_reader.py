@@ -24,4 +24,5 @@ def read_table(lake: Path, publication: Publication, table: str) -> pa.Table:
 
 
 def sorted_rows(table: pa.Table, keys: list[str]) -> list[dict[str, Any]]:
-    return table.sort_by([(key, "ascending") for key in keys]).to_pylist()
+    rows: list[dict[str, Any]] = table.sort_by([(key, "ascending") for key in keys]).to_pylist()
+    return rows

@@ -6,6 +6,7 @@ import shutil
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
@@ -36,7 +37,7 @@ def test_gold_equals_an_independent_computation_per_day_and_store(published_lake
     lake = Path(published_lake.settings.lake_uri)
     wide = read_table(lake, published_lake.publication, SALES_WIDE).to_pylist()
 
-    actual: dict[tuple, dict] = defaultdict(
+    actual: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(
         lambda: {
             "net_revenue": ZERO,
             "gross_revenue": ZERO,

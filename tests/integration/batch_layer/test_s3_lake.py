@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def s3_settings(moto_settings: Settings) -> Settings:
     return moto_settings.model_copy(update={"lake_uri": f"s3://{moto_settings.lake_bucket}/prod"})
 
 
-def object_created(bucket: str, key: str) -> dict:
+def object_created(bucket: str, key: str) -> dict[str, Any]:
     return {
         "Records": [
             {

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 from batch_layer.csv_format import QUARANTINE_COLUMNS, UPLOAD_COLUMNS
 from batch_layer.csv_loader import load_csv
@@ -12,7 +13,7 @@ from tests.unit.batch_layer.csv_samples import csv_text, row
 UPLOADED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def read_csv(path):
+def read_csv(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text())))
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from batch_layer.csv_watcher import CsvWatcher
 from contract.settings import Settings
 from tests.unit.batch_layer.csv_samples import csv_text, row
 
 
-def make_watcher(tmp_path):
+def make_watcher(tmp_path: Path) -> CsvWatcher:
     settings = Settings(lake_uri=str(tmp_path / "lake"), state_dir=tmp_path / "state")
     return CsvWatcher(settings, poll_seconds=0.01)
 
