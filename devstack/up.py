@@ -123,6 +123,7 @@ class LocalStack:
         self.supervisor = Supervisor()
         self.stop_requested = threading.Event()
         self._env: dict[str, str] = {}
+        self._next_batch = nightly.next_run(datetime.now(UTC)) if nightly else None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> LocalStack:
@@ -376,7 +377,6 @@ class LocalStack:
         )
         interactive = sys.stdout.isatty()
         every = PROGRESS_EVERY_TTY if interactive else PROGRESS_EVERY_LOG
-        next_batch = self.nightly.next_run(datetime.now(UTC)) if self.nightly else None
         last_progress = 0.0
         while not self.stop_requested.wait(1.0):
             for event in self.supervisor.check():
@@ -385,9 +385,7 @@ class LocalStack:
                 if event.component == "aws-emulator":
                     say("the AWS emulator is gone; stopping the stack")
                     return
-            if next_batch is not None and datetime.now(UTC) >= next_batch:
-                self._start_batch()
-                next_batch = self.nightly.next_run(datetime.now(UTC)) if self.nightly else None
+            self.run_nightly_if_due(datetime.now(UTC))
             if time.monotonic() - last_progress >= every:
                 last_progress = time.monotonic()
                 line = probe.read().line()
@@ -397,11 +395,15 @@ class LocalStack:
                     flush=True,
                 )
 
-    def _start_batch(self) -> None:
+    def run_nightly_if_due(self, now: datetime) -> None:
+        """Start `salesflow batch run` when the nightly time has come (once per day)."""
+        if self.nightly is None or self._next_batch is None or now < self._next_batch:
+            return
+        self._next_batch = self.nightly.next_run(now)
         if "batch" in self.supervisor.components:
             say("nightly batch skipped: the previous run is still going")
             return
-        cutoff = batch_cutoff(datetime.now(UTC))
+        cutoff = batch_cutoff(now)
         say(f"nightly batch started with cutoff T = {cutoff.isoformat()}")
         self.supervisor.start(
             ComponentSpec(

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from contract.settings import Settings, hash_api_key
+from devstack.nightly import CUTOFF_SAFETY
 from devstack.up import LocalStack, add_arguments
 
 
@@ -88,3 +90,25 @@ def test_env_file_lets_other_commands_reach_the_stack(tmp_path):
     assert f"export SALESFLOW_STATE_DIR={tmp_path.resolve()}" in lines
     assert "export SALESFLOW_AWS_ENDPOINT_URL=http://127.0.0.1:4566" in lines
     assert not any("API_KEYS" in line for line in lines)
+
+
+def test_nightly_batch_starts_once_when_due_with_a_lagging_cutoff(tmp_path, capsys):
+    stack = _stack("--state-dir", str(tmp_path), "--nightly-at", "02:30")
+    stack._env = stack._child_env("k3y")
+    due = stack._next_batch
+    assert due is not None
+    try:
+        stack.run_nightly_if_due(due - timedelta(seconds=1))
+        assert "batch" not in stack.supervisor.components
+
+        stack.run_nightly_if_due(due)
+        batch = stack.supervisor.components["batch"]
+        cutoff = batch.spec.argv[batch.spec.argv.index("--cutoff") + 1]
+        assert datetime.fromisoformat(cutoff) == due - CUTOFF_SAFETY
+        assert list(batch.spec.argv[-5:-2]) == ["salesflow", "batch", "run"]
+        assert stack._next_batch == due + timedelta(days=1)
+
+        stack.run_nightly_if_due(due + timedelta(days=1))
+        assert "skipped" in capsys.readouterr().out
+    finally:
+        stack.supervisor.stop_all(timeout=5)
