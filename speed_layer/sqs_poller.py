@@ -86,27 +86,26 @@ class SqsPoller:
         )
         report = land(batch, self._lake)
         failed = set(report.failed)
-        done = [m for position, m in enumerate(messages) if position not in failed]
+        self._delete([m for position, m in enumerate(messages) if position not in failed])
         exhausted = []
         for position in sorted(failed):
-            message = messages[position]
-            attempts = int(message["Attributes"]["ApproximateReceiveCount"])
+            attempts = int(messages[position]["Attributes"]["ApproximateReceiveCount"])
             if attempts >= self._policy.max_attempts:
-                exhausted.append(message)
+                exhausted.append(position)
             else:
                 self._sqs.change_message_visibility(
                     QueueUrl=self._queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
+                    ReceiptHandle=messages[position]["ReceiptHandle"],
                     VisibilityTimeout=int(self._policy.backoff_seconds(attempts) + 0.5),
                 )
         if exhausted:
             self._dead_letters.send(
-                [batch.records[messages.index(m)] for m in exhausted],
+                [batch.records[position] for position in exhausted],
                 reason=f"could not write to the lake {self._lake.location.uri} "
                 f"after {self._policy.max_attempts} attempts",
                 attempts=self._policy.max_attempts,
             )
-        self._delete(done + exhausted)
+            self._delete([messages[position] for position in exhausted])
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), SQS_BATCH_LIMIT):
