@@ -15,6 +15,7 @@ import argparse
 import importlib
 import logging
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -199,7 +200,7 @@ class LocalStack:
         for service, reason in missing:
             say(f"  not started: {service.name} (`{service.module}` does not import: {reason})")
         if self.moto_port is not None:
-            self._start_emulator()
+            self._start_emulator(speed_available=any(s.name == "speed" for s in available))
         key = self._api_key()
         self._env = self._child_env(key)
         self._write_env_file()
@@ -235,7 +236,7 @@ class LocalStack:
             ),
         ]
 
-    def _start_emulator(self) -> None:
+    def _start_emulator(self, *, speed_available: bool) -> None:
         os.environ.update({k: v for k, v in FAKE_AWS_CREDENTIALS.items() if k not in os.environ})
         assert self.moto_port is not None
         emulator = self.supervisor.start(
@@ -254,8 +255,8 @@ class LocalStack:
             what="AWS emulator (moto server)",
         )
         bootstrap = bootstrap_resources(self.settings, lake_uri=self.settings.lake_uri)
-        if bootstrap.stream_created:
-            from devstack.drain import forget_stream_checkpoints
+        if bootstrap.stream_created and speed_available:
+            from devstack.drain import forget_stream_checkpoints  # needs the speed layer
 
             forget_stream_checkpoints(self.settings)
         created = ", ".join(bootstrap.created) or "none, all existed"
@@ -290,11 +291,24 @@ class LocalStack:
         return env
 
     def _write_env_file(self) -> None:
-        """`<state-dir>/env`: `source` it to run any `salesflow` command against this stack."""
-        lines = [
-            f"export {name}={value}"
-            for name, value in sorted(self._env.items())
+        """`<state-dir>/env`: `source` it to run any `salesflow` command against this stack.
+
+        It holds the stack's settings and, when the emulator runs, its placeholder credentials;
+        never API keys or real AWS credentials.
+        """
+        placeholders = {
+            name: value
+            for name, value in FAKE_AWS_CREDENTIALS.items()
+            if self.moto_port is not None and self._env.get(name) == value
+        }
+        settings = {
+            name: value
+            for name, value in self._env.items()
             if name.startswith("SALESFLOW_") and name != "SALESFLOW_API_KEYS"
+        }
+        lines = [
+            f"export {name}={shlex.quote(value)}"
+            for name, value in sorted((settings | placeholders).items())
         ]
         (self.state.root / "env").write_text("\n".join(lines) + "\n")
 
@@ -429,6 +443,7 @@ class LocalStack:
         self.supervisor.stop("simulator", timeout=20)
         self.supervisor.stop("ingest-api")
         if self.moto_port is not None and "speed" in self.supervisor.components:
+            say("waiting for the speed layer to land what the stream holds ...")
             self._wait_for_drain()
         for name in ("batch", "csv-watcher", "serving", "speed", "aws-emulator"):
             self.supervisor.stop(name)

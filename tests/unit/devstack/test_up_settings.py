@@ -8,7 +8,7 @@ import pytest
 
 from contract.settings import Settings, hash_api_key
 from devstack.nightly import CUTOFF_SAFETY
-from devstack.up import LocalStack, add_arguments
+from devstack.up import FAKE_AWS_CREDENTIALS, LocalStack, add_arguments
 
 
 def _stack(*argv: str) -> LocalStack:
@@ -82,7 +82,9 @@ def test_bad_options_are_refused_with_a_reason(argv, message, tmp_path):
         _stack("--state-dir", str(tmp_path), *argv)
 
 
-def test_env_file_lets_other_commands_reach_the_stack(tmp_path):
+def test_env_file_lets_other_commands_reach_the_stack(tmp_path, monkeypatch):
+    for name, value in FAKE_AWS_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
     stack = _stack("--state-dir", str(tmp_path))
     stack._env = stack._child_env("k3y")
     stack._write_env_file()
@@ -90,6 +92,19 @@ def test_env_file_lets_other_commands_reach_the_stack(tmp_path):
     assert f"export SALESFLOW_STATE_DIR={tmp_path.resolve()}" in lines
     assert "export SALESFLOW_AWS_ENDPOINT_URL=http://127.0.0.1:4566" in lines
     assert not any("API_KEYS" in line for line in lines)
+    assert "export AWS_ACCESS_KEY_ID=salesflow-local" in lines
+
+
+def test_env_file_never_holds_credentials_of_the_user(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKING")
+    (tmp_path / "a b").mkdir()
+    stack = _stack("--state-dir", str(tmp_path / "a b"))
+    stack._env = stack._child_env("k3y")
+    stack._write_env_file()
+    text = (tmp_path / "a b" / "env").read_text()
+    assert "AKIAREALLOOKING" not in text
+    assert "AWS_ACCESS_KEY_ID" not in text
+    assert f"export SALESFLOW_STATE_DIR='{(tmp_path / 'a b').resolve()}'" in text.splitlines()
 
 
 def test_nightly_batch_starts_once_when_due_with_a_lagging_cutoff(tmp_path, capsys):
