@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -77,7 +78,7 @@ def _stack_env(state: Path, marker: str) -> dict[str, str]:
     env = {**os.environ, **FAKE_CREDENTIALS, MARKER: marker}
     for line in (state / "env").read_text().splitlines():
         name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = value
+        (env[name],) = shlex.split(value)
     return env
 
 
