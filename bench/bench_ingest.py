@@ -1,7 +1,8 @@
 """Ingest API benchmarks, each a ratio against a baseline measured in the same run.
 
 1. Single-event POST throughput (in-memory sink) against a bare Starlette endpoint on the same
-   uvicorn that only reads and parses the same JSON, driven by the same load client.
+   uvicorn that only reads and parses the same JSON, driven by the same load client; and, as a
+   reference for what is left to gain, against a FastAPI route that only validates the event.
 2. Batch endpoint events/s (in-memory sink) against pydantic `validate_json` of the same
    payloads alone, in one process.
 3. Coalescing: 64 concurrent single-event clients against moto Kinesis; mean records per
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from fastapi import FastAPI, Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -177,8 +179,6 @@ def run_load(port: int, kind: str, path: str, connections: int, seconds: float) 
 def bare_app() -> Any:
     """The baseline: read the body, parse the same JSON, answer 202. Nothing else."""
     from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response
     from starlette.routing import Route
 
     async def echo(request: Request) -> Response:
@@ -196,11 +196,32 @@ def bare_app() -> Any:
     )
 
 
+def validate_only_app() -> Any:
+    """A reference, not a target: the least a FastAPI route validating the contract can cost."""
+    from contract.event import RECEIVED_AT_CONTEXT_KEY, SaleEvent
+
+    app = FastAPI()
+
+    @app.post("/v1/sales")
+    async def validate(request: Request) -> Response:
+        context = {RECEIVED_AT_CONTEXT_KEY: datetime.now(UTC)}
+        SaleEvent.model_validate_json(await request.body(), context=context)
+        return Response(b'{"ok":true}', status_code=202, media_type="application/json")
+
+    @app.get("/healthz")
+    async def health() -> Response:
+        return Response(b"ok")
+
+    return app
+
+
 def serve_main(args: argparse.Namespace) -> None:
     import uvicorn
 
     if args.app == "bare":
         app = bare_app()
+    elif args.app == "fastapi-validate":
+        app = validate_only_app()
     else:
         from contract.settings import Settings
         from ingest_api.app import create_app
@@ -287,9 +308,10 @@ def measure(
 
 def bench_single_event() -> list[Figure]:
     """Best of alternating rounds, so a noisy neighbour hurts both sides alike."""
-    bare, api = [], []
+    bare, floor, api = [], [], []
     for _ in range(ROUNDS):
         bare.append(measure("bare", None, "single", "/v1/sales", 16, SINGLE_DURATION))
+        floor.append(measure("fastapi-validate", None, "single", "/v1/sales", 16, SINGLE_DURATION))
         env = api_env(SALESFLOW_SINK="memory")
         api.append(measure("api", env, "single", "/v1/sales", 16, SINGLE_DURATION))
     best_api = max(run.rate for run in api)
@@ -309,6 +331,12 @@ def bench_single_event() -> list[Figure]:
             ">= 0.6",
         ),
         figure("single POST, memory sink, absolute", best_api, "req/s", target=">= 6000"),
+        figure(
+            "single POST vs FastAPI route only validating",
+            max(run.per_cpu_second for run in api),
+            "req/cpu-s",
+            max(run.per_cpu_second for run in floor),
+        ),
     ]
 
 
@@ -418,7 +446,7 @@ def main() -> None:
     load.add_argument("--seconds", type=float, required=True)
     load.add_argument("--out", required=True)
     serve = commands.add_parser("serve")
-    serve.add_argument("--app", choices=["bare", "api"], required=True)
+    serve.add_argument("--app", choices=["bare", "fastapi-validate", "api"], required=True)
     serve.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     if args.command == "load":
