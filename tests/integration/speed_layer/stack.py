@@ -21,6 +21,8 @@ from tests.moto_server import FAKE_CREDENTIALS
 from tests.unit.speed_layer.wire_events import bronze_event_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+PROCESS_TIMEOUT = 90.0
+"""How long a test waits for a child process's work: its start-up alone can take seconds."""
 
 
 def create_resources(settings: Settings, *, shards: int = 2, visibility_timeout: int = 30) -> None:

@@ -12,6 +12,7 @@ from contract.lake import LakeLocation
 from speed_layer.lake_files import LakeFiles
 from tests.integration.speed_layer.api_process import ingest_api
 from tests.integration.speed_layer.stack import (
+    PROCESS_TIMEOUT,
     create_resources,
     eventually,
     lake_event_ids,
@@ -48,6 +49,7 @@ def test_every_acknowledged_event_lands_exactly_once(
         eventually(
             lambda: set(lake_event_ids(moto_settings, lake_uri)) == set(acknowledged),
             what="every acknowledged event in the lake",
+            timeout=PROCESS_TIMEOUT,
         )
         assert stop(speed) == 0
 

@@ -12,6 +12,7 @@ import duckdb
 from contract.settings import Settings
 from speed_layer.checkpoints import CheckpointFile
 from tests.integration.speed_layer.stack import (
+    PROCESS_TIMEOUT,
     create_resources,
     eventually,
     lake_event_ids,
@@ -61,6 +62,7 @@ def test_kinesis_redelivery_after_a_crash_leaves_no_duplicate(
         eventually(
             lambda: set(lake_event_ids(moto_settings, lake_uri)) == set(ids_of(first + later)),
             what="every event after the restart",
+            timeout=PROCESS_TIMEOUT,
         )
         assert stop(consumer) == 0, "SIGTERM stops the consumer cleanly"
 
@@ -86,6 +88,7 @@ def test_sqs_redelivery_after_a_crash_is_removed_by_event_id_at_read_time(
         eventually(
             lambda: set(lake_event_ids(moto_settings, lake_uri)) == set(ids_of(first + later)),
             what="every event after the restart",
+            timeout=PROCESS_TIMEOUT,
         )
         assert stop(child) == 0
 
