@@ -24,14 +24,7 @@ from contract.gold import METRIC_DEFINITIONS
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.lake_files import (
-    PRODUCTS,
-    STORES,
-    Copy,
-    write_bronze,
-    write_csv_upload,
-    write_reference,
-)
+from tests.unit.serving.lake_files import PRODUCTS, STORES, Copy, write_inputs
 from tests.unit.serving.scenario import CUTOFF, LATER_CUTOFF, scenario_copies
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
@@ -121,9 +114,7 @@ def test_merged_view_equals_pandas_and_survives_a_later_batch(
 ) -> None:
     copies = scenario_copies(make_event)
     lake = tmp_path / "lake"
-    write_reference(lake)
-    write_bronze(lake, [c.event for c in copies if not c.via_csv])
-    write_csv_upload(lake, [c.event for c in copies if c.via_csv])
+    write_inputs(lake, copies)
     settings = Settings(state_dir=tmp_path / "state", lake_uri=str(lake), reporting_tz=TZ)
     expected = pandas_metrics(copies)
     assert len(expected) >= 5  # several days and stores, late day included

@@ -15,6 +15,8 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from tests.integration.serving.processes import stop
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = (
     "--headless",
@@ -89,9 +91,4 @@ def chromium_page(profile: Path) -> Iterator[Page]:
         with connect(page_target["webSocketDebuggerUrl"], max_size=None) as socket:
             yield Page(socket)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.serving.processes import stop
 from tests.moto_server import free_port
 from tests.unit.serving.lake_files import (
     STORES,
@@ -99,10 +100,5 @@ def serve_process(live_lake: Path, tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.2)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()

@@ -12,10 +12,8 @@ from contract.settings import Settings
 from tests.unit.serving.lake_files import (
     Copy,
     expected_lines,
-    write_bronze,
-    write_csv_upload,
     write_gold,
-    write_reference,
+    write_inputs,
 )
 from tests.unit.serving.scenario import CUTOFF, scenario_copies
 
@@ -30,9 +28,7 @@ def scenario(make_event: Callable[..., dict[str, Any]]) -> list[Copy]:
 @pytest.fixture
 def scenario_settings(tmp_path: Path, scenario: list[Copy]) -> Settings:
     lake = tmp_path / "lake"
-    write_reference(lake)
-    write_bronze(lake, [c.event for c in scenario if not c.via_csv])
-    write_csv_upload(lake, [c.event for c in scenario if c.via_csv])
+    write_inputs(lake, scenario)
     before = [c for c in scenario if c.event.ingested_at < CUTOFF]
     write_gold(lake, expected_lines(before, TZ), CUTOFF, "run-1")
     return Settings(lake_uri=str(lake), reporting_tz=TZ, serving_cache_seconds=60)

@@ -22,30 +22,13 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from batch_layer.csv_format import UPLOAD_COLUMNS
 from contract.bronze import bronze_table
 from contract.event import IngestedSaleEvent
 from contract.gold import SALES_WIDE, SALES_WIDE_SCHEMA
 from contract.lake import CSV_UPLOADS, PUBLISHED_POINTER, bronze_partition, gold_run
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.reference import Customer, Product, Store, reference_schema
-
-CSV_COLUMNS = [
-    "event_id",
-    "event_type",
-    "occurred_at",
-    "channel",
-    "store_id",
-    "order_id",
-    "customer_id",
-    "currency",
-    "payment_method",
-    "sku",
-    "quantity",
-    "unit_price",
-    "discount",
-    "ingested_at",
-    "source",
-]
 
 PRODUCTS = [
     Product(
@@ -158,7 +141,7 @@ def write_csv_upload(lake: Path, events: Iterable[IngestedSaleEvent]) -> Path:
     path = folder / f"{uuid.uuid4().hex}.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(UPLOAD_COLUMNS)
         for event in events:
             for item in event.items:
                 writer.writerow(
@@ -181,6 +164,14 @@ def write_csv_upload(lake: Path, events: Iterable[IngestedSaleEvent]) -> Path:
                     ]
                 )
     return path
+
+
+def write_inputs(lake: Path, copies: Iterable[Copy]) -> None:
+    """Reference data, then every copy where it arrived: bronze, or a CSV upload."""
+    delivered = list(copies)
+    write_reference(lake)
+    write_bronze(lake, [c.event for c in delivered if not c.via_csv])
+    write_csv_upload(lake, [c.event for c in delivered if c.via_csv])
 
 
 @dataclass(frozen=True)

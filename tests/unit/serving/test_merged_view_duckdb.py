@@ -17,9 +17,8 @@ from tests.unit.serving.lake_files import (
     expected_lines,
     ingested,
     write_bronze,
-    write_csv_upload,
     write_gold,
-    write_reference,
+    write_inputs,
 )
 from tests.unit.serving.scenario import CUTOFF, LATER_CUTOFF, scenario_copies
 
@@ -62,9 +61,7 @@ def engine_metrics(engine: DuckDBEngine) -> dict[tuple[Any, str], dict[str, Any]
 
 
 def build_lake(lake: Path, copies: list[Copy], cutoff, run_id: str) -> None:
-    write_reference(lake)
-    write_bronze(lake, [c.event for c in copies if not c.via_csv])
-    write_csv_upload(lake, [c.event for c in copies if c.via_csv])
+    write_inputs(lake, copies)
     before = [c for c in copies if c.event.ingested_at < cutoff]
     write_gold(lake, expected_lines(before, TZ), cutoff, run_id)
 
@@ -97,9 +94,7 @@ def test_realtime_lines_have_the_gold_shape_and_values(
 ) -> None:
     copies = scenario_copies(make_event)
     lake = tmp_path / "lake"
-    write_reference(lake)
-    write_bronze(lake, [c.event for c in copies if not c.via_csv])
-    write_csv_upload(lake, [c.event for c in copies if c.via_csv])
+    write_inputs(lake, copies)
     engine = DuckDBEngine(settings)
     try:
         engine.refresh()
