@@ -156,8 +156,18 @@ class CoalescingSink:
     def _start(self, loop: asyncio.AbstractEventLoop) -> _Batcher:
         batcher = _Batcher()
         batcher.task = loop.create_task(self._run(batcher))
+        batcher.task.add_done_callback(self._batcher_stopped)
         self._batcher = batcher
         return batcher
+
+    def _batcher_stopped(self, task: asyncio.Task[None]) -> None:
+        """A batcher that died would leave every request to time out into 503s: say why."""
+        if not task.cancelled() and task.exception() is not None:
+            logger.error(
+                "the stream batcher stopped; requests will be answered 503",
+                extra={"sink": self._name},
+                exc_info=task.exception(),
+            )
 
     async def _run(self, batcher: _Batcher) -> None:
         loop = asyncio.get_running_loop()

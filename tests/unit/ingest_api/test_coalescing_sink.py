@@ -189,3 +189,27 @@ def test_publishing_nothing_returns_nothing(linger):
         return results
 
     assert run(scenario()) == []
+
+
+def test_a_crashed_batcher_acknowledges_nothing_and_says_so(caplog):
+    class Broken(FakeStream):
+        @property
+        def limits(self) -> CallLimits:
+            raise RuntimeError("bug in the writer")
+
+        @limits.setter
+        def limits(self, value: CallLimits) -> None:
+            """FakeStream's constructor sets it; this stream ignores it."""
+
+    stream = Broken()
+
+    async def scenario() -> Any:
+        sink = _sink(stream, linger=0.0, budget=0.2)
+        results = await sink.publish([record(1)])
+        await sink.close()
+        return results
+
+    (result,) = run(scenario())
+    assert not result.written
+    assert stream.written == []
+    assert "the stream batcher stopped" in caplog.text
