@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from contract.settings import Settings, hash_api_key
-from tests.integration.ingest_api.conftest import API_KEY, SOURCE
+from tests.integration.ingest_api.conftest import API_KEY, ROOMY_BUDGET_SECONDS, SOURCE
 from tests.integration.ingest_api.helpers import create_stream, read_stream
 from tests.moto_server import free_port
 
@@ -56,6 +56,7 @@ def test_salesflow_api_publishes_to_kinesis(
             "SALESFLOW_NAME_PREFIX": moto_settings.name_prefix,
             "SALESFLOW_API_KEYS": f"{SOURCE}:{hash_api_key(API_KEY)}",
             "SALESFLOW_STATE_DIR": str(tmp_path),
+            "SALESFLOW_PUBLISH_BUDGET_SECONDS": str(ROOMY_BUDGET_SECONDS),
         },
         port,
     )
@@ -83,6 +84,7 @@ def test_without_keys_a_development_key_is_made_stored_and_accepted(
         "SALESFLOW_AWS_ENDPOINT_URL": moto_endpoint,
         "SALESFLOW_NAME_PREFIX": moto_settings.name_prefix,
         "SALESFLOW_STATE_DIR": str(tmp_path),
+        "SALESFLOW_PUBLISH_BUDGET_SECONDS": str(ROOMY_BUDGET_SECONDS),
     }
     process = _start_api(env, port)
     key_file = tmp_path / "api-key"

@@ -44,7 +44,7 @@ def test_kinesis_retries_only_throttled_records_and_503s_what_never_got_through(
         return event_id == doomed or (event_id in flaky and times_sent < 2)
 
     client = FaultyKinesis(aws_client(api_settings, "kinesis"), fail)
-    sink = KinesisSink(client, api_settings.stream_name, linger_seconds=0.005, budget_seconds=2.0)
+    sink = KinesisSink(client, api_settings.stream_name, linger_seconds=0.005, budget_seconds=4.0)
     with uvicorn_server(create_app(api_settings, sink)) as base_url:
         response = _post_batch(base_url, events)
     assert response.status_code == 503
@@ -72,7 +72,7 @@ def test_sqs_retries_only_failed_entries_and_nothing_is_lost_or_duplicated(
         return event_id in flaky and times_sent == 0
 
     client = FaultySqs(aws_client(api_settings, "sqs"), fail)
-    sink = SqsSink(client, api_settings.queue_name, linger_seconds=0.005, budget_seconds=3.0)
+    sink = SqsSink(client, api_settings.queue_name, linger_seconds=0.005, budget_seconds=6.0)
     with uvicorn_server(create_app(api_settings, sink)) as base_url:
         response = _post_batch(base_url, events)
     assert response.status_code == 202, response.text

@@ -105,7 +105,7 @@ def test_a_record_failing_past_the_budget_is_not_acknowledged_but_the_others_are
     stream = FakeStream(fail=lambda r, attempts: THROTTLED if r == doomed else None)
 
     async def scenario() -> Any:
-        sink = _sink(stream, budget=0.3)
+        sink = _sink(stream, budget=1.0)
         results = await sink.publish([record(n) for n in range(10)])
         await sink.close()
         return results

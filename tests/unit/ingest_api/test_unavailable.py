@@ -17,7 +17,7 @@ THROTTLED = RecordFailure(code="ProvisionedThroughputExceededException", retryab
 
 
 def _client(settings: Settings, stream: FakeStream) -> TestClient:
-    sink = CoalescingSink(stream, name="fake", linger_seconds=0.001, budget_seconds=0.3)
+    sink = CoalescingSink(stream, name="fake", linger_seconds=0.001, budget_seconds=1.0)
     return TestClient(create_app(settings, sink), headers={"X-API-Key": API_KEY})
 
 
