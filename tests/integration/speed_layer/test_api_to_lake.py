@@ -23,7 +23,8 @@ from tests.integration.speed_layer.stack import (
 )
 
 
-@pytest.mark.parametrize(("sink", "lake_kind"), [("kinesis", "s3"), ("sqs", "local")])
+@pytest.mark.parametrize("sink", ["kinesis", "sqs"])
+@pytest.mark.parametrize("lake_kind", ["local", "s3"])
 def test_every_acknowledged_event_lands_exactly_once(
     moto_settings, make_event, tmp_path, pycache, sink, lake_kind
 ):
