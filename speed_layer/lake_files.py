@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -75,7 +75,8 @@ class LakeFiles:
             with self.filesystem.open_output_stream(staging) as stream:
                 yield stream
         except BaseException:
-            self.filesystem.delete_file(staging)
+            with suppress(FileNotFoundError):
+                self.filesystem.delete_file(staging)
             raise
         self.filesystem.move(staging, target)
 
