@@ -10,6 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contract.aws import aws_client
+from contract.lake import LakeLocation
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.batching import BatchingPolicy
@@ -42,10 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging()
-    settings = Settings()
+    try:
+        settings = Settings()
+        lake_uri = LakeLocation.parse(args.lake or settings.lake_uri).uri
+    except ValueError as error:
+        logger.error("invalid settings: %s", error)
+        return 2
     source = args.source or ("sqs" if settings.sink == "sqs" else "kinesis")
     try:
-        consume(settings, source, lake_uri=args.lake or settings.lake_uri, stop=stop_on_signals())
+        consume(settings, source, lake_uri=lake_uri, stop=stop_on_signals())
     except (MissingResourceError, CheckpointLockedError) as error:
         logger.error("%s", error)
         return 1

@@ -52,8 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging()
-    settings = Settings()
-    lake = LakeFiles.open(args.lake or settings.lake_uri, settings)
+    try:
+        settings = Settings()
+        lake = LakeFiles.open(args.lake or settings.lake_uri, settings)
+    except ValueError as error:
+        logger.error("invalid settings: %s", error)
+        return 2
     grace = timedelta(minutes=args.grace_minutes)
     now = datetime.now(UTC)
     if args.hour is not None:

@@ -122,3 +122,8 @@ def test_the_compact_command(lake, make_event, capsys):
     assert main(["compact", "--lake", lake.location.uri, "--lookback-hours", "1000000"]) == 0
     assert "compacted 1 of 1 closed hours: 3 files into 1" in capsys.readouterr().out
     assert main(["compact", "--lake", lake.location.uri, "--hour", "2999-01-01T00"]) == 2
+
+
+@pytest.mark.parametrize("command", ["speed", "compact"])
+def test_a_bad_lake_uri_is_refused_with_exit_code_2(command):
+    assert main([command, "--lake", "ftp://example/lake"]) == 2
