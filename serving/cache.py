@@ -1,14 +1,18 @@
-"""A TTL cache that also coalesces concurrent misses, so N dashboards cost one query.
+"""A TTL cache with coalesced misses and stale-while-revalidate, so N dashboards cost one query
+and none of them waits for a refresh.
 
-Athena bills at least 10 MB per query: a wall of dashboards refreshing every few seconds must not
-multiply that. Within `ttl_seconds` every caller gets the stored answer; when it expires, the
-first caller computes it and every caller arriving meanwhile awaits that same computation.
-Failures are not cached: the next caller tries again.
+Athena bills at least 10 MB per query and the DuckDB engine rebuilds its real-time side when new
+files landed: a wall of dashboards refreshing every few seconds must neither multiply that work
+nor sit through it. Within `ttl_seconds` every caller gets the stored answer. After that, for up
+to `stale_seconds` more, callers still get the stored answer at once while one background task
+computes the next; older answers are not served, callers wait for the fresh one. Concurrent
+callers without an answer await the same computation. Failures are not cached.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -16,51 +20,72 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class _Entry(Generic[T]):
     value: T
-    expires_at: float
+    stored_at: float
 
 
 class TtlCache(Generic[T]):
-    def __init__(self, ttl_seconds: float, *, max_entries: int = 1024) -> None:
+    def __init__(
+        self,
+        ttl_seconds: float,
+        *,
+        stale_seconds: float = 60.0,
+        max_entries: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ttl = ttl_seconds
+        self._clock = clock
+        self._stale = stale_seconds
         self._max_entries = max_entries
         self._entries: dict[Hashable, _Entry[T]] = {}
-        self._in_flight: dict[Hashable, asyncio.Future[T]] = {}
+        self._in_flight: dict[Hashable, asyncio.Task[T]] = {}
         self.computations = 0
         """How many times a value was computed (not served from the cache): for tests, metrics."""
 
     async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         entry = self._entries.get(key)
-        if entry is not None and entry.expires_at > time.monotonic():
-            return entry.value
-        pending = self._in_flight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = future
-        try:
+        if entry is not None:
+            age = self._clock() - entry.stored_at
+            if age < self._ttl:
+                return entry.value
+            if age < self._ttl + self._stale:
+                self._computation(key, compute)
+                return entry.value
+        return await asyncio.shield(self._computation(key, compute))
+
+    def _computation(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> asyncio.Task[T]:
+        """The running computation of `key`, started if there is none."""
+        task = self._in_flight.get(key)
+        if task is None:
             self.computations += 1
-            value = await compute()
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved here, so an unawaited failure is not logged twice
-            raise
-        else:
-            future.set_result(value)
-            self._store(key, value)
-            return value
-        finally:
-            del self._in_flight[key]
+            task = asyncio.ensure_future(self._compute_and_store(key, compute))
+            self._in_flight[key] = task
+            task.add_done_callback(lambda done: self._finished(key, done))
+        return task
+
+    async def _compute_and_store(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        value = await compute()
+        self._store(key, value)
+        return value
+
+    def _finished(self, key: Hashable, task: asyncio.Task[T]) -> None:
+        del self._in_flight[key]
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning(
+                "cached computation failed", extra={"error_type": type(task.exception()).__name__}
+            )
 
     def _store(self, key: Hashable, value: T) -> None:
         if self._ttl <= 0:
             return
         if len(self._entries) >= self._max_entries:
-            now = time.monotonic()
-            self._entries = {k: e for k, e in self._entries.items() if e.expires_at > now}
+            oldest_kept = self._clock() - self._ttl - self._stale
+            self._entries = {k: e for k, e in self._entries.items() if e.stored_at > oldest_kept}
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()
-        self._entries[key] = _Entry(value, time.monotonic() + self._ttl)
+        self._entries[key] = _Entry(value, self._clock())
