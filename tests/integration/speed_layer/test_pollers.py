@@ -14,6 +14,7 @@ from contract.lake import bronze_partition
 from contract.settings import Settings
 from speed_layer.checkpoints import CheckpointFile
 from speed_layer.cli import MissingResourceError, consume
+from speed_layer.lake_files import LakeFiles
 from tests.integration.speed_layer.stack import (
     create_resources,
     dead_letter_count,
@@ -56,6 +57,8 @@ def test_kinesis_poller_lands_every_shard_once_and_resumes_from_its_checkpoint(
         eventually(lambda: lands(settings, lake_uri, ids_of(first)), what="first records")
     files_before = lake_files(settings, lake_uri)
     assert all(Path(f).name.startswith("shardId-") for f in files_before)
+    lake = LakeFiles.open(lake_uri, settings)
+    assert max(lake.parquet_row_count(f) for f in files_before) <= settings.speed_batch_size
     assert len({Path(f).name.split("-")[1] for f in files_before}) == 3, "all three shards"
 
     put_kinesis(settings, second)
