@@ -129,3 +129,27 @@ def test_files_landing_after_the_install_are_served_after_a_refresh(
         assert engine_metrics(engine) == oracle_metrics(expected_lines([*copies, landed], TZ))
     finally:
         engine.close()
+
+
+def test_an_empty_lake_serves_nothing_until_files_and_a_first_run_arrive(
+    settings: Settings, tmp_path: Path, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    lake = tmp_path / "lake"
+    engine = DuckDBEngine(settings)
+    try:
+        run = engine.refresh()
+        assert run.publication is None
+        assert engine_metrics(engine) == {}
+        copies = scenario_copies(make_event)
+        write_inputs(lake, copies)
+        assert engine_metrics(engine) == oracle_metrics(expected_lines(copies, TZ))
+        write_gold(
+            lake,
+            expected_lines([c for c in copies if c.event.ingested_at < CUTOFF], TZ),
+            CUTOFF,
+            "run-1",
+        )
+        assert engine.refresh().run_id == "run-1"
+        assert engine_metrics(engine) == oracle_metrics(expected_lines(copies, TZ))
+    finally:
+        engine.close()
