@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -51,13 +52,15 @@ def test_dashboard_shows_the_apis_numbers(serve_process: str, tmp_path: Path) ->
     with httpx.Client(base_url=serve_process, timeout=30) as http:
         today = date.fromisoformat(http.get("/v1/freshness").json()["today"])
         period = {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
-        total = http.get("/v1/metrics/sales", params=period).json()["rows"][0]
+        day_rows = http.get("/v1/metrics/sales", params=period).json()["rows"]
         stores = http.get("/v1/metrics/sales", params={**period, "group_by": "store_id"}).json()
         top = http.get("/v1/metrics/top-products", params=period).json()["rows"]
         minutes = http.get("/v1/metrics/sales", params={**period, "granularity": "minute"}).json()[
             "rows"
         ]
 
+    nothing_yet: dict[str, Any] = {"net_revenue": "0.00", "orders": 0, "returns": 0}
+    total = day_rows[0] if day_rows else nothing_yet
     assert numbers["net"] == shown(total["net_revenue"])
     assert numbers["orders"] == str(total["orders"])
     assert numbers["returns"] == str(total["returns"])
@@ -68,7 +71,7 @@ def test_dashboard_shows_the_apis_numbers(serve_process: str, tmp_path: Path) ->
     assert numbers["top"] == [
         [r["sku"], r["product_name"], shown(r["net_revenue"]), str(r["units"])] for r in top
     ]
-    assert numbers["minuteBars"] == len(minutes) > 0
+    assert numbers["minuteBars"] == len(minutes)
     assert numbers["lines"] == 2
     assert "run-live" in numbers["batch"]
     assert "newest event landed" in numbers["freshness"]
