@@ -17,6 +17,7 @@ from contract.event import SaleEvent
 from contract.settings import Settings
 from ingest_api.auth import SECURITY_SCHEME, SECURITY_SCHEME_NAME
 from ingest_api.errors import ApiError, api_error_handler
+from ingest_api.fast_path import FastPathMiddleware
 from ingest_api.metrics import IngestMetrics
 from ingest_api.middleware import RequestIdMiddleware
 from ingest_api.models import BatchRequest
@@ -29,7 +30,7 @@ API_VERSION = "1.0.0"
 
 class IngestApp(FastAPI):
     def openapi(self) -> dict[str, Any]:
-        """The generated schema plus what the lean event routes handle by hand: the request-body
+        """The generated schema plus what the event routes handle by hand: the request-body
         schemas and the API-key security scheme."""
         if self.openapi_schema is None:
             schema = super().openapi()
@@ -67,9 +68,12 @@ def create_app(
     app.state.settings = settings
     app.state.service = service
     app.state.metrics = metrics
-    app.add_middleware(RequestIdMiddleware)
     app.add_exception_handler(ApiError, api_error_handler)
-    app.include_router(sales.router)
-    app.include_router(segment.router)
-    app.include_router(health.router)
+    routers = (sales.router, segment.router, health.router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(
+        FastPathMiddleware, routes=[route for router in routers for route in router.routes]
+    )
+    app.add_middleware(RequestIdMiddleware)
     return app

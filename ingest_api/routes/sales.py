@@ -4,6 +4,9 @@ A 2xx is sent only after the stream acknowledged every event it covers. Past the
 the unacknowledged events get 503 with `Retry-After`; for a batch, the 503 body says which
 events were written and which to resend (resending all of them is safe too: `event_id` is the
 idempotency key downstream).
+
+The endpoints are `LeanRoute`s: they take the bare `Request`, return a `Response` and use no
+FastAPI dependencies; `ingest_api.fast_path` serves them, FastAPI documents them.
 """
 
 from __future__ import annotations

@@ -116,3 +116,12 @@ def test_two_apps_keep_separate_state(settings, event):
     with TestClient(apps[1]) as second:
         assert "salesflow_ingest_events_accepted_total{" not in second.get("/metrics").text
     assert (len(sinks[0].records), len(sinks[1].records)) == (1, 0)
+
+
+def test_event_routes_carry_request_ids_and_other_methods_get_405(client, event):
+    accepted = client.post("/v1/sales", json=event(), headers={"X-Request-ID": "req-7"})
+    refused = client.post("/v1/sales", json={}, headers={"X-Request-ID": "req-8"})
+    assert (accepted.status_code, accepted.headers["X-Request-ID"]) == (202, "req-7")
+    assert (refused.status_code, refused.headers["X-Request-ID"]) == (422, "req-8")
+    assert client.get("/v1/sales").status_code == 405
+    assert client.put("/v1/sales/batch", json={}).status_code == 405
