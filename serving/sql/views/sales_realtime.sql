@@ -6,7 +6,10 @@
 --   * the data-quality rules of contract/quality.py drop a line (unknown sku, unknown store,
 --     currency other than the store's, line net amount above the maximum);
 --   * returns count negative; calendar columns are in the reporting time zone.
--- T is a literal, re-rendered whenever a batch run is published (docs/adr: how T reaches Athena).
+-- T is a literal, re-rendered whenever a batch run is published (docs/adr/0008).
+-- Lines are exploded by joining each event to the line numbers 1..cardinality(items): UNNEST of
+-- an array of rows names its columns differently in Trino and DuckDB, and this join is fast in
+-- both.
 CREATE OR REPLACE VIEW sales_realtime AS
 WITH line_numbers AS (
   SELECT line_number FROM UNNEST(sequence(1, {{max_items}})) AS t (line_number)
