@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -27,6 +28,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@cache
+def dashboard_html() -> str:
+    """Read once per process: the page is static, its numbers come from the API."""
+    return DASHBOARD.read_text()
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def dashboard() -> HTMLResponse:
-    return HTMLResponse(DASHBOARD.read_text(), headers={"Cache-Control": "no-cache"})
+    return HTMLResponse(dashboard_html(), headers={"Cache-Control": "no-cache"})
