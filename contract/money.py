@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 MONEY_PRECISION = 18
 MONEY_SCALE = 2
 CENT = Decimal("0.01")
+_ZERO = Decimal("0.00")
 MAX_UNIT_PRICE = Decimal("999999999.99")
 """Upper bound of a unit price or a discount: every line and every sum fits DECIMAL(18,2)."""
 
@@ -24,45 +25,48 @@ _DECIMAL_STRING = re.compile(r"^[0-9]{1,16}(\.[0-9]{1,2})?$")
 
 
 def parse_money(value: Any) -> Decimal:
-    """Turn a decimal string or a JSON number into an exact, non-negative two-decimal amount."""
-    if isinstance(value, bool):
-        raise ValueError("money must be a decimal string or a number, not a boolean")
-    if isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        amount = _decimal_from_float(value)
-    elif isinstance(value, str):
-        if value.startswith("-"):
-            raise ValueError("money must be >= 0")
-        if not _DECIMAL_STRING.match(value):
+    """Turn a decimal string or a JSON number into an exact, non-negative two-decimal amount.
+
+    Dispatches on the exact type: it runs for every price of every event in the API and again in
+    the speed layer, and `type(True) is bool` keeps booleans out without an extra check.
+    """
+    kind = type(value)
+    if kind is str:
+        if _DECIMAL_STRING.match(value) is None:
             raise ValueError(
-                "money must be a plain decimal string with at most 2 decimal places, like '79.90'"
+                "money must be >= 0"
+                if value.startswith("-")
+                else "money must be a plain decimal string with at most 2 decimal places, "
+                "like '79.90'"
             )
         amount = Decimal(value)
+    elif kind is float:
+        if not math.isfinite(value):
+            raise ValueError("money must be a finite number")
+        amount = _checked_decimal(Decimal(repr(value)))
+    elif kind is int:
+        if value < 0:
+            raise ValueError("money must be >= 0")
+        amount = Decimal(value)
+    elif kind is Decimal:
+        amount = _checked_decimal(value)
+    elif kind is bool:
+        raise ValueError("money must be a decimal string or a number, not a boolean")
     else:
         raise ValueError("money must be a decimal string or a number")
-    return _checked(amount)
+    if amount > MAX_UNIT_PRICE:
+        raise ValueError(f"money must be at most {MAX_UNIT_PRICE}")
+    return amount.quantize(CENT)
 
 
-def _decimal_from_float(value: float) -> Decimal:
-    if not math.isfinite(value):
-        raise ValueError("money must be a finite number")
-    return Decimal(repr(value))
-
-
-def _checked(amount: Decimal) -> Decimal:
+def _checked_decimal(amount: Decimal) -> Decimal:
     if not amount.is_finite():
         raise ValueError("money must be a finite number")
     if amount < 0:
         raise ValueError("money must be >= 0")
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_SCALE and amount != amount.quantize(CENT):
+    if amount != amount.quantize(CENT):
         raise ValueError("money has more than 2 decimal places")
-    if amount > MAX_UNIT_PRICE:
-        raise ValueError(f"money must be at most {MAX_UNIT_PRICE}")
-    return amount.quantize(CENT)
+    return amount + _ZERO  # turns a negative zero (-0.0 is a valid float) into 0
 
 
 Money = Annotated[

@@ -106,3 +106,13 @@ def test_ingested_event_round_trips_through_json(make_event):
     wire = ingested.model_dump_json()
     assert json.loads(wire)["items"][1]["unit_price"] == "79.90"
     assert IngestedSaleEvent.model_validate_json(wire) == ingested
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("79.9", "79.90"), ("-0.0", "0.00"), ("0", "0.00"), ("100", "100.00"), ('"5"', "5.00")],
+)
+def test_money_is_normalised_to_two_places(make_event, raw, expected):
+    payload = json.dumps(make_event(total=None)).replace('"4599.90"', raw)
+    event = SaleEvent.model_validate_json(payload.replace('"100.00"', '"0"'))
+    assert str(event.items[0].unit_price) == expected
