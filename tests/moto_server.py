@@ -1,4 +1,8 @@
-"""A real moto server process on a free loopback port, for tests and benchmarks."""
+"""A real moto server process on a free loopback port, for tests and benchmarks.
+
+It is `devstack.emulator`: moto's own server with Kinesis requests serialised, as the local stack
+runs it (moto's Kinesis backend loses records under concurrent PutRecords otherwise).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ def moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
     """Start `moto.server` as a child process and yield its endpoint URL; stop it afterwards."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "devstack.emulator", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **FAKE_CREDENTIALS},
