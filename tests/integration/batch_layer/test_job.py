@@ -135,6 +135,9 @@ def test_gold_tables_have_the_contract_schemas(published_lake: PublishedLake):
         assert [(f.name, f.type) for f in table.schema] == [
             (f.name, f.type) for f in mart_schema(mart)
         ]
+    assert "" not in set(wide.column("customer_id").to_pylist()), (
+        "a missing customer is null, never an empty string"
+    )
     returns = [row for row in wide.to_pylist() if row["event_type"] == "return"]
     assert returns
     assert all(row["net_amount"] <= 0 and row["net_units"] < 0 for row in returns)
