@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from salesflow.cli import main
+from tests.unit.batch_layer.csv_samples import csv_text, row
+
+
+def test_load_csv_command_loads_and_reports_each_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    good = tmp_path / "good.csv"
+    good.write_text(csv_text(row(), row("EV-0000002", sku="")))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,quantity\nX,1\n")
+    lake = tmp_path / "lake"
+    assert main(["load-csv", str(good), str(bad), "--lake", str(lake)]) == 1
+    out, err = capsys.readouterr()
+    assert "good.csv: 1 rows loaded to bronze/csv_uploads/" in out
+    assert "1 quarantined with their reasons" in out
+    assert "bad.csv: not loaded: header must name each of" in err
+    assert main(["load-csv", str(good), "--lake", str(lake)]) == 0
+    assert "already loaded" in capsys.readouterr().out
