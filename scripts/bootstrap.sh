@@ -37,7 +37,9 @@ fi
 if [ ! -x .venv/bin/uv ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 fi
-.venv/bin/uv pip sync --quiet --python .venv/bin/python requirements/dev.lock
+# Precompiled bytecode: child processes (API, poller, moto) start in ~3 s instead of ~10 s when
+# PYTHONDONTWRITEBYTECODE is set, as it is on CI machines.
+.venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python requirements/dev.lock
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 touch .venv/.stamp
 
