@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from contract.settings import Settings, hash_api_key
+from contract.structured_logging import JsonFormatter
 from ingest_api.app import create_app
 from ingest_api.sinks import MemorySink
 from tests.unit.ingest_api.conftest import API_KEY
@@ -125,3 +127,16 @@ def test_event_routes_carry_request_ids_and_other_methods_get_405(client, event)
     assert (refused.status_code, refused.headers["X-Request-ID"]) == (422, "req-8")
     assert client.get("/v1/sales").status_code == 405
     assert client.put("/v1/sales/batch", json={}).status_code == 405
+
+
+def test_logs_are_json_with_the_request_id_and_no_payload(client, event, caplog):
+    caplog.handler.setFormatter(JsonFormatter())
+    payload = event(customer_id="C-SECRET-99", currency="brl")
+    with caplog.at_level(logging.INFO, logger="ingest_api"):
+        client.post("/v1/sales", json=payload, headers={"X-Request-ID": "trace-42"})
+    lines = [json.loads(line) for line in caplog.text.splitlines()]
+    refused = next(line for line in lines if line["msg"] == "request refused")
+    assert refused["request_id"] == "trace-42"
+    assert (refused["status"], refused["reason"]) == (422, "validation_failed")
+    assert "C-SECRET-99" not in caplog.text
+    assert payload["order_id"] not in caplog.text
