@@ -38,9 +38,9 @@ def ensure_ports_free(host: str, ports: Sequence[tuple[str, int, str]]) -> None:
                 ) from None
 
 
-def moto_command(host: str, port: int) -> list[str]:
-    """The AWS emulator: moto's own server, run with the same interpreter as salesflow."""
-    return [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+def emulator_command(host: str, port: int) -> list[str]:
+    """The AWS emulator (moto, see `devstack.emulator`), run with salesflow's interpreter."""
+    return [sys.executable, "-m", "devstack.emulator", "--host", host, "--port", str(port)]
 
 
 def wait_until_ready(

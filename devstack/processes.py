@@ -117,6 +117,8 @@ class SupervisionEvent:
     component: str
     exit_code: int
     restarted: bool
+    job: bool
+    """The component ends by design (`restart=False`): its exit is news, not a failure."""
 
 
 class Supervisor:
@@ -140,7 +142,7 @@ class Supervisor:
             if code is None or component.gave_up:
                 continue
             if not component.spec.restart:
-                events.append(SupervisionEvent(component.name, code, restarted=False))
+                events.append(SupervisionEvent(component.name, code, restarted=False, job=True))
                 del self.components[component.name]
                 component.stop(timeout=0)
                 continue
@@ -148,11 +150,11 @@ class Supervisor:
                 component.restarts.append(now)
                 logger.warning("%s exited with %s, restarting", component.name, code)
                 component.start()
-                events.append(SupervisionEvent(component.name, code, restarted=True))
+                events.append(SupervisionEvent(component.name, code, restarted=True, job=False))
             else:
                 component.gave_up = True
                 logger.error("%s keeps crashing, not restarting it", component.name)
-                events.append(SupervisionEvent(component.name, code, restarted=False))
+                events.append(SupervisionEvent(component.name, code, restarted=False, job=False))
         return events
 
     def stop(self, name: str, timeout: float = 15.0) -> None:

@@ -24,7 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate", type=float, default=5.0, help="average events per second (default 5)"
     )
     parser.add_argument(
-        "--duration", type=float, default=None, help="seconds to run (default: until Ctrl-C)"
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds to run live (default: until Ctrl-C; 0: only the backfill)",
     )
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="random seed for a reproducible run"
@@ -43,6 +46,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--flat",
         action="store_true",
         help="constant rate instead of the daily and weekly rhythm (tests, benchmarks)",
+    )
+    parser.add_argument(
+        "--backfill-days",
+        type=float,
+        default=0.0,
+        help="first send this many past days of history (default 0: none)",
+    )
+    parser.add_argument(
+        "--backfill-rate",
+        type=float,
+        default=0.2,
+        help="average events per second of the history (default 0.2)",
     )
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
     parser.add_argument(
@@ -67,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             reporting_tz=settings.reporting_tz,
             ledger_path=args.ledger,
+            backfill_days=args.backfill_days,
+            backfill_rate=args.backfill_rate,
         )
     except (ValueError, FileNotFoundError) as error:
         logger.error("cannot start the simulator: %s", error)

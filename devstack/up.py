@@ -31,13 +31,13 @@ from devstack.catalog import DEFAULT_SEED, build_catalog, reference_present, wri
 from devstack.endpoints import (
     NotReadyError,
     PortInUseError,
+    emulator_command,
     ensure_ports_free,
-    moto_command,
     wait_until_ready,
 )
 from devstack.nightly import NightlySchedule, batch_cutoff, parse_clock_time
 from devstack.processes import ComponentSpec, Supervisor
-from devstack.progress import ProgressProbe
+from devstack.progress import BronzeRowCounter, ProgressProbe
 from devstack.resources import bootstrap_resources
 from devstack.state import StateDir
 from ingest_api.local_key import local_api_key
@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 DEFAULT_MOTO_PORT = 4566
 LOCAL_KEY_SOURCE = "local"
+DEFAULT_BACKFILL_DAYS = 8.0
+BACKFILL_RATE = 0.1
+"""Events per second of the history a first start sends: 8 days are ~70,000 events, enough for
+the dashboard's week-over-week chart, and land within a minute or two on a laptop."""
 READY_TIMEOUT_SECONDS = 90.0
 DRAIN_TIMEOUT_SECONDS = 60.0
 PROGRESS_EVERY_TTY = 2.0
@@ -91,6 +95,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="simulator events per second")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="catalog/simulator seed")
     parser.add_argument(
+        "--backfill-days",
+        type=float,
+        default=DEFAULT_BACKFILL_DAYS,
+        help="when the lake has no events yet, the simulator first sends this many days of "
+        f"history (default {DEFAULT_BACKFILL_DAYS:g}; 0: none)",
+    )
+    parser.add_argument(
         "--nightly-at", default=None, help="run `salesflow batch run` daily at HH:MM (reporting TZ)"
     )
 
@@ -112,6 +123,7 @@ class LocalStack:
         state: StateDir,
         moto_port: int | None,
         simulator_rate: float | None,
+        backfill_days: float,
         seed: int,
         nightly: NightlySchedule | None,
     ) -> None:
@@ -119,6 +131,7 @@ class LocalStack:
         self.state = state
         self.moto_port = moto_port
         self.simulator_rate = simulator_rate
+        self.backfill_days = backfill_days
         self.seed = seed
         self.nightly = nightly
         self.supervisor = Supervisor()
@@ -146,11 +159,14 @@ class LocalStack:
             overrides["aws_endpoint_url"] = f"http://{LOOPBACK}:{moto_port}"
         if args.rate <= 0:
             raise ValueError(f"--rate must be > 0 events per second, got {args.rate}")
+        if args.backfill_days < 0:
+            raise ValueError(f"--backfill-days must be >= 0, got {args.backfill_days}")
         return cls(
             settings=base.model_copy(update=overrides),
             state=StateDir(state_dir),
             moto_port=moto_port,
             simulator_rate=None if args.no_simulator else args.rate,
+            backfill_days=args.backfill_days,
             seed=args.seed,
             nightly=(
                 NightlySchedule(parse_clock_time(args.nightly_at), base.reporting_zone)
@@ -242,7 +258,7 @@ class LocalStack:
         emulator = self.supervisor.start(
             ComponentSpec(
                 name="aws-emulator",
-                argv=moto_command(LOOPBACK, self.moto_port),
+                argv=emulator_command(LOOPBACK, self.moto_port),
                 env=dict(os.environ),
                 log_path=self.state.log_file("aws-emulator"),
                 restart=False,
@@ -341,19 +357,36 @@ class LocalStack:
             raise NotReadyError(f"{error}; its log ends with:\n{component.log_tail()}") from None
 
     def _start_simulator(self) -> None:
+        """The live simulator, and on a lake without events a one-shot backfill of history.
+
+        The backfill is its own job so that a restarted live simulator never sends the history
+        twice (its events would have new ids and count again). The two use different seeds so
+        the history does not repeat the live baskets.
+        """
         assert self.simulator_rate is not None
-        argv = (
-            sys.executable, "-m", "salesflow", "simulate",
-            "--rate", str(self.simulator_rate),
-            "--seed", str(self.seed),
-            "--api-url", self.ingest_url,
-            "--ledger", str(self.state.simulator_ledger),
-        )  # fmt: skip
+        simulate = (sys.executable, "-m", "salesflow", "simulate", "--api-url", self.ingest_url)
+        lake_is_empty = BronzeRowCounter(self.settings.lake_uri, self.settings).count() == 0
+        if self.backfill_days and lake_is_empty:
+            say(f"sending {self.backfill_days:g} days of history first (logs/backfill.log)")
+            backfill = ["--duration", "0", "--seed", str(self.seed + 1)]
+            backfill += ["--backfill-days", str(self.backfill_days)]
+            backfill += ["--backfill-rate", str(BACKFILL_RATE)]
+            self.supervisor.start(
+                ComponentSpec(
+                    name="backfill",
+                    argv=(*simulate, *backfill),
+                    env=self._env,
+                    log_path=self.state.log_file("backfill"),
+                    restart=False,
+                )
+            )
         self.state.simulator_ledger.unlink(missing_ok=True)
+        live = ["--rate", str(self.simulator_rate), "--seed", str(self.seed)]
+        live += ["--ledger", str(self.state.simulator_ledger)]
         self.supervisor.start(
             ComponentSpec(
                 name="simulator",
-                argv=argv,
+                argv=(*simulate, *live),
                 env=self._env,
                 log_path=self.state.log_file("simulator"),
             )
@@ -394,6 +427,9 @@ class LocalStack:
         last_progress = 0.0
         while not self.stop_requested.wait(1.0):
             for event in self.supervisor.check():
+                if event.job:
+                    say(f"{event.component} finished with exit code {event.exit_code}")
+                    continue
                 action = "restarted" if event.restarted else "not restarted"
                 say(f"{event.component} exited with code {event.exit_code} ({action})")
                 if event.component == "aws-emulator":
@@ -440,6 +476,7 @@ class LocalStack:
     def _shutdown(self) -> None:
         """Senders first, then let the poller land what the stream holds, the emulator last."""
         say("\nstopping salesflow ...")
+        self.supervisor.stop("backfill", timeout=20)
         self.supervisor.stop("simulator", timeout=20)
         self.supervisor.stop("ingest-api")
         if self.moto_port is not None and "speed" in self.supervisor.components:

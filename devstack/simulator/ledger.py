@@ -78,6 +78,8 @@ class DeliveryStats:
     unconfirmed: int = 0
     late_sales: int = 0
     returns: int = 0
+    backfilled: int = 0
+    """Events generated for the history before the live run, included in the counts above."""
 
 
 @dataclass

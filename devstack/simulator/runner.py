@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,7 @@ TICK_SECONDS = 0.1
 MAX_BACKLOG_SECONDS = 5.0
 """At most this many seconds' worth of events are generated at once after a stall."""
 MAX_BATCH_EVENTS = 500
+BACKFILL_STEP_SECONDS = 60
 LEDGER_OVERHEAD_FACTOR = 50
 """The ledger (which lists every acknowledged id) is rewritten at most once per this many times
 the last write took, so a simulator left running for days spends at most ~2% on it."""
@@ -46,7 +47,7 @@ class SimulationConfig:
     rate: float = 5.0
     """Average events per second over a week; the rhythm makes it higher or lower right now."""
     duration: float | None = None
-    """Seconds to run; None runs until stopped."""
+    """Seconds to run live after the backfill; None runs until stopped, 0 only backfills."""
     seed: int = DEFAULT_SEED
     flat: bool = False
     concurrency: int = 8
@@ -57,16 +58,25 @@ class SimulationConfig:
     """Seconds between ledger rewrites while running, stretched when the ledger grows large."""
     mix: EventMix = field(default_factory=EventMix)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    backfill_days: float = 0.0
+    """Before going live, send this many past days of history (0: none)."""
+    backfill_rate: float = 0.2
+    """Average events per second of the history, over a week (before the rhythm)."""
     request_timeout: float = 15.0
     """Seconds to wait for an answer before resending: a lost answer is treated like a 503."""
 
     def __post_init__(self) -> None:
         if self.rate <= 0:
             raise ValueError(f"rate must be > 0 events per second, got {self.rate}")
-        if self.duration is not None and self.duration <= 0:
-            raise ValueError(f"duration must be > 0 seconds, got {self.duration}")
+        if self.duration is not None and self.duration < 0:
+            raise ValueError(f"duration must be >= 0 seconds, got {self.duration}")
         if not 1 <= self.batch_size <= MAX_BATCH_EVENTS:
             raise ValueError(f"batch size must be 1..{MAX_BATCH_EVENTS}, got {self.batch_size}")
+        if self.backfill_days < 0 or (self.backfill_days and self.backfill_rate <= 0):
+            raise ValueError(
+                f"backfill needs days >= 0 and a rate > 0, got {self.backfill_days} days at "
+                f"{self.backfill_rate} events per second"
+            )
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
 
@@ -101,15 +111,16 @@ class Simulation:
         self._slots = asyncio.Semaphore(config.concurrency)
         self._fatal: ApiKeyRefusedError | None = None
         """Set when the API refuses the key: the run stops and re-raises it after draining."""
+        self._started = time.monotonic()
+        self._next_write = self._started
 
     async def run(self, stop: asyncio.Event | None = None) -> Ledger:
-        """Send events until `duration` passes or `stop` is set; then drain and write the ledger."""
+        """Backfill history if asked, then send live events until `duration` passes or `stop`
+        is set; then wait for the requests in flight and write the ledger."""
         stop = stop or asyncio.Event()
         config = self.config
-        started = time.monotonic()
-        last_tick = started
-        next_write = started + config.ledger_every
-        due = 0.0
+        self._started = time.monotonic()
+        self._next_write = self._started + config.ledger_every
         logger.info(
             "simulator started",
             extra={"rate": config.rate, "seed": config.seed, "run_tag": self.run_tag},
@@ -117,32 +128,61 @@ class Simulation:
         async with IngestClient(
             config.api_url, config.api_key, retry=config.retry, timeout=config.request_timeout
         ) as client:
-            while not stop.is_set():
-                now = time.monotonic()
-                if config.duration is not None and now - started >= config.duration:
-                    break
-                rate = config.rate * self._rhythm.intensity(self._clock())
-                due = min(due + rate * (now - last_tick), rate * MAX_BACKLOG_SECONDS + 1)
-                last_tick = now
-                count = int(due)
-                due -= count
-                await self._send(client, [self._next() for _ in range(count)])
-                if self._fatal is not None:
-                    break
-                if now >= next_write:
-                    spent = self._checkpoint(now - started)
-                    next_write = now + max(config.ledger_every, spent * LEDGER_OVERHEAD_FACTOR)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), TICK_SECONDS)
+            if config.backfill_days:
+                await self._backfill(client, stop)
+            await self._live(client, stop)
             await self._drain()
-        self._checkpoint(time.monotonic() - started)
+        self._checkpoint()
         if self._fatal is not None:
             raise self._fatal
         logger.info("simulator stopped", extra=_progress(self.ledger))
         return self.ledger
 
-    def _next(self) -> Outgoing:
-        outgoing = self._factory.next_event(self._clock())
+    async def _backfill(self, client: IngestClient, stop: asyncio.Event) -> None:
+        """The past `backfill_days`, minute by minute at `backfill_rate` with the rhythm, sent as
+        fast as the API takes them, so a fresh stack has days of history to compare with."""
+        config = self.config
+        end = self._clock()
+        moment = end - timedelta(days=config.backfill_days)
+        due = 0.0
+        pending: list[Outgoing] = []
+        while moment < end and not stop.is_set() and self._fatal is None:
+            due += config.backfill_rate * self._rhythm.intensity(moment) * BACKFILL_STEP_SECONDS
+            count = int(due)
+            due -= count
+            for index in range(count):
+                at = moment + timedelta(seconds=BACKFILL_STEP_SECONDS * index / count)
+                pending.append(self._next(min(at, end)))
+            self.ledger.stats.backfilled += count
+            if len(pending) >= config.batch_size * config.concurrency:
+                await self._send(client, pending)
+                pending = []
+                self._maybe_checkpoint()
+            moment += timedelta(seconds=BACKFILL_STEP_SECONDS)
+        await self._send(client, pending)
+        logger.info("backfill sent", extra={"events": self.ledger.stats.backfilled})
+
+    async def _live(self, client: IngestClient, stop: asyncio.Event) -> None:
+        config = self.config
+        started = time.monotonic()
+        last_tick = started
+        due = 0.0
+        while not stop.is_set() and self._fatal is None:
+            now = time.monotonic()
+            if config.duration is not None and now - started >= config.duration:
+                return
+            rate = config.rate * self._rhythm.intensity(self._clock())
+            due = min(due + rate * (now - last_tick), rate * MAX_BACKLOG_SECONDS + 1)
+            last_tick = now
+            count = int(due)
+            due -= count
+            await self._send(client, [self._next(self._clock()) for _ in range(count)])
+            self._maybe_checkpoint()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), TICK_SECONDS)
+
+    def _next(self, at: datetime) -> Outgoing:
+        outgoing = self._factory.next_event(at)
         stats = self.ledger.stats
         stats.events_generated += 1
         if outgoing.kind is EventKind.DUPLICATE:
@@ -201,11 +241,18 @@ class Simulation:
         if self._in_flight:
             await asyncio.gather(*self._in_flight)
 
-    def _checkpoint(self, elapsed: float) -> float:
+    def _maybe_checkpoint(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_write:
+            spent = self._checkpoint()
+            self._next_write = now + max(self.config.ledger_every, spent * LEDGER_OVERHEAD_FACTOR)
+
+    def _checkpoint(self) -> float:
         """Write the ledger and log progress; returns the seconds the write took."""
         started = time.monotonic()
         if self.config.ledger_path is not None:
             self.ledger.write(self.config.ledger_path)
+        elapsed = started - self._started
         logger.info("simulator progress", extra={**_progress(self.ledger), "seconds": elapsed})
         return time.monotonic() - started
 

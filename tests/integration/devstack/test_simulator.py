@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -189,3 +190,29 @@ def test_batch_with_an_invalid_event_acknowledges_the_valid_ones(ingest, serve_a
         good["event_id"],
         other["event_id"],
     }
+
+
+def test_backfill_sends_days_of_history_before_going_live(ingest, serve_app):
+    app, sink = ingest
+    with serve_app(app) as url:
+        config = SimulationConfig(
+            api_url=url,
+            api_key=API_KEY,
+            rate=5,
+            duration=1,
+            seed=13,
+            backfill_days=2,
+            backfill_rate=0.01,
+        )
+        ledger = asyncio.run(Simulation(config).run())
+
+    stored = _stored_events(sink)
+    assert ledger.acknowledged_ids == {event.event_id for event in stored}
+    assert not ledger.rejected
+    assert not ledger.unconfirmed_ids
+    assert ledger.stats.backfilled > 1000
+    assert len(ledger.by_day) >= 3
+    now = max(event.ingested_at for event in stored)
+    ages = [now - event.occurred_at for event in stored]
+    assert max(ages) > timedelta(days=1, hours=12)
+    assert all(event.occurred_at <= event.ingested_at for event in stored)

@@ -84,6 +84,7 @@ def test_a_crashing_component_is_restarted_then_given_up(tmp_path):
     assert _wait_for(gave_up, timeout=60)
     assert [e.exit_code for e in events] == [3] * (MAX_RESTARTS + 1)
     assert [e.restarted for e in events] == [True] * MAX_RESTARTS + [False]
+    assert not any(e.job for e in events)
     assert (tmp_path / "crasher.log").read_text().count("boom") == MAX_RESTARTS + 1
     supervisor.stop_all(timeout=1)
 
@@ -98,6 +99,8 @@ def test_a_job_that_ends_is_reported_once_and_not_restarted(tmp_path):
         return bool(events)
 
     assert _wait_for(reported)
-    assert [(e.component, e.exit_code, e.restarted) for e in events] == [("batch", 0, False)]
+    assert [(e.component, e.exit_code, e.restarted, e.job) for e in events] == [
+        ("batch", 0, False, True)
+    ]
     assert "batch" not in supervisor.components
     assert supervisor.check() == []

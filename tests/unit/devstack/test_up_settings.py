@@ -73,6 +73,7 @@ def test_children_get_the_stack_settings_and_the_local_key(tmp_path, monkeypatch
     ("argv", "message"),
     [
         (["--rate", "0"], "--rate"),
+        (["--backfill-days", "-1"], "--backfill-days"),
         (["--nightly-at", "25:00"], "HH:MM"),
         (["--lake", "ftp://x"], "s3://bucket/prefix"),
     ],
