@@ -30,6 +30,10 @@ class StateDir:
     def simulator_ledger(self) -> Path:
         return self.root / "simulator-ledger.json"
 
+    @property
+    def backfill_ledger(self) -> Path:
+        return self.root / "backfill-ledger.json"
+
     def log_file(self, component: str) -> Path:
         return self.logs / f"{component}.log"
 

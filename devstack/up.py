@@ -371,6 +371,7 @@ class LocalStack:
             backfill = ["--duration", "0", "--seed", str(self.seed + 1)]
             backfill += ["--backfill-days", str(self.backfill_days)]
             backfill += ["--backfill-rate", str(BACKFILL_RATE)]
+            backfill += ["--ledger", str(self.state.backfill_ledger)]
             self.supervisor.start(
                 ComponentSpec(
                     name="backfill",
