@@ -55,6 +55,7 @@ def test_a_run_killed_halfway_changes_nothing_readers_see(
     process = subprocess.Popen(
         command,
         cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

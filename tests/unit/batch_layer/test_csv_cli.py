@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from salesflow.cli import main
 from tests.unit.batch_layer.csv_samples import csv_text, row
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The command configures JSON logging on stderr; give later tests their handlers back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_load_csv_command_loads_and_reports_each_file(
