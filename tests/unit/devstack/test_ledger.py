@@ -21,7 +21,7 @@ def test_ledger_metrics_are_the_gold_metric_definitions():
 def test_sale_and_return_follow_the_metric_definitions(make_event):
     ledger = _ledger()
     sale = make_event("sale")
-    ret = make_event("return")
+    ret = make_event("return", occurred_at="2026-11-22T10:02:00-03:00")
     assert ledger.record_acknowledged(sale)
     assert ledger.record_acknowledged(ret)
 
