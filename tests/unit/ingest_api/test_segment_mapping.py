@@ -15,19 +15,24 @@ from ingest_api.models import FieldError
 from ingest_api.segment.mapping import MappingContext, map_commerce_message
 from tests.unit.ingest_api.segment_messages import SOURCE, segment_message
 
-CONTEXT = MappingContext(source=SOURCE, store_id_property="store_id", received_at=datetime.now(UTC))
+def _context(store_id_property: str = "store_id") -> MappingContext:
+    """Received now: built per call, since `segment_message` stamps messages a minute before now
+    and a long test session would otherwise see them in the future of an import-time moment."""
+    return MappingContext(
+        source=SOURCE, store_id_property=store_id_property, received_at=datetime.now(UTC)
+    )
 
 
 def _map(
-    message: dict[str, Any], context: MappingContext = CONTEXT, kind: EventType = EventType.SALE
+    message: dict[str, Any], context: MappingContext | None = None, kind: EventType = EventType.SALE
 ) -> SaleEvent:
-    result = map_commerce_message(message, kind, context)
+    result = map_commerce_message(message, kind, context or _context())
     assert isinstance(result, SaleEvent), result
     return result
 
 
 def _errors(message: dict[str, Any], kind: EventType = EventType.SALE) -> dict[str, str]:
-    result = map_commerce_message(message, kind, CONTEXT)
+    result = map_commerce_message(message, kind, _context())
     assert isinstance(result, list), result
     assert all(isinstance(error, FieldError) for error in result)
     return {error.path: error.message for error in result}
@@ -63,9 +68,7 @@ def test_order_refunded_is_a_return_whose_lines_are_its_products():
 def test_store_and_channel_come_from_properties_and_the_store_property_is_a_setting():
     message = segment_message(store_id="SP-PAULISTA-01", shop="RJ-01", channel="pos")
     assert (_map(message).store_id, _map(message).channel.value) == ("SP-PAULISTA-01", "pos")
-    by_shop = MappingContext(
-        source=SOURCE, store_id_property="shop", received_at=CONTEXT.received_at
-    )
+    by_shop = _context(store_id_property="shop")
     assert _map(message, by_shop).store_id == "RJ-01"
     assert _map(segment_message(), by_shop).store_id == SOURCE
 
