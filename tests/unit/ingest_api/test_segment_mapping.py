@@ -15,6 +15,7 @@ from ingest_api.models import FieldError
 from ingest_api.segment.mapping import MappingContext, map_commerce_message
 from tests.unit.ingest_api.segment_messages import SOURCE, segment_message
 
+
 def _context(store_id_property: str = "store_id") -> MappingContext:
     """Received now: built per call, since `segment_message` stamps messages a minute before now
     and a long test session would otherwise see them in the future of an import-time moment."""
