@@ -159,6 +159,23 @@ def _wait_until_api_equals_ledgers(
         time.sleep(1)
 
 
+def _wait_for_new_run_without_gap(
+    serve_url: str, ledgers: list[Path], previous_run: str | None, timeout: float = 180
+) -> dict[str, Any]:
+    """Poll until the API serves a new batch run; every answer meanwhile (stale or fresh, before
+    or after the boundary moved) must equal the ledger: no gap, no double count."""
+    expected = _ledger_figures(ledgers)
+    days = sorted({day for day, _ in expected})
+    deadline = time.monotonic() + timeout
+    while True:
+        actual, answer = _api_figures(serve_url, days)
+        assert actual == expected, f"run {answer['run_id']}: {actual} != {expected}"
+        if answer["run_id"] not in (None, previous_run):
+            return answer
+        assert time.monotonic() < deadline, f"no new batch run served within {timeout}s"
+        time.sleep(0.5)
+
+
 def _processes_with(marker: str) -> list[int]:
     needle = f"{MARKER}={marker}".encode()
     found = []
@@ -250,9 +267,7 @@ def test_up_merged_numbers_equal_the_simulator_ledger_across_a_batch_run(tmp_pat
             _salesflow("batch", "run"), env=stack.env, capture_output=True, timeout=900, check=False
         )
         assert batch.returncode == 0, batch.stderr.decode()[-3000:]
-        after = _wait_until_api_equals_ledgers(stack.serve_url, [first])
-        assert after["run_id"] is not None
-        assert after["run_id"] != before["run_id"]
+        after = _wait_for_new_run_without_gap(stack.serve_url, [first], before["run_id"])
         assert after["boundary"] != before["boundary"]
 
         _simulate(stack.env, stack.ingest_url, stack.key, seed=2, ledger=second)
