@@ -15,10 +15,13 @@ BRONZE_SCHEMA = arrow_schema(IngestedSaleEvent)
 
 
 def bronze_row(event: IngestedSaleEvent) -> dict[str, Any]:
-    """The event as a dict in the bronze schema's shape: enums as values, timestamps in UTC."""
-    row = event.model_dump(mode="python")
-    for key in ("event_type", "channel", "payment_method"):
-        row[key] = row[key].value
+    """The event as a dict in the bronze schema's shape, timestamps in UTC.
+
+    Reads the validated fields as they are instead of `model_dump()`, which costs more than the
+    rest of landing a record (profiled). Enum members are `StrEnum`s: Arrow stores their values.
+    """
+    row = dict(event.__dict__)
+    row["items"] = [item.__dict__ for item in event.items]
     row["occurred_at"] = event.occurred_at.astimezone(UTC)
     row["ingested_at"] = event.ingested_at.astimezone(UTC)
     return row
