@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
     speed_max_attempts: int = Field(3, ge=1, le=100)
 
+    # --- batch layer ------------------------------------------------------------------------
+    batch_cutoff_lag_seconds: float = Field(300.0, ge=0, le=86_400)
+    """How far a run's default cutoff T lies before its start. An event acknowledged just before
+    T may still be on its way through the stream; landing it after the job read bronze would put
+    it in neither gold (not read) nor the real-time view (ingested before T). The lag must exceed
+    the speed layer's worst landing delay (p99 under a second locally, minutes with a backlog)."""
+
     # --- serving ----------------------------------------------------------------------------
     serve_host: str = "127.0.0.1"
     serve_port: int = 8080
