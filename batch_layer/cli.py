@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 
 
 def parse_cutoff(value: str) -> datetime:
-    """An ISO 8601 timestamp with an offset; `now` is accepted for an ad-hoc run."""
+    """An ISO 8601 timestamp with an offset; `now` (literally now) is accepted for an ad-hoc run."""
     if value == "now":
         return datetime.now(UTC)
     try:
@@ -27,6 +27,11 @@ def parse_cutoff(value: str) -> datetime:
     return moment
 
 
+def default_cutoff(started_at: datetime, settings: Settings) -> datetime:
+    """T for a run without `--cutoff`: the lag keeps events not yet landed in the real-time view."""
+    return started_at - timedelta(seconds=settings.batch_cutoff_lag_seconds)
+
+
 def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "local[*]") -> None:
     """`default_master="none"` (EMR) keeps the session the cluster configured."""
     commands = parser.add_subparsers(dest="action", required=True, metavar="action")
@@ -34,8 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "loc
     run_parser.add_argument(
         "--cutoff",
         type=parse_cutoff,
-        default="now",
-        help="T: include lines ingested before it (ISO 8601 with offset; default: now)",
+        default=None,
+        help="T: include lines ingested before it (ISO 8601 with offset, or 'now'; default: "
+        "SALESFLOW_BATCH_CUTOFF_LAG_SECONDS (300) before now, so events still in the stream are "
+        "not left out of both views)",
     )
     run_parser.add_argument("--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI")
     run_parser.add_argument(
@@ -56,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
         shuffle_partitions=args.shuffle_partitions,
         driver_memory=args.driver_memory,
     )
+    cutoff = args.cutoff or default_cutoff(datetime.now(UTC), settings)
     try:
         publication = run_batch(
-            args.lake or settings.lake_uri, args.cutoff, settings=settings, spark=spark
+            args.lake or settings.lake_uri, cutoff, settings=settings, spark=spark
         )
     finally:
         spark.stop()

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-CUTOFF_SAFETY = timedelta(minutes=5)
-"""How far the cutoff lags the start of a run; far beyond the speed layer's landing delay."""
+from contract.settings import Settings
 
 _CLOCK_TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
@@ -42,5 +41,6 @@ class NightlySchedule:
         return candidate.astimezone(UTC)
 
 
-def batch_cutoff(started_at: datetime) -> datetime:
-    return (started_at - CUTOFF_SAFETY).astimezone(UTC)
+def batch_cutoff(started_at: datetime, settings: Settings) -> datetime:
+    """`settings.batch_cutoff_lag_seconds` before the start, as `salesflow batch run` defaults."""
+    return (started_at - timedelta(seconds=settings.batch_cutoff_lag_seconds)).astimezone(UTC)

@@ -454,7 +454,7 @@ class LocalStack:
         if "batch" in self.supervisor.components:
             say("nightly batch skipped: the previous run is still going")
             return
-        cutoff = batch_cutoff(now)
+        cutoff = batch_cutoff(now, self.settings)
         say(f"nightly batch started with cutoff T = {cutoff.isoformat()}")
         self.supervisor.start(
             ComponentSpec(

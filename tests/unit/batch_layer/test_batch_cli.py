@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from batch_layer.cli import add_arguments, parse_cutoff
+from batch_layer.cli import add_arguments, default_cutoff, parse_cutoff
 
 
 def test_cutoff_needs_an_offset():
@@ -16,12 +16,23 @@ def test_cutoff_needs_an_offset():
         parse_cutoff("yesterday")
 
 
-def test_run_arguments_default_to_now_and_the_local_master():
+def test_run_arguments_default_to_a_lagged_cutoff_and_the_local_master():
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(["run"])
     assert args.master == "local[*]"
-    assert (datetime.now(UTC) - args.cutoff).total_seconds() < 60
+    assert args.cutoff is None, "no --cutoff: run() derives T from the configured lag"
+    literal_now = parser.parse_args(["run", "--cutoff", "now"]).cutoff
+    assert abs((datetime.now(UTC) - literal_now).total_seconds()) < 60
     emr = argparse.ArgumentParser()
     add_arguments(emr, default_master="none")
     assert emr.parse_args(["run", "--lake", "s3://b/p"]).master == "none"
+
+
+def test_default_cutoff_lags_the_start_by_the_configured_lag():
+    from contract.settings import Settings
+
+    started = datetime(2026, 11, 22, 3, tzinfo=UTC)
+    assert default_cutoff(started, Settings(batch_cutoff_lag_seconds=600)) == datetime(
+        2026, 11, 22, 2, 50, tzinfo=UTC
+    )

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devstack.nightly import CUTOFF_SAFETY, NightlySchedule, batch_cutoff, parse_clock_time
+from contract.settings import Settings
+from devstack.nightly import NightlySchedule, batch_cutoff, parse_clock_time
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
@@ -24,8 +25,10 @@ def test_next_run_moves_to_tomorrow_once_the_time_has_passed():
 
 def test_cutoff_lags_the_start_so_unlanded_events_stay_in_the_speed_view():
     started = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)
-    assert batch_cutoff(started) == started - CUTOFF_SAFETY
-    assert timedelta(minutes=1) <= CUTOFF_SAFETY
+    assert batch_cutoff(started, Settings()) == started - timedelta(minutes=5)
+    assert batch_cutoff(started, Settings(batch_cutoff_lag_seconds=60)) == started - timedelta(
+        minutes=1
+    )
 
 
 @pytest.mark.parametrize("text", ["2:30", "24:00", "02:60", "0230", "02:30 "])

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from contract.settings import Settings, hash_api_key
-from devstack.nightly import CUTOFF_SAFETY
 from devstack.up import FAKE_AWS_CREDENTIALS, LocalStack, add_arguments
 
 
@@ -120,7 +119,8 @@ def test_nightly_batch_starts_once_when_due_with_a_lagging_cutoff(tmp_path, caps
         stack.run_nightly_if_due(due)
         batch = stack.supervisor.components["batch"]
         cutoff = batch.spec.argv[batch.spec.argv.index("--cutoff") + 1]
-        assert datetime.fromisoformat(cutoff) == due - CUTOFF_SAFETY
+        lag = timedelta(seconds=stack.settings.batch_cutoff_lag_seconds)
+        assert datetime.fromisoformat(cutoff) == due - lag
         assert list(batch.spec.argv[-5:-2]) == ["salesflow", "batch", "run"]
         assert stack._next_batch == due + timedelta(days=1)
 
