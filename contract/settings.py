@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -168,3 +168,11 @@ class Settings(BaseSettings):
     def endpoint_url(self, service: AwsService) -> str | None:
         specific: str | None = getattr(self, f"{service}_endpoint_url")
         return specific or self.aws_endpoint_url
+
+
+def settings_with(**options: Any) -> Settings:
+    """Settings from the environment, with the command-line options that were given on top.
+
+    An option left at None (not given) keeps the environment's value or the default.
+    """
+    return Settings(**{name: value for name, value in options.items() if value is not None})

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
 
-from contract.settings import Settings
+from contract.settings import settings_with
 from contract.structured_logging import configure_logging
 from ingest_api.app import create_app
 from ingest_api.local_key import local_api_key
@@ -32,17 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
-    overrides: dict[str, Any] = {
-        key: value
-        for key, value in {
-            "sink": args.sink,
-            "ingest_host": args.host,
-            "ingest_port": args.port,
-        }.items()
-        if value is not None
-    }
     try:
-        settings = Settings(**overrides)
+        settings = settings_with(sink=args.sink, ingest_host=args.host, ingest_port=args.port)
     except ValidationError as error:
         print(f"salesflow api: invalid settings:\n{error}")
         return 2

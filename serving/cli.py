@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
 
 import uvicorn
 from pydantic import ValidationError
 
-from contract.settings import Settings
+from contract.settings import settings_with
 from contract.structured_logging import configure_logging
 from serving.app import create_app
 
@@ -34,18 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
-    overrides: dict[str, Any] = {
-        key: value
-        for key, value in {
-            "serving_engine": args.engine,
-            "serve_host": args.host,
-            "serve_port": args.port,
-            "lake_uri": args.lake,
-        }.items()
-        if value is not None
-    }
     try:
-        settings = Settings(**overrides)
+        settings = settings_with(
+            serving_engine=args.engine,
+            serve_host=args.host,
+            serve_port=args.port,
+            lake_uri=args.lake,
+        )
     except ValidationError as error:
         print(f"salesflow serve: invalid settings:\n{error}")
         return 2

@@ -35,3 +35,11 @@ def test_aws_environment_refuses_development_defaults():
 def test_unknown_time_zone_is_refused():
     with pytest.raises(ValidationError, match="IANA"):
         Settings(reporting_tz="Mars/Olympus")
+
+
+def test_command_line_options_override_the_environment_only_when_given(monkeypatch):
+    from contract.settings import settings_with
+
+    monkeypatch.setenv("SALESFLOW_SERVE_PORT", "9090")
+    assert settings_with(serve_port=None).serve_port == 9090
+    assert settings_with(serve_port=7070).serve_port == 7070
