@@ -64,6 +64,8 @@ def _checked_decimal(amount: Decimal) -> Decimal:
         raise ValueError("money must be a finite number")
     if amount < 0:
         raise ValueError("money must be >= 0")
+    if amount > MAX_UNIT_PRICE:  # before quantize, which fails beyond the context's precision
+        raise ValueError(f"money must be at most {MAX_UNIT_PRICE}")
     if amount != amount.quantize(CENT):
         raise ValueError("money has more than 2 decimal places")
     return amount + _ZERO  # turns a negative zero (-0.0 is a valid float) into 0
