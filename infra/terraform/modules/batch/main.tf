@@ -334,8 +334,10 @@ resource "aws_scheduler_schedule" "nightly" {
       Name             = "nightly-<aws.scheduler.scheduled-time>"
       JobDriver = {
         SparkSubmit = {
-          EntryPoint            = local.job_driver.sparkSubmit.entryPoint
-          EntryPointArguments   = concat(local.job_driver.sparkSubmit.entryPointArguments, ["--cutoff", "<aws.scheduler.scheduled-time>"])
+          EntryPoint = local.job_driver.sparkSubmit.entryPoint
+          # No --cutoff: T defaults to the start minus SALESFLOW_BATCH_CUTOFF_LAG_SECONDS, so an
+          # event acknowledged just before the run but not yet landed stays in the real-time view.
+          EntryPointArguments   = local.job_driver.sparkSubmit.entryPointArguments
           SparkSubmitParameters = local.job_driver.sparkSubmit.sparkSubmitParameters
         }
       }
