@@ -17,8 +17,9 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, Required, TypedDict
 
+from contract.settings import Settings
 from ingest_api.sinks.backoff import full_jitter_delay
 from ingest_api.sinks.base import WRITTEN, PublishObserver, PublishResult, Readiness, Record
 
@@ -27,6 +28,25 @@ logger = logging.getLogger(__name__)
 BUDGET_EXHAUSTED = "budget_exhausted"
 SINK_CLOSED = "sink_closed"
 DEFAULT_MAX_CALLS_IN_FLIGHT = 4
+
+
+class CoalescingOptions(TypedDict, total=False):
+    """How a stream sink coalesces and retries, shared by the Kinesis and SQS sinks."""
+
+    linger_seconds: Required[float]
+    budget_seconds: Required[float]
+    observer: PublishObserver | None
+    max_calls_in_flight: int
+
+
+def coalescing_options(
+    settings: Settings, observer: PublishObserver | None = None
+) -> CoalescingOptions:
+    return CoalescingOptions(
+        linger_seconds=settings.publish_linger_ms / 1000,
+        budget_seconds=settings.publish_budget_seconds,
+        observer=observer,
+    )
 
 
 @dataclass(frozen=True, slots=True)

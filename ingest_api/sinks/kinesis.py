@@ -7,16 +7,17 @@ The writer reports exactly which ones failed so only those are retried.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from contract.settings import Settings
 from ingest_api.sinks.base import PublishObserver, Record
 from ingest_api.sinks.clients import sink_client
 from ingest_api.sinks.coalescing import (
-    DEFAULT_MAX_CALLS_IN_FLIGHT,
     CallLimits,
+    CoalescingOptions,
     CoalescingSink,
     RecordFailure,
+    coalescing_options,
 )
 
 PUT_RECORDS_LIMITS = CallLimits(max_records=500, max_bytes=5 * 1024 * 1024)
@@ -52,24 +53,8 @@ class KinesisWriter:
 
 
 class KinesisSink(CoalescingSink):
-    def __init__(
-        self,
-        client: Any,
-        stream_name: str,
-        *,
-        linger_seconds: float,
-        budget_seconds: float,
-        observer: PublishObserver | None = None,
-        max_calls_in_flight: int = DEFAULT_MAX_CALLS_IN_FLIGHT,
-    ) -> None:
-        super().__init__(
-            KinesisWriter(client, stream_name),
-            name="kinesis",
-            linger_seconds=linger_seconds,
-            budget_seconds=budget_seconds,
-            observer=observer,
-            max_calls_in_flight=max_calls_in_flight,
-        )
+    def __init__(self, client: Any, stream_name: str, **options: Unpack[CoalescingOptions]) -> None:
+        super().__init__(KinesisWriter(client, stream_name), name="kinesis", **options)
 
     @classmethod
     def from_settings(
@@ -78,7 +63,5 @@ class KinesisSink(CoalescingSink):
         return cls(
             sink_client(settings, "kinesis"),
             settings.stream_name,
-            linger_seconds=settings.publish_linger_ms / 1000,
-            budget_seconds=settings.publish_budget_seconds,
-            observer=observer,
+            **coalescing_options(settings, observer),
         )

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from contract.settings import Settings
 from ingest_api.sinks.base import PublishObserver, Record
 from ingest_api.sinks.clients import sink_client
 from ingest_api.sinks.coalescing import (
-    DEFAULT_MAX_CALLS_IN_FLIGHT,
     CallLimits,
+    CoalescingOptions,
     CoalescingSink,
     RecordFailure,
+    coalescing_options,
 )
 
 SEND_MESSAGE_BATCH_LIMITS = CallLimits(max_records=10, max_bytes=256 * 1024)
@@ -66,31 +67,13 @@ class SqsWriter:
 
 
 class SqsSink(CoalescingSink):
-    def __init__(
-        self,
-        client: Any,
-        queue_name: str,
-        *,
-        linger_seconds: float,
-        budget_seconds: float,
-        observer: PublishObserver | None = None,
-        max_calls_in_flight: int = DEFAULT_MAX_CALLS_IN_FLIGHT,
-    ) -> None:
-        super().__init__(
-            SqsWriter(client, queue_name),
-            name="sqs",
-            linger_seconds=linger_seconds,
-            budget_seconds=budget_seconds,
-            observer=observer,
-            max_calls_in_flight=max_calls_in_flight,
-        )
+    def __init__(self, client: Any, queue_name: str, **options: Unpack[CoalescingOptions]) -> None:
+        super().__init__(SqsWriter(client, queue_name), name="sqs", **options)
 
     @classmethod
     def from_settings(cls, settings: Settings, observer: PublishObserver | None = None) -> SqsSink:
         return cls(
             sink_client(settings, "sqs"),
             settings.queue_name,
-            linger_seconds=settings.publish_linger_ms / 1000,
-            budget_seconds=settings.publish_budget_seconds,
-            observer=observer,
+            **coalescing_options(settings, observer),
         )
