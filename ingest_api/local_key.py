@@ -14,6 +14,9 @@ from contract.settings import ApiKey, hash_api_key
 
 LOCAL_SOURCE = "local"
 KEY_FILE_NAME = "api-key"
+KEY_PREFIX = "sf_local_"
+"""Keys never start with `-` (a bare `token_urlsafe` does one time in 32, and a command line then
+reads `--api-key -x...` as two options), and secret scanners can recognise a leaked one."""
 
 
 def local_api_key(state_dir: Path) -> tuple[str, ApiKey, Path]:
@@ -23,7 +26,7 @@ def local_api_key(state_dir: Path) -> tuple[str, ApiKey, Path]:
         key = path.read_text().strip()
     else:
         state_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(key + "\n")
