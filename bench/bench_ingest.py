@@ -240,7 +240,7 @@ def serve_main(args: argparse.Namespace) -> None:
 
 class Server:
     def __init__(self, app: str, env: dict[str, str] | None = None) -> None:
-        from tests.moto_server import free_port
+        from tests.processes import free_port
 
         self.port = free_port()
         self.process = subprocess.Popen(

@@ -29,7 +29,8 @@ from typing import Any
 
 import pytest
 
-from tests.moto_server import FAKE_CREDENTIALS, free_port
+from tests.moto_server import FAKE_CREDENTIALS
+from tests.processes import free_port, wait_for_http
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -48,21 +49,6 @@ def _get(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=30) as response:
         body: dict[str, Any] = json.loads(response.read())
         return body
-
-
-def _wait_for_http(url: str, up: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _get(url)
-            return
-        except OSError:
-            pass
-        if up.poll() is not None:
-            pytest.fail(f"salesflow up exited with {up.returncode}:\n{log.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"{url} did not answer within {timeout}s:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
 
 
 def _wait_for_banner(up: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
@@ -229,9 +215,9 @@ def _running_up(tmp_path: Path, *options: str) -> Iterator[Stack]:
             start_new_session=True,
         )
     try:
-        _wait_for_http(f"{ingest_url}/readyz", up, log, timeout=240)
+        wait_for_http(f"{ingest_url}/readyz", up, timeout=240, log=log, interval=0.5)
         assert "not started" not in log.read_text(), log.read_text()
-        _wait_for_http(f"{serve_url}/healthz", up, log, timeout=240)
+        wait_for_http(f"{serve_url}/healthz", up, timeout=240, log=log, interval=0.5)
         _wait_for_banner(up, log)
         key_file = state / "api-key"
         assert key_file.stat().st_mode & 0o777 == 0o600

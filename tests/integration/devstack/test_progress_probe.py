@@ -8,13 +8,14 @@ from contract.settings import ApiKey, Settings, hash_api_key
 from devstack.progress import ProgressProbe
 from ingest_api.app import create_app
 from ingest_api.sinks.memory import MemorySink
+from tests.processes import uvicorn_in_thread
 
 
-def test_acknowledged_is_the_ingest_apis_accepted_counter(tmp_path, serve_app, make_event):
+def test_acknowledged_is_the_ingest_apis_accepted_counter(tmp_path, make_event):
     settings = Settings(
         sink="memory", api_keys=[ApiKey(source="pos", sha256=hash_api_key("k"))], state_dir=tmp_path
     )
-    with serve_app(create_app(settings, sink=MemorySink())) as url:
+    with uvicorn_in_thread(create_app(settings, sink=MemorySink())) as url:
         probe = ProgressProbe(
             ledger_path=None,
             lake_uri=str(tmp_path / "lake"),

@@ -19,6 +19,7 @@ from devstack.simulator.client import ApiKeyRefusedError, Delivery, IngestClient
 from devstack.simulator.runner import Simulation, SimulationConfig
 from ingest_api.app import create_app
 from ingest_api.sinks.memory import MemorySink
+from tests.processes import uvicorn_in_thread
 
 API_KEY = "simulator-test-key"
 FAST_RETRY = RetryPolicy(max_attempts=10, base_delay=0.05, max_delay=0.3)
@@ -95,10 +96,10 @@ class FlakyGateway:
             await send(message)
 
 
-def test_ledger_equals_what_the_api_stored(ingest, serve_app, tmp_path):
+def test_ledger_equals_what_the_api_stored(ingest, tmp_path):
     app, sink = ingest
     ledger_path = tmp_path / "ledger.json"
-    with serve_app(app) as url:
+    with uvicorn_in_thread(app) as url:
         config = SimulationConfig(
             api_url=url,
             api_key=API_KEY,
@@ -134,10 +135,10 @@ def test_ledger_equals_what_the_api_stored(ingest, serve_app, tmp_path):
     assert written["stats"]["acknowledged"] == len(stored_ids)
 
 
-def test_retries_resend_the_same_event_and_count_it_once(ingest, serve_app):
+def test_retries_resend_the_same_event_and_count_it_once(ingest):
     app, sink = ingest
     gateway = FlakyGateway(app, hold_seconds=1.5)
-    with serve_app(gateway) as url:
+    with uvicorn_in_thread(gateway) as url:
         config = SimulationConfig(
             api_url=url,
             api_key=API_KEY,
@@ -163,15 +164,15 @@ def test_retries_resend_the_same_event_and_count_it_once(ingest, serve_app):
     )
 
 
-def test_a_refused_key_stops_the_run_with_a_clear_error(ingest, serve_app):
+def test_a_refused_key_stops_the_run_with_a_clear_error(ingest):
     app, _ = ingest
-    with serve_app(app) as url:
+    with uvicorn_in_thread(app) as url:
         config = SimulationConfig(api_url=url, api_key="wrong", rate=20, duration=5, flat=True)
         with pytest.raises(ApiKeyRefusedError, match="--api-key"):
             asyncio.run(Simulation(config).run())
 
 
-def test_batch_with_an_invalid_event_acknowledges_the_valid_ones(ingest, serve_app, make_event):
+def test_batch_with_an_invalid_event_acknowledges_the_valid_ones(ingest, make_event):
     app, sink = ingest
     good, bad, other = make_event(), make_event(), make_event()
     bad["items"][0]["quantity"] = 0
@@ -180,7 +181,7 @@ def test_batch_with_an_invalid_event_acknowledges_the_valid_ones(ingest, serve_a
         async with IngestClient(url, API_KEY, retry=FAST_RETRY) as client:
             return await client.send_batch([good, bad, other])
 
-    with serve_app(app) as url:
+    with uvicorn_in_thread(app) as url:
         delivery = asyncio.run(send())
 
     assert sorted(delivery.acknowledged) == [0, 2]
@@ -192,9 +193,9 @@ def test_batch_with_an_invalid_event_acknowledges_the_valid_ones(ingest, serve_a
     }
 
 
-def test_backfill_sends_days_of_history_before_going_live(ingest, serve_app):
+def test_backfill_sends_days_of_history_before_going_live(ingest):
     app, sink = ingest
-    with serve_app(app) as url:
+    with uvicorn_in_thread(app) as url:
         config = SimulationConfig(
             api_url=url,
             api_key=API_KEY,

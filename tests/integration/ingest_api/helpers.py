@@ -1,41 +1,13 @@
-"""Helpers of the ingest API's integration tests: a uvicorn server in a thread, stream readers."""
+"""Helpers of the ingest API's integration tests: creating and reading the stream."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-import uvicorn
-from fastapi import FastAPI
 
 from contract import wire
 from contract.aws import aws_client
 from contract.event import IngestedSaleEvent
 from contract.settings import Settings
-from tests.moto_server import free_port
-
-
-@contextmanager
-def uvicorn_server(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with a real uvicorn on a free loopback port; yield its base URL; stop it."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"uvicorn did not start on port {port}")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 def create_stream(settings: Settings, shards: int = 2) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import httpx
 from contract.settings import Settings, hash_api_key
 from tests.integration.ingest_api.conftest import API_KEY, ROOMY_BUDGET_SECONDS, SOURCE
 from tests.integration.ingest_api.helpers import create_stream, read_stream
-from tests.moto_server import free_port
+from tests.processes import free_port, wait_for_http
 
 
 def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -24,19 +23,6 @@ def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-
-
-def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base_url}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("salesflow api did not become healthy")
-        time.sleep(0.1)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> bytes:
@@ -62,7 +48,7 @@ def test_salesflow_api_publishes_to_kinesis(
     )
     try:
         base_url = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(base_url, process)
+        wait_for_http(f"{base_url}/healthz", process, timeout=60)
         payload = event()
         response = httpx.post(f"{base_url}/v1/sales", json=payload, headers={"X-API-Key": API_KEY})
         ready = httpx.get(f"{base_url}/readyz")
@@ -89,7 +75,7 @@ def test_without_keys_a_development_key_is_made_stored_and_accepted(
     process = _start_api(env, port)
     key_file = tmp_path / "api-key"
     try:
-        _wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
         key = key_file.read_text().strip()
         response = httpx.post(
             f"http://127.0.0.1:{port}/v1/sales", json=event(), headers={"X-API-Key": key}

@@ -19,8 +19,8 @@ from tests.integration.ingest_api.helpers import (
     create_stream,
     drain_queue,
     read_stream,
-    uvicorn_server,
 )
+from tests.processes import uvicorn_in_thread
 
 
 def _post_batch(base_url: str, events: list[dict[str, Any]]) -> httpx.Response:
@@ -45,7 +45,7 @@ def test_kinesis_retries_only_throttled_records_and_503s_what_never_got_through(
 
     client = FaultyKinesis(aws_client(api_settings, "kinesis"), fail)
     sink = KinesisSink(client, api_settings.stream_name, linger_seconds=0.005, budget_seconds=4.0)
-    with uvicorn_server(create_app(api_settings, sink)) as base_url:
+    with uvicorn_in_thread(create_app(api_settings, sink)) as base_url:
         response = _post_batch(base_url, events)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
@@ -73,7 +73,7 @@ def test_sqs_retries_only_failed_entries_and_nothing_is_lost_or_duplicated(
 
     client = FaultySqs(aws_client(api_settings, "sqs"), fail)
     sink = SqsSink(client, api_settings.queue_name, linger_seconds=0.005, budget_seconds=6.0)
-    with uvicorn_server(create_app(api_settings, sink)) as base_url:
+    with uvicorn_in_thread(create_app(api_settings, sink)) as base_url:
         response = _post_batch(base_url, events)
     assert response.status_code == 202, response.text
     assert response.json()["accepted"] == 25
@@ -90,7 +90,7 @@ def test_a_single_event_past_the_budget_gets_503_and_is_not_in_the_stream(
     payload = event()
     client = FaultyKinesis(aws_client(api_settings, "kinesis"), lambda event_id, sent: True)
     sink = KinesisSink(client, api_settings.stream_name, linger_seconds=0.0, budget_seconds=0.5)
-    with uvicorn_server(create_app(api_settings, sink)) as base_url:
+    with uvicorn_in_thread(create_app(api_settings, sink)) as base_url:
         response = httpx.post(
             f"{base_url}/v1/sales", json=payload, headers={"X-API-Key": API_KEY}, timeout=30
         )

@@ -19,8 +19,8 @@ from tests.integration.ingest_api.helpers import (
     create_stream,
     drain_queue,
     read_stream,
-    uvicorn_server,
 )
+from tests.processes import uvicorn_in_thread
 
 
 async def _send(base_url: str, singles: list[dict[str, Any]], batch: list[Any]) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def test_round_trip_into_kinesis(api_settings: Settings, event):
     settings = api_settings.model_copy(update={"sink": "kinesis"})
     kinesis = create_stream(settings)
     singles, batch = _payloads(event)
-    with uvicorn_server(create_app(settings)) as base_url:
+    with uvicorn_in_thread(create_app(settings)) as base_url:
         acknowledged = asyncio.run(_send(base_url, singles, batch))
         assert httpx.get(f"{base_url}/readyz").status_code == 200
         metrics = httpx.get(f"{base_url}/metrics").text
@@ -83,7 +83,7 @@ def test_round_trip_into_sqs(api_settings: Settings, event):
     settings = api_settings.model_copy(update={"sink": "sqs"})
     sqs, queue_url = create_queue(settings)
     singles, batch = _payloads(event)
-    with uvicorn_server(create_app(settings)) as base_url:
+    with uvicorn_in_thread(create_app(settings)) as base_url:
         acknowledged = asyncio.run(_send(base_url, singles, batch))
         assert httpx.get(f"{base_url}/readyz").status_code == 200
     found = drain_queue(sqs, queue_url)
@@ -93,7 +93,7 @@ def test_round_trip_into_sqs(api_settings: Settings, event):
 
 def test_readyz_is_503_while_the_stream_does_not_exist(api_settings: Settings):
     settings = api_settings.model_copy(update={"sink": "kinesis"})
-    with uvicorn_server(create_app(settings)) as base_url:
+    with uvicorn_in_thread(create_app(settings)) as base_url:
         missing = httpx.get(f"{base_url}/readyz")
         create_stream(settings, shards=1)
         present = httpx.get(f"{base_url}/readyz")

@@ -29,7 +29,8 @@ from contract.settings import ApiKey, Settings, hash_api_key
 from ingest_api.app import create_app
 from ingest_api.sinks import KinesisSink
 from tests.integration.ingest_api.fault_injection import FaultyKinesis
-from tests.integration.ingest_api.helpers import create_stream, read_stream, uvicorn_server
+from tests.integration.ingest_api.helpers import create_stream, read_stream
+from tests.processes import uvicorn_in_thread
 from tests.unit.ingest_api.segment_messages import SOURCE, WRITE_KEY, segment_message
 
 SDKS = ["segment", "rudderstack"]
@@ -102,7 +103,7 @@ def test_orders_sent_by_the_sdk_land_in_the_stream_as_contract_events(
     sale = segment_message(store_id="SP-PAULISTA-01")
     refund = segment_message("order_refunded", channel="pos")
     with (
-        uvicorn_server(create_app(segment_settings)) as base_url,
+        uvicorn_in_thread(create_app(segment_settings)) as base_url,
         sdk_client(sdk, base_url, gzip=compressed) as (client, errors),
     ):
         send(client, sale)
@@ -154,7 +155,7 @@ def test_the_sdks_resend_after_a_forced_503_and_nothing_is_counted_twice(
     app = create_app(segment_settings, sink)
     record_statuses(app, statuses)
     with (
-        uvicorn_server(app) as base_url,
+        uvicorn_in_thread(app) as base_url,
         sdk_client(sdk, base_url, gzip=True, batch_of=len(orders)) as (client, errors),
     ):
         for order in orders:
@@ -188,7 +189,7 @@ def test_segment_sdk_logs_why_an_order_is_refused(
     )
     with (
         caplog.at_level(logging.ERROR, logger="segment"),
-        uvicorn_server(create_app(segment_settings)) as base_url,
+        uvicorn_in_thread(create_app(segment_settings)) as base_url,
         sdk_client("segment", base_url, gzip=True, batch_of=2) as (client, errors),
     ):
         send(client, no_products)
@@ -209,7 +210,7 @@ def test_rudderstack_sdk_logs_oversized_messages_and_batches_and_a_wrong_key(
     create_stream(segment_settings)
     with (
         caplog.at_level(logging.ERROR, logger="rudderstack"),
-        uvicorn_server(create_app(segment_settings)) as base_url,
+        uvicorn_in_thread(create_app(segment_settings)) as base_url,
     ):
         with sdk_client("rudderstack", base_url, gzip=True) as (client, _):
             send(client, segment_message(note="x" * 40_000))
@@ -236,7 +237,7 @@ def test_raw_http_answers_non_json_with_400_and_success_with_exactly_200(
 ):
     create_stream(segment_settings)
     auth = (WRITE_KEY, "")
-    with uvicorn_server(create_app(segment_settings)) as base_url:
+    with uvicorn_in_thread(create_app(segment_settings)) as base_url:
         not_json = httpx.post(f"{base_url}/v1/batch", content=b"<xml/>", auth=auth)
         body = json.dumps({"batch": [segment_message()], "sentAt": _now()}).encode()
         ok = httpx.post(

@@ -17,8 +17,9 @@ from ingest_api.app import create_app
 from ingest_api.sinks import KinesisSink
 from serving.engines.duckdb_engine import DuckDBEngine
 from tests.integration.ingest_api.fault_injection import FaultyKinesis
-from tests.integration.ingest_api.helpers import create_stream, read_stream, uvicorn_server
+from tests.integration.ingest_api.helpers import create_stream, read_stream
 from tests.integration.ingest_api.test_segment_sdks import record_statuses, sdk_client, send
+from tests.processes import uvicorn_in_thread
 from tests.unit.ingest_api.segment_messages import SOURCE, WRITE_KEY, segment_message
 from tests.unit.serving.lake_files import PRODUCTS, write_bronze, write_reference
 
@@ -72,7 +73,7 @@ def test_a_resent_batch_is_counted_once_by_the_merged_view(serving_settings: Set
     app = create_app(serving_settings, sink)
     record_statuses(app, statuses)
     with (
-        uvicorn_server(app) as base_url,
+        uvicorn_in_thread(app) as base_url,
         sdk_client("segment", base_url, gzip=True, batch_of=len(messages)) as (client, errors),
     ):
         for message in messages:

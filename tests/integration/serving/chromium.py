@@ -15,7 +15,7 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-from tests.integration.serving.processes import stop
+from tests.processes import stop
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = (

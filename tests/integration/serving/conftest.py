@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.serving.processes import stop
-from tests.moto_server import free_port
+from tests.processes import free_port, stop, wait_for_http
 from tests.unit.serving.lake_files import (
     STORES,
     Copy,
@@ -67,38 +64,18 @@ def serve_process(live_lake: Path, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESFLOW_")}
     env |= {"SALESFLOW_REPORTING_TZ": TZ, "SALESFLOW_SERVING_CACHE_SECONDS": "1"}
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "salesflow",
-            "serve",
-            "--engine",
-            "duckdb",
-            "--port",
-            str(port),
-            "--lake",
-            str(live_lake),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    log = tmp_path / "serve.log"
+    command = ["serve", "--engine", "duckdb", "--port", str(port), "--lake", str(live_lake)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "salesflow", *command],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base_url}/healthz", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    output = (tmp_path / "serve.log").read_text()
-                    raise RuntimeError(f"salesflow serve did not start:\n{output}") from None
-                time.sleep(0.2)
+        wait_for_http(f"{base_url}/healthz", process, timeout=60, log=log)
         yield base_url
     finally:
         stop(process)
-        log.close()

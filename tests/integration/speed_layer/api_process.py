@@ -12,7 +12,7 @@ import httpx
 
 from contract.settings import hash_api_key
 from tests.integration.speed_layer.stack import eventually, process
-from tests.moto_server import free_port
+from tests.processes import free_port
 
 API_KEY = "speed-layer-test-key"
 

@@ -4,7 +4,6 @@ consumer and API processes, and reading what landed."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from contract.lake import LakeLocation
 from contract.settings import Settings
 from speed_layer.lake_files import LakeFiles
 from tests.moto_server import FAKE_CREDENTIALS
+from tests.processes import stop
 from tests.unit.speed_layer.wire_events import bronze_event_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -157,17 +157,6 @@ def process(
         yield child
     finally:
         stop(child)
-
-
-def stop(child: subprocess.Popen[bytes], timeout: float = 20.0) -> int:
-    if child.poll() is None:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-    return child.returncode
 
 
 def local_lake(tmp_path: Path) -> str:

@@ -19,8 +19,8 @@ from tests.integration.speed_layer.stack import (
     process,
     s3_lake_uri,
     settings_env,
-    stop,
 )
+from tests.processes import stop
 
 
 @pytest.mark.parametrize("sink", ["kinesis", "sqs"])

@@ -20,8 +20,8 @@ from tests.integration.speed_layer.stack import (
     put_kinesis,
     send_sqs,
     settings_env,
-    stop,
 )
+from tests.processes import stop
 from tests.unit.speed_layer.wire_events import wire_records
 
 

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from devstack.endpoints import NotReadyError, PortInUseError, ensure_ports_free, wait_until_ready
-from tests.moto_server import free_port
+from tests.processes import free_port
 
 
 def test_a_taken_port_names_the_option_that_moves_the_component():
