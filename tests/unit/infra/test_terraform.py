@@ -275,6 +275,19 @@ def test_rendered_iam_policies_grant_no_wildcard_where_something_narrower_exists
 
 
 @needs_provider
+def test_every_planned_role_has_its_own_inline_policy(plan: dict[str, Any]) -> None:
+    def module_of(change: dict[str, Any]) -> str:
+        return str(change.get("module_address", ""))
+
+    roles = _planned(plan, "aws_iam_role")
+    policies = _planned(plan, "aws_iam_role_policy")
+    assert len(roles) >= 10
+    assert _planned(plan, "aws_iam_role_policy_attachment") == []
+    assert sorted(module_of(role) for role in roles) == sorted(module_of(p) for p in policies)
+    assert len({role["change"]["after"]["name"] for role in roles}) == len(roles)
+
+
+@needs_provider
 def test_every_alarm_the_issue_names_is_planned_and_priced(plan: dict[str, Any]) -> None:
     names = {
         a["alarm_name"].removeprefix(f"{PREFIX}-")

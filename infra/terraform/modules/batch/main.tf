@@ -55,27 +55,6 @@ resource "aws_emrserverless_application" "this" {
 
 # --- the Spark job's role ----------------------------------------------------------------------
 
-data "aws_iam_policy_document" "emr_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["emr-serverless.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "job" {
-  name               = "${var.name_prefix}-batch-job"
-  assume_role_policy = data.aws_iam_policy_document.emr_assume.json
-  tags               = var.tags
-}
-
 data "aws_iam_policy_document" "job" {
   statement {
     sid       = "ListTheLakeAndArtifacts"
@@ -109,71 +88,18 @@ data "aws_iam_policy_document" "job" {
   }
 }
 
-resource "aws_iam_role_policy" "job" {
-  name   = "build-gold"
-  role   = aws_iam_role.job.id
-  policy = data.aws_iam_policy_document.job.json
+module "job_role" {
+  source = "../iam_role"
+
+  name           = "${var.name_prefix}-batch-job"
+  service        = "emr-serverless.amazonaws.com"
+  source_account = data.aws_caller_identity.current.account_id
+  policy_name    = "build-gold"
+  policy_json    = data.aws_iam_policy_document.job.json
+  tags           = var.tags
 }
 
 # --- hourly compaction as a Fargate task ------------------------------------------------------
-
-resource "aws_cloudwatch_log_group" "compaction" {
-  name              = "/ecs/${var.name_prefix}/compaction"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
-
-data "aws_iam_policy_document" "ecs_tasks_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "compaction_execution" {
-  name               = "${var.name_prefix}-compaction-execution"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "compaction_execution" {
-  statement {
-    sid       = "EcrLoginHasNoResourceLevelPermissions"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid       = "PullTheServiceImage"
-    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = [var.service_repository_arn]
-  }
-  statement {
-    sid       = "WriteContainerLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.compaction.arn}:*"]
-  }
-  statement {
-    sid       = "DecryptTheImage"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role_policy" "compaction_execution" {
-  name   = "start-compaction-task"
-  role   = aws_iam_role.compaction_execution.id
-  policy = data.aws_iam_policy_document.compaction_execution.json
-}
-
-resource "aws_iam_role" "compaction_task" {
-  name               = "${var.name_prefix}-compaction-task"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
-}
 
 data "aws_iam_policy_document" "compaction_task" {
   statement {
@@ -198,86 +124,38 @@ data "aws_iam_policy_document" "compaction_task" {
   }
 }
 
-resource "aws_iam_role_policy" "compaction_task" {
-  name   = "compact-bronze"
-  role   = aws_iam_role.compaction_task.id
-  policy = data.aws_iam_policy_document.compaction_task.json
-}
+module "compaction" {
+  source = "../ecs_service"
 
-resource "aws_security_group" "compaction" {
-  #checkov:skip=CKV2_AWS_5:Attached at run time by the hourly schedule's ECS target (aws_scheduler_schedule.compaction), which checkov does not follow.
-  name        = "${var.name_prefix}-compaction"
-  description = "Compaction task: no inbound, HTTPS out to S3, ECR and CloudWatch"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
+  name_prefix        = var.name_prefix
+  name               = "compaction"
+  short_name         = "compaction"
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  image              = var.service_image
+  repository_arn     = var.service_repository_arn
+  command            = ["salesflow", "compact"]
+  environment        = var.environment
+  cpu                = 1024
+  memory             = 4096
+  task_policy_name   = "compact-bronze"
+  task_policy_json   = data.aws_iam_policy_document.compaction_task.json
 
-resource "aws_vpc_security_group_egress_rule" "compaction_https" {
-  security_group_id = aws_security_group.compaction.id
-  description       = "HTTPS to S3, ECR and CloudWatch (via NAT or VPC endpoints)"
-  cidr_ipv4         = var.aws_api_egress_cidr
-  from_port         = 443
-  to_port           = 443
-  ip_protocol       = "tcp"
-  tags              = var.tags
-}
-
-resource "aws_ecs_task_definition" "compaction" {
-  family                   = "${var.name_prefix}-compaction"
-  requires_compatibilities = ["FARGATE"]
-  network_mode             = "awsvpc"
-  cpu                      = 1024
-  memory                   = 4096
-  execution_role_arn       = aws_iam_role.compaction_execution.arn
-  task_role_arn            = aws_iam_role.compaction_task.arn
-
-  volume {
-    name = "tmp"
+  vpc_id              = var.vpc_id
+  private_subnet_ids  = var.private_subnet_ids
+  aws_api_egress_cidr = var.aws_api_egress_cidr
+  security_group = {
+    name                     = "${var.name_prefix}-compaction"
+    description              = "Compaction task: no inbound, HTTPS out to S3, ECR and CloudWatch"
+    https_egress_description = "HTTPS to S3, ECR and CloudWatch (via NAT or VPC endpoints)"
   }
 
-  container_definitions = jsonencode([{
-    name                   = "compaction"
-    image                  = var.service_image
-    essential              = true
-    readonlyRootFilesystem = true
-    command                = ["salesflow", "compact"]
-    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment            = [for name in sort(keys(var.environment)) : { name = name, value = var.environment[name] }]
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.compaction.name
-        awslogs-region        = data.aws_region.current.name
-        awslogs-stream-prefix = "compaction"
-      }
-    }
-  }])
-
-  tags = var.tags
+  # The hourly schedule below runs the task.
+  create_service = false
+  tags           = var.tags
 }
 
 # --- schedules ---------------------------------------------------------------------------------
-
-data "aws_iam_policy_document" "scheduler_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
-resource "aws_iam_role" "scheduler" {
-  name               = "${var.name_prefix}-batch-scheduler"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
-  tags               = var.tags
-}
 
 data "aws_iam_policy_document" "scheduler" {
   statement {
@@ -288,7 +166,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "RunTheCompactionTask"
     actions   = ["ecs:RunTask"]
-    resources = ["arn:aws:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:task-definition/${aws_ecs_task_definition.compaction.family}:*"]
+    resources = ["arn:aws:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:task-definition/${module.compaction.task_definition_family}:*"]
     condition {
       test     = "ArnEquals"
       variable = "ecs:cluster"
@@ -298,7 +176,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "HandTheirRolesToTheJobs"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.job.arn, aws_iam_role.compaction_execution.arn, aws_iam_role.compaction_task.arn]
+    resources = [module.job_role.arn, module.compaction.execution_role_arn, module.compaction.task_role_arn]
   }
   statement {
     sid       = "ReadTheEncryptedSchedule"
@@ -307,10 +185,15 @@ data "aws_iam_policy_document" "scheduler" {
   }
 }
 
-resource "aws_iam_role_policy" "scheduler" {
-  name   = "start-batch-work"
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
+module "scheduler_role" {
+  source = "../iam_role"
+
+  name           = "${var.name_prefix}-batch-scheduler"
+  service        = "scheduler.amazonaws.com"
+  source_account = data.aws_caller_identity.current.account_id
+  policy_name    = "start-batch-work"
+  policy_json    = data.aws_iam_policy_document.scheduler.json
+  tags           = var.tags
 }
 
 resource "aws_scheduler_schedule" "nightly" {
@@ -326,10 +209,10 @@ resource "aws_scheduler_schedule" "nightly" {
 
   target {
     arn      = "arn:aws:scheduler:::aws-sdk:emrserverless:startJobRun"
-    role_arn = aws_iam_role.scheduler.arn
+    role_arn = module.scheduler_role.arn
     input = jsonencode({
       ApplicationId    = aws_emrserverless_application.this.id
-      ExecutionRoleArn = aws_iam_role.job.arn
+      ExecutionRoleArn = module.job_role.arn
       ClientToken      = "<aws.scheduler.execution-id>"
       Name             = "nightly-<aws.scheduler.scheduled-time>"
       JobDriver = {
@@ -369,16 +252,16 @@ resource "aws_scheduler_schedule" "compaction" {
 
   target {
     arn      = var.cluster_arn
-    role_arn = aws_iam_role.scheduler.arn
+    role_arn = module.scheduler_role.arn
 
     ecs_parameters {
-      task_definition_arn = aws_ecs_task_definition.compaction.arn
+      task_definition_arn = module.compaction.task_definition_arn
       launch_type         = "FARGATE"
       task_count          = 1
 
       network_configuration {
         subnets          = var.private_subnet_ids
-        security_groups  = [aws_security_group.compaction.id]
+        security_groups  = [module.compaction.security_group_id]
         assign_public_ip = false
       }
     }

@@ -10,7 +10,7 @@ output "application_arn" {
 
 output "job_role_arn" {
   description = "Execution role of the nightly job."
-  value       = aws_iam_role.job.arn
+  value       = module.job_role.arn
 }
 
 output "artifacts_uri" {

@@ -83,6 +83,7 @@ resource "aws_glue_catalog_table" "lake" {
 
 # Gold and mart tables live in run folders (docs/adr/0002): the serving layer re-points them at each
 # published run (UpdateTable), so Terraform creates them once and leaves location and template alone.
+# The block repeats the one above because ignore_changes cannot depend on a value.
 resource "aws_glue_catalog_table" "published" {
   for_each = local.published_tables
 

@@ -2,10 +2,7 @@
 # speaks only HTTPS, scaled on CPU and on requests per task. API key hashes come from Secrets
 # Manager; nothing secret is in the task definition.
 
-data "aws_region" "current" {}
-
 locals {
-  container_name = "ingest-api"
   environment = merge(var.environment, {
     SALESFLOW_ENV         = "aws"
     SALESFLOW_SINK        = var.sink
@@ -25,13 +22,6 @@ resource "aws_ecs_cluster" "this" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_log_group" "this" {
-  name              = "/ecs/${var.name_prefix}/ingest-api"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
-
 resource "aws_secretsmanager_secret" "api_keys" {
   #checkov:skip=CKV2_AWS_57:The secret holds SHA-256 hashes of client keys; rotating means issuing new keys to shops, an operator procedure (docs/deploy.md), not a Lambda.
   name        = var.api_keys_secret_name
@@ -40,63 +30,7 @@ resource "aws_secretsmanager_secret" "api_keys" {
   tags        = var.tags
 }
 
-# --- IAM: the execution role starts the task, the task role is what the API itself may do ------
-
-data "aws_iam_policy_document" "ecs_tasks_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "execution" {
-  name               = "${var.name_prefix}-ingest-execution"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "execution" {
-  statement {
-    sid       = "EcrLoginHasNoResourceLevelPermissions"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid       = "PullTheServiceImage"
-    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = [var.repository_arn]
-  }
-  statement {
-    sid       = "WriteContainerLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
-  }
-  statement {
-    sid       = "ReadTheApiKeyHashes"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.api_keys.arn]
-  }
-  statement {
-    sid       = "DecryptTheSecretAndImage"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role_policy" "execution" {
-  name   = "start-ingest-task"
-  role   = aws_iam_role.execution.id
-  policy = data.aws_iam_policy_document.execution.json
-}
-
-resource "aws_iam_role" "task" {
-  name               = "${var.name_prefix}-ingest-task"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
-}
+# --- the API's task role may only publish events -------------------------------------------------
 
 data "aws_iam_policy_document" "task" {
   statement {
@@ -116,87 +50,49 @@ data "aws_iam_policy_document" "task" {
   }
 }
 
-resource "aws_iam_role_policy" "task" {
-  name   = "publish-sales-events"
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.task.json
-}
+module "service" {
+  source = "../ecs_service"
 
-# --- task and service ------------------------------------------------------------------------
+  name_prefix        = var.name_prefix
+  name               = "ingest-api"
+  short_name         = "ingest"
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  image              = var.container_image
+  repository_arn     = var.repository_arn
+  command            = ["salesflow", "api"]
+  environment        = local.environment
+  secrets            = { SALESFLOW_API_KEYS = aws_secretsmanager_secret.api_keys.arn }
+  cpu                = var.cpu
+  memory             = var.memory
+  container_port     = var.container_port
+  task_policy_name   = "publish-sales-events"
+  task_policy_json   = data.aws_iam_policy_document.task.json
 
-resource "aws_ecs_task_definition" "this" {
-  family                   = "${var.name_prefix}-ingest-api"
-  requires_compatibilities = ["FARGATE"]
-  network_mode             = "awsvpc"
-  cpu                      = var.cpu
-  memory                   = var.memory
-  execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
-
-  runtime_platform {
-    operating_system_family = "LINUX"
-    cpu_architecture        = "X86_64"
+  vpc_id              = var.vpc_id
+  private_subnet_ids  = var.private_subnet_ids
+  aws_api_egress_cidr = var.aws_api_egress_cidr
+  security_group = {
+    name                     = "${var.name_prefix}-ingest-task"
+    description              = "Ingest API tasks: requests from the ALB, HTTPS out to AWS APIs"
+    https_egress_description = "HTTPS to Kinesis, SQS, ECR, Secrets Manager and CloudWatch (via NAT or VPC endpoints)"
   }
 
-  volume {
-    name = "tmp"
+  cluster_arn = aws_ecs_cluster.this.arn
+  load_balancer = {
+    security_group_id                 = aws_security_group.alb.id
+    forward_description               = "Forward requests to the API tasks"
+    health_check_grace_period_seconds = 30
   }
-
-  container_definitions = jsonencode([{
-    name                   = local.container_name
-    image                  = var.container_image
-    essential              = true
-    readonlyRootFilesystem = true
-    command                = ["salesflow", "api"]
-    portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
-    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment            = [for name in sort(keys(local.environment)) : { name = name, value = local.environment[name] }]
-    secrets                = [{ name = "SALESFLOW_API_KEYS", valueFrom = aws_secretsmanager_secret.api_keys.arn }]
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.this.name
-        awslogs-region        = data.aws_region.current.name
-        awslogs-stream-prefix = "ingest"
-      }
-    }
-  }])
-
+  forwarded_by = aws_lb_listener.https.arn
+  autoscaling = {
+    min_tasks                = var.min_tasks
+    max_tasks                = var.max_tasks
+    cpu_target_percent       = var.cpu_target_percent
+    requests_per_task_target = var.requests_per_task_target
+    load_balancer_arn_suffix = aws_lb.this.arn_suffix
+  }
   tags = var.tags
-}
-
-resource "aws_ecs_service" "this" {
-  name                              = "${var.name_prefix}-ingest-api"
-  cluster                           = aws_ecs_cluster.this.id
-  task_definition                   = aws_ecs_task_definition.this.arn
-  desired_count                     = var.min_tasks
-  launch_type                       = "FARGATE"
-  health_check_grace_period_seconds = 30
-  propagate_tags                    = "SERVICE"
-
-  network_configuration {
-    subnets          = var.private_subnet_ids
-    security_groups  = [aws_security_group.task.id]
-    assign_public_ip = false
-  }
-
-  load_balancer {
-    target_group_arn = aws_lb_target_group.this.arn
-    container_name   = local.container_name
-    container_port   = var.container_port
-  }
-
-  deployment_circuit_breaker {
-    enable   = true
-    rollback = true
-  }
-
-  lifecycle {
-    ignore_changes = [desired_count]
-  }
-
-  depends_on = [aws_lb_listener.https]
-  tags       = var.tags
 }
 
 # --- load balancer: HTTPS only, so an API key is never accepted over plain HTTP ---------------
@@ -220,43 +116,6 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   tags              = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
-  security_group_id            = aws_security_group.alb.id
-  description                  = "Forward requests to the API tasks"
-  referenced_security_group_id = aws_security_group.task.id
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-  ip_protocol                  = "tcp"
-  tags                         = var.tags
-}
-
-resource "aws_security_group" "task" {
-  name        = "${var.name_prefix}-ingest-task"
-  description = "Ingest API tasks: requests from the ALB, HTTPS out to AWS APIs"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
-
-resource "aws_vpc_security_group_ingress_rule" "task_from_alb" {
-  security_group_id            = aws_security_group.task.id
-  description                  = "Requests from the load balancer"
-  referenced_security_group_id = aws_security_group.alb.id
-  from_port                    = var.container_port
-  to_port                      = var.container_port
-  ip_protocol                  = "tcp"
-  tags                         = var.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "task_https" {
-  security_group_id = aws_security_group.task.id
-  description       = "HTTPS to Kinesis, SQS, ECR, Secrets Manager and CloudWatch (via NAT or VPC endpoints)"
-  cidr_ipv4         = var.aws_api_egress_cidr
-  from_port         = 443
-  to_port           = 443
-  ip_protocol       = "tcp"
-  tags              = var.tags
-}
-
 resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_91:ALB access logs need an SSE-S3 bucket outside the platform key; request metrics and the API's structured logs cover auditing. Enable with an access-log bucket if required.
   #checkov:skip=CKV2_AWS_28:WAF is an account-level choice with its own cost; the API authenticates every request and enforces body limits. Associate a web ACL to the ALB if required.
@@ -270,26 +129,6 @@ resource "aws_lb" "this" {
   tags                       = var.tags
 }
 
-resource "aws_lb_target_group" "this" {
-  #checkov:skip=CKV_AWS_378:TLS ends at the ALB; the hop to the task stays inside the VPC, between two security groups that admit only each other.
-  name                 = "${var.name_prefix}-ingest"
-  port                 = var.container_port
-  protocol             = "HTTP"
-  target_type          = "ip"
-  vpc_id               = var.vpc_id
-  deregistration_delay = 30
-
-  health_check {
-    path                = "/healthz"
-    matcher             = "200"
-    interval            = 15
-    healthy_threshold   = 2
-    unhealthy_threshold = 3
-  }
-
-  tags = var.tags
-}
-
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.this.arn
   port              = 443
@@ -299,50 +138,8 @@ resource "aws_lb_listener" "https" {
 
   default_action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.this.arn
+    target_group_arn = module.service.target_group_arn
   }
 
   tags = var.tags
-}
-
-# --- autoscaling on CPU and on requests per task ---------------------------------------------
-
-resource "aws_appautoscaling_target" "this" {
-  service_namespace  = "ecs"
-  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.this.name}"
-  scalable_dimension = "ecs:service:DesiredCount"
-  min_capacity       = var.min_tasks
-  max_capacity       = var.max_tasks
-  tags               = var.tags
-}
-
-resource "aws_appautoscaling_policy" "cpu" {
-  name               = "${var.name_prefix}-ingest-cpu"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.this.service_namespace
-  resource_id        = aws_appautoscaling_target.this.resource_id
-  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
-
-  target_tracking_scaling_policy_configuration {
-    target_value = var.cpu_target_percent
-    predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageCPUUtilization"
-    }
-  }
-}
-
-resource "aws_appautoscaling_policy" "requests" {
-  name               = "${var.name_prefix}-ingest-requests"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.this.service_namespace
-  resource_id        = aws_appautoscaling_target.this.resource_id
-  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
-
-  target_tracking_scaling_policy_configuration {
-    target_value = var.requests_per_task_target
-    predefined_metric_specification {
-      predefined_metric_type = "ALBRequestCountPerTarget"
-      resource_label         = "${aws_lb.this.arn_suffix}/${aws_lb_target_group.this.arn_suffix}"
-    }
-  }
 }

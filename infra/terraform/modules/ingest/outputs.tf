@@ -15,7 +15,7 @@ output "load_balancer_arn_suffix" {
 
 output "target_group_arn_suffix" {
   description = "ARN suffix of the target group, for CloudWatch metrics."
-  value       = aws_lb_target_group.this.arn_suffix
+  value       = module.service.target_group_arn_suffix
 }
 
 output "cluster_arn" {
@@ -30,7 +30,7 @@ output "cluster_name" {
 
 output "service_name" {
   description = "ECS service of the ingest API."
-  value       = aws_ecs_service.this.name
+  value       = module.service.service_name
 }
 
 output "api_keys_secret_arn" {

@@ -1,6 +1,6 @@
 output "function_name" {
   description = "The CSV-loading Lambda function."
-  value       = aws_lambda_function.this.function_name
+  value       = module.function.function_name
 }
 
 output "landing_uri" {

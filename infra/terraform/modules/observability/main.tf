@@ -43,7 +43,15 @@ resource "aws_sns_topic_subscription" "email" {
 locals {
   alarm_actions = [aws_sns_topic.alerts.arn]
 
-  alarms = merge(
+  # What most alarms share: a breach over five one-minute periods; no data is no trouble.
+  alarm_defaults = {
+    period     = 60
+    periods    = 5
+    comparison = "GreaterThanThreshold"
+    missing    = "notBreaching"
+  }
+
+  alarm_definitions = merge(
     {
       stream-iterator-age = {
         description = "Records wait in Kinesis longer than ${var.max_iterator_age_seconds}s: the speed layer is falling behind and the dashboard is stale."
@@ -51,11 +59,7 @@ locals {
         metric      = "GetRecords.IteratorAgeMilliseconds"
         dimensions  = { StreamName = var.stream_name }
         statistic   = "Maximum"
-        period      = 60
-        periods     = 5
         threshold   = var.max_iterator_age_seconds * 1000
-        comparison  = "GreaterThanThreshold"
-        missing     = "notBreaching"
       }
       dead-letter-queue-depth = {
         description = "Work is parked in the dead-letter queue: inspect it and redrive (docs/deploy.md)."
@@ -66,8 +70,6 @@ locals {
         period      = 300
         periods     = 1
         threshold   = 0
-        comparison  = "GreaterThanThreshold"
-        missing     = "notBreaching"
       }
       api-5xx = {
         description = "The ingest API answers 5xx: clients retry, but the stream may be throttled or unreachable."
@@ -75,11 +77,7 @@ locals {
         metric      = "HTTPCode_Target_5XX_Count"
         dimensions  = { LoadBalancer = var.load_balancer_arn_suffix, TargetGroup = var.target_group_arn_suffix }
         statistic   = "Sum"
-        period      = 60
-        periods     = 5
         threshold   = var.max_api_5xx_per_minute
-        comparison  = "GreaterThanThreshold"
-        missing     = "notBreaching"
       }
       api-latency-p99 = {
         description = "The ingest API's p99 latency is above ${var.max_api_p99_seconds}s."
@@ -87,11 +85,7 @@ locals {
         metric      = "TargetResponseTime"
         dimensions  = { LoadBalancer = var.load_balancer_arn_suffix, TargetGroup = var.target_group_arn_suffix }
         statistic   = "p99"
-        period      = 60
-        periods     = 5
         threshold   = var.max_api_p99_seconds
-        comparison  = "GreaterThanThreshold"
-        missing     = "notBreaching"
       }
       batch-job-failed = {
         description = "A run of the nightly job failed: gold keeps serving the previous run until a rerun succeeds (docs/deploy.md)."
@@ -102,8 +96,6 @@ locals {
         period      = 3600
         periods     = 1
         threshold   = 0
-        comparison  = "GreaterThanThreshold"
-        missing     = "notBreaching"
       }
       gold-freshness = {
         description = "No nightly job succeeded in the last day: gold is stale and the real-time view is carrying more than a day."
@@ -123,11 +115,7 @@ locals {
         metric      = "IteratorAge"
         dimensions  = { FunctionName = var.kinesis_function_name }
         statistic   = "Maximum"
-        period      = 60
-        periods     = 5
         threshold   = var.max_iterator_age_seconds * 1000
-        comparison  = "GreaterThanThreshold"
-        missing     = "notBreaching"
       }
     },
     {
@@ -140,11 +128,11 @@ locals {
         period      = 300
         periods     = 1
         threshold   = 0
-        comparison  = "GreaterThanThreshold"
-        missing     = "notBreaching"
       }
     },
   )
+
+  alarms = { for name, alarm in local.alarm_definitions : name => merge(local.alarm_defaults, alarm) }
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {

@@ -5,10 +5,10 @@ output "dashboard_url" {
 
 output "service_name" {
   description = "ECS service of the query API and dashboard."
-  value       = aws_ecs_service.this.name
+  value       = module.service.service_name
 }
 
 output "target_group_arn_suffix" {
   description = "ARN suffix of the serving target group, for CloudWatch metrics."
-  value       = aws_lb_target_group.this.arn_suffix
+  value       = module.service.target_group_arn_suffix
 }

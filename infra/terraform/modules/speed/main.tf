@@ -3,8 +3,6 @@
 # failing batch, retry a bounded number of times and then park the batch's pointer in the DLQ.
 # The KCL worker is the optional alternative for Kinesis, as an ECS service with its lease table.
 
-data "aws_region" "current" {}
-
 locals {
   lake_bucket_arn = "arn:aws:s3:::${var.lake_bucket}"
   bronze_writes = [
@@ -30,41 +28,8 @@ locals {
   }
 }
 
-resource "aws_cloudwatch_log_group" "handler" {
-  for_each = local.handlers
-
-  name              = "/aws/lambda/${var.name_prefix}-speed-${each.key}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
-
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "handler" {
-  for_each = local.handlers
-
-  name               = "${var.name_prefix}-speed-${each.key}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "handler" {
-  for_each = local.handlers
-
-  statement {
-    sid       = each.value.read_sid
-    actions   = each.value.read_acts
-    resources = [each.value.read_arn]
-  }
+# What every consumer of the stream or queue does with what it read: land it in bronze.
+data "aws_iam_policy_document" "land_bronze" {
   statement {
     sid       = "LandBronzeAndQuarantine"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
@@ -76,71 +41,46 @@ data "aws_iam_policy_document" "handler" {
     resources = [local.lake_bucket_arn]
   }
   statement {
-    sid       = "ParkFailedBatchesInTheDeadLetterQueue"
-    actions   = ["sqs:SendMessage"]
-    resources = [var.dead_letter_queue_arn]
-  }
-  statement {
     sid       = "UseThePlatformKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
+}
+
+data "aws_iam_policy_document" "handler" {
+  for_each = local.handlers
+
+  source_policy_documents = [data.aws_iam_policy_document.land_bronze.json]
+
   statement {
-    sid       = "WriteLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.handler[each.key].arn}:*"]
+    sid       = each.value.read_sid
+    actions   = each.value.read_acts
+    resources = [each.value.read_arn]
   }
   statement {
-    sid       = "XRayHasNoResourceLevelPermissions"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
+    sid       = "ParkFailedBatchesInTheDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.dead_letter_queue_arn]
   }
 }
 
-resource "aws_iam_role_policy" "handler" {
+module "handler" {
+  source   = "../lambda_function"
   for_each = local.handlers
 
-  name   = "land-${each.key}-records"
-  role   = aws_iam_role.handler[each.key].id
-  policy = data.aws_iam_policy_document.handler[each.key].json
-}
-
-resource "aws_lambda_function" "handler" {
-  #checkov:skip=CKV_AWS_116:Invoked only by event source mappings, whose on-failure destination (Kinesis) or queue redrive policy (SQS) is the dead-letter path; a function DLQ covers async invokes only.
-  #checkov:skip=CKV_AWS_117:The handlers reach only AWS APIs (stream, queue, S3); a VPC would add NAT cost and no isolation.
-  #checkov:skip=CKV_AWS_272:Code signing applies to .zip packages; these functions run an immutable ECR image.
-  for_each = local.handlers
-
-  function_name                  = "${var.name_prefix}-speed-${each.key}"
-  description                    = "salesflow speed layer: ${each.value.summary}"
-  role                           = aws_iam_role.handler[each.key].arn
-  package_type                   = "Image"
-  image_uri                      = var.lambda_image
-  architectures                  = ["x86_64"]
-  memory_size                    = var.memory_mb
-  timeout                        = var.timeout_seconds
-  reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
-
-  image_config {
-    command = [each.value.command]
-  }
-
-  environment {
-    variables = var.environment
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.handler[each.key].name
-  }
-
-  depends_on = [aws_iam_role_policy.handler]
-  tags       = var.tags
+  name                 = "${var.name_prefix}-speed-${each.key}"
+  description          = "salesflow speed layer: ${each.value.summary}"
+  image_uri            = var.lambda_image
+  command              = each.value.command
+  policy_name          = "land-${each.key}-records"
+  policy_json          = data.aws_iam_policy_document.handler[each.key].json
+  environment          = var.environment
+  memory_mb            = var.memory_mb
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  kms_key_arn          = var.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  tags                 = var.tags
 }
 
 # With the KCL worker on, it is the stream's only consumer: two consumers would land every batch
@@ -149,7 +89,7 @@ resource "aws_lambda_event_source_mapping" "kinesis" {
   count = var.create_kcl_worker ? 0 : 1
 
   event_source_arn                   = var.stream_arn
-  function_name                      = aws_lambda_function.handler["kinesis"].arn
+  function_name                      = module.handler["kinesis"].arn
   starting_position                  = "TRIM_HORIZON"
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.batching_window_seconds
@@ -170,7 +110,7 @@ resource "aws_lambda_event_source_mapping" "kinesis" {
 
 resource "aws_lambda_event_source_mapping" "sqs" {
   event_source_arn                   = var.queue_arn
-  function_name                      = aws_lambda_function.handler["sqs"].arn
+  function_name                      = module.handler["sqs"].arn
   batch_size                         = min(var.batch_size, 10000)
   maximum_batching_window_in_seconds = var.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -209,76 +149,10 @@ resource "aws_dynamodb_table" "kcl_leases" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_log_group" "kcl" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  name              = "/ecs/${var.name_prefix}/kcl-worker"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
-  tags              = var.tags
-}
-
-data "aws_iam_policy_document" "ecs_tasks_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "kcl_execution" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  name               = "${var.name_prefix}-kcl-execution"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "kcl_execution" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  statement {
-    sid       = "EcrLoginHasNoResourceLevelPermissions"
-    actions   = ["ecr:GetAuthorizationToken"]
-    resources = ["*"]
-  }
-  statement {
-    sid       = "PullTheServiceImage"
-    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-    resources = [var.service_repository_arn]
-  }
-  statement {
-    sid       = "WriteContainerLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.kcl[0].arn}:*"]
-  }
-  statement {
-    sid       = "DecryptTheImage"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role_policy" "kcl_execution" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  name   = "start-kcl-task"
-  role   = aws_iam_role.kcl_execution[0].id
-  policy = data.aws_iam_policy_document.kcl_execution[0].json
-}
-
-resource "aws_iam_role" "kcl_task" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  name               = "${var.name_prefix}-kcl-task"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = var.tags
-}
-
 data "aws_iam_policy_document" "kcl_task" {
   count = var.create_kcl_worker ? 1 : 0
+
+  source_policy_documents = [data.aws_iam_policy_document.land_bronze.json]
 
   statement {
     sid       = "ReadTheStream"
@@ -294,21 +168,6 @@ data "aws_iam_policy_document" "kcl_task" {
     sid       = "KeepLeasesAndWorkerState"
     actions   = ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:UpdateContinuousBackups"]
     resources = [aws_dynamodb_table.kcl_leases[0].arn, "${aws_dynamodb_table.kcl_leases[0].arn}-*", "${aws_dynamodb_table.kcl_leases[0].arn}/index/*"]
-  }
-  statement {
-    sid       = "LandBronzeAndQuarantine"
-    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = local.bronze_writes
-  }
-  statement {
-    sid       = "LetTheFilesystemClientCheckTheBucket"
-    actions   = ["s3:ListBucket"]
-    resources = [local.lake_bucket_arn]
-  }
-  statement {
-    sid       = "UseThePlatformKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
   }
   statement {
     sid       = "DeadLetterBatchesPastTheirAttempts"
@@ -327,90 +186,33 @@ data "aws_iam_policy_document" "kcl_task" {
   }
 }
 
-resource "aws_iam_role_policy" "kcl_task" {
-  count = var.create_kcl_worker ? 1 : 0
+module "kcl_worker" {
+  source = "../ecs_service"
+  count  = var.create_kcl_worker ? 1 : 0
 
-  name   = "consume-stream-with-kcl"
-  role   = aws_iam_role.kcl_task[0].id
-  policy = data.aws_iam_policy_document.kcl_task[0].json
-}
+  name_prefix        = var.name_prefix
+  name               = "kcl-worker"
+  short_name         = "kcl"
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  image              = var.kcl_image
+  repository_arn     = var.service_repository_arn
+  environment        = merge(var.environment, { KCL_APPLICATION_NAME = var.kcl_lease_table })
+  cpu                = var.kcl_cpu
+  memory             = var.kcl_memory
+  task_policy_name   = "consume-stream-with-kcl"
+  task_policy_json   = data.aws_iam_policy_document.kcl_task[0].json
 
-resource "aws_security_group" "kcl" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  name        = "${var.name_prefix}-kcl-worker"
-  description = "KCL worker: no inbound, HTTPS out to AWS APIs"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "kcl_https" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  security_group_id = aws_security_group.kcl[0].id
-  description       = "HTTPS to Kinesis, DynamoDB, S3, ECR and CloudWatch (via NAT or VPC endpoints)"
-  cidr_ipv4         = var.aws_api_egress_cidr
-  from_port         = 443
-  to_port           = 443
-  ip_protocol       = "tcp"
-  tags              = var.tags
-}
-
-resource "aws_ecs_task_definition" "kcl" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  family                   = "${var.name_prefix}-kcl-worker"
-  requires_compatibilities = ["FARGATE"]
-  network_mode             = "awsvpc"
-  cpu                      = var.kcl_cpu
-  memory                   = var.kcl_memory
-  execution_role_arn       = aws_iam_role.kcl_execution[0].arn
-  task_role_arn            = aws_iam_role.kcl_task[0].arn
-
-  volume {
-    name = "tmp"
+  vpc_id              = var.vpc_id
+  private_subnet_ids  = var.private_subnet_ids
+  aws_api_egress_cidr = var.aws_api_egress_cidr
+  security_group = {
+    name                     = "${var.name_prefix}-kcl-worker"
+    description              = "KCL worker: no inbound, HTTPS out to AWS APIs"
+    https_egress_description = "HTTPS to Kinesis, DynamoDB, S3, ECR and CloudWatch (via NAT or VPC endpoints)"
   }
 
-  container_definitions = jsonencode([{
-    name                   = "kcl-worker"
-    image                  = var.kcl_image
-    essential              = true
-    readonlyRootFilesystem = true
-    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-    environment            = [for name, value in merge(var.environment, { KCL_APPLICATION_NAME = var.kcl_lease_table }) : { name = name, value = value }]
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.kcl[0].name
-        awslogs-region        = data.aws_region.current.name
-        awslogs-stream-prefix = "kcl"
-      }
-    }
-  }])
-
-  tags = var.tags
-}
-
-resource "aws_ecs_service" "kcl" {
-  count = var.create_kcl_worker ? 1 : 0
-
-  name            = "${var.name_prefix}-kcl-worker"
-  cluster         = var.cluster_arn
-  task_definition = aws_ecs_task_definition.kcl[0].arn
-  desired_count   = var.kcl_workers
-  launch_type     = "FARGATE"
-  propagate_tags  = "SERVICE"
-
-  network_configuration {
-    subnets          = var.private_subnet_ids
-    security_groups  = [aws_security_group.kcl[0].id]
-    assign_public_ip = false
-  }
-
-  deployment_circuit_breaker {
-    enable   = true
-    rollback = true
-  }
-
-  tags = var.tags
+  cluster_arn   = var.cluster_arn
+  desired_count = var.kcl_workers
+  tags          = var.tags
 }

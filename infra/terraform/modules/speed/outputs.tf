@@ -1,11 +1,11 @@
 output "kinesis_function_name" {
   description = "Lambda function consuming the Kinesis stream."
-  value       = aws_lambda_function.handler["kinesis"].function_name
+  value       = module.handler["kinesis"].function_name
 }
 
 output "sqs_function_name" {
   description = "Lambda function consuming the SQS queue."
-  value       = aws_lambda_function.handler["sqs"].function_name
+  value       = module.handler["sqs"].function_name
 }
 
 output "kcl_lease_table" {
@@ -15,5 +15,5 @@ output "kcl_lease_table" {
 
 output "kcl_service_name" {
   description = "ECS service of the KCL worker, or null when the worker is off."
-  value       = one(aws_ecs_service.kcl[*].name)
+  value       = one(module.kcl_worker[*].service_name)
 }
