@@ -131,6 +131,11 @@ variable "container_port" {
 variable "task_policy_name" {
   description = "Name of the task role's inline policy, saying what the container does (e.g. publish-sales-events)."
   type        = string
+
+  validation {
+    condition     = can(regex("^[\\w+=,.@-]{1,128}$", var.task_policy_name))
+    error_message = "task_policy_name must be 1-128 characters of letters, digits and +=,.@_-."
+  }
 }
 
 variable "task_policy_json" {

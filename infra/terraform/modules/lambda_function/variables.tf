@@ -41,6 +41,11 @@ variable "command" {
 variable "policy_name" {
   description = "Name of the role's inline policy, saying what the function does (e.g. load-landed-csv)."
   type        = string
+
+  validation {
+    condition     = can(regex("^[\\w+=,.@-]{1,128}$", var.policy_name))
+    error_message = "policy_name must be 1-128 characters of letters, digits and +=,.@_-."
+  }
 }
 
 variable "policy_json" {
