@@ -150,6 +150,20 @@ def test_the_sqs_queue_moves_poison_messages_to_its_dead_letter_queue() -> None:
     assert "maxReceiveCount" in queue.body["redrive_policy"]
 
 
+def test_the_csv_loader_parks_the_events_of_failed_loads_in_the_dead_letter_queue() -> None:
+    """Checkov's function-DLQ check is skipped in lambda_function (the stream handlers have no
+    asynchronous invokes), so the one function that has them is checked here."""
+    (loader,) = [
+        c for c in _shared_module_calls("lambda_function") if c.file.parent.name == "landing"
+    ]
+    assert loader.body["dead_letter_target_arn"] == "${var.dead_letter_queue_arn}"
+    (function,) = [f for f in resources("aws_lambda_function") if f.name == "this"]
+    dynamic = function.body["dynamic"][0]["dead_letter_config"]
+    assert "var.dead_letter_target_arn" in dynamic["for_each"]
+    (dead_letter,) = dynamic["content"]
+    assert dead_letter["target_arn"] == "${dead_letter_config.value}"
+
+
 def test_no_iam_statement_allows_every_action() -> None:
     documents = policy_documents()
     assert len(documents) > 10
