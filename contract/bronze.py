@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
+from pydantic import BaseModel
 
 from contract.arrow_schema import arrow_schema
 from contract.event import IngestedSaleEvent
@@ -28,4 +30,65 @@ def bronze_row(event: IngestedSaleEvent) -> dict[str, Any]:
 
 
 def bronze_table(events: Iterable[IngestedSaleEvent]) -> pa.Table:
-    return pa.Table.from_pylist([bronze_row(event) for event in events], schema=BRONZE_SCHEMA)
+    """The same table as `Table.from_pylist` of `bronze_row`s, at about twice the speed."""
+    builder = BronzeTableBuilder()
+    for event in events:
+        builder.append(event)
+    return builder.table()
+
+
+class BronzeTableBuilder:
+    """A bronze table built column by column, one event at a time.
+
+    `append` copies the event's validated values into one list per column (Arrow converts aware
+    datetimes to UTC itself), so a caller need not keep the model: landing used to keep a
+    batch's models until its table was built, about ten objects each for the garbage collector
+    to scan again and again, which cost as much as validating them (profiled).
+    """
+
+    def __init__(self) -> None:
+        self._columns = _StructColumns(BRONZE_SCHEMA)
+
+    def append(self, event: IngestedSaleEvent) -> None:
+        self._columns.append(event)
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_arrays(self._columns.arrays(), schema=BRONZE_SCHEMA)
+
+
+class _StructColumns:
+    """The columns of one level of the schema: the event's own fields, or those of its items."""
+
+    def __init__(self, fields: Iterable[pa.Field]) -> None:
+        self._scalars: list[tuple[str, list[Any]]] = []
+        self._lists: list[tuple[str, list[int], _StructColumns]] = []
+        self._arrays: list[Callable[[], pa.Array]] = []
+        """One per field, in schema order: makes the field's Arrow array from what was appended."""
+        for field in fields:
+            if pa.types.is_list(field.type):
+                offsets, members = [0], _StructColumns(field.type.value_type)
+                self._lists.append((field.name, offsets, members))
+                self._arrays.append(partial(_list_array, field.type, offsets, members))
+            else:
+                values: list[Any] = []
+                self._scalars.append((field.name, values))
+                self._arrays.append(partial(pa.array, values, type=field.type))
+
+    def append(self, model: BaseModel) -> None:
+        values = model.__dict__
+        for name, column in self._scalars:
+            column.append(values[name])
+        for name, offsets, members in self._lists:
+            items = values[name]
+            offsets.append(offsets[-1] + len(items))
+            for item in items:
+                members.append(item)
+
+    def arrays(self) -> list[pa.Array]:
+        return [make() for make in self._arrays]
+
+
+def _list_array(list_type: pa.ListType, offsets: list[int], members: _StructColumns) -> pa.Array:
+    struct = list_type.value_type
+    values = pa.StructArray.from_arrays(members.arrays(), fields=list(struct))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, type=list_type)

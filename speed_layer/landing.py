@@ -10,16 +10,17 @@ landed file, in the quarantine, or reported back as failed so the adapter retrie
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import compress
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from contract.bronze import bronze_table
-from contract.event import IngestedSaleEvent
+from contract.bronze import BronzeTableBuilder, bronze_table
 from contract.lake import bronze_partition
 from contract.wire import decode
 from speed_layer.lake_files import LakeFiles
@@ -47,29 +48,29 @@ class LandingReport:
 
 
 def land(batch: Batch, lake: LakeFiles) -> LandingReport:
-    by_hour: dict[datetime, list[tuple[int, IngestedSaleEvent]]] = defaultdict(list)
+    valid = BronzeTableBuilder()
+    positions: list[int] = []
     rejected: list[tuple[int, QuarantinedRecord]] = []
     for position, record in enumerate(batch.records):
         try:
-            event = decode(record.data)
+            valid.append(decode(record.data))
         except ValidationError as error:
             rejected.append((position, QuarantinedRecord.of(record, error)))
-            continue
-        hour = event.ingested_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        by_hour[hour].append((position, event))
+        else:
+            positions.append(position)
 
     files: list[str] = []
     failed: list[int] = []
     landed = 0
-    for hour, members in sorted(by_hour.items()):
+    for hour, table, members in _by_ingest_hour(valid.table(), positions):
         path = f"{bronze_partition(hour)}/{batch.key}.parquet"
         try:
-            lake.write_parquet(path, bronze_table(event for _, event in members))
+            lake.write_parquet(path, table)
         except WRITE_ERRORS:
             logger.exception(
                 "could not write %s (%s records); they will be retried", path, len(members)
             )
-            failed.extend(position for position, _ in members)
+            failed.extend(members)
             continue
         files.append(path)
         landed += len(members)
@@ -104,7 +105,25 @@ def land(batch: Batch, lake: LakeFiles) -> LandingReport:
     return report
 
 
+def _by_ingest_hour(
+    table: pa.Table, positions: list[int]
+) -> Iterator[tuple[datetime, pa.Table, list[int]]]:
+    """The table's rows per UTC hour of `ingested_at`, in hour order, with their batch positions.
+
+    Computed on the Arrow column, not per event in Python (that was a twentieth of landing a
+    record); a batch almost always falls in one hour and is then passed on without a copy.
+    """
+    hours = pc.floor_temporal(table["ingested_at"], unit="hour")
+    distinct = sorted(pc.unique(hours).to_pylist())
+    if len(distinct) == 1:
+        yield distinct[0], table, positions
+        return
+    for hour in distinct:
+        mask = pc.equal(hours, pa.scalar(hour, type=hours.type))
+        yield hour, table.filter(mask), list(compress(positions, mask.to_pylist()))
+
+
 def warm_up() -> None:
-    """Pay pyarrow's lazy imports (it loads pandas on the first `from_pylist`) and the Parquet
+    """Pay pyarrow's lazy imports (it loads pandas on the first conversion) and the Parquet
     writer's set-up at start, not while the first batch waits: seconds on a busy machine."""
     pq.write_table(bronze_table([]), pa.BufferOutputStream())

@@ -103,6 +103,27 @@ def test_a_failed_write_reports_exactly_the_records_of_that_hour(make_event, lak
     assert lake.parquet_row_count(report.files[0]) == 2
 
 
+def test_interleaved_hours_a_bad_record_and_a_failed_write_are_reported_by_position(
+    make_event, lake
+):
+    later = NOON + timedelta(hours=1)
+    blocked = Path(lake.location.path(bronze_partition(later)))
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the hour folder should be")
+    now, next_hour = wire_records(make_event, 2, NOON), wire_records(make_event, 2, later)
+    payloads = [next_hour[0], now[0], b"{not json", next_hour[1], now[1]]
+    report = land(batch_of("k", payloads), lake)
+
+    assert (report.landed, report.quarantined, report.failed) == (2, 1, (0, 3))
+    (landed_file, quarantine_file) = report.files
+    assert landed_file == f"{bronze_partition(NOON)}/k.parquet"
+    assert sorted(bronze_event_ids(lake.location, lake.filesystem)) == sorted(
+        json.loads(p)["event_id"] for p in now
+    )
+    (entry,) = [json.loads(line) for line in lake.read_bytes(quarantine_file).splitlines()]
+    assert entry["source"] == "shard-1:2"
+
+
 def test_no_temporary_file_is_left_behind(make_event, lake):
     land(batch_of("k", wire_records(make_event, 3, NOON)), lake)
     names = [Path(p).name for p, _ in lake.list_files("bronze", recursive=True)]

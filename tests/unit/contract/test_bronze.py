@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from contract.bronze import BRONZE_SCHEMA, bronze_row, bronze_table
+from tests.unit.speed_layer.wire_events import ingested_event
+
+NOON = datetime(2026, 11, 21, 12, 0, 5, tzinfo=UTC)
+
+
+def test_the_column_wise_table_equals_the_table_of_bronze_rows(make_event):
+    item = {"sku": "CABLE-HDMI-2M", "quantity": 3, "unit_price": "10.00"}
+    events = [
+        ingested_event(make_event, NOON),
+        ingested_event(make_event, NOON, kind="return"),
+        ingested_event(make_event, NOON, customer_id=None, total=None, items=[item] * 4),
+    ]
+    table = bronze_table(events)
+
+    assert table.schema.equals(BRONZE_SCHEMA)
+    assert table.equals(pa.Table.from_pylist([bronze_row(e) for e in events], schema=BRONZE_SCHEMA))
+    assert table.column("occurred_at")[0].as_py() == events[0].occurred_at
+    assert [len(items) for items in table.column("items").to_pylist()] == [2, 1, 4]
+
+
+def test_an_empty_table_has_the_bronze_schema():
+    table = bronze_table([])
+    assert table.num_rows == 0
+    assert table.schema.equals(BRONZE_SCHEMA)
