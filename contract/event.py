@@ -23,11 +23,14 @@ from pydantic import (
     model_validator,
 )
 
-from contract.money import Money
+from contract.money import ZERO, Money
 
 CONTRACT_VERSION = 1
 MAX_FUTURE_SKEW = timedelta(minutes=5)
-"""How far `occurred_at` may lie ahead of the moment the API receives it (clock skew)."""
+"""How far `occurred_at` may lie ahead of the moment the API receives it (clock skew).
+
+Checked as `occurred_at - other > MAX_FUTURE_SKEW`: for times in different zones a subtraction
+asks each for its UTC offset once, a comparison twice (profiled in the speed layer)."""
 MAX_ITEMS = 500
 MAX_QUANTITY = 10_000
 """Upper bound of a line's quantity: with MAX_UNIT_PRICE every order fits DECIMAL(18,2)."""
@@ -95,7 +98,8 @@ class LineItem(BaseModel):
 
     @model_validator(mode="after")
     def _discount_within_line_value(self) -> Self:
-        if self.discount > self.gross_amount:
+        # Most lines have no discount, and a zero one never exceeds the line: skip the product.
+        if self.discount and self.discount > self.gross_amount:
             raise ValueError(
                 f"discount {self.discount} exceeds the line value quantity * unit_price = "
                 f"{self.gross_amount}"
@@ -134,7 +138,7 @@ class SaleEvent(BaseModel):
     @property
     def net_amount(self) -> Decimal:
         """Sum of the lines' net amounts, before the sign a return gives it."""
-        return sum((item.net_amount for item in self.items), Decimal("0.00"))
+        return sum([item.net_amount for item in self.items], ZERO)
 
     @property
     def sign(self) -> int:
@@ -154,7 +158,7 @@ class SaleEvent(BaseModel):
     @classmethod
     def _not_in_the_future(cls, occurred_at: datetime, info: ValidationInfo) -> datetime:
         received_at = _received_at(info.context)
-        if received_at is not None and occurred_at > received_at + MAX_FUTURE_SKEW:
+        if received_at is not None and occurred_at - received_at > MAX_FUTURE_SKEW:
             raise ValueError(
                 f"occurred_at is more than {int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes "
                 f"in the future (received at {received_at.isoformat()})"
@@ -174,7 +178,7 @@ class IngestedSaleEvent(SaleEvent):
 
     @model_validator(mode="after")
     def _not_in_the_future_of_ingestion(self) -> Self:
-        if self.occurred_at > self.ingested_at + MAX_FUTURE_SKEW:
+        if self.occurred_at - self.ingested_at > MAX_FUTURE_SKEW:
             raise ValueError("occurred_at is more than 5 minutes after ingested_at")
         return self
 

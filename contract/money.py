@@ -12,12 +12,13 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import GetCoreSchemaHandler, WithJsonSchema
+from pydantic_core import core_schema
 
 MONEY_PRECISION = 18
 MONEY_SCALE = 2
 CENT = Decimal("0.01")
-_ZERO = Decimal("0.00")
+ZERO = Decimal("0.00")
 MAX_UNIT_PRICE = Decimal("999999999.99")
 """Upper bound of a unit price or a discount: every line and every sum fits DECIMAL(18,2)."""
 
@@ -56,6 +57,8 @@ def parse_money(value: Any) -> Decimal:
         raise ValueError("money must be a decimal string or a number")
     if amount > MAX_UNIT_PRICE:
         raise ValueError(f"money must be at most {MAX_UNIT_PRICE}")
+    if kind is str and value[-3:-2] == ".":  # two places already, like every canonical amount
+        return amount
     return amount.quantize(CENT)
 
 
@@ -68,12 +71,27 @@ def _checked_decimal(amount: Decimal) -> Decimal:
         raise ValueError(f"money must be at most {MAX_UNIT_PRICE}")
     if amount != amount.quantize(CENT):
         raise ValueError("money has more than 2 decimal places")
-    return amount + _ZERO  # turns a negative zero (-0.0 is a valid float) into 0
+    return amount + ZERO  # turns a negative zero (-0.0 is a valid float) into 0
+
+
+class _ParsedMoney:
+    """`parse_money` as the whole validation of a money field, serialized as a Decimal.
+
+    A `BeforeValidator` would pass the Decimal it returns through pydantic's own Decimal
+    validation once more, a Python method call per amount, five per event (profiled).
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            parse_money, serialization=core_schema.decimal_schema()
+        )
 
 
 Money = Annotated[
     Decimal,
-    BeforeValidator(parse_money),
+    _ParsedMoney(),
     WithJsonSchema(
         {
             "anyOf": [
