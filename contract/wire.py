@@ -40,8 +40,13 @@ def _stamp(ingested_at: datetime, source: str) -> bytes:
 
 
 def decode(data: bytes | str) -> IngestedSaleEvent:
-    """Parse and fully re-validate a stream record; raises `pydantic.ValidationError`."""
-    return IngestedSaleEvent.model_validate_json(data)
+    """Parse and fully re-validate a stream record; raises `pydantic.ValidationError`.
+
+    Calls the model's validator itself: the Python wrapper `model_validate_json` puts around it
+    was a twentieth of decoding a record, which the speed layer does for every record (profiled).
+    """
+    event: IngestedSaleEvent = IngestedSaleEvent.__pydantic_validator__.validate_json(data)
+    return event
 
 
 def partition_key(event: SaleEvent) -> str:
