@@ -30,7 +30,7 @@ def bronze_row(event: IngestedSaleEvent) -> dict[str, Any]:
 
 
 def bronze_table(events: Iterable[IngestedSaleEvent]) -> pa.Table:
-    """The same table as `Table.from_pylist` of `bronze_row`s, at about twice the speed."""
+    """The same table as `Table.from_pylist` of `bronze_row`s, in about two thirds of the time."""
     builder = BronzeTableBuilder()
     for event in events:
         builder.append(event)
