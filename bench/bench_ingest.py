@@ -199,8 +199,9 @@ def bare_app() -> Any:
 def validate_only_app() -> Any:
     """A reference, not a target: the least a FastAPI route validating the contract can cost."""
     from contract.event import RECEIVED_AT_CONTEXT_KEY, SaleEvent
+    from contract.telemetry import TELEMETRY_OFF
 
-    app = FastAPI()
+    app = FastAPI(telemetry=TELEMETRY_OFF)
 
     @app.post("/v1/sales")
     async def validate(request: Request) -> Response:

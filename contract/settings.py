@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     name_prefix: str = Field(DEFAULT_NAME_PREFIX, pattern=r"^[a-z][a-z0-9-]{1,40}$")
     state_dir: Path = Path(".salesflow")
     reporting_tz: str = "America/Sao_Paulo"
+    opentelemetry: bool = False
+    """FastAPI's OpenTelemetry traces, metrics and logs for both APIs, sent to the providers the
+    process configures (e.g. under `opentelemetry-instrument`). Off: it costs CPU per request."""
 
     # --- AWS access -------------------------------------------------------------------------
     aws_region: str = "us-east-1"

@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from contract.event import SaleEvent
 from contract.settings import Settings
+from contract.telemetry import fastapi_telemetry
 from ingest_api.auth import SECURITY_SCHEME, SECURITY_SCHEME_NAME
 from ingest_api.errors import ApiError, api_error_handler
 from ingest_api.fast_path import FastPathMiddleware
@@ -64,6 +65,7 @@ def create_app(
         version=API_VERSION,
         description="Validated sale and return events into Kinesis or SQS (DESIGN section 4).",
         lifespan=lifespan,
+        telemetry=fastapi_telemetry(settings),
     )
     app.state.settings = settings
     app.state.service = service

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from contract.settings import Settings
+from contract.telemetry import fastapi_telemetry
 from serving.engines.base import QueryEngine, QueryError, QueryTimeoutError
 from serving.engines.factory import build_engine
 from serving.published_run import PublicationError
@@ -38,6 +39,7 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
         description="Merged real-time + batch sales metrics and the live dashboard.",
         version="1",
         lifespan=lifespan,
+        telemetry=fastapi_telemetry(settings),
     )
     app.state.service = service
     app.include_router(metrics.router)
