@@ -38,7 +38,7 @@ import pyarrow.parquet as pq  # noqa: E402
 
 from bench.results_file import Figure, figure, write_results  # noqa: E402
 from contract.aws import aws_client  # noqa: E402
-from contract.bronze import BRONZE_SCHEMA, bronze_row  # noqa: E402
+from contract.bronze import BRONZE_SCHEMA  # noqa: E402
 from contract.event import IngestedSaleEvent  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from contract.wire import decode, encode  # noqa: E402
@@ -79,7 +79,7 @@ def landing_throughput() -> list[Figure]:
     records = [
         tuple(DeliveredRecord(encode(e), f"s:{n}") for n, e in enumerate(b)) for b in batches
     ]
-    rows = [[bronze_row(e) for e in batch] for batch in batches]
+    rows = [[e.model_dump() for e in batch] for batch in batches]
     pq.write_table(pa.Table.from_pylist(rows[0][:1], schema=BRONZE_SCHEMA), pa.BufferOutputStream())
 
     def baseline(folder: Path) -> float:

@@ -1,9 +1,8 @@
-"""The bronze row: an `IngestedSaleEvent` as one Parquet row, and the conversion both ways."""
+"""The bronze table: `IngestedSaleEvent`s as Parquet rows in the schema derived from the model."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC
 from functools import partial
 from typing import Any
 
@@ -16,21 +15,9 @@ from contract.event import IngestedSaleEvent
 BRONZE_SCHEMA = arrow_schema(IngestedSaleEvent)
 
 
-def bronze_row(event: IngestedSaleEvent) -> dict[str, Any]:
-    """The event as a dict in the bronze schema's shape, timestamps in UTC.
-
-    Reads the validated fields as they are instead of `model_dump()`, which costs more than the
-    rest of landing a record (profiled). Enum members are `StrEnum`s: Arrow stores their values.
-    """
-    row = dict(event.__dict__)
-    row["items"] = [item.__dict__ for item in event.items]
-    row["occurred_at"] = event.occurred_at.astimezone(UTC)
-    row["ingested_at"] = event.ingested_at.astimezone(UTC)
-    return row
-
-
 def bronze_table(events: Iterable[IngestedSaleEvent]) -> pa.Table:
-    """The same table as `Table.from_pylist` of `bronze_row`s, in about two thirds of the time."""
+    """The same table as `Table.from_pylist` of the events' `model_dump()`s, in a fraction of the
+    time (`model_dump` alone costs more than the rest of landing a record, profiled)."""
     builder = BronzeTableBuilder()
     for event in events:
         builder.append(event)

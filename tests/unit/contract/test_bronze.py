@@ -4,13 +4,13 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from contract.bronze import BRONZE_SCHEMA, bronze_row, bronze_table
+from contract.bronze import BRONZE_SCHEMA, bronze_table
 from tests.unit.speed_layer.wire_events import ingested_event
 
 NOON = datetime(2026, 11, 21, 12, 0, 5, tzinfo=UTC)
 
 
-def test_the_column_wise_table_equals_the_table_of_bronze_rows(make_event):
+def test_the_column_wise_table_equals_the_table_of_the_models_dumps(make_event):
     item = {"sku": "CABLE-HDMI-2M", "quantity": 3, "unit_price": "10.00"}
     events = [
         ingested_event(make_event, NOON),
@@ -20,7 +20,9 @@ def test_the_column_wise_table_equals_the_table_of_bronze_rows(make_event):
     table = bronze_table(events)
 
     assert table.schema.equals(BRONZE_SCHEMA)
-    assert table.equals(pa.Table.from_pylist([bronze_row(e) for e in events], schema=BRONZE_SCHEMA))
+    assert table.equals(
+        pa.Table.from_pylist([e.model_dump() for e in events], schema=BRONZE_SCHEMA)
+    )
     assert table.column("occurred_at")[0].as_py() == events[0].occurred_at
     assert [len(items) for items in table.column("items").to_pylist()] == [2, 1, 4]
 
