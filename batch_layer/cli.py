@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "loc
     run_parser.add_argument(
         "--master", default=default_master, help="Spark master; 'none' keeps the cluster's own"
     )
-    run_parser.add_argument("--shuffle-partitions", type=int, default=8)
+    run_parser.add_argument("--shuffle-partitions", type=int, default=32)
     run_parser.add_argument("--driver-memory", default="4g")
 
 

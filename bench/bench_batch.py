@@ -178,7 +178,7 @@ def run_spark(lake: Path, out: Path) -> dict[str, float | str]:
     from batch_layer.spark_session import build_session
 
     started = time.perf_counter()
-    spark = build_session(master="local[2]", shuffle_partitions=8, driver_memory="5g")
+    spark = build_session(master="local[2]", shuffle_partitions=32, driver_memory="5g")
     session_seconds = time.perf_counter() - started
     settings = Settings(lake_uri=str(lake), reporting_tz=REPORTING_TZ)
     started = time.perf_counter()
