@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -144,21 +143,33 @@ def generate_lake(lake: Path, lines: int, seed: int = 7) -> int:
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak RSS plus the peak of every descendant JVM (the Spark driver)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak RSS plus the peak of every descendant JVM (the Spark driver).
+
+    Both are VmHWM, not `getrusage`'s ru_maxrss: that survives exec, so a worker would report
+    the parent's RSS at fork time (the generated lake, GiBs at 10M lines) as its own."""
+    own = _hwm_bytes(_status_fields(Path("/proc/self/status")) or {})
     jvm = 0
     for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(
-                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
-            )
-        except OSError:
-            continue
-        if fields.get("Name", "").strip() == "java" and _descends_from(
-            int(fields["PPid"]), os.getpid()
+        fields = _status_fields(status)
+        if (
+            fields is not None
+            and fields.get("Name", "").strip() == "java"
+            and _descends_from(int(fields["PPid"]), os.getpid())
         ):
-            jvm = max(jvm, int(fields.get("VmHWM", "0 kB").split()[0]) * 1024)
+            jvm = max(jvm, _hwm_bytes(fields))
     return own + jvm
+
+
+def _status_fields(status: Path) -> dict[str, str] | None:
+    try:
+        text = status.read_text()
+    except OSError:
+        return None
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def _hwm_bytes(fields: dict[str, str]) -> int:
+    return int(fields.get("VmHWM", "0 kB").split()[0]) * 1024
 
 
 def _descends_from(pid: int, ancestor: int) -> bool:
