@@ -77,8 +77,8 @@ def run_batch(
     try:
         classified = quality.classify(quality.enrich(silver.sale_lines(events), products, stores))
         counts = _count(classified)
-        passed = classified.where(classified.outcome == quality.PASSED)
-        wide = gold.sales_wide(passed, customers, settings.reporting_tz)
+        passed = classified.where(classified.outcome == quality.PASSED).select(*silver.LINE_FIELDS)
+        wide = gold.sales_wide(passed, products, stores, customers, settings.reporting_tz)
         _write_sales_wide(wide, inputs.spark_uri(lake, f"{run_folder}/{SALES_WIDE}"))
         held = gold.quarantine(classified, quality.rule_names())
         _write_small(held, inputs.spark_uri(lake, f"{run_folder}/{QUALITY_QUARANTINE}"))
@@ -136,10 +136,10 @@ each, overflow it and fall back to plain encoding, paying for both (a fifth of t
 
 
 def _write_sales_wide(wide: DataFrame, uri: str) -> None:
-    """One shuffle by day so each `sale_date` folder gets one file, sorted for stable output."""
+    """`wide` is partitioned by day, so each `sale_date` folder gets one file; sorted for stable
+    output."""
     writer = (
-        wide.repartition(SALES_WIDE_PARTITION_COLUMN)
-        .sortWithinPartitions(SALES_WIDE_PARTITION_COLUMN, "event_id", "line_number")
+        wide.sortWithinPartitions(SALES_WIDE_PARTITION_COLUMN, "event_id", "line_number")
         .write.mode("errorifexists")
         .partitionBy(SALES_WIDE_PARTITION_COLUMN)
     )
