@@ -15,7 +15,7 @@ from contract.settings import ApiKey, hash_api_key
 LOCAL_SOURCE = "local"
 KEY_FILE_NAME = "api-key"
 KEY_PREFIX = "sf_local_"
-"""Keys never start with `-` (a bare `token_urlsafe` does one time in 32, and a command line then
+"""Keys never start with `-` (a bare `token_urlsafe` does one time in 64, and a command line then
 reads `--api-key -x...` as two options), and secret scanners can recognise a leaked one."""
 
 
