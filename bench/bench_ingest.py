@@ -241,7 +241,7 @@ def serve_main(args: argparse.Namespace) -> None:
 
 class Server:
     def __init__(self, app: str, env: dict[str, str] | None = None) -> None:
-        from tests.processes import free_port
+        from tests.processes import free_port, wait_for_http
 
         self.port = free_port()
         self.process = subprocess.Popen(
@@ -249,15 +249,7 @@ class Server:
             env={**os.environ, **(env or {})},
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} server did not start") from None
-                time.sleep(0.1)
+        wait_for_http(f"http://127.0.0.1:{self.port}/healthz", self.process, timeout=60)
 
     def get(self, path: str) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as answer:
@@ -270,8 +262,9 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
+        from tests.processes import stop
+
+        stop(self.process)
 
 
 def api_env(**extra: str) -> dict[str, str]:

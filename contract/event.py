@@ -85,7 +85,7 @@ class LineItem(BaseModel):
     sku: Identifier
     quantity: Annotated[int, Field(gt=0, le=MAX_QUANTITY)]
     unit_price: Money
-    discount: Money = Decimal("0.00")
+    discount: Money = ZERO
 
     @property
     def gross_amount(self) -> Decimal:

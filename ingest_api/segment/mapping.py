@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from contract.event import RECEIVED_AT_CONTEXT_KEY, EventType, LineItem, SaleEvent
-from contract.money import CENT, parse_money
+from contract.money import CENT, ZERO, parse_money
 from ingest_api.models import FieldError
 from ingest_api.parsing import field_errors
 
@@ -161,9 +161,8 @@ def _with_order_amounts(
     as that plus `shipping` and `tax`, and `revenue` before the order's discount; shops differ
     on `revenue`, so either reading of it is accepted, anything else is an inconsistent order.
     """
-    zero = Decimal("0.00")
-    gross = sum((item.gross_amount for item in event.items), zero)
-    line_discounts = sum((item.discount for item in event.items), zero)
+    gross = sum((item.gross_amount for item in event.items), ZERO)
+    line_discounts = sum((item.discount for item in event.items), ZERO)
     order_discount = amounts["discount"]
     if order_discount is not None and line_discounts:
         if order_discount != line_discounts:
@@ -184,8 +183,8 @@ def _with_order_amounts(
                 )
             ]
         event = _discounted(event, order_discount)
-    net = gross - line_discounts - (order_discount or zero)
-    extras = (amounts["shipping"] or zero) + (amounts["tax"] or zero)
+    net = gross - line_discounts - (order_discount or ZERO)
+    extras = (amounts["shipping"] or ZERO) + (amounts["tax"] or ZERO)
     subtotal, revenue, total = amounts["subtotal"], amounts["revenue"], amounts["total"]
     errors = []
     if subtotal is not None and subtotal != net:
