@@ -19,7 +19,8 @@ from contract.lake import PUBLISHED_POINTER
 from contract.settings import Settings
 from serving.app import create_app
 from serving.engines import QueryCancelledError, QueryFailedError, QueryTimeoutError
-from serving.engines.athena_engine import AthenaEngine, raise_for_state
+from serving.engines.athena_engine import AthenaEngine
+from serving.engines.athena_statements import raise_for_state
 
 LAKE_PREFIX = "lake"
 
