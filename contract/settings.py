@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     T may still be on its way through the stream; landing it after the job read bronze would put
     it in neither gold (not read) nor the real-time view (ingested before T). The lag must exceed
     the speed layer's worst landing delay (p99 under a second locally, minutes with a backlog)."""
+    publish_catalog: Literal["none", "athena"] = "none"
+    """`athena`: after publishing, the batch job moves the Glue tables and Athena views to the new
+    run itself (docs/adr/0008), so Athena users see it with no serving instance running."""
 
     # --- serving ----------------------------------------------------------------------------
     serve_host: str = "127.0.0.1"
