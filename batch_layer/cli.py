@@ -1,13 +1,21 @@
-"""`salesflow batch run [--cutoff T] [--lake URI]`: run the nightly job on demand."""
+"""`salesflow batch run [--cutoff T] [--lake URI]`: run the nightly job on demand;
+`salesflow batch sync-catalog [--lake URI]`: move the Glue tables and Athena views to the
+published run again, alone (after a run whose catalog sync failed, exit status 3).
+
+The EMR entry point takes the same arguments, so both work there too.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from contract.settings import Settings
+from contract.settings import Settings, settings_with
 from contract.structured_logging import configure_logging
+
+CatalogHook = Callable[[Settings, str | None], int]
 
 
 def parse_cutoff(value: str) -> datetime:
@@ -50,14 +58,38 @@ def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "loc
     )
     run_parser.add_argument("--shuffle-partitions", type=int, default=32)
     run_parser.add_argument("--driver-memory", default="4g")
+    sync_parser = commands.add_parser(
+        "sync-catalog",
+        help="move the Glue tables and Athena views to the run gold/_published.json names",
+    )
+    sync_parser.add_argument("--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI")
 
 
 def run(args: argparse.Namespace) -> int:
+    configure_logging()
+    settings = settings_with(lake_uri=args.lake)
+    if args.action == "sync-catalog":
+        from batch_layer.catalog import sync_published_catalog
+
+        return sync_published_catalog(settings, None)
+    return _run_job(args, settings)
+
+
+def _catalog_hook(settings: Settings) -> CatalogHook | None:
+    """The step after publication the deployment asks for, imported now: a job environment
+    without the serving layer fails before the Spark work, not after it."""
+    if settings.publish_catalog == "none":
+        return None
+    from batch_layer.catalog import sync_published_catalog
+
+    return sync_published_catalog
+
+
+def _run_job(args: argparse.Namespace, settings: Settings) -> int:
     from batch_layer.job import run_batch
     from batch_layer.spark_session import build_session
 
-    configure_logging()
-    settings = Settings()
+    catalog_hook = _catalog_hook(settings)
     spark = build_session(
         master=None if args.master == "none" else args.master,
         shuffle_partitions=args.shuffle_partitions,
@@ -65,10 +97,8 @@ def run(args: argparse.Namespace) -> int:
     )
     cutoff = args.cutoff or default_cutoff(datetime.now(UTC), settings)
     try:
-        publication = run_batch(
-            args.lake or settings.lake_uri, cutoff, settings=settings, spark=spark
-        )
+        publication = run_batch(settings.lake_uri, cutoff, settings=settings, spark=spark)
     finally:
         spark.stop()
     print(publication.model_dump_json(indent=2), file=sys.stdout)
-    return 0
+    return 0 if catalog_hook is None else catalog_hook(settings, publication.run_id)

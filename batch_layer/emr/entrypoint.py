@@ -1,8 +1,10 @@
-"""EMR Serverless entry point: `entrypoint.py run --cutoff T --lake s3://bucket[/prefix]`.
+"""EMR Serverless entry point: `entrypoint.py run [--cutoff T]` or `entrypoint.py sync-catalog`.
 
-Uploaded as the job's `EntryPoint`; the packages come from `salesflow_batch.zip` (`--py-files`)
-or from the job's Python environment archive. It takes the same arguments as
-`salesflow batch run`, but keeps the SparkSession the cluster configured (no local master).
+Uploaded as the job's `EntryPoint`; the packages come from the job's Python environment archive
+(or `salesflow_batch.zip` through `--py-files`). It takes the same arguments as `salesflow batch`,
+but keeps the SparkSession the cluster configured (no local master). Every other setting (lake,
+reporting time zone, cutoff lag, catalog) is read by `Settings` from the `SALESFLOW_*` variables
+Terraform hands the driver as `spark.emr-serverless.driverEnv.*` parameters.
 """
 
 from __future__ import annotations

@@ -36,3 +36,20 @@ def test_default_cutoff_lags_the_start_by_the_configured_lag():
     assert default_cutoff(started, Settings(batch_cutoff_lag_seconds=600)) == datetime(
         2026, 11, 22, 2, 50, tzinfo=UTC
     )
+
+
+def test_sync_catalog_runs_alone_on_the_configured_or_given_lake():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, default_master="none")
+    args = parser.parse_args(["sync-catalog", "--lake", "s3://lake-bucket"])
+    assert (args.action, args.lake) == ("sync-catalog", "s3://lake-bucket")
+    assert parser.parse_args(["sync-catalog"]).lake is None
+
+
+def test_the_job_syncs_the_catalog_only_where_the_deployment_has_athena():
+    from batch_layer.catalog import sync_published_catalog
+    from batch_layer.cli import _catalog_hook
+    from contract.settings import Settings
+
+    assert _catalog_hook(Settings()) is None
+    assert _catalog_hook(Settings(publish_catalog="athena")) is sync_published_catalog
