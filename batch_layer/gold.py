@@ -6,9 +6,10 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as sf
 
-from batch_layer.quality import enrich
+from batch_layer.quality import as_of_join, enrich
 from batch_layer.silver import LINE_FIELDS
 from contract.gold import SALES_WIDE_PARTITION_COLUMN, SALES_WIDE_SCHEMA
+from contract.quality import QUARANTINE_RULES
 from contract.spark_schema import spark_schema
 
 QUARANTINE_FIELDS = (*LINE_FIELDS, "quality_rule")
@@ -24,7 +25,9 @@ def sales_wide(
     """`passed` lines (`LINE_FIELDS`) as gold rows, hash-partitioned by `sale_date`.
 
     Money is negated for returns, so summing any column gives net figures; the calendar is
-    the reporting time zone's, so a sale at 22:00 in Sao Paulo counts on that local day. The
+    the reporting time zone's, so a sale at 22:00 in Sao Paulo counts on that local day.
+    Attributes and unit cost are those in force at the sale; a line whose product has no known
+    cost has NULL cost and margin (never a made-up zero). The
     lines are shuffled by day before the reference joins: the shuffle then carries the 16 line
     columns instead of the 38 gold ones (the joins are broadcast, so they keep the partitioning).
     """
@@ -32,12 +35,11 @@ def sales_wide(
     gross = _money(_signed(sf.col("quantity") * sf.col("unit_price")))
     discount = _money(_signed(sf.col("discount")))
     cost = _money(_signed(sf.col("quantity") * sf.col("unit_cost")))
-    customer_columns = customers.select(
-        "customer_id",
+    customer_columns = [
         sf.col("segment").alias("customer_segment"),
         sf.col("city").alias("customer_city"),
         sf.col("state").alias("customer_state"),
-    )
+    ]
     computed: dict[str, Column] = {
         "net_units": _signed(sf.col("quantity")),
         "gross_amount": gross,
@@ -54,8 +56,8 @@ def sales_wide(
     by_day = passed.select(
         *LINE_FIELDS, sf.to_date(local_time).alias(SALES_WIDE_PARTITION_COLUMN)
     ).repartition(SALES_WIDE_PARTITION_COLUMN)
-    joined = enrich(by_day, products, stores).join(
-        sf.broadcast(customer_columns), "customer_id", "left"
+    joined = as_of_join(
+        enrich(by_day, products, stores), customers, "customer_id", customer_columns
     )
     target = spark_schema(SALES_WIDE_SCHEMA)
     return joined.select(
@@ -66,8 +68,8 @@ def sales_wide(
     )
 
 
-def quarantine(classified: DataFrame, rules: list[str]) -> DataFrame:
-    held = classified.where(sf.col("outcome").isin(rules))
+def quarantine(classified: DataFrame) -> DataFrame:
+    held = classified.where(sf.col("outcome").isin(list(QUARANTINE_RULES)))
     return held.select(*LINE_FIELDS, sf.col("outcome").alias("quality_rule"))
 
 

@@ -4,6 +4,7 @@ reference tables. Nothing here infers a schema: every read names its columns and
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -12,13 +13,11 @@ from pyspark.sql.types import DataType, StringType, StructField, StructType
 
 from batch_layer.csv_format import UPLOAD_COLUMNS
 from contract.bronze import BRONZE_SCHEMA
-from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, LakeLocation, reference_table
-from contract.reference import reference_schema
+from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, LakeLocation, reference_effective
+from contract.reference import reference_table
 from contract.spark_schema import spark_schema
 
-
-class MissingReferenceDataError(RuntimeError):
-    """A reference table the job joins to is not in the lake."""
+logger = logging.getLogger(__name__)
 
 
 def spark_uri(lake: LakeLocation, relative: str) -> str:
@@ -87,11 +86,15 @@ def read_csv_lines(spark: SparkSession, lake: LakeLocation, cutoff: datetime) ->
 
 
 def read_reference(spark: SparkSession, lake: LakeLocation, table: str) -> DataFrame:
-    uri = spark_uri(lake, reference_table(table))
+    """The effective (SCD type-2) table of `table`; empty when nothing was loaded yet, so a new
+    deployment's first run keeps every line with its attributes unknown instead of failing."""
+    effective_schema = reference_table(table).effective_schema()
+    schema = spark_schema(effective_schema)
+    uri = spark_uri(lake, reference_effective(table))
     if not path_exists(spark, uri):
-        raise MissingReferenceDataError(
-            f"reference table {table!r} not found at {uri}; write the reference data first "
-            "(`salesflow up` does, or devstack.catalog.write_reference)"
+        logger.warning(
+            "reference table not loaded: its attributes show as unknown",
+            extra={"table": table, "load_with": f"salesflow reference load {table} FILE"},
         )
-    schema = spark_schema(reference_schema(table))
+        return spark.createDataFrame([], schema)
     return spark.read.schema(schema).option("pathGlobFilter", "*.parquet").parquet(uri)

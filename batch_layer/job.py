@@ -30,6 +30,7 @@ from contract.gold import (
 )
 from contract.lake import LakeLocation, gold_run
 from contract.publication import Publication
+from contract.quality import FLAG_RULES, QUARANTINE_RULES
 from contract.settings import Settings
 from contract.spark_schema import spark_schema
 
@@ -43,6 +44,8 @@ class LineCounts:
     lines_by_origin: dict[str, int]
     events_by_origin: dict[str, int]
     lines_by_outcome: dict[str, int]
+    flagged: dict[str, int]
+    """Lines kept in gold with each flag rule (`contract.quality.FLAG_RULES`)."""
 
 
 def run_batch(
@@ -80,7 +83,7 @@ def run_batch(
         passed = classified.where(classified.outcome == quality.PASSED).select(*silver.LINE_FIELDS)
         wide = gold.sales_wide(passed, products, stores, customers, settings.reporting_tz)
         _write_sales_wide(wide, inputs.spark_uri(lake, f"{run_folder}/{SALES_WIDE}"))
-        held = gold.quarantine(classified, quality.rule_names())
+        held = gold.quarantine(classified)
         _write_small(held, inputs.spark_uri(lake, f"{run_folder}/{QUALITY_QUARANTINE}"))
     finally:
         events.unpersist()
@@ -99,7 +102,7 @@ def run_batch(
             "run_id": run_id,
             "sales_wide_rows": publication.output_counts[SALES_WIDE],
             "duplicates": publication.duplicates,
-            "quarantined": sum(publication.quality_counts.values()),
+            "quarantined": publication.output_counts[QUALITY_QUARANTINE],
             "seconds": round(publication.duration_seconds, 1),
         },
     )
@@ -117,17 +120,26 @@ def _count(classified: DataFrame) -> LineCounts:
         .agg(
             sf.count(sf.lit(1)).alias("lines"),
             sf.sum(sf.col("is_first_line").cast("long")).alias("events"),
+            *[sf.sum(sf.col(flag).cast("long")).alias(flag) for flag in FLAG_RULES],
         )
         .collect()
     )
     lines_by_origin: Counter[str] = Counter()
     events_by_origin: Counter[str] = Counter()
     lines_by_outcome: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
     for row in rows:
+        if row["outcome"] == quality.PASSED:
+            flagged.update({flag: row[flag] or 0 for flag in FLAG_RULES})
         lines_by_origin[row["origin"]] += row["lines"]
         events_by_origin[row["origin"]] += row["events"]
         lines_by_outcome[row["outcome"]] += row["lines"]
-    return LineCounts(dict(lines_by_origin), dict(events_by_origin), dict(lines_by_outcome))
+    return LineCounts(
+        dict(lines_by_origin),
+        dict(events_by_origin),
+        dict(lines_by_outcome),
+        {flag: flagged.get(flag, 0) for flag in FLAG_RULES},
+    )
 
 
 _UNIQUE_PER_EVENT = ("event_id", "order_id", "occurred_at", "ingested_at")
@@ -163,7 +175,6 @@ def _publication(
     duration_seconds: float,
 ) -> Publication:
     outcome = counts.lines_by_outcome
-    rules = quality.rule_names()
     return Publication(
         run_id=run_id,
         cutoff=cutoff.astimezone(UTC),
@@ -181,9 +192,12 @@ def _publication(
         },
         output_counts={
             SALES_WIDE: outcome.get(quality.PASSED, 0),
-            QUALITY_QUARANTINE: sum(outcome.get(rule, 0) for rule in rules),
+            QUALITY_QUARANTINE: sum(outcome.get(rule, 0) for rule in QUARANTINE_RULES),
         },
-        quality_counts={rule: outcome.get(rule, 0) for rule in rules},
+        quality_counts={
+            **counts.flagged,
+            **{rule: outcome.get(rule, 0) for rule in QUARANTINE_RULES},
+        },
         duplicates=outcome.get(silver.DUPLICATE, 0),
         duration_seconds=duration_seconds,
     )

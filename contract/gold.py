@@ -2,7 +2,10 @@
 
 `sales_wide` has one row per sale line. Money columns are signed: a return's amounts are negated,
 so a plain SUM gives net figures. `net_units` is the quantity with the same sign; `quantity`
-stays as sent. The serving layer's real-time view produces exactly these columns from bronze.
+stays as sent. Attributes (product, store, customer) and the unit cost are those in force when the
+sale happened; they are NULL for a key not in the catalog (reports show `(unknown)`), and so are
+`cost_amount` and `margin_amount` when the product's cost is unknown. The serving layer's
+real-time view produces exactly these columns from bronze.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ SALES_WIDE_SCHEMA = pa.schema(
         pa.field("gross_amount", MONEY_TYPE, nullable=False),
         pa.field("discount_amount", MONEY_TYPE, nullable=False),
         pa.field("net_amount", MONEY_TYPE, nullable=False),
-        pa.field("cost_amount", MONEY_TYPE, nullable=False),
-        pa.field("margin_amount", MONEY_TYPE, nullable=False),
+        pa.field("cost_amount", MONEY_TYPE),
+        pa.field("margin_amount", MONEY_TYPE),
         pa.field("source", pa.string(), nullable=False),
         pa.field("product_name", pa.string()),
         pa.field("category", pa.string()),

@@ -29,8 +29,19 @@ def bronze_partition(ingested_at: datetime) -> str:
     return f"{BRONZE_EVENTS}/ingest_date={utc:%Y-%m-%d}/ingest_hour={utc:%H}"
 
 
-def reference_table(table: str) -> str:
-    return f"{REFERENCE}/{table}"
+def reference_effective(table: str) -> str:
+    """The effective (SCD type-2) table every engine reads: `reference/<table>/effective`."""
+    return f"{REFERENCE}/{table}/effective"
+
+
+def reference_version_file(table: str, version: int) -> str:
+    """One loaded version, as validated: `reference/<table>/versions/v000001.parquet`."""
+    return f"{REFERENCE}/{table}/versions/v{version:06d}.parquet"
+
+
+def reference_manifest(table: str) -> str:
+    """The list of a table's versions and which are in force: `reference/<table>/_versions.json`."""
+    return f"{REFERENCE}/{table}/_versions.json"
 
 
 def gold_run(run_id: str) -> str:

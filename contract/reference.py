@@ -1,61 +1,149 @@
-"""Reference data the batch and serving layers join sale lines to (DESIGN section 6).
+"""Reference data the batch and serving layers join sale lines to: products, stores, customers.
 
-They live in the lake under `reference/<table>/` as Parquet with the Arrow schemas derived here.
+A shop loads its own tables with `salesflow reference load`; each load is a version with an
+`effective_from` instant. Readers never see the versions themselves: they read one *effective*
+table per kind, a type-2 slowly changing dimension with one row per key and validity interval
+`[valid_from, valid_to)`, so a sale line joins to the attributes in force when it happened (its
+`occurred_at`). How versions become that table is `batch_layer.reference.effective`; where both
+live in the lake is `contract.lake`.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
-from contract.arrow_schema import arrow_schema
-from contract.event import Channel
+from contract.arrow_schema import TIMESTAMP_TYPE, arrow_schema
+from contract.event import Channel, CurrencyCode, Identifier
+from contract.money import Money
+
+UNKNOWN_ATTRIBUTE = "(unknown)"
+"""How a report labels a product, store or customer attribute of a key not (yet) in the catalog."""
+
+VALID_FROM_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+"""`valid_from` of a key's first version: it also covers every sale before its effective date,
+so a catalog loaded late fills in the past."""
+VALID_TO_MAX = datetime(9999, 12, 31, tzinfo=UTC)
+"""`valid_to` of a key's newest version: open-ended, without a NULL every join must special-case."""
 
 
-class Product(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _ReferenceRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    sku: str
+
+class Product(_ReferenceRow):
+    sku: Identifier
     name: str
     category: str
-    subcategory: str
-    brand: str
-    unit_cost: Decimal
-    list_price: Decimal
+    subcategory: str | None = None
+    brand: str | None = None
+    unit_cost: Money | None = None
+    """What one unit costs the shop; without it a line's cost and margin are unknown (NULL)."""
+    list_price: Money | None = None
 
 
-class Store(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    store_id: str
+class Store(_ReferenceRow):
+    store_id: Identifier
     name: str
     channel: Channel
-    city: str
-    state: str
-    region: str
-    currency: str
-    opened_on: date
+    currency: CurrencyCode
+    city: str | None = None
+    state: str | None = None
+    region: str | None = None
+    opened_on: date | None = None
 
 
-class Customer(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    customer_id: str
-    segment: str
-    city: str
-    state: str
-    first_purchase_on: date
+class Customer(_ReferenceRow):
+    customer_id: Identifier
+    segment: str | None = None
+    city: str | None = None
+    state: str | None = None
+    first_purchase_on: date | None = None
 
 
-REFERENCE_MODELS: dict[str, type[BaseModel]] = {
-    "products": Product,
-    "stores": Store,
-    "customers": Customer,
+@dataclass(frozen=True)
+class ReferenceTable:
+    """One kind of reference data: its lake name, row model and key column."""
+
+    name: str
+    model: type[_ReferenceRow]
+    key: str
+    example: dict[str, str]
+    """One row as a shop would write it in a CSV file, for `salesflow reference schema`."""
+
+    def schema(self) -> pa.Schema:
+        """The columns of a loaded version, as the model declares them."""
+        return arrow_schema(self.model)
+
+    def effective_schema(self) -> pa.Schema:
+        """The effective table: the model's columns, then the SCD type-2 bookkeeping."""
+        return pa.schema(
+            [
+                *self.schema(),
+                pa.field("version", pa.int32(), nullable=False),
+                pa.field("valid_from", TIMESTAMP_TYPE, nullable=False),
+                pa.field("valid_to", TIMESTAMP_TYPE, nullable=False),
+                pa.field("is_current", pa.bool_(), nullable=False),
+            ]
+        )
+
+
+REFERENCE_TABLES: dict[str, ReferenceTable] = {
+    table.name: table
+    for table in (
+        ReferenceTable(
+            "products",
+            Product,
+            "sku",
+            {
+                "sku": "NB-ACER-A515",
+                "name": "Acer Aspire 5 15.6in i5 8GB 512GB",
+                "category": "Notebooks",
+                "subcategory": "Everyday notebooks",
+                "brand": "Acer",
+                "unit_cost": "2890.00",
+                "list_price": "3799.90",
+            },
+        ),
+        ReferenceTable(
+            "stores",
+            Store,
+            "store_id",
+            {
+                "store_id": "SP-PAULISTA",
+                "name": "Paulista",
+                "channel": "pos",
+                "currency": "BRL",
+                "city": "Sao Paulo",
+                "state": "SP",
+                "region": "Southeast",
+                "opened_on": "2012-03-15",
+            },
+        ),
+        ReferenceTable(
+            "customers",
+            Customer,
+            "customer_id",
+            {
+                "customer_id": "C-000001",
+                "segment": "gamer",
+                "city": "Campinas",
+                "state": "SP",
+                "first_purchase_on": "2019-07-02",
+            },
+        ),
+    )
 }
 
 
-def reference_schema(table: str) -> pa.Schema:
-    return arrow_schema(REFERENCE_MODELS[table])
+def reference_table(name: str) -> ReferenceTable:
+    """The table called `name`; the error lists the valid names."""
+    try:
+        return REFERENCE_TABLES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown reference table {name!r}; use one of {', '.join(REFERENCE_TABLES)}"
+        ) from None

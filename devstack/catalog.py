@@ -15,13 +15,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
 import pyarrow as pa
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 from pydantic import BaseModel
 
-from contract.lake import LakeLocation, reference_table
+from batch_layer.reference.versions import effective_file, load_version
+from contract.lake_io import LakeFiles
 from contract.money import CENT
-from contract.reference import Customer, Product, Store, reference_schema
+from contract.reference import (
+    REFERENCE_TABLES,
+    VALID_FROM_MIN,
+    Customer,
+    Product,
+    Store,
+    reference_table,
+)
 from contract.settings import Settings
 from devstack.catalog_data import (
     CATEGORY_ECONOMICS,
@@ -144,14 +150,6 @@ def _customers(rng: random.Random, count: int) -> list[Customer]:
     return customers
 
 
-REFERENCE_TABLES = ("products", "stores", "customers")
-
-
-def reference_file(table: str) -> str:
-    """`reference/<table>/<table>.parquet`, relative to the lake root."""
-    return f"{reference_table(table)}/{table}.parquet"
-
-
 def reference_table_arrow(catalog: Catalog, table: str) -> pa.Table:
     """One reference table as Arrow, in the contract's schema (enums as their values)."""
     rows = [model.model_dump(mode="python") for model in catalog.rows(table)]
@@ -159,43 +157,29 @@ def reference_table_arrow(catalog: Catalog, table: str) -> pa.Table:
         for key, value in row.items():
             if isinstance(value, Enum):
                 row[key] = value.value
-    return pa.Table.from_pylist(rows, schema=reference_schema(table))
+    return pa.Table.from_pylist(rows, schema=reference_table(table).schema())
 
 
 def write_reference(lake_uri: str, catalog: Catalog, *, settings: Settings) -> list[str]:
-    """Write every reference table to `reference/<table>/<table>.parquet` in the lake.
-
-    Readers must never open a half-written table. An S3 PUT is atomic, so objects are written
-    in place (a copy-and-delete "move" would also leave folder marker objects that engines
-    listing the prefix trip over); a local file is written under a name no reader globs for
-    (`_*.tmp`) and renamed into place. Returns the URIs written.
+    """Load every table of the demo catalog as a version of the lake's reference data, through
+    the same versioned loader `salesflow reference load` uses. Returns the effective tables' URIs.
     """
-    location = LakeLocation.parse(lake_uri)
-    filesystem = location.filesystem(
-        s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
-    )
+    lake = LakeFiles.open(lake_uri, settings)
     written = []
-    for table in REFERENCE_TABLES:
-        arrow = reference_table_arrow(catalog, table)
-        final_path = location.path(reference_file(table))
-        if location.scheme == "s3":
-            pq.write_table(arrow, final_path, filesystem=filesystem)
-        else:
-            folder = location.path(reference_table(table))
-            temporary_path = f"{folder}/_{table}.parquet.tmp"
-            filesystem.create_dir(folder, recursive=True)
-            pq.write_table(arrow, temporary_path, filesystem=filesystem)
-            filesystem.move(temporary_path, final_path)
-        written.append(location.uri_of(reference_file(table)))
-        logger.info("wrote reference table %s", table, extra={"rows": arrow.num_rows})
+    for name in REFERENCE_TABLES:
+        table = reference_table(name)
+        load_version(
+            lake,
+            table,
+            reference_table_arrow(catalog, name),
+            effective_from=VALID_FROM_MIN,
+            file_name="demo catalog",
+        )
+        written.append(lake.uri_of(effective_file(table)))
     return written
 
 
 def reference_present(lake_uri: str, *, settings: Settings) -> bool:
-    """Whether every reference table is in the lake (`salesflow up` writes them only if not)."""
-    location = LakeLocation.parse(lake_uri)
-    filesystem = location.filesystem(
-        s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
-    )
-    paths = [location.path(reference_file(table)) for table in REFERENCE_TABLES]
-    return all(info.type == pafs.FileType.File for info in filesystem.get_file_info(paths))
+    """Whether every reference table has a version (`salesflow up` loads the demo's only if not)."""
+    lake = LakeFiles.open(lake_uri, settings)
+    return all(lake.exists(effective_file(reference_table(name))) for name in REFERENCE_TABLES)

@@ -30,6 +30,11 @@ COMMANDS = (
     Command("batch", "batch_layer.cli", "the nightly batch job: `salesflow batch run`"),
     Command("serve", "serving.cli", "run the query API and the live dashboard"),
     Command("simulate", "devstack.simulate_cli", "send realistic sales to the ingest API"),
+    Command(
+        "reference",
+        "batch_layer.reference.cli",
+        "load, list and roll back your products, stores and customers",
+    ),
     Command("load-csv", "batch_layer.csv_cli", "validate and upload legacy CSV exports"),
     Command("cost", "devstack.cost_cli", "estimate the monthly AWS bill"),
 )

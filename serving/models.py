@@ -52,6 +52,18 @@ class LastBatch(BaseModel):
     duplicates: int
 
 
+class ReferenceStatus(BaseModel):
+    """What the catalog holds and what the real-time lines could not find in it."""
+
+    loaded: dict[str, int] = Field(description="Current rows per reference table.")
+    missing: list[str] = Field(
+        description="What to do about each empty reference table, as a command to run."
+    )
+    realtime_quality_counts: dict[str, int] = Field(
+        description="Real-time lines (since T) kept under each flag rule, e.g. unknown_sku."
+    )
+
+
 class Freshness(BaseModel):
     newest_event_ingested_at: str | None = Field(
         description="The newest event landed in bronze since T, if any."
@@ -61,4 +73,5 @@ class Freshness(BaseModel):
     last_batch: LastBatch | None
     reporting_tz: str
     today: str = Field(description="Today's date in the reporting time zone.")
+    reference: ReferenceStatus
     as_of: str

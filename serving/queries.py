@@ -12,8 +12,13 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from contract.gold import METRIC_DEFINITIONS
+from contract.reference import REFERENCE_TABLES, UNKNOWN_ATTRIBUTE
 
 MERGED_VIEW = "sales_merged"
+REALTIME_LINES = "sales_realtime_unbatched"
+FLAG_RULE_MARKERS = {"unknown_sku": "product_name", "unknown_store": "store_name"}
+"""Each flag rule of `contract.quality` and the gold column that is NULL exactly on its lines
+(a known product always has a name, a known store too)."""
 
 
 class Granularity(StrEnum):
@@ -57,7 +62,7 @@ def sales_metrics_sql(
         else f"CAST(date_trunc('{granularity.value}', occurred_at AT TIME ZONE "
         f"'{zone.key}') AS timestamp)"
     )
-    dimensions = [f"{bucket} AS bucket"] + ([f"{group_by.value}"] if group_by else [])
+    dimensions = [f"{bucket} AS bucket"] + ([_labelled(group_by.value)] if group_by else [])
     metrics = [f"{sql} AS {name}" for name, sql in METRIC_DEFINITIONS.items()]
     keys = ", ".join(str(position) for position in range(1, len(dimensions) + 1))
     return (
@@ -68,7 +73,8 @@ def sales_metrics_sql(
 
 def top_products_sql(period: EventTimeRange, limit: int, zone: ZoneInfo) -> str:
     return (
-        "SELECT sku, max(product_name) AS product_name, max(category) AS category, "
+        f"SELECT sku, {_labelled('max(product_name)', 'product_name')}, "
+        f"{_labelled('max(category)', 'category')}, "
         f"{METRIC_DEFINITIONS['net_revenue']} AS net_revenue, "
         f"{METRIC_DEFINITIONS['units']} AS units, {METRIC_DEFINITIONS['orders']} AS orders "
         f"FROM {MERGED_VIEW} WHERE {period.where(zone)} "
@@ -83,6 +89,24 @@ def newest_landed_event_sql(since: datetime) -> str:
         f"WHERE ingest_date >= '{since.astimezone(UTC):%Y-%m-%d}' "
         f"AND ingested_at >= {_timestamp(since)}"
     )
+
+
+def reference_status_sql() -> str:
+    """How many current rows each reference table has, and how many real-time lines (since T)
+    each flag rule marked: what the dashboard needs to say what is missing."""
+    loaded = [
+        f"(SELECT count(*) FROM {table} WHERE is_current) AS {table}" for table in REFERENCE_TABLES
+    ]
+    flagged = [
+        f"(SELECT count_if({column} IS NULL) FROM {REALTIME_LINES}) AS {rule}"
+        for rule, column in FLAG_RULE_MARKERS.items()
+    ]
+    return f"SELECT {', '.join(loaded + flagged)}"
+
+
+def _labelled(column: str, name: str | None = None) -> str:
+    """A dimension whose value is NULL for keys not in the catalog, shown as `(unknown)`."""
+    return f"COALESCE({column}, '{UNKNOWN_ATTRIBUTE}') AS {name or column}"
 
 
 def _timestamp(instant: datetime) -> str:

@@ -14,12 +14,14 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from contract.money import format_money
+from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.cache import TtlCache
 from serving.engines.base import QueryEngine
 from serving.models import (
     Freshness,
     LastBatch,
+    ReferenceStatus,
     SalesMetrics,
     SalesRow,
     TopProduct,
@@ -27,10 +29,12 @@ from serving.models import (
 )
 from serving.published_run import PublishedRun
 from serving.queries import (
+    FLAG_RULE_MARKERS,
     EventTimeRange,
     Granularity,
     GroupBy,
     newest_landed_event_sql,
+    reference_status_sql,
     sales_metrics_sql,
     top_products_sql,
 )
@@ -82,6 +86,7 @@ class ServingService:
         run = self.engine.refresh()
         result = self.engine.query(newest_landed_event_sql(run.cutoff))
         newest = result.rows[0]["newest_ingested_at"] if result.rows else None
+        status = self.engine.query(reference_status_sql()).rows[0]
         now = datetime.now(UTC)
         newest_utc = _as_utc(newest) if newest is not None else None
         return Freshness(
@@ -93,6 +98,7 @@ class ServingService:
             last_batch=_last_batch(run),
             reporting_tz=self._settings.reporting_tz,
             today=now.astimezone(self.zone).date().isoformat(),
+            reference=_reference_status(status),
             as_of=_iso(now),
         )
 
@@ -127,6 +133,19 @@ def _last_batch(run: PublishedRun) -> LastBatch | None:
         output_counts=publication.output_counts,
         quality_counts=publication.quality_counts,
         duplicates=publication.duplicates,
+    )
+
+
+def _reference_status(row: dict[str, Any]) -> ReferenceStatus:
+    loaded = {table: int(row[table] or 0) for table in REFERENCE_TABLES}
+    return ReferenceStatus(
+        loaded=loaded,
+        missing=[
+            f"no {table} loaded: salesflow reference load {table} FILE"
+            for table, rows in loaded.items()
+            if rows == 0
+        ],
+        realtime_quality_counts={rule: int(row[rule] or 0) for rule in FLAG_RULE_MARKERS},
     )
 
 

@@ -24,7 +24,8 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from contract.lake import BRONZE_EVENTS, CSV_UPLOADS
+from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, reference_effective
+from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
 from serving.published_run import PublishedRun, read_published_run
@@ -140,7 +141,8 @@ def transpile(sql: str, *, rename: str | None = None) -> str:
 
 def realtime_files(run: PublishedRun) -> frozenset[tuple[str, int, int]]:
     """Path, size and mtime of every file the real-time view reads: bronze partitions from the
-    cutoff's UTC date on, and CSV uploads. A change means the materialized lines are stale."""
+    cutoff's UTC date on, CSV uploads and the reference tables (a catalog load fills in the
+    attributes of lines sold before it). A change means the materialized lines are stale."""
     root = Path(run.lake.root)
     first_partition = f"ingest_date={run.cutoff:%Y-%m-%d}"
     folders = [
@@ -150,6 +152,8 @@ def realtime_files(run: PublishedRun) -> frozenset[tuple[str, int, int]]:
     ]
     paths = [f for day in folders for hour in _subfolders(day) for f in hour.glob("*.parquet")]
     paths += list((root / CSV_UPLOADS).glob("*.csv"))
+    for table in REFERENCE_TABLES:
+        paths += list((root / reference_effective(table)).glob("*.parquet"))
     files = set()
     for path in paths:
         with contextlib.suppress(FileNotFoundError):

@@ -1,13 +1,18 @@
--- reference/stores: one row per store (contract.reference.Store).
+-- reference/stores/effective: the stores as a type-2 slowly changing dimension
+-- (contract.reference.Store, then the validity columns): one row per store and version interval.
 CREATE EXTERNAL TABLE IF NOT EXISTS stores (
   store_id string,
   name string,
   channel string,
+  currency string,
   city string,
   state string,
   region string,
-  currency string,
-  opened_on date
+  opened_on date,
+  version int,
+  valid_from timestamp,
+  valid_to timestamp,
+  is_current boolean
 )
 STORED AS PARQUET
-LOCATION '{{lake}}/reference/stores'
+LOCATION '{{lake}}/reference/stores/effective'

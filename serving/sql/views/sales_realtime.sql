@@ -3,8 +3,11 @@
 --   * one copy per event_id: the first ingested_at wins, ties go to the smaller source, then to
 --     bronze over CSV (the batch's order); identical bronze copies (a redelivered batch) count
 --     once. Copies are ranked per event, before exploding, so the windows see events, not lines;
---   * the data-quality rules of contract/quality.py drop a line (unknown sku, unknown store,
---     currency other than the store's, line net amount above the maximum);
+--   * product, store and customer attributes (and the unit cost) are those in force at the sale
+--     (the reference tables' validity intervals); an unknown sku or store keeps its line, with
+--     NULL attributes, cost and margin (contract/quality.py's flag rules);
+--   * the quarantine rules of contract/quality.py drop a line (currency other than its known
+--     store's, line net amount above the maximum);
 --   * returns count negative; calendar columns are in the reporting time zone.
 -- T is a literal, re-rendered whenever a batch run is published (docs/adr/0008).
 -- Lines are exploded by joining each event to the line numbers 1..cardinality(items): UNNEST of
@@ -151,8 +154,12 @@ SELECT
   CAST(day_of_week(l.local_occurred_at) AS integer) AS sale_weekday,
   CAST(hour(l.local_occurred_at) AS integer) AS sale_hour
 FROM signed_lines AS l
-JOIN products AS p ON p.sku = l.sku
-JOIN stores AS s ON s.store_id = l.store_id
-LEFT JOIN customers AS c ON c.customer_id = l.customer_id
-WHERE l.currency = s.currency
+LEFT JOIN products AS p
+  ON p.sku = l.sku AND l.occurred_at >= p.valid_from AND l.occurred_at < p.valid_to
+LEFT JOIN stores AS s
+  ON s.store_id = l.store_id AND l.occurred_at >= s.valid_from AND l.occurred_at < s.valid_to
+LEFT JOIN customers AS c
+  ON c.customer_id = l.customer_id AND l.occurred_at >= c.valid_from
+  AND l.occurred_at < c.valid_to
+WHERE (s.currency IS NULL OR l.currency = s.currency)
   AND l.line_net <= DECIMAL '{{max_line_net_amount}}'

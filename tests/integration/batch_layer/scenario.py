@@ -276,16 +276,15 @@ def expected_gold(scenario: Scenario, reporting_tz: str = "America/Sao_Paulo") -
     for event, _ in winners.values():
         for item in event.items:
             store = stores.get(event.store_id)
-            if item.sku not in products:
-                quality_counts["unknown_sku"] += 1
-            elif store is None:
-                quality_counts["unknown_store"] += 1
-            elif event.currency != store.currency:
+            product = products.get(item.sku)
+            if store is not None and event.currency != store.currency:
                 quality_counts["currency_mismatch"] += 1
             elif item.net_amount > MAX_LINE_NET_AMOUNT:
                 quality_counts["line_net_out_of_range"] += 1
             else:
                 passed += 1
+                quality_counts["unknown_sku"] += product is None
+                quality_counts["unknown_store"] += store is None
                 key = (event.occurred_at.astimezone(zone).date(), event.store_id)
                 bucket = totals.setdefault(
                     key,
@@ -301,7 +300,8 @@ def expected_gold(scenario: Scenario, reporting_tz: str = "America/Sao_Paulo") -
                 bucket["gross_revenue"] += event.sign * item.gross_amount
                 bucket["discount"] += event.sign * item.discount
                 bucket["units"] += event.sign * item.quantity
-                bucket["cost"] += event.sign * item.quantity * products[item.sku].unit_cost
+                if product is not None and product.unit_cost is not None:
+                    bucket["cost"] += event.sign * item.quantity * product.unit_cost
                 (returns if event.sign < 0 else orders)[key].add(event.event_id)
     for key, bucket in totals.items():
         bucket["orders"] = len(orders[key])

@@ -9,9 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from contract.event import Channel
-from contract.reference import Customer, Product, Store, reference_schema
+from batch_layer.reference.versions import effective_file
+from contract.reference import VALID_FROM_MIN, Customer, Product, Store, reference_table
 from contract.settings import Settings
-from devstack.catalog import build_catalog, reference_file, shelf_price, write_reference
+from devstack.catalog import build_catalog, shelf_price, write_reference
 
 EVENTS_DIR = Path(__file__).parents[2] / "events"
 
@@ -109,11 +110,17 @@ def test_write_reference_to_a_local_lake_reads_back_the_models(tmp_path, catalog
     written = write_reference(str(lake), catalog, settings=Settings(lake_uri=str(lake)))
     assert len(written) == 3
     for table, model in (("products", Product), ("stores", Store), ("customers", Customer)):
-        path = lake / reference_file(table)
-        arrow = pq.read_table(path)
-        assert arrow.schema.equals(reference_schema(table), check_metadata=False)
-        models = [model.model_validate(row) for row in arrow.to_pylist()]
-        assert models == catalog.rows(table)
+        kind = reference_table(table)
+        arrow = pq.read_table(lake / effective_file(kind))
+        assert arrow.schema.equals(kind.effective_schema(), check_metadata=False)
+        assert set(arrow["version"].to_pylist()) == {1}
+        assert set(arrow["valid_from"].to_pylist()) == {VALID_FROM_MIN}
+        rows = [
+            {k: v for k, v in row.items() if k in model.model_fields} for row in arrow.to_pylist()
+        ]
+        models = [model.model_validate(row) for row in rows]
+        key = kind.key
+        assert models == sorted(catalog.rows(table), key=lambda row: getattr(row, key))
     assert not list(lake.rglob("*.tmp"))
 
 

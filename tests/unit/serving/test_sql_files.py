@@ -15,7 +15,7 @@ from sqlglot import exp
 from batch_layer.csv_format import UPLOAD_COLUMNS
 from contract.bronze import BRONZE_SCHEMA
 from contract.gold import MART_DIMENSIONS, SALES_WIDE, SALES_WIDE_SCHEMA, mart_schema
-from contract.reference import REFERENCE_MODELS, reference_schema
+from contract.reference import REFERENCE_TABLES
 from serving.engines.duckdb_engine import table_view, transpile
 from serving.engines.glue_tables import glue_type
 from serving.sql_files import (
@@ -76,7 +76,7 @@ def test_every_statement_runs_on_duckdb_after_transpilation(
     connection.execute("SET TimeZone = 'UTC'")
     for statement in table_statements(local).values():
         table = TableDefinition.parse(statement)
-        has_files = with_files and table.name in REFERENCE_MODELS
+        has_files = with_files and table.name in REFERENCE_TABLES
         connection.execute(table_view(table, empty=not has_files))
         columns = connection.sql(f'SELECT * FROM "{table.name}" LIMIT 0').columns
         assert columns == [c.name for c in table.all_columns]
@@ -108,7 +108,7 @@ def _hive(data_type: pa.DataType) -> str:
 CONTRACT_SCHEMAS = {
     "bronze_sales_events": BRONZE_SCHEMA,
     SALES_WIDE: SALES_WIDE_SCHEMA,
-    **{name: reference_schema(name) for name in REFERENCE_MODELS},
+    **{name: table.effective_schema() for name, table in REFERENCE_TABLES.items()},
     **{name: mart_schema(name) for name in MART_DIMENSIONS},
 }
 
