@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from contract.event import Channel
 from batch_layer.reference.versions import effective_file
+from contract.event import Channel
 from contract.reference import VALID_FROM_MIN, Customer, Product, Store, reference_table
 from contract.settings import Settings
 from devstack.catalog import build_catalog, shelf_price, write_reference
