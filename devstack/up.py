@@ -1,7 +1,8 @@
-"""`salesflow up`: the whole platform on one machine, no AWS account (DESIGN section 7).
+"""`salesflow up`: the whole platform on one machine, no AWS account.
 
 Starts the AWS emulator (a moto server), creates the stream, queues, bucket and table with the
-names Terraform uses, writes the reference data if the lake has none, makes the API key at
+names Terraform uses, loads the demo catalog if the lake has none (not with `--no-demo-data`,
+which starts empty for a shop's own data), makes the API key at
 first start, then runs the ingest API, the speed-layer poller, the serving API and dashboard,
 the CSV landing watcher and the simulator as supervised child processes, each logging to
 `<state-dir>/logs/`. It shows live progress until Ctrl-C or SIGTERM, then stops the simulator
@@ -92,6 +93,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="use the endpoints and resources the SALESFLOW_* settings name (real AWS)",
     )
     parser.add_argument("--no-simulator", action="store_true", help="start without simulator")
+    parser.add_argument(
+        "--no-demo-data",
+        action="store_true",
+        help="start empty, for your own data: no demo catalog, no simulator, no backfill",
+    )
     parser.add_argument("--rate", type=float, default=5.0, help="simulator events per second")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="catalog/simulator seed")
     parser.add_argument(
@@ -126,6 +132,7 @@ class LocalStack:
         backfill_days: float,
         seed: int,
         nightly: NightlySchedule | None,
+        demo_data: bool = True,
     ) -> None:
         self.settings = settings
         self.state = state
@@ -134,6 +141,8 @@ class LocalStack:
         self.backfill_days = backfill_days
         self.seed = seed
         self.nightly = nightly
+        self.demo_data = demo_data
+        """False: the lake starts empty (no demo catalog), for a shop's own data."""
         self.supervisor = Supervisor()
         self.stop_requested = threading.Event()
         self._env: dict[str, str] = {}
@@ -165,8 +174,9 @@ class LocalStack:
             settings=base.model_copy(update=overrides),
             state=StateDir(state_dir),
             moto_port=moto_port,
-            simulator_rate=None if args.no_simulator else args.rate,
-            backfill_days=args.backfill_days,
+            simulator_rate=None if args.no_simulator or args.no_demo_data else args.rate,
+            backfill_days=0.0 if args.no_demo_data else args.backfill_days,
+            demo_data=not args.no_demo_data,
             seed=args.seed,
             nightly=(
                 NightlySchedule(parse_clock_time(args.nightly_at), base.reporting_zone)
@@ -329,7 +339,7 @@ class LocalStack:
         (self.state.root / "env").write_text("\n".join(lines) + "\n")
 
     def _ensure_reference(self) -> None:
-        if reference_present(self.settings.lake_uri, settings=self.settings):
+        if not self.demo_data or reference_present(self.settings.lake_uri, settings=self.settings):
             return
         write_reference(self.settings.lake_uri, build_catalog(self.seed), settings=self.settings)
         say(f"reference data (seed {self.seed}) written to {self.settings.lake_uri}/reference")
@@ -412,6 +422,13 @@ class LocalStack:
         ]
         if self.nightly is not None:
             lines.append(f"  nightly batch    {self.nightly.at:%H:%M} {self.nightly.zone.key}")
+        if not self.demo_data:
+            lines += [
+                "No demo data: bring your own (docs/adopting.md).",
+                "  salesflow reference load products|stores|customers FILE",
+                "  salesflow load-csv EXPORT.csv --mapping MAPPING.toml",
+                f"  POST your sales to {self.ingest_url}/v1/sales with the API key",
+            ]
         lines.append("Ctrl-C stops everything.")
         say("\n".join(lines))
 

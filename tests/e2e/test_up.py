@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,48 +23,21 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.stack import MARKER, get_json, processes_with, running_up, salesflow
 from tests.moto_server import FAKE_CREDENTIALS
-from tests.processes import free_port, wait_for_http
+from tests.processes import free_port
 
 pytestmark = pytest.mark.timeout(1200)
 
-MARKER = "SALESFLOW_E2E_STACK"
 METRICS = ("net_revenue", "gross_revenue", "discount", "units", "orders", "returns")
 MONEY = ("net_revenue", "gross_revenue", "discount")
 
 Figures = dict[tuple[str, str], dict[str, Decimal | int]]
 
 
-def _salesflow(*args: str) -> list[str]:
-    return [sys.executable, "-m", "salesflow", *args]
-
-
-def _get(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=30) as response:
-        body: dict[str, Any] = json.loads(response.read())
-        return body
-
-
-def _wait_for_banner(up: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while "Ctrl-C stops everything." not in log.read_text():
-        if up.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"salesflow up printed no banner:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-
-
-def _stack_env(state: Path, marker: str) -> dict[str, str]:
-    """The test's environment plus what `<state>/env` exports: how a user reaches the stack."""
-    env = {**os.environ, **FAKE_CREDENTIALS, MARKER: marker}
-    for line in (state / "env").read_text().splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        (env[name],) = shlex.split(value)
-    return env
-
-
 def _simulate(env: dict[str, str], ingest_url: str, key: str, seed: int, ledger: Path) -> None:
     result = subprocess.run(
-        _salesflow(
+        salesflow(
             "simulate",
             "--duration",
             "6",
@@ -112,7 +79,7 @@ def _ledger_figures(ledgers: list[Path]) -> Figures:
 def _api_figures(serve_url: str, days: list[str]) -> tuple[Figures, dict[str, Any]]:
     start = min(days)
     end = (date.fromisoformat(max(days)) + timedelta(days=1)).isoformat()
-    answer = _get(
+    answer = get_json(
         f"{serve_url}/v1/metrics/sales?from={start}&to={end}&granularity=day&group_by=store_id"
     )
     figures: Figures = {
@@ -161,97 +128,17 @@ def _wait_for_new_run_without_gap(
         time.sleep(0.5)
 
 
-def _processes_with(marker: str) -> list[int]:
-    needle = f"{MARKER}={marker}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in environ.split(b"\0"):
-            found.append(int(entry.name))
-    return found
-
-
-@dataclass(frozen=True)
-class Stack:
-    state: Path
-    ingest_url: str
-    serve_url: str
-    key: str
-    env: dict[str, str]
-
-
-@contextmanager
-def _running_up(tmp_path: Path, *options: str) -> Iterator[Stack]:
-    """`salesflow up --no-simulator` on free ports; on exit SIGTERM it and check nothing is left."""
-    state = tmp_path / "state"
-    marker = uuid.uuid4().hex
-    moto_port, ingest_port, serve_port = free_port(), free_port(), free_port()
-    ingest_url = f"http://127.0.0.1:{ingest_port}"
-    serve_url = f"http://127.0.0.1:{serve_port}"
-    log = tmp_path / f"up-{marker}.out"
-    with log.open("wb") as output:
-        up = subprocess.Popen(
-            _salesflow(
-                "up",
-                "--no-simulator",
-                "--state-dir",
-                str(state),
-                "--moto-port",
-                str(moto_port),
-                "--ingest-port",
-                str(ingest_port),
-                "--serve-port",
-                str(serve_port),
-                *options,
-            ),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **FAKE_CREDENTIALS, MARKER: marker},
-            start_new_session=True,
-        )
-    try:
-        wait_for_http(f"{ingest_url}/readyz", up, timeout=240, log=log, interval=0.5)
-        assert "not started" not in log.read_text(), log.read_text()
-        wait_for_http(f"{serve_url}/healthz", up, timeout=240, log=log, interval=0.5)
-        _wait_for_banner(up, log)
-        key_file = state / "api-key"
-        assert key_file.stat().st_mode & 0o777 == 0o600
-        key = key_file.read_text().strip()
-        assert key in log.read_text()
-        yield Stack(state, ingest_url, serve_url, key, _stack_env(state, marker))
-    finally:
-        up.send_signal(signal.SIGTERM)
-        try:
-            up.wait(timeout=180)
-        except subprocess.TimeoutExpired:
-            os.killpg(up.pid, signal.SIGKILL)
-            for pid in _processes_with(marker):
-                os.kill(pid, signal.SIGKILL)
-            pytest.fail(f"salesflow up did not stop within 180s:\n{log.read_text()[-3000:]}")
-    assert up.returncode == 0, log.read_text()[-3000:]
-    assert "salesflow stopped" in log.read_text()
-    deadline = time.monotonic() + 10
-    while _processes_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _processes_with(marker) == []
-
-
 @pytest.mark.spark
 def test_up_merged_numbers_equal_the_simulator_ledger_across_a_batch_run(tmp_path):
     first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
-    with _running_up(tmp_path) as stack:
+    with running_up(tmp_path) as stack:
         _simulate(stack.env, stack.ingest_url, stack.key, seed=1, ledger=first)
         before = _wait_until_api_equals_ledgers(stack.serve_url, [first])
 
         # Everything acknowledged has landed (the API equals the ledger), so T = now leaves no
         # event out of both views; the default lag would keep this phase out of gold.
         batch = subprocess.run(
-            _salesflow("batch", "run", "--cutoff", "now"),
+            salesflow("batch", "run", "--cutoff", "now"),
             env=stack.env,
             capture_output=True,
             timeout=900,
@@ -267,12 +154,12 @@ def test_up_merged_numbers_equal_the_simulator_ledger_across_a_batch_run(tmp_pat
 
 def test_up_with_sqs_keeps_the_lake_and_the_key_across_a_restart(tmp_path):
     first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
-    with _running_up(tmp_path, "--sink", "sqs") as stack:
+    with running_up(tmp_path, "--sink", "sqs") as stack:
         _simulate(stack.env, stack.ingest_url, stack.key, seed=3, ledger=first)
         _wait_until_api_equals_ledgers(stack.serve_url, [first])
         key = stack.key
 
-    with _running_up(tmp_path, "--sink", "sqs") as stack:
+    with running_up(tmp_path, "--sink", "sqs") as stack:
         assert stack.key == key
         _wait_until_api_equals_ledgers(stack.serve_url, [first], timeout=30)
         _simulate(stack.env, stack.ingest_url, stack.key, seed=4, ledger=second)
@@ -283,7 +170,7 @@ def _start_up(tmp_path: Path, marker: str, moto_port: int) -> tuple[subprocess.P
     log = tmp_path / "up.out"
     with log.open("wb") as output:
         up = subprocess.Popen(
-            _salesflow(
+            salesflow(
                 "up",
                 "--no-simulator",
                 "--state-dir",
@@ -311,7 +198,7 @@ def test_a_taken_port_is_refused_with_the_option_to_move_it(tmp_path):
         up, log = _start_up(tmp_path, marker, moto_port=holder.getsockname()[1])
         assert up.wait(timeout=120) == 1
     assert "--moto-port" in log.read_text()
-    assert _processes_with(marker) == []
+    assert processes_with(marker) == []
 
 
 def test_ctrl_c_during_start_up_stops_everything(tmp_path):
@@ -326,6 +213,6 @@ def test_ctrl_c_during_start_up_stops_everything(tmp_path):
     assert up.wait(timeout=120) == 0, log.read_text()
     assert "salesflow stopped" in log.read_text()
     deadline = time.monotonic() + 10
-    while _processes_with(marker) and time.monotonic() < deadline:
+    while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _processes_with(marker) == []
+    assert processes_with(marker) == []

@@ -1,0 +1,162 @@
+"""`salesflow up --no-demo-data` with a shop's own catalog and sales, as a new adopter would.
+
+The stack starts empty and says what is missing; the shop loads its own products and stores
+(a semicolon CSV with a BOM and decimal commas), posts its sales over HTTP (one of a product
+launched before the catalog knew it), and the merged numbers per day, store and category equal
+an independent computation from what was posted, before and after a batch run. Loading the new
+product and running the batch again fills in its category.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.stack import Stack, get_json, running_up, salesflow
+
+pytestmark = [pytest.mark.timeout(1200), pytest.mark.spark]
+
+PRODUCTS_CSV = (
+    "\ufeffsku;name;category;brand;unit_cost;list_price\n"
+    "PAR-6MM;Parafuso 6mm (100 un);Fixação;Ciser;12,40;24,90\n"
+    "TIN-18L;Tinta acrílica 18L;Tintas;Suvinil;1.180,00;1.599,00\n"
+)
+STORES_CSV = (
+    "store_id;name;channel;currency;city;state;region\n"
+    "POA-CENTRO;Centro;pos;BRL;Porto Alegre;RS;South\n"
+    "WEB;Loja online;ecommerce;BRL;;;\n"
+)
+LAUNCH = "FUR-650W"
+"""A drill sold from the day it launched, before the catalog file had it."""
+
+SALES = [
+    ("POA-CENTRO", "pos", "2026-11-20T10:15:00-03:00", [("PAR-6MM", 3, "24.90")]),
+    ("POA-CENTRO", "pos", "2026-11-20T16:40:00-03:00", [("TIN-18L", 1, "1599.00"),
+                                                         ("PAR-6MM", 1, "24.90")]),
+    ("WEB", "ecommerce", "2026-11-21T09:05:00-03:00", [("TIN-18L", 2, "1549.00")]),
+    ("WEB", "ecommerce", "2026-11-21T11:30:00-03:00", [(LAUNCH, 1, "449.90")]),
+]  # fmt: skip
+
+
+def _post_sales(stack: Stack) -> list[dict[str, Any]]:
+    events = []
+    for number, (store, channel, occurred_at, lines) in enumerate(SALES, start=1):
+        event = {
+            "event_id": f"EV{uuid.uuid4().hex.upper()}",
+            "event_type": "sale",
+            "occurred_at": occurred_at,
+            "channel": channel,
+            "store_id": store,
+            "order_id": f"ORD-{number}",
+            "currency": "BRL",
+            "payment_method": "pix",
+            "items": [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
+        }
+        request = urllib.request.Request(
+            f"{stack.ingest_url}/v1/sales",
+            data=json.dumps(event).encode(),
+            headers={"X-API-Key": stack.key, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 202
+        events.append(event)
+    return events
+
+
+Figures = dict[tuple[str, str], Decimal]
+"""Net revenue per (day, store) and per (day, category)."""
+
+
+def _expected(events: list[dict[str, Any]], category_of: dict[str, str]) -> Figures:
+    """From the posted events alone: net revenue per (day, store) and per (day, category)."""
+    totals: Figures = defaultdict(lambda: Decimal("0.00"))
+    for event in events:
+        day = event["occurred_at"][:10]
+        for item in event["items"]:
+            amount = item["quantity"] * Decimal(item["unit_price"])
+            totals[(day, event["store_id"])] += amount
+            totals[(day, category_of.get(item["sku"], "(unknown)"))] += amount
+    return dict(totals)
+
+
+def _served(stack: Stack) -> tuple[Figures, str | None]:
+    """The same figures from the query API, and the batch run it served."""
+    totals: Figures = {}
+    run_id = None
+    for dimension in ("store_id", "category"):
+        answer = get_json(
+            f"{stack.serve_url}/v1/metrics/sales?from=2026-11-20&to=2026-11-22"
+            f"&granularity=day&group_by={dimension}"
+        )
+        run_id = answer["run_id"]
+        for row in answer["rows"]:
+            totals[(row["bucket"], row[dimension])] = Decimal(row["net_revenue"])
+    return totals, run_id
+
+
+def _wait_until_served_equals(
+    stack: Stack, expected: Figures, new_run_after: str | None = "", timeout: float = 180
+) -> str | None:
+    """Poll until the API serves `expected` (and, unless `new_run_after` is "", a run other
+    than `new_run_after`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        served, run_id = _served(stack)
+        if served == expected and (new_run_after == "" or run_id not in (None, new_run_after)):
+            return run_id
+        assert time.monotonic() < deadline, f"served {served} (run {run_id}), expected {expected}"
+        time.sleep(1)
+
+
+def _salesflow_ok(stack: Stack, *args: str) -> str:
+    result = subprocess.run(
+        salesflow(*args), env=stack.env, capture_output=True, timeout=900, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    return result.stdout.decode()
+
+
+def test_up_without_demo_data_serves_a_shops_own_numbers_across_batch_runs(tmp_path: Path):
+    products, stores = tmp_path / "produtos.csv", tmp_path / "lojas.csv"
+    products.write_text(PRODUCTS_CSV, encoding="utf-8")
+    stores.write_text(STORES_CSV, encoding="utf-8")
+    with running_up(tmp_path, "--no-demo-data") as stack:
+        freshness = get_json(f"{stack.serve_url}/v1/freshness")
+        assert (
+            "no products loaded: salesflow reference load products FILE"
+            in (freshness["reference"]["missing"])
+        )
+        assert not (stack.state / "lake" / "bronze").exists()
+
+        for table, path in (("products", products), ("stores", stores)):
+            _salesflow_ok(stack, "reference", "load", table, str(path), "--decimal-separator", ",")
+        events = _post_sales(stack)
+        categories = {"PAR-6MM": "Fixação", "TIN-18L": "Tintas"}
+        expected = _expected(events, categories)
+        assert expected[("2026-11-21", "(unknown)")] == Decimal("449.90")
+        first_run = _wait_until_served_equals(stack, expected)
+        assert first_run is None
+
+        _salesflow_ok(stack, "batch", "run", "--cutoff", "now")
+        second_run = _wait_until_served_equals(stack, expected, new_run_after=first_run)
+
+        launch = tmp_path / "launch.csv"
+        launch.write_text(f"sku,name,category\n{LAUNCH},Furadeira 650W,Ferramentas\n")
+        _salesflow_ok(stack, "reference", "load", "products", str(launch))
+        _salesflow_ok(stack, "batch", "run", "--cutoff", "now")
+        filled = _expected(events, {**categories, LAUNCH: "Ferramentas"})
+        _wait_until_served_equals(stack, filled, new_run_after=second_run)
+        freshness = get_json(f"{stack.serve_url}/v1/freshness")
+        assert freshness["last_batch"]["quality_counts"]["unknown_sku"] == 0
+        assert freshness["reference"]["missing"] == [
+            "no customers loaded: salesflow reference load customers FILE"
+        ]
