@@ -15,6 +15,7 @@ from contract.gold import METRIC_DEFINITIONS
 from contract.reference import REFERENCE_TABLES, UNKNOWN_ATTRIBUTE
 
 MERGED_VIEW = "sales_merged"
+CURRENT_ATTRIBUTES_VIEW = "sales_merged_current_attributes"
 REALTIME_LINES = "sales_realtime_unbatched"
 FLAG_RULE_MARKERS = {"unknown_sku": "product_name", "unknown_store": "store_name"}
 """Each flag rule of `contract.quality` and the gold column that is NULL exactly on its lines
@@ -25,6 +26,19 @@ class Granularity(StrEnum):
     MINUTE = "minute"
     HOUR = "hour"
     DAY = "day"
+
+
+class Attributes(StrEnum):
+    """Which catalog the product, store and customer attributes come from."""
+
+    AS_OF_SALE = "as_of_sale"
+    """The attributes in force when each sale happened (the default: history stays as it was)."""
+    CURRENT = "current"
+    """Today's attributes for every sale (history regrouped under the current catalog)."""
+
+    @property
+    def view(self) -> str:
+        return MERGED_VIEW if self is Attributes.AS_OF_SALE else CURRENT_ATTRIBUTES_VIEW
 
 
 class GroupBy(StrEnum):
@@ -52,7 +66,11 @@ class EventTimeRange:
 
 
 def sales_metrics_sql(
-    period: EventTimeRange, granularity: Granularity, group_by: GroupBy | None, zone: ZoneInfo
+    period: EventTimeRange,
+    granularity: Granularity,
+    group_by: GroupBy | None,
+    zone: ZoneInfo,
+    attributes: Attributes = Attributes.AS_OF_SALE,
 ) -> str:
     """Every METRIC_DEFINITIONS metric per bucket (and group); buckets are reporting-zone dates
     for `day`, naive reporting-zone wall times for `hour` and `minute`."""
@@ -66,18 +84,23 @@ def sales_metrics_sql(
     metrics = [f"{sql} AS {name}" for name, sql in METRIC_DEFINITIONS.items()]
     keys = ", ".join(str(position) for position in range(1, len(dimensions) + 1))
     return (
-        f"SELECT {', '.join(dimensions + metrics)} FROM {MERGED_VIEW} "
+        f"SELECT {', '.join(dimensions + metrics)} FROM {attributes.view} "
         f"WHERE {period.where(zone)} GROUP BY {keys} ORDER BY {keys}"
     )
 
 
-def top_products_sql(period: EventTimeRange, limit: int, zone: ZoneInfo) -> str:
+def top_products_sql(
+    period: EventTimeRange,
+    limit: int,
+    zone: ZoneInfo,
+    attributes: Attributes = Attributes.AS_OF_SALE,
+) -> str:
     return (
         f"SELECT sku, {_labelled('max(product_name)', 'product_name')}, "
         f"{_labelled('max(category)', 'category')}, "
         f"{METRIC_DEFINITIONS['net_revenue']} AS net_revenue, "
         f"{METRIC_DEFINITIONS['units']} AS units, {METRIC_DEFINITIONS['orders']} AS orders "
-        f"FROM {MERGED_VIEW} WHERE {period.where(zone)} "
+        f"FROM {attributes.view} WHERE {period.where(zone)} "
         f"GROUP BY sku ORDER BY net_revenue DESC, sku LIMIT {int(limit)}"
     )
 

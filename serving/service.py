@@ -30,6 +30,7 @@ from serving.models import (
 from serving.published_run import PublishedRun
 from serving.queries import (
     FLAG_RULE_MARKERS,
+    Attributes,
     EventTimeRange,
     Granularity,
     GroupBy,
@@ -50,35 +51,48 @@ class ServingService:
         self.cache: TtlCache[BaseModel] = TtlCache(settings.serving_cache_seconds)
 
     async def sales(
-        self, period: EventTimeRange, granularity: Granularity, group_by: GroupBy | None
+        self,
+        period: EventTimeRange,
+        granularity: Granularity,
+        group_by: GroupBy | None,
+        attributes: Attributes = Attributes.AS_OF_SALE,
     ) -> BaseModel:
         return await self.cache.get(
-            ("sales", period, granularity, group_by),
-            lambda: run_in_threadpool(self._sales, period, granularity, group_by),
+            ("sales", period, granularity, group_by, attributes),
+            lambda: run_in_threadpool(self._sales, period, granularity, group_by, attributes),
         )
 
-    async def top_products(self, period: EventTimeRange, limit: int) -> BaseModel:
+    async def top_products(
+        self, period: EventTimeRange, limit: int, attributes: Attributes = Attributes.AS_OF_SALE
+    ) -> BaseModel:
         return await self.cache.get(
-            ("top-products", period, limit),
-            lambda: run_in_threadpool(self._top_products, period, limit),
+            ("top-products", period, limit, attributes),
+            lambda: run_in_threadpool(self._top_products, period, limit, attributes),
         )
 
     async def freshness(self) -> BaseModel:
         return await self.cache.get(("freshness",), lambda: run_in_threadpool(self._freshness))
 
     def _sales(
-        self, period: EventTimeRange, granularity: Granularity, group_by: GroupBy | None
+        self,
+        period: EventTimeRange,
+        granularity: Granularity,
+        group_by: GroupBy | None,
+        attributes: Attributes,
     ) -> SalesMetrics:
         run = self.engine.refresh()
-        result = self.engine.query(sales_metrics_sql(period, granularity, group_by, self.zone))
+        sql = sales_metrics_sql(period, granularity, group_by, self.zone, attributes)
+        result = self.engine.query(sql)
         rows = [
             SalesRow(**{**_wire(row), "bucket": self._bucket(row["bucket"])}) for row in result.rows
         ]
         return SalesMetrics(rows=rows, boundary=_iso(run.cutoff), run_id=run.run_id, as_of=_now())
 
-    def _top_products(self, period: EventTimeRange, limit: int) -> TopProducts:
+    def _top_products(
+        self, period: EventTimeRange, limit: int, attributes: Attributes
+    ) -> TopProducts:
         run = self.engine.refresh()
-        result = self.engine.query(top_products_sql(period, limit, self.zone))
+        result = self.engine.query(top_products_sql(period, limit, self.zone, attributes))
         rows = [TopProduct(**_wire(row)) for row in result.rows]
         return TopProducts(rows=rows, boundary=_iso(run.cutoff), run_id=run.run_id, as_of=_now())
 

@@ -31,7 +31,13 @@ TABLES = (
     "csv_uploads",
     *PUBLISHED_TABLES,
 )
-VIEWS = ("sales_batch", "sales_realtime", "sales_realtime_unbatched", "sales_merged")
+VIEWS = (
+    "sales_batch",
+    "sales_realtime",
+    "sales_realtime_unbatched",
+    "sales_merged",
+    "sales_merged_current_attributes",
+)
 """In dependency order: each view reads only tables and the views before it."""
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")

@@ -164,3 +164,32 @@ def test_each_line_takes_the_cost_and_category_in_force_when_it_was_sold(
         ("Tools", Decimal("20.00"), Decimal("80.00")),
         ("Garden", Decimal("80.00"), Decimal("20.00")),
     ]
+
+
+def test_a_sku_moved_to_another_category_is_reportable_both_ways(
+    client: TestClient, lake: Path, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    _load(lake, "products", [_product("A-1", "Tools", "10.00")], datetime(2026, 1, 1, tzinfo=UTC))
+    _load(
+        lake,
+        "products",
+        [_product("A-1", "Garden", "10.00")],
+        datetime(2026, 11, 21, 12, 0, tzinfo=UTC),
+    )
+    write_bronze(
+        lake,
+        [
+            _sale(make_event, "A-1", "2026-11-21T08:00:00-03:00"),
+            _sale(make_event, "A-1", "2026-11-21T10:00:00-03:00"),
+        ],
+    )
+    params = {"from": "2026-11-21", "to": "2026-11-22", "group_by": "category"}
+
+    as_sold = client.get("/v1/metrics/sales", params=params).json()["rows"]
+    current = client.get("/v1/metrics/sales", params={**params, "attributes": "current"}).json()
+
+    assert [(r["category"], r["net_revenue"]) for r in as_sold] == [
+        ("Garden", "100.00"),
+        ("Tools", "100.00"),
+    ]
+    assert [(r["category"], r["net_revenue"]) for r in current["rows"]] == [("Garden", "200.00")]
