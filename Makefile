@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint format bench lock clean
+.PHONY: setup demo test lint format bench lock clean
 
 $(VENV)/.stamp: pyproject.toml requirements/dev.lock scripts/bootstrap.sh
 	scripts/bootstrap.sh runtime
@@ -11,6 +11,8 @@ $(VENV)/.stamp: pyproject.toml requirements/dev.lock scripts/bootstrap.sh
 $(VENV)/.test-stamp: $(VENV)/.stamp
 	scripts/bootstrap.sh test
 	touch $@
+
+setup: $(VENV)/.stamp
 
 demo: $(VENV)/.stamp
 	$(BIN)/salesflow up
