@@ -346,3 +346,39 @@ def test_every_checkov_skip_states_its_reason() -> None:
     assert skips
     unexplained = [s for s in skips if not re.fullmatch(r"CKV2?_AWS_\d+:.{30,}", s)]
     assert unexplained == []
+
+
+def _grants(module: str, document_name: str) -> dict[str, list[str]]:
+    """Action -> the resources one policy document grants it on."""
+    (document,) = [
+        d for d in policy_documents() if (_module_of(d), d.name) == (module, document_name)
+    ]
+    grants: dict[str, list[str]] = {}
+    for statement in _statements(document):
+        for action in statement["actions"]:
+            grants.setdefault(action, []).extend(statement["resources"])
+    return grants
+
+
+def test_the_nightly_job_may_move_the_catalog_to_its_run_and_do_nothing_else_there() -> None:
+    grants = _grants("batch", "job")
+    glue = ["${local.glue_catalog_arn}", "${local.glue_database_arn}", "${local.glue_tables_arn}"]
+    for action in ("glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"):
+        assert grants[action] == glue, action
+    for action in ("athena:StartQueryExecution", "athena:GetQueryExecution"):
+        assert grants[action] == ["${var.athena_workgroup_arn}"], action
+    assert grants["s3:PutObject"][-1] == "${local.results_bucket_arn}/*"
+    assert {action.split(":")[0] for action in grants} == {"s3", "glue", "athena", "kms"}
+    assert "glue:CreateDatabase" not in grants, "Terraform makes the database; the sync asks first"
+    assert not [action for action in grants if action.startswith("glue:Delete")]
+
+
+def test_loading_reference_data_and_history_reaches_only_their_prefixes() -> None:
+    grants = _grants("lake", "loader")
+    lake = "${local.lake_bucket_arn}"
+    prefixes = ["reference/*", "bronze/csv_uploads/*", "bronze/_quarantine/csv/*"]
+    for action in ("s3:GetObject", "s3:PutObject"):
+        assert grants[action] == [f"{lake}/{prefix}" for prefix in prefixes], action
+    assert grants["s3:ListBucket"] == [lake]
+    assert {action.split(":")[0] for action in grants} == {"s3", "kms"}
+    assert "s3:DeleteObject" not in grants

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -321,8 +322,29 @@ def test_the_nightly_job_driver_is_one_the_batch_entry_point_accepts(
     args = parser.parse_args(arguments)
     assert args.action == "run"
     assert args.cutoff == datetime(2026, 11, 22, 5, 30, tzinfo=UTC)
-    assert args.lake == f"s3://{NAMES.lake_bucket}"
+    assert args.lake is None, "the lake comes from SALESFLOW_LAKE_URI, like every other setting"
     assert args.master == "none"
+
+
+@needs_provider
+def test_the_nightly_job_runs_with_the_environment_output_as_its_settings(
+    plan: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = plan["planned_values"]["outputs"]
+    environment = outputs["salesflow_environment"]["value"]
+    parameters = outputs["batch_job_driver"]["value"]["sparkSubmit"]["sparkSubmitParameters"]
+    driver = dict(
+        re.findall(r"--conf spark\.emr-serverless\.driverEnv\.(SALESFLOW_\w+)=(\S+)", parameters)
+    )
+    assert driver == environment
+    for key, value in driver.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.lake_uri == f"s3://{NAMES.lake_bucket}"
+    assert settings.glue_database == NAMES.glue_database
+    assert settings.athena_workgroup == NAMES.athena_workgroup
+    assert settings.publish_catalog == "athena"
+    assert settings.batch_cutoff_lag_seconds == 300
 
 
 @needs_provider

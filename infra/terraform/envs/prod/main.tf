@@ -16,20 +16,25 @@ locals {
   })
 
   # The SALESFLOW_* settings every component runs with; the same values are this root's outputs.
+  # The nightly job gets them as its driver's environment and the serving tasks as theirs, so the
+  # views the job installs after publishing and the ones a serving task installs are the same
+  # text (docs/adr/0006). No secret belongs here: the job's parameters are visible in its run.
   salesflow_environment = {
-    SALESFLOW_NAME_PREFIX            = var.name_prefix
-    SALESFLOW_AWS_REGION             = var.region
-    SALESFLOW_REPORTING_TZ           = var.reporting_tz
-    SALESFLOW_STREAM_NAME            = module.stream.stream_name
-    SALESFLOW_QUEUE_NAME             = module.stream.queue_name
-    SALESFLOW_DEAD_LETTER_QUEUE_NAME = module.stream.dead_letter_queue_name
-    SALESFLOW_LAKE_BUCKET            = module.lake.lake_bucket
-    SALESFLOW_LAKE_URI               = "s3://${module.lake.lake_bucket}"
-    SALESFLOW_ATHENA_RESULTS_BUCKET  = module.lake.athena_results_bucket
-    SALESFLOW_GLUE_DATABASE          = module.catalog.glue_database
-    SALESFLOW_ATHENA_WORKGROUP       = module.catalog.athena_workgroup
-    SALESFLOW_SERVING_ENGINE         = "athena"
-    SALESFLOW_SPEED_BATCH_SIZE       = tostring(var.speed_batch_size)
+    SALESFLOW_NAME_PREFIX              = var.name_prefix
+    SALESFLOW_AWS_REGION               = var.region
+    SALESFLOW_REPORTING_TZ             = var.reporting_tz
+    SALESFLOW_STREAM_NAME              = module.stream.stream_name
+    SALESFLOW_QUEUE_NAME               = module.stream.queue_name
+    SALESFLOW_DEAD_LETTER_QUEUE_NAME   = module.stream.dead_letter_queue_name
+    SALESFLOW_LAKE_BUCKET              = module.lake.lake_bucket
+    SALESFLOW_LAKE_URI                 = "s3://${module.lake.lake_bucket}"
+    SALESFLOW_ATHENA_RESULTS_BUCKET    = module.lake.athena_results_bucket
+    SALESFLOW_GLUE_DATABASE            = module.catalog.glue_database
+    SALESFLOW_ATHENA_WORKGROUP         = module.catalog.athena_workgroup
+    SALESFLOW_SERVING_ENGINE           = "athena"
+    SALESFLOW_SPEED_BATCH_SIZE         = tostring(var.speed_batch_size)
+    SALESFLOW_BATCH_CUTOFF_LAG_SECONDS = tostring(var.batch_cutoff_lag_seconds)
+    SALESFLOW_PUBLISH_CATALOG          = "athena"
   }
 }
 
@@ -157,6 +162,9 @@ module "batch" {
   lake_bucket            = module.lake.lake_bucket
   artifacts_bucket       = module.lake.artifacts_bucket
   artifacts_prefix       = "batch/${var.image_tag}"
+  athena_results_bucket  = module.lake.athena_results_bucket
+  glue_database          = module.catalog.glue_database
+  athena_workgroup_arn   = module.catalog.athena_workgroup_arn
   schedule_timezone      = var.reporting_tz
   cluster_arn            = module.ingest.cluster_arn
   service_image          = "${module.registry.service_repository_url}:${var.image_tag}"

@@ -95,6 +95,11 @@ output "batch_job_driver" {
   value       = module.batch.job_driver
 }
 
+output "lake_loader_policy_arn" {
+  description = "Attach to the role, group or SSO permission set that runs `salesflow reference load` and `salesflow load-csv --lake s3://...` (reference/ and bronze/csv_uploads/ only)."
+  value       = module.lake.loader_policy_arn
+}
+
 output "landing_uri" {
   description = "Drop legacy CSV exports here; each new file is loaded by the CSV Lambda."
   value       = module.landing.landing_uri

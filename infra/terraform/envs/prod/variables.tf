@@ -135,6 +135,17 @@ variable "speed_batch_size" {
   }
 }
 
+variable "batch_cutoff_lag_seconds" {
+  description = "How far the nightly job's cutoff T lies before its start (SALESFLOW_BATCH_CUTOFF_LAG_SECONDS): more than the speed layer's worst landing delay."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.batch_cutoff_lag_seconds >= 0 && var.batch_cutoff_lag_seconds <= 86400
+    error_message = "batch_cutoff_lag_seconds must be between 0 and 86400."
+  }
+}
+
 variable "create_kcl_worker" {
   description = "Consume Kinesis with the KCL worker on ECS instead of the Lambda event source mapping."
   type        = bool

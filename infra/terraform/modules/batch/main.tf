@@ -1,31 +1,41 @@
 # The batch layer in AWS: the nightly PySpark job on EMR Serverless, started by EventBridge
-# Scheduler with the scheduled time as its cutoff T (a rerun of the same schedule gives the same
-# gold), and the hourly compaction of the speed layer's small files as a Fargate task.
+# Scheduler (T = its start minus the configured lag), which publishes a run and then moves the Glue
+# tables and Athena views to it, and the hourly compaction of the speed layer's small files as a
+# Fargate task.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
   lake_bucket_arn      = "arn:aws:s3:::${var.lake_bucket}"
+  results_bucket_arn   = "arn:aws:s3:::${var.athena_results_bucket}"
   artifacts_bucket_arn = "arn:aws:s3:::${var.artifacts_bucket}"
   artifacts_uri        = "s3://${var.artifacts_bucket}/${var.artifacts_prefix}"
+  glue_catalog_arn     = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:catalog"
+  glue_database_arn    = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:database/${var.glue_database}"
+  glue_tables_arn      = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:table/${var.glue_database}/*"
 
   # The job runs in the Python environment archive (Dockerfile target emr-artifacts): Python
   # 3.11 with salesflow and its pinned dependencies installed, so no --py-files are needed.
-  spark_submit_parameters = join(" ", [
-    "--conf spark.archives=${local.artifacts_uri}/pyspark_env.tar.gz#environment",
-    "--conf spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON=./environment/bin/python",
-    "--conf spark.emr-serverless.driverEnv.PYSPARK_PYTHON=./environment/bin/python",
-    "--conf spark.executorEnv.PYSPARK_PYTHON=./environment/bin/python",
-    "--conf spark.sql.session.timeZone=UTC",
-  ])
+  # Its settings are the root's salesflow_environment, the map every other component runs with,
+  # as the driver's environment: the entry point reads them with the ordinary Settings.
+  spark_submit_parameters = join(" ", concat(
+    [
+      "--conf spark.archives=${local.artifacts_uri}/pyspark_env.tar.gz#environment",
+      "--conf spark.emr-serverless.driverEnv.PYSPARK_DRIVER_PYTHON=./environment/bin/python",
+      "--conf spark.emr-serverless.driverEnv.PYSPARK_PYTHON=./environment/bin/python",
+      "--conf spark.executorEnv.PYSPARK_PYTHON=./environment/bin/python",
+      "--conf spark.sql.session.timeZone=UTC",
+    ],
+    [for name in sort(keys(var.environment)) : "--conf spark.emr-serverless.driverEnv.${name}=${var.environment[name]}"],
+  ))
 
-  # The job run as StartJobRun takes it, minus the cutoff: the schedule adds its scheduled time,
-  # a manual run adds the T it wants (docs/deploy.md).
+  # The job run as StartJobRun takes it. Without --cutoff, T is the start minus
+  # SALESFLOW_BATCH_CUTOFF_LAG_SECONDS; a manual run may add the T it wants (docs/deploy.md).
   job_driver = {
     sparkSubmit = {
       entryPoint            = "${local.artifacts_uri}/entrypoint.py"
-      entryPointArguments   = ["run", "--lake", "s3://${var.lake_bucket}"]
+      entryPointArguments   = ["run"]
       sparkSubmitParameters = local.spark_submit_parameters
     }
   }
@@ -80,6 +90,29 @@ data "aws_iam_policy_document" "job" {
     sid       = "WriteJobLogs"
     actions   = ["s3:PutObject"]
     resources = ["${local.artifacts_bucket_arn}/emr-logs/*"]
+  }
+  # After publishing, the job moves the catalog to the run (serving.catalog_sync, docs/adr/0008):
+  # it re-points the published tables and re-creates the views through Athena, which writes each
+  # statement's result file to the workgroup's enforced location at the results bucket's root.
+  statement {
+    sid       = "MoveTheCatalogToThePublishedRun"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"]
+    resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
+  }
+  statement {
+    sid       = "RecreateTheViewsInTheWorkgroup"
+    actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:StopQueryExecution"]
+    resources = [var.athena_workgroup_arn]
+  }
+  statement {
+    sid       = "LocateTheQueryResults"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket"]
+    resources = [local.results_bucket_arn]
+  }
+  statement {
+    sid       = "WriteTheQueryResults"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.results_bucket_arn}/*"]
   }
   statement {
     sid       = "UseThePlatformKey"
@@ -198,7 +231,7 @@ module "scheduler_role" {
 
 resource "aws_scheduler_schedule" "nightly" {
   name                         = "${var.name_prefix}-nightly-batch"
-  description                  = "Rebuilds gold with cutoff T = the scheduled time"
+  description                  = "Rebuilds gold (T = start minus the cutoff lag), publishes it, moves the catalog to it"
   schedule_expression          = var.nightly_schedule
   schedule_expression_timezone = var.schedule_timezone
   kms_key_arn                  = var.kms_key_arn

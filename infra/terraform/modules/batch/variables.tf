@@ -67,6 +67,26 @@ variable "lake_bucket" {
   type        = string
 }
 
+variable "athena_results_bucket" {
+  description = "Athena results bucket: the workgroup writes the result files of the job's view statements there."
+  type        = string
+}
+
+variable "glue_database" {
+  description = "Glue database whose published tables and views the job moves to each run (SALESFLOW_GLUE_DATABASE)."
+  type        = string
+}
+
+variable "athena_workgroup_arn" {
+  description = "ARN of the Athena workgroup the job re-creates the views in (SALESFLOW_ATHENA_WORKGROUP)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:athena:", var.athena_workgroup_arn))
+    error_message = "athena_workgroup_arn must be an Athena workgroup ARN."
+  }
+}
+
 variable "artifacts_bucket" {
   description = "Bucket holding the job's code (entrypoint.py, pyspark_env.tar.gz) and its logs."
   type        = string
@@ -160,9 +180,19 @@ variable "service_repository_arn" {
 }
 
 variable "environment" {
-  description = "SALESFLOW_* settings for the compaction task (the root's salesflow_environment output)."
+  description = "SALESFLOW_* settings of the nightly job's driver and the compaction task (the root's salesflow_environment output, the map the serving tasks get too)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for name, value in var.environment : startswith(name, "SALESFLOW_") && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must hold SALESFLOW_* settings whose values have no white space: spark-submit parameters are split at spaces."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
+    error_message = "environment must hold no secret: the job's Spark parameters are visible to anyone who may read its runs."
+  }
 }
 
 variable "tags" {

@@ -27,3 +27,8 @@ output "artifacts_bucket_arn" {
   description = "Artifacts bucket ARN."
   value       = aws_s3_bucket.this["artifacts"].arn
 }
+
+output "loader_policy_arn" {
+  description = "Managed policy to attach to whoever loads reference data and CSV history (salesflow reference load, salesflow load-csv)."
+  value       = aws_iam_policy.loader.arn
+}

@@ -1,0 +1,43 @@
+# What a person or pipeline needs to load data into the lake from outside AWS's own services:
+# `salesflow reference load` (products, stores, customers) and `salesflow load-csv` (history). The
+# policy is created here and attached by whoever manages the account's people (a group, an SSO
+# permission set, a CI role): this stack makes no roles for humans. It reaches only the prefixes
+# those commands write, never bronze events, gold or the pointer.
+
+locals {
+  lake_bucket_arn = aws_s3_bucket.this["lake"].arn
+}
+
+data "aws_iam_policy_document" "loader" {
+  statement {
+    sid       = "ListTheLoadedPrefixes"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["reference/*", "bronze/csv_uploads/*", "bronze/_quarantine/csv/*"]
+    }
+  }
+  statement {
+    sid     = "ReadAndWriteReferenceDataAndUploads"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = [
+      "${local.lake_bucket_arn}/reference/*",
+      "${local.lake_bucket_arn}/bronze/csv_uploads/*",
+      "${local.lake_bucket_arn}/bronze/_quarantine/csv/*",
+    ]
+  }
+  statement {
+    sid       = "UseThePlatformKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_policy" "loader" {
+  name        = "${var.name_prefix}-lake-loader"
+  description = "Load reference data and CSV history into the salesflow lake (salesflow reference load, salesflow load-csv)"
+  policy      = data.aws_iam_policy_document.loader.json
+  tags        = var.tags
+}
