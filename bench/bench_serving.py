@@ -35,13 +35,15 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from batch_layer.reference.versions import load_version  # noqa: E402
 from bench.results_file import Figure, figure, write_results  # noqa: E402
 from contract.arrow_schema import MONEY_TYPE  # noqa: E402
 from contract.bronze import BRONZE_SCHEMA  # noqa: E402
 from contract.gold import SALES_WIDE  # noqa: E402
 from contract.lake import bronze_partition, gold_run  # noqa: E402
+from contract.lake_io import LakeFiles  # noqa: E402
 from contract.publication import Publication  # noqa: E402
-from contract.reference import reference_schema  # noqa: E402
+from contract.reference import VALID_FROM_MIN, reference_table  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from serving.queries import (  # noqa: E402
@@ -119,10 +121,19 @@ class Catalog:
                 "first_purchase_on": [date(2021, 1, 1)] * CUSTOMERS,
             },
         }
+        files = LakeFiles.open(str(lake), Settings(lake_uri=str(lake)))
         for name, columns in tables.items():
-            folder = lake / "reference" / name
-            folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(pa.table(columns, schema=reference_schema(name)), folder / "0.parquet")
+            table = reference_table(name)
+            load_version(
+                files,
+                table,
+                pa.table(
+                    {field.name: columns[field.name] for field in table.schema()},
+                    schema=table.schema(),
+                ),
+                effective_from=VALID_FROM_MIN,
+                file_name="bench catalog",
+            )
 
 
 def local_day_start(day: date) -> datetime:
