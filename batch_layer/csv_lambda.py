@@ -1,25 +1,46 @@
 """AWS Lambda handler for S3 "object created" events on the CSV landing prefix.
 
-Each new object goes through the same `load_csv` as `salesflow load-csv`. A file whose header
-cannot be read stays where it landed and gets a `<sha256>.rejected.txt` note with the reason in
-the CSV quarantine; any other error is raised so Lambda retries the event.
+The landing key chooses how the file is read: `landing/csv/<file>.csv` is in the contract's own
+CSV format; `landing/csv/<mapping>/<any/folders/><file>.csv` is read with the mapping the lake
+holds as `config/mappings/<mapping>.toml` (the prefix is `SALESFLOW_CSV_LANDING_PREFIX`). Each
+object is streamed through the same `load_csv` as `salesflow load-csv`, unless it is larger than
+`SALESFLOW_CSV_LAMBDA_MAX_BYTES`: then a request for the nightly job is written instead
+(`csv_pending`), so no file can run the function out of time.
+
+A file that cannot be loaded at all (a header without the mapped columns, bytes that are not
+text, a missing or invalid mapping) stays where it landed and gets a `<id>.rejected.txt` note with
+the reason in the CSV quarantine; any other error is raised so Lambda retries the event.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 from urllib.parse import unquote_plus
 
-from batch_layer import lake_files
-from batch_layer.csv_format import CsvHeaderError
-from batch_layer.csv_loader import CSV_QUARANTINE, load_csv
+from batch_layer.csv_loader import load_csv
+from batch_layer.csv_mapping import CONTRACT_FORMAT, mapping_from_lake
+from batch_layer.csv_pending import (
+    PendingUpload,
+    hand_off,
+    landed_object_id,
+    write_refusal_note,
+)
+from batch_layer.csv_sources import LakeObjectExport
+from batch_layer.errors import BatchLayerError
 from contract.aws import aws_client
-from contract.lake import LakeLocation
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+def mapping_name(key: str, landing_prefix: str) -> str | None:
+    """`landing/csv/erp_pdv/2026/nov.csv` -> `erp_pdv`; None for a file right under the prefix."""
+    if not key.startswith(landing_prefix):
+        return None
+    folder, separator, _ = key[len(landing_prefix) :].partition("/")
+    return folder if separator else None
 
 
 def handler(
@@ -27,28 +48,39 @@ def handler(
 ) -> dict[str, Any]:
     settings = settings or Settings()
     s3 = aws_client(settings, "s3")
-    summary: dict[str, Any] = {"loaded": [], "rejected": []}
+    lake = LakeFiles.open(settings.lake_uri, settings)
+    summary: dict[str, Any] = {"loaded": [], "pending": [], "rejected": []}
     for record in event.get("Records", []):
         bucket = record["s3"]["bucket"]["name"]
         key = unquote_plus(record["s3"]["object"]["key"])
-        data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        file_name = key.rsplit("/", 1)[-1]
+        head = s3.head_object(Bucket=bucket, Key=key)
+        upload = PendingUpload(
+            bucket=bucket,
+            key=key,
+            size=head["ContentLength"],
+            etag=head["ETag"].strip('"'),
+            mapping=mapping_name(key, settings.csv_landing_prefix),
+            landed_at=head["LastModified"],
+        )
+        if upload.size > settings.csv_lambda_max_bytes:
+            request = hand_off(lake, upload)
+            summary["pending"].append({"key": key, "bytes": upload.size, "request": request})
+            continue
         try:
-            result = load_csv(file_name, data, settings=settings)
-        except (CsvHeaderError, UnicodeDecodeError) as error:
-            note = f"s3://{bucket}/{key} was not loaded: {error}\n".encode()
-            digest = hashlib.sha256(data).hexdigest()
-            lake = LakeLocation.parse(settings.lake_uri)
-            lake_files.write_atomically(
-                lake, f"{CSV_QUARANTINE}/{digest}.rejected.txt", note, settings
-            )
+            mapping = mapping_from_lake(lake, upload.mapping) if upload.mapping else CONTRACT_FORMAT
+            export = LakeObjectExport(LakeFiles.open(f"s3://{bucket}", settings), key)
+            result = load_csv(export, settings=settings, mapping=mapping)
+        except BatchLayerError as error:
+            upload_id = landed_object_id(bucket, key, upload.etag)
+            write_refusal_note(lake, upload_id, f"s3://{bucket}/{key} was not loaded: {error}")
             logger.warning("csv object rejected", extra={"key": key, "reason": str(error)})
             summary["rejected"].append({"key": key, "reason": str(error)})
             continue
         summary["loaded"].append(
             {
                 "key": key,
-                "upload_path": result.upload_path,
+                "mapping": mapping.name,
+                "upload_parts": list(result.upload_parts),
                 "accepted": result.accepted,
                 "rejected": result.rejected,
                 "already_loaded": result.already_loaded,

@@ -1,6 +1,10 @@
 """Watch `<state-dir>/landing/` for CSV exports and load each one: the local stand-in for the S3
 object-created trigger. `salesflow up` runs `CsvWatcher(settings).run(stop)` in a thread.
 
+As with the S3 landing prefix, `landing/<file>.csv` is in the contract's own CSV format and
+`landing/<mapping>/<file>.csv` is read with the lake's `config/mappings/<mapping>.toml`. Files are
+streamed (`csv_loader`), so a large one does not need the memory it would take whole.
+
 Polling (not inotify) keeps it portable. A file is picked up once its size and modification time
 have stayed the same for one poll, so a copy still in progress is never read half-written.
 Loaded files move to `landing/loaded/`; files that cannot be read at all move to
@@ -15,12 +19,16 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from batch_layer.csv_format import CsvHeaderError
 from batch_layer.csv_loader import LoadResult, load_csv
+from batch_layer.csv_mapping import CONTRACT_FORMAT, ExportMapping, mapping_from_lake
+from batch_layer.csv_sources import LocalExport
+from batch_layer.errors import BatchLayerError
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 
 LANDING_DIR = "landing"
+_OWN_FOLDERS = ("loaded", "rejected")
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +51,11 @@ class CsvWatcher:
     def poll_once(self) -> list[LoadResult]:
         """Load the CSV files that have not changed since the previous poll."""
         self.landing_dir.mkdir(parents=True, exist_ok=True)
+        landed = [*self.landing_dir.glob("*.csv"), *self.landing_dir.glob("*/*.csv")]
         current = {
             path: (stat.st_size, stat.st_mtime_ns)
-            for path in sorted(self.landing_dir.glob("*.csv"))
-            if path.is_file() and (stat := path.stat())
+            for path in sorted(landed)
+            if path.parent.name not in _OWN_FOLDERS and path.is_file() and (stat := path.stat())
         }
         settled = [path for path, state in current.items() if self._seen.get(path) == state]
         self._seen = {path: state for path, state in current.items() if path not in settled}
@@ -69,15 +78,23 @@ class CsvWatcher:
     def _load(self, path: Path) -> LoadResult | None:
         try:
             result = load_csv(
-                path.name, path.read_bytes(), settings=self.settings, lake_uri=self.lake_uri
+                LocalExport(path),
+                settings=self.settings,
+                mapping=self._mapping_for(path),
+                lake_uri=self.lake_uri,
             )
-        except (CsvHeaderError, UnicodeDecodeError) as error:
+        except BatchLayerError as error:
             rejected = self._move(path, "rejected")
             rejected.with_name(rejected.name + ".reason.txt").write_text(f"{error}\n")
             logger.warning("csv file rejected", extra={"file": path.name, "reason": str(error)})
             return None
         self._move(path, "loaded")
         return result
+
+    def _mapping_for(self, path: Path) -> ExportMapping:
+        if path.parent == self.landing_dir:
+            return CONTRACT_FORMAT
+        return mapping_from_lake(LakeFiles.open(self.lake_uri, self.settings), path.parent.name)
 
     def _move(self, path: Path, folder: str) -> Path:
         target_dir = self.landing_dir / folder

@@ -21,3 +21,28 @@ class ReferenceFileError(BatchLayerError):
 
 class ReferenceVersionError(BatchLayerError):
     """A reference version that does not exist or cannot be made current."""
+
+
+class MappingError(BatchLayerError):
+    """A mapping file is not valid; the message names the TOML key at fault."""
+
+
+class CsvFileError(BatchLayerError):
+    """A CSV export of which no row can be loaded; nothing of it is written to the lake."""
+
+
+class CsvHeaderError(CsvFileError):
+    """The file's header lacks a column the mapping names (or, for the contract's own format, is
+    not exactly its columns)."""
+
+
+class CsvEncodingError(CsvFileError):
+    """A line of the file is not text in the mapping's encoding, or not CSV at all."""
+
+
+class ScatteredEventError(CsvFileError):
+    """Rows of one event lie further apart in the file than the loader's window of open events."""
+
+
+class UnfinishedLoadError(BatchLayerError):
+    """A load of the same file stopped half-way after publishing part of it with other settings."""

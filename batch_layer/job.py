@@ -19,6 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
 from batch_layer import gold, inputs, marts, quality, silver
+from batch_layer.csv_pending import load_pending
 from batch_layer.publish import publish
 from batch_layer.spark_session import build_session
 from contract.gold import (
@@ -64,6 +65,7 @@ def run_batch(
     if cutoff.tzinfo is None or cutoff.utcoffset() is None:
         raise ValueError(f"cutoff {cutoff.isoformat()} has no time zone; pass e.g. ...T03:00Z")
     started = time.monotonic()
+    load_pending(lake_uri, settings=settings)
     lake = LakeLocation.parse(lake_uri)
     session = spark or build_session()
     run_id = _new_run_id(cutoff)

@@ -7,6 +7,7 @@ when its upload completes. Readers therefore see the old object or the new one, 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
@@ -66,6 +67,47 @@ class LakeFiles:
     def exists(self, relative: str) -> bool:
         info = self.filesystem.get_file_info(self.location.path(relative))
         return bool(info.type == pafs.FileType.File)
+
+    def open_output(self, relative: str) -> pa.NativeFile:
+        """A stream writing `relative` from its start, for large files. Not atomic for readers (a
+        local file is visible while it grows): write where no reader looks, then `move` it."""
+        target = self.location.path(relative)
+        if self.location.scheme != "s3":
+            os.makedirs(target.rpartition("/")[0], exist_ok=True)
+        return self.filesystem.open_output_stream(target)
+
+    def open_input(self, relative: str) -> pa.NativeFile:
+        """A stream reading `relative` from its start; FileNotFoundError when it does not exist."""
+        return self.filesystem.open_input_stream(self.location.path(relative))
+
+    def move(self, source: str, target: str) -> None:
+        """A local rename (atomic); on S3 a server-side copy (visible at once), then a delete."""
+        target_path = self.location.path(target)
+        if self.location.scheme != "s3":
+            os.makedirs(target_path.rpartition("/")[0], exist_ok=True)
+        self.filesystem.move(self.location.path(source), target_path)
+
+    def list_files(self, folder: str) -> list[str]:
+        """Every file under `folder`, as paths relative to the root, sorted; [] when none."""
+        selector = pafs.FileSelector(
+            self.location.path(folder), recursive=True, allow_not_found=True
+        )
+        root = self.location.path("") + "/"
+        return sorted(
+            info.path.removeprefix(root)
+            for info in self.filesystem.get_file_info(selector)
+            if info.type == pafs.FileType.File
+        )
+
+    def delete(self, relative: str) -> None:
+        """Remove a file; nothing happens when it does not exist."""
+        with contextlib.suppress(FileNotFoundError):
+            self.filesystem.delete_file(self.location.path(relative))
+
+    def delete_folder(self, relative: str) -> None:
+        """Remove a folder and everything under it; nothing happens when it does not exist."""
+        with contextlib.suppress(FileNotFoundError):
+            self.filesystem.delete_dir(self.location.path(relative))
 
     def write_parquet(self, relative: str, table: pa.Table) -> None:
         buffer = io.BytesIO()

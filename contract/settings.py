@@ -119,6 +119,18 @@ class Settings(BaseSettings):
     publish_catalog: Literal["none", "athena"] = "none"
     """`athena`: after publishing, the batch job moves the Glue tables and Athena views to the new
     run itself (docs/adr/0008), so Athena users see it with no serving instance running."""
+    csv_landing_prefix: str = Field(
+        "landing/csv/", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$"
+    )
+    """Key prefix of the lake bucket where a new CSV export starts the CSV Lambda (Terraform's
+    `landing_prefix`). An export right under it is in the contract's CSV format; one under
+    `<prefix><name>/` is read with the mapping `config/mappings/<name>.toml` in the lake."""
+    csv_lambda_max_bytes: int = Field(256 * 1024 * 1024, ge=1)
+    """Largest landed CSV export the Lambda loads itself; a larger one is handed to the nightly
+    job (`bronze/csv_pending/`), which streams it with the same loader before reading its inputs.
+    The loader's memory and /tmp use do not grow with the file, so the limit is time: the
+    Lambda reads the object twice and converts it at the rate `bench/bench_history_load.py`
+    measures; docs/batch_layer.md derives the default from Terraform's 300 s timeout."""
 
     # --- serving ----------------------------------------------------------------------------
     serve_host: str = "127.0.0.1"

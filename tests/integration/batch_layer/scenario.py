@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from batch_layer.csv_format import CSV_COLUMNS, source_name
 from batch_layer.csv_loader import load_csv
+from batch_layer.csv_sources import InMemoryExport
 from contract.bronze import bronze_table
 from contract.event import IngestedSaleEvent, SaleEvent
 from contract.lake import bronze_partition
@@ -119,8 +120,7 @@ def build_scenario(lake: Path, settings: Settings) -> Scenario:
     ]
     text = _csv_text(csv_events) + _bad_csv_rows()
     result = load_csv(
-        "export_2026-11.csv",
-        text.encode(),
+        InMemoryExport("export_2026-11.csv", text.encode()),
         settings=settings,
         lake_uri=str(lake),
         uploaded_at=uploaded_at,
@@ -136,8 +136,7 @@ def build_scenario(lake: Path, settings: Settings) -> Scenario:
         _event(rng, catalog, f"CSVLATE-{n:03d}", CUTOFF, late_upload, "pos") for n in range(3)
     ]
     load_csv(
-        "after_cutoff.csv",
-        _csv_text(late_events).encode(),
+        InMemoryExport("after_cutoff.csv", _csv_text(late_events).encode()),
         settings=settings,
         lake_uri=str(lake),
         uploaded_at=late_upload,

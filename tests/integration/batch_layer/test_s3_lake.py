@@ -44,7 +44,8 @@ def test_a_landed_csv_is_loaded_into_bronze(s3_settings: Settings):
     (loaded,) = summary["loaded"]
     assert (loaded["accepted"], loaded["rejected"], loaded["already_loaded"]) == (1, 1, False)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="prod/")["Contents"]]
-    upload_key = f"prod/{loaded['upload_path']}"
+    (upload_part,) = loaded["upload_parts"]
+    upload_key = f"prod/{upload_part}"
     assert upload_key in keys
     assert any(k.startswith("prod/bronze/_quarantine/csv/") for k in keys)
     text = s3.get_object(Bucket=bucket, Key=upload_key)["Body"].read().decode()

@@ -1,25 +1,21 @@
-from __future__ import annotations
+"""Files in the contract's own CSV format (an `event_id` column, the contract's notation)."""
 
-from datetime import UTC, datetime
+from __future__ import annotations
 
 import pytest
 
-from batch_layer.csv_format import CsvHeaderError, source_name, validate_csv
-from tests.unit.batch_layer.csv_samples import HEADER, csv_text, row
-
-UPLOADED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-def validate(text: str):
-    return validate_csv(text, source="csv:test.csv", uploaded_at=UPLOADED_AT)
+from batch_layer.csv_format import source_name
+from batch_layer.errors import CsvHeaderError
+from tests.unit.batch_layer.csv_samples import HEADER, csv_text, load_text, row
 
 
-def test_rows_of_one_event_are_accepted_normalised_and_stamped():
-    result = validate(
-        csv_text(row(), row(sku="MOUSE-LOGI-M170", quantity="2", unit_price="79.9", discount=""))
+def test_rows_of_one_event_are_accepted_normalised_and_stamped(tmp_path):
+    loaded = load_text(
+        tmp_path / "lake",
+        csv_text(row(), row(sku="MOUSE-LOGI-M170", quantity="2", unit_price="79.9", discount="")),
     )
-    assert result.rejected == []
-    first, second = result.accepted
+    assert loaded.rejected == []
+    first, second = loaded.accepted
     assert first["discount"] == "100.00"
     assert (second["unit_price"], second["discount"]) == ("79.90", "0.00")
     assert second["occurred_at"] == "2026-11-21T13:45:12-03:00"
@@ -27,58 +23,63 @@ def test_rows_of_one_event_are_accepted_normalised_and_stamped():
     assert second["source"] == "csv:test.csv"
 
 
-def test_an_invalid_line_rejects_every_row_of_its_event_with_the_reason():
-    result = validate(csv_text(row(), row(sku="MOUSE", discount="99999.00"), row("EV-0000002")))
-    assert [r["event_id"] for r in result.accepted] == ["EV-0000002"]
-    assert [item.row.file_line for item in result.rejected] == [2, 3]
-    reason = result.rejected[0].reason
-    assert "file line 3" in reason
-    assert "discount 99999.00 exceeds the line value" in reason
+def test_an_invalid_line_rejects_every_row_of_its_event_with_the_reason(tmp_path):
+    loaded = load_text(
+        tmp_path / "lake",
+        csv_text(row(), row(sku="MOUSE", discount="99999.00"), row("EV-0000002")),
+    )
+    assert [r["event_id"] for r in loaded.accepted] == ["EV-0000002"]
+    assert [r["file_line"] for r in loaded.rejected] == ["2", "3"]
+    reason = loaded.rejected[0]["reason"]
+    assert "file line 3: Value error, discount 99999.00 exceeds the line value" in reason
 
 
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ({"quantity": "1.5"}, "quantity: Input should be a valid integer"),
-        ({"quantity": "0"}, "quantity: Input should be greater than 0"),
-        ({"unit_price": "-3"}, "unit_price: Value error, money must be >= 0"),
-        ({"unit_price": "1.999"}, "unit_price: Value error, money must be a plain decimal"),
-        ({"currency": "real"}, "currency: String should match pattern"),
-        ({"channel": "phone"}, "channel: Input should be 'pos' or 'ecommerce'"),
-        ({"occurred_at": "2026-11-21 13:45"}, "occurred_at: Input should have timezone info"),
+        ({"quantity": "1.5"}, "file line 2, column quantity: Input should be a valid integer"),
+        ({"quantity": "0"}, "column quantity: Input should be greater than 0"),
+        ({"unit_price": "-3"}, "column unit_price: Value error, money must be >= 0"),
+        ({"unit_price": "1.999"}, "column unit_price: Value error, money must be a plain decimal"),
+        ({"currency": "real"}, "file line 2, column currency: String should match pattern"),
+        ({"channel": "phone"}, "column channel: Input should be 'pos' or 'ecommerce'"),
+        ({"occurred_at": "2026-11-21 13:45"}, "column occurred_at: Input should have timezone"),
         ({"occurred_at": "2026-11-23T13:45:00Z"}, "more than 5 minutes in the future"),
-        ({"event_type": "refund"}, "event_type: Input should be 'sale' or 'return'"),
+        ({"event_type": "refund"}, "column event_type: Input should be 'sale' or 'return'"),
     ],
 )
-def test_contract_violations_are_quarantined_with_a_specific_reason(values, expected):
-    result = validate(csv_text(row(**values)))
-    assert result.accepted == []
-    (rejected,) = result.rejected
-    assert expected in rejected.reason
+def test_contract_violations_are_quarantined_with_a_specific_reason(tmp_path, values, expected):
+    loaded = load_text(tmp_path / "lake", csv_text(row(**values)))
+    assert loaded.accepted == []
+    (rejected,) = loaded.rejected
+    assert expected in rejected["reason"]
 
 
-def test_rows_of_one_event_must_agree_on_the_event_columns():
-    result = validate(csv_text(row(), row(store_id="RJ-BARRA-01", payment_method="cash")))
-    assert result.accepted == []
-    assert {item.reason for item in result.rejected} == {
+def test_rows_of_one_event_must_agree_on_the_event_columns(tmp_path):
+    loaded = load_text(
+        tmp_path / "lake", csv_text(row(), row(store_id="RJ-BARRA-01", payment_method="cash"))
+    )
+    assert loaded.accepted == []
+    assert {item["reason"] for item in loaded.rejected} == {
         "rows of event 'EV-0000001' (file lines 2, 3) disagree on payment_method, store_id; "
         "every row of an event must repeat its event columns"
     }
 
 
-def test_a_row_with_the_wrong_number_of_fields_is_rejected_alone():
-    result = validate(csv_text(row(), row("EV-0000002") + ",extra"))
-    assert [r["event_id"] for r in result.accepted] == ["EV-0000001"]
-    (rejected,) = result.rejected
-    assert rejected.reason == "row has 14 fields, the header has 13"
+def test_a_row_with_the_wrong_number_of_fields_is_rejected_alone(tmp_path):
+    loaded = load_text(tmp_path / "lake", csv_text(row(), row("EV-0000002") + ",extra"))
+    assert [r["event_id"] for r in loaded.accepted] == ["EV-0000001"]
+    (rejected,) = loaded.rejected
+    assert rejected["reason"] == "file line 3: row has 14 fields, the header has 13"
+    assert rejected["event_id"] == "EV-0000002", "the row's own values are kept"
 
 
-def test_empty_customer_becomes_null_and_columns_may_come_in_any_order():
+def test_empty_customer_becomes_null_and_columns_may_come_in_any_order(tmp_path):
     columns = HEADER.split(",")
     reordered = list(reversed(columns))
     values = dict(zip(columns, row(customer_id="").split(","), strict=True))
     text = ",".join(reordered) + "\n" + ",".join(values[c] for c in reordered) + "\n"
-    (accepted,) = validate(text).accepted
+    (accepted,) = load_text(tmp_path / "lake", text).accepted
     assert accepted["customer_id"] == ""
     assert accepted["sku"] == "NB-DELL-I5-16"
 
@@ -91,10 +92,11 @@ def test_empty_customer_becomes_null_and_columns_may_come_in_any_order():
         (HEADER + ",colour\n", "unexpected or repeated: ['colour']"),
     ],
 )
-def test_a_wrong_header_rejects_the_file(text, expected):
-    with pytest.raises(CsvHeaderError, match=r"header|empty") as error:
-        validate(text)
+def test_a_wrong_header_rejects_the_file(tmp_path, text, expected):
+    with pytest.raises(CsvHeaderError) as error:
+        load_text(tmp_path / "lake", text)
     assert expected in str(error.value)
+    assert not (tmp_path / "lake" / "bronze" / "csv_uploads").exists()
 
 
 def test_source_names_are_valid_identifiers():
