@@ -44,8 +44,10 @@ SHAPES_NOTHING = {
     "serving_engine": "which engine answers the API; the job has none",
     "serving_cache_seconds": "how long API answers are reused",
     "serving_query_timeout_seconds": "how long one Athena statement may run: patience, not content",
+    "csv_lambda_max_bytes": "whether the CSV Lambda or the nightly job loads an export, alike",
+    "csv_landing_prefix": "read by the CSV Lambda alone, to find a landed export's mapping",
 }
-"""Settings the job or the serving layer read that change nothing in gold or the views."""
+"""Settings read in `batch_layer/` or `serving/` that change nothing in gold or the views."""
 
 DERIVED = {"reporting_zone": "reporting_tz"}
 """Properties of Settings, by the field they are computed from."""

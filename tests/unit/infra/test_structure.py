@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from contract.lake import CSV_LOADS, CSV_STAGING, CSV_UPLOADS, QUARANTINE, REFERENCE
 from contract.settings import Settings
 from salesflow.cli import COMMANDS
 from tests.unit.infra.terraform_tree import (
@@ -20,6 +21,7 @@ from tests.unit.infra.terraform_tree import (
     Block,
     blocks,
     module_dirs,
+    parse,
     policy_documents,
     resources,
     terraform_dirs,
@@ -349,14 +351,16 @@ def test_every_checkov_skip_states_its_reason() -> None:
 
 
 def _grants(module: str, document_name: str) -> dict[str, list[str]]:
-    """Action -> the resources one policy document grants it on."""
+    """Action -> the resources one policy document grants it on (a `for` expression whole)."""
     (document,) = [
         d for d in policy_documents() if (_module_of(d), d.name) == (module, document_name)
     ]
     grants: dict[str, list[str]] = {}
     for statement in _statements(document):
+        resources = statement["resources"]
         for action in statement["actions"]:
-            grants.setdefault(action, []).extend(statement["resources"])
+            found = grants.setdefault(action, [])
+            found += [resources] if isinstance(resources, str) else resources
     return grants
 
 
@@ -374,11 +378,18 @@ def test_the_nightly_job_may_move_the_catalog_to_its_run_and_do_nothing_else_the
 
 
 def test_loading_reference_data_and_history_reaches_only_their_prefixes() -> None:
+    """The prefixes `salesflow reference load` and `salesflow load-csv` write (contract.lake)."""
+    (lake_iam,) = [f for f in tf_files() if f.parent.name == "lake" and f.name == "iam.tf"]
+    (local_values,) = parse(lake_iam)["locals"]
+    assert local_values["loader_prefixes"] == [
+        f"{folder}/*"
+        for folder in (REFERENCE, CSV_UPLOADS, CSV_LOADS, CSV_STAGING, f"{QUARANTINE}/csv")
+    ]
     grants = _grants("lake", "loader")
     lake = "${local.lake_bucket_arn}"
-    prefixes = ["reference/*", "bronze/csv_uploads/*", "bronze/_quarantine/csv/*"]
+    per_prefix = '${[for prefix in local.loader_prefixes : "${local.lake_bucket_arn}/${prefix}"]}'
     for action in ("s3:GetObject", "s3:PutObject"):
-        assert grants[action] == [f"{lake}/{prefix}" for prefix in prefixes], action
+        assert grants[action] == [per_prefix], action
     assert grants["s3:ListBucket"] == [lake]
+    assert grants["s3:DeleteObject"] == [f"{lake}/{CSV_STAGING}/*"]
     assert {action.split(":")[0] for action in grants} == {"s3", "kms"}
-    assert "s3:DeleteObject" not in grants

@@ -2,10 +2,18 @@
 # `salesflow reference load` (products, stores, customers) and `salesflow load-csv` (history). The
 # policy is created here and attached by whoever manages the account's people (a group, an SSO
 # permission set, a CI role): this stack makes no roles for humans. It reaches only the prefixes
-# those commands write, never bronze events, gold or the pointer.
+# those commands write, never bronze events, gold or the pointer; it may delete only the CSV
+# loader's own staging area (parts move from there to bronze/csv_uploads/ by copy and delete).
 
 locals {
   lake_bucket_arn = aws_s3_bucket.this["lake"].arn
+  loader_prefixes = [
+    "reference/*",
+    "bronze/csv_uploads/*",
+    "bronze/csv_loads/*",
+    "bronze/_staging/csv/*",
+    "bronze/_quarantine/csv/*",
+  ]
 }
 
 data "aws_iam_policy_document" "loader" {
@@ -16,17 +24,18 @@ data "aws_iam_policy_document" "loader" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["reference/*", "bronze/csv_uploads/*", "bronze/_quarantine/csv/*"]
+      values   = local.loader_prefixes
     }
   }
   statement {
-    sid     = "ReadAndWriteReferenceDataAndUploads"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = [
-      "${local.lake_bucket_arn}/reference/*",
-      "${local.lake_bucket_arn}/bronze/csv_uploads/*",
-      "${local.lake_bucket_arn}/bronze/_quarantine/csv/*",
-    ]
+    sid       = "ReadAndWriteReferenceDataAndLoads"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = [for prefix in local.loader_prefixes : "${local.lake_bucket_arn}/${prefix}"]
+  }
+  statement {
+    sid       = "ClearTheCsvStagingArea"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.lake_bucket_arn}/bronze/_staging/csv/*"]
   }
   statement {
     sid       = "UseThePlatformKey"
