@@ -210,6 +210,34 @@ def test_a_failed_sync_leaves_the_run_published_says_which_and_a_sync_alone_repa
     assert_views_recreated_with(succeeded_statements(settings), T1)
 
 
+def test_the_emr_entry_point_takes_every_setting_from_its_driver_environment(
+    settings: Settings, moto_endpoint: str, tmp_path: Path
+) -> None:
+    """`entrypoint.py sync-catalog` with only SALESFLOW_* variables, as driverEnv sets them."""
+    publish(LakeLocation.parse(settings.lake_uri), publication("run-1", T1), settings)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SALESFLOW_")} | {
+        "PYTHONPATH": str(REPO),
+        "SALESFLOW_AWS_ENDPOINT_URL": moto_endpoint,
+        "SALESFLOW_NAME_PREFIX": settings.name_prefix,
+        "SALESFLOW_LAKE_URI": settings.lake_uri,
+        "SALESFLOW_REPORTING_TZ": "Asia/Tokyo",
+    }
+    result = subprocess.run(
+        [sys.executable, str(REPO / "batch_layer" / "emr" / "entrypoint.py"), "sync-catalog"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert table_locations(settings)[SALES_WIDE].endswith("/gold/runs/run-1/sales_wide/")
+    statements = succeeded_statements(settings)
+    assert_views_recreated_with(statements, T1)
+    assert "AT TIME ZONE 'Asia/Tokyo'" in statements[VIEWS.index("sales_realtime")]
+
+
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
 def test_the_nightly_job_moves_the_catalog_to_the_run_it_published(
