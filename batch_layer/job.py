@@ -30,7 +30,7 @@ from contract.gold import (
     SALES_WIDE_SCHEMA,
 )
 from contract.lake import LakeLocation, gold_run
-from contract.publication import Publication
+from contract.publication import Publication, boundary_instant
 from contract.quality import FLAG_RULES, QUARANTINE_RULES
 from contract.settings import Settings
 from contract.spark_schema import spark_schema
@@ -56,14 +56,14 @@ def run_batch(
     settings: Settings,
     spark: SparkSession | None = None,
 ) -> Publication:
-    """Rebuild gold from every line ingested before `cutoff` (timezone-aware) and publish it.
+    """Rebuild gold from every line ingested before `cutoff` (timezone-aware, taken to the whole
+    millisecond below: `contract.publication.boundary_instant`) and publish it.
 
     `lake_uri` is a local folder or `s3://bucket/prefix` (S3 needs a Spark with an S3
     filesystem, as on EMR). Without `spark`, a local session is started (and left running for
     reuse in the same process). Raises on any failure, leaving the previous publication served.
     """
-    if cutoff.tzinfo is None or cutoff.utcoffset() is None:
-        raise ValueError(f"cutoff {cutoff.isoformat()} has no time zone; pass e.g. ...T03:00Z")
+    cutoff = boundary_instant(cutoff)
     started = time.monotonic()
     load_pending(lake_uri, settings=settings)
     lake = LakeLocation.parse(lake_uri)

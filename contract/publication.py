@@ -6,7 +6,25 @@ here and nothing else, so a half-written run folder is never read.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+def boundary_instant(cutoff: datetime) -> datetime:
+    """T as a batch run reads its inputs with and publishes it: in UTC, floored to a whole
+    millisecond.
+
+    Athena reads the Parquet timestamps of Hive tables at millisecond precision, while Spark and
+    DuckDB keep microseconds. With T on the millisecond grid no event ingested at or after T can
+    read as earlier than T in any engine, so none falls between gold and the real-time view; one
+    ingested in the last half millisecond before T may read as T in Athena, and the `event_id`
+    anti-join removes that copy because gold holds it (ADR 0001).
+    """
+    if cutoff.tzinfo is None or cutoff.utcoffset() is None:
+        raise ValueError(f"cutoff {cutoff.isoformat()} has no time zone; pass e.g. ...T03:00Z")
+    utc = cutoff.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
 
 
 class Publication(BaseModel):
