@@ -18,6 +18,7 @@ demo: $(VENV)/.stamp
 	$(BIN)/salesflow up
 
 test: $(VENV)/.test-stamp
+	$(BIN)/python -m devstack.host check test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.stamp

@@ -1,35 +1,31 @@
 #!/usr/bin/env bash
-# Creates or refreshes .venv with every Python package the project needs, and installs the few
-# Debian packages the tests and the local stack use when they are missing. Idempotent: `make`
-# calls it whenever pyproject.toml or the lock file is newer than the virtualenv's stamp.
+# Creates or refreshes .venv with every Python package the project needs, after the system
+# packages the local stack (`runtime`: Java for Spark's batch runs) or the tests (`test`: Java and
+# Chromium) use. Idempotent: `make` calls it whenever pyproject.toml or the lock file is newer
+# than the virtualenv's stamp.
+#
+# The system step (devstack/host.py) detects the platform and installs what is missing with
+# apt-get (Debian, Ubuntu), dnf (Fedora, RHEL) or Homebrew (macOS); elsewhere, or when that fails,
+# it prints the exact packages and why. A missing Java does not stop `runtime` (only batch runs
+# need it); `test` stops here, before anything else, when Java or the browser is still missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_system_packages="${1:-runtime}"   # runtime | test
-
-apt_install() {
-    local missing=("$@")
-    [ "${#missing[@]}" -eq 0 ] && return 0
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    echo "bootstrap: installing Debian packages: ${missing[*]}"
-    # Wait for another apt run (unattended upgrades, a parallel job) instead of failing at once.
-    local wait_for_lock=(-o DPkg::Lock::Timeout=600)
-    $sudo apt-get "${wait_for_lock[@]}" update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get "${wait_for_lock[@]}" install -y -qq \
-        --no-install-recommends "${missing[@]}"
-}
-
-system_missing=()
-command -v java >/dev/null 2>&1 || system_missing+=(openjdk-17-jre-headless)
-if [ "$want_system_packages" = "test" ]; then
-    command -v chromium >/dev/null 2>&1 || system_missing+=(chromium)
-fi
-apt_install "${system_missing[@]+"${system_missing[@]}"}"
+mode="${1:-runtime}"   # runtime | test
 
 python_bin="${PYTHON:-python3}"
-"$python_bin" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
-    || { echo "bootstrap: Python 3.11 or newer is required (found $("$python_bin" --version))" >&2; exit 1; }
+if ! "$python_bin" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+    found="$("$python_bin" --version 2>&1 || echo "no $python_bin on PATH")"
+    case "$(uname -s)" in
+        Darwin) how="brew install python@3.12" ;;
+        *) how="your package manager (e.g. apt-get install python3.11, dnf install python3.11)" ;;
+    esac
+    echo "set-up: Python 3.11 or newer is required (found: $found). Install it with $how," \
+        "then run make again, or point PYTHON at one: PYTHON=/path/to/python3.12 make demo" >&2
+    exit 1
+fi
+
+"$python_bin" -m devstack.host install "$mode"
 
 if [ ! -x .venv/bin/python ]; then
     "$python_bin" -m venv .venv
@@ -46,7 +42,7 @@ touch .venv/.stamp
 # checkov (the Terraform security scan of tests/unit/infra) pins dependencies that conflict with
 # the project's, so it gets a virtualenv of its own.
 checkov_version=3.3.30
-if [ "$want_system_packages" = "test" ] \
+if [ "$mode" = "test" ] \
     && [ "$(.venv-checkov/bin/checkov --version 2>/dev/null)" != "$checkov_version" ]; then
     "$python_bin" -m venv .venv-checkov
     .venv/bin/uv pip install --quiet --python .venv-checkov/bin/python "checkov==$checkov_version"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from contract.settings import Settings
+from devstack.java import find_java
 from tests.moto_server import FAKE_CREDENTIALS, moto_server
 
 EVENTS_DIR = Path(__file__).parent / "events"
@@ -20,6 +21,12 @@ EVENTS_DIR = Path(__file__).parent / "events"
 os.environ.update(FAKE_CREDENTIALS)
 for _leaked in [key for key in os.environ if key.startswith("SALESFLOW_")]:
     del os.environ[_leaked]
+if "JAVA_HOME" not in os.environ:
+    # A supported Java Spark would not find by itself (Homebrew's keg-only openjdk@17, or `java`
+    # on PATH a version Spark 3.5 does not run on): Spark in the tests and their children use it.
+    _java_home = find_java().java_home_for_children()
+    if _java_home is not None:
+        os.environ["JAVA_HOME"] = str(_java_home)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import platform
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -15,9 +17,9 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from devstack.host import find_browser
 from tests.processes import stop
 
-CHROMIUM = "/usr/bin/chromium"
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -72,8 +74,11 @@ class Page:
 @contextmanager
 def chromium_page(profile: Path) -> Iterator[Page]:
     """A fresh headless Chromium with its own profile folder; killed on exit."""
+    browser = find_browser(shutil.which, platform.system())
+    if browser is None:
+        raise RuntimeError("no Chromium or Chrome: `make test` installs it (devstack/host.py)")
     process = subprocess.Popen(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        [browser, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
