@@ -21,6 +21,7 @@ from serving.app import create_app
 from serving.engines import QueryCancelledError, QueryFailedError, QueryTimeoutError
 from serving.engines.athena_engine import AthenaEngine
 from serving.engines.athena_statements import raise_for_state
+from serving.sql_files import VIEWS
 
 LAKE_PREFIX = "lake"
 
@@ -161,13 +162,8 @@ def test_refresh_creates_glue_tables_with_projection_and_the_views(
     assert {"products", "stores", "customers", "csv_uploads", "daily_sales_by_store"} <= names
 
     statements = executed_statements(settings)
-    assert [s.split(" AS", 1)[0].split()[-1] for s in statements] == [
-        "sales_batch",
-        "sales_realtime",
-        "sales_realtime_unbatched",
-        "sales_merged",
-    ]
-    assert "TIMESTAMP '2026-11-21 03:00:00.000000'" in statements[1]
+    assert [s.split(" AS", 1)[0].split()[-1] for s in statements] == list(VIEWS)
+    assert "TIMESTAMP '2026-11-21 03:00:00.000000'" in statements[VIEWS.index("sales_realtime")]
 
 
 def test_a_new_publication_repoints_gold_and_recreates_the_views(
@@ -176,7 +172,7 @@ def test_a_new_publication_repoints_gold_and_recreates_the_views(
     publish(settings, "run-1", datetime(2026, 11, 21, 3, 0, tzinfo=UTC))
     engine.refresh()
     engine.refresh()
-    assert len(executed_statements(settings)) == 4
+    assert len(executed_statements(settings)) == len(VIEWS)
 
     publish(settings, "run-2", datetime(2026, 11, 22, 3, 0, tzinfo=UTC))
     assert engine.refresh().run_id == "run-2"
@@ -187,8 +183,9 @@ def test_a_new_publication_repoints_gold_and_recreates_the_views(
         "/gold/runs/run-2/sales_wide/sale_date=${sale_date}"
     )
     statements = executed_statements(settings)
-    assert len(statements) == 8
-    assert "TIMESTAMP '2026-11-22 03:00:00.000000'" in statements[5]
+    assert len(statements) == 2 * len(VIEWS)
+    realtime = statements[len(VIEWS) + VIEWS.index("sales_realtime")]
+    assert "TIMESTAMP '2026-11-22 03:00:00.000000'" in realtime
 
 
 def test_query_results_are_typed_from_the_column_metadata(
