@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,11 +43,13 @@ class ClosedEvent:
     """Set when the rows are rejected as they are, without validation."""
 
 
-@dataclass
 class _OpenEvent:
-    first_line: int
-    rows: list[MappedRow] = field(default_factory=list)
-    overflow: str | None = None
+    __slots__ = ("first_line", "overflow", "rows")
+
+    def __init__(self, row: MappedRow) -> None:
+        self.first_line = row.file_line
+        self.rows = [row]
+        self.overflow: str | None = None
 
 
 class EventWindow:
@@ -74,7 +76,7 @@ class EventWindow:
                 f"{_order(row)}, whose rows began at file line {first_line} and which was closed "
                 f"after {self._max_open} other events had started; {_advice(self._max_open)}"
             )
-        self._open[event_id] = _OpenEvent(first_line=row.file_line, rows=[row])
+        self._open[event_id] = _OpenEvent(row)
         if len(self._open) <= self._max_open:
             return []
         oldest_id, oldest = self._open.popitem(last=False)

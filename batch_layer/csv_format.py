@@ -9,13 +9,13 @@ order would misstate it.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from contract.event import RECEIVED_AT_CONTEXT_KEY, SaleEvent
@@ -102,7 +102,7 @@ def validate_event(
     payload["items"] = [_line_payload(row.values) for row in rows]
     try:
         return SaleEvent.model_validate_json(
-            json.dumps(payload), context={RECEIVED_AT_CONTEXT_KEY: received_at}
+            orjson.dumps(payload), context={RECEIVED_AT_CONTEXT_KEY: received_at}
         )
     except ValidationError as error:
         return _describe(error, rows, label)

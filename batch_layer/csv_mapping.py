@@ -40,7 +40,7 @@ from contract.lake_io import LakeFiles
 
 ISO_TIMESTAMPS = "iso"
 """`timestamp_format` value for ISO 8601 / RFC 3339 times (`2026-11-27T14:03:11-03:00`)."""
-DEFAULT_MAX_OPEN_EVENTS = 10_000
+DEFAULT_MAX_OPEN_EVENTS = 1_000
 MAPPING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """A mapping's name: its file name without `.toml`, also the landing folder that selects it."""
 

@@ -17,6 +17,8 @@ further apart get the same id and the loader's scattered-event check stops the l
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import uuid
 from collections import OrderedDict
@@ -31,8 +33,11 @@ from batch_layer.errors import CsvHeaderError
 
 NAMESPACE = uuid.UUID("7f6c0c52-2b1e-5a8e-9d4e-5a1e5f10c0de")
 """Namespace of derived event ids. Never change it: the ids of loaded history depend on it."""
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
-_ID_FIELDS = ("order_id", "event_type", "occurred_at")
+_ID_FIELDS = frozenset(("order_id", "event_type", "occurred_at"))
+_CACHED_NUMBERS = 1 << 16
+"""Distinct prices, discounts and quantities remembered per file (a catalog repeats them)."""
 _MONEY_FIELDS = ("unit_price", "discount")
 _NOT_ROW_CONTENT = ("event_id", "order_id", "occurred_at")
 """Left out of an order-less row's content: the ids are derived, the time enters as UTC."""
@@ -64,9 +69,9 @@ class RowConverter:
             elif source.values is not None:
                 read = _ValueMap(field, source.values)
             elif field in _MONEY_FIELDS:
-                read = numbers.money
+                read = functools.lru_cache(maxsize=_CACHED_NUMBERS)(numbers.money)
             elif field == "quantity":
-                read = numbers.whole
+                read = functools.lru_cache(maxsize=_CACHED_NUMBERS)(numbers.whole)
             elif field == "occurred_at":
                 read = self._times.read
             else:
@@ -80,6 +85,8 @@ class RowConverter:
             else "row"
         )
         self._twins: OrderedDict[str, int] = OrderedDict()
+        self._last_key = ""
+        self._last_id = ""
 
     def convert(self, row: SourceRow) -> MappedRow:
         fields = row.fields
@@ -88,17 +95,18 @@ class RowConverter:
             return MappedRow(row.file_line, fields, dict(self._constants), None, [("", problem)])
         values = dict(self._constants)
         problems: list[tuple[str, str]] = []
-        failed: set[str] = set()
+        failed: list[str] = []
         for field, column, position, read in self._readers:
             try:
                 values[field] = read(fields[position])
             except ValueError as error:
                 problems.append((column, str(error)))
-                failed.add(field)
+                failed.append(field)
         if self._derive is None:
             event_id: str | None = values["event_id"]
         elif self._derive == "order":
-            event_id = None if failed & set(_ID_FIELDS) else self._order_event_id(values)
+            placed = not failed or _ID_FIELDS.isdisjoint(failed)
+            event_id = self._order_event_id(values) if placed else None
         else:
             event_id = None if failed else self._row_event_id(values)
             values["order_id"] = event_id or ""
@@ -110,7 +118,9 @@ class RowConverter:
         key = "\x1f".join(
             (self._system, "order", values["order_id"], values["event_type"], self._times.utc)
         )
-        return str(uuid.uuid5(NAMESPACE, key))
+        if key != self._last_key:
+            self._last_key, self._last_id = key, uuid5(key)
+        return self._last_id
 
     def _row_event_id(self, values: dict[str, str]) -> str:
         content = "\x1f".join(
@@ -121,7 +131,16 @@ class RowConverter:
         self._twins[content] = ordinal
         if len(self._twins) > self._mapping.max_open_events:
             self._twins.popitem(last=False)
-        return str(uuid.uuid5(NAMESPACE, f"{content}\x1f{ordinal}"))
+        return uuid5(f"{content}\x1f{ordinal}")
+
+
+def uuid5(name: str) -> str:
+    """`str(uuid.uuid5(NAMESPACE, name))`, without building a UUID object (once per event)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])  # noqa: S324
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _column_index(mapping: ExportMapping, header: list[str]) -> dict[str, int]:
@@ -237,6 +256,7 @@ class _Times:
     def __init__(self, pattern: str | None, zone: ZoneInfo | None) -> None:
         self._pattern = pattern
         self._zone = zone
+        self._numeric = _numeric_reader(pattern) if pattern and pattern != ISO_TIMESTAMPS else None
         self._last_raw: str | None = None
         self._last_iso = ""
         self.utc = ""
@@ -254,7 +274,9 @@ class _Times:
         if not value:
             raise ValueError("is empty")
         try:
-            if self._pattern == ISO_TIMESTAMPS:
+            if self._numeric is not None:
+                moment = self._numeric(value)
+            elif self._pattern == ISO_TIMESTAMPS:
                 moment = datetime.fromisoformat(value)
             else:
                 moment = datetime.strptime(value, self._pattern or "")
@@ -266,6 +288,53 @@ class _Times:
         if self._zone is None:
             raise ValueError(f"{value!r} has no UTC offset, and the mapping names no time_zone")
         return _in_zone(moment, self._zone)
+
+
+_NUMERIC_DIRECTIVES = {"Y": r"\d{4}", "m": r"\d{1,2}", "d": r"\d{1,2}", "H": r"\d{1,2}"}
+_NUMERIC_DIRECTIVES |= {"M": r"\d{1,2}", "S": r"\d{1,2}", "f": r"\d{1,6}"}
+_DATETIME_ARGUMENTS = "YmdHMSf"
+"""The numeric directives in the order of datetime()'s arguments."""
+
+
+def _numeric_reader(pattern: str) -> Callable[[str], datetime] | None:
+    """What `datetime.strptime(value, pattern)` returns, by one regular expression, for a format
+    of numeric directives (%Y %m %d %H %M %S %f) and literals: most exports' formats, read in
+    half of strptime's time. None for any other format, which strptime then reads."""
+    directives: list[str] = []
+    parts: list[str] = []
+    position = 0
+    while position < len(pattern):
+        character = pattern[position]
+        if character != "%":
+            parts.append(r"\s+" if character.isspace() else re.escape(character))
+            position += 1
+            continue
+        directive = pattern[position + 1 : position + 2]
+        if directive == "%":
+            parts.append("%")
+        elif directive in _NUMERIC_DIRECTIVES and directive not in directives:
+            directives.append(directive)
+            parts.append(f"({_NUMERIC_DIRECTIVES[directive]})")
+        else:
+            return None
+        position += 2
+    if not set("Ymd") <= set(directives):
+        return None
+    match = re.compile("".join(parts)).fullmatch
+    slots = [_DATETIME_ARGUMENTS.index(directive) for directive in directives]
+    micro_slot = _DATETIME_ARGUMENTS.index("f")
+
+    def read(value: str) -> datetime:
+        found = match(value)
+        if found is None:
+            raise ValueError(value)
+        arguments = [0] * len(_DATETIME_ARGUMENTS)
+        for slot, text in zip(slots, found.groups(), strict=True):
+            arguments[slot] = int(text.ljust(6, "0") if slot == micro_slot else text)
+        year, month, day, hour, minute, second, microsecond = arguments
+        return datetime(year, month, day, hour, minute, second, microsecond)
+
+    return read
 
 
 def _in_zone(naive: datetime, zone: ZoneInfo) -> datetime:
