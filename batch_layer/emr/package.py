@@ -1,6 +1,10 @@
 """Build the EMR artefacts: `entrypoint.py` and `salesflow_batch.zip` (the `contract` and
 `batch_layer` packages, which is all the job imports), for `spark-submit --py-files`.
 
+The catalog sync after publication (`SALESFLOW_PUBLISH_CATALOG=athena`) also imports the serving
+layer and its SQL files, which a zip on `sys.path` cannot serve as files: it needs the salesflow
+wheel installed in the job's Python environment, as the Dockerfile's `emr-artifacts` target does.
+
 `python -m batch_layer.emr.package --out dist/emr`. The zip is byte-for-byte reproducible
 (sorted entries, fixed timestamps), so an unchanged job uploads an unchanged artefact.
 """
