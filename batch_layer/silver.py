@@ -12,6 +12,9 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as sf
 
 from batch_layer.csv_format import EVENT_COLUMNS, LINE_COLUMNS
+from contract.bronze import BRONZE_SCHEMA
+from contract.event import LineItem, SaleEvent
+from contract.spark_schema import spark_schema
 
 BRONZE_ORIGIN = "bronze"
 CSV_ORIGIN = "csv"
@@ -34,17 +37,43 @@ LINE_FIELDS = (
     "unit_price",
     "discount",
     "source",
+    "terminal_id",
+    "salesperson_id",
+    "attributes",
+    "promotion_id",
+    "coupon_code",
 )
 """A silver sale line: the event's fields, the line's fields and its 1-based line number."""
 
-_EVENT_FIELDS = (*EVENT_COLUMNS, "ingested_at", "source")
+_BRONZE = spark_schema(BRONZE_SCHEMA)
+_ITEM = _BRONZE["items"].dataType.elementType
+_CSV_ABSENT_EVENT_FIELDS = tuple(
+    name for name in SaleEvent.model_fields if name not in (*EVENT_COLUMNS, "items", "total")
+)
+"""Event fields the CSV format does not carry (contract v1.1's): NULL for CSV lines."""
+_CSV_ABSENT_LINE_FIELDS = tuple(name for name in LineItem.model_fields if name not in LINE_COLUMNS)
+_EVENT_FIELDS = (*EVENT_COLUMNS, "ingested_at", "source", *_CSV_ABSENT_EVENT_FIELDS)
+_LINE_ITEM_FIELDS = tuple(LineItem.model_fields)
 
 
 def csv_events(csv_lines: DataFrame) -> DataFrame:
     """CSV rows regrouped into events shaped like bronze rows. Lines are ordered by content, so
     an event's line numbers do not depend on how Spark split the files."""
-    items = sf.array_sort(sf.collect_list(sf.struct(*[sf.col(name) for name in LINE_COLUMNS])))
-    return csv_lines.groupBy(*_EVENT_FIELDS).agg(items.alias("items"))
+    line = [sf.col(name) for name in LINE_COLUMNS] + [
+        sf.lit(None).cast(_ITEM[name].dataType).alias(name) for name in _CSV_ABSENT_LINE_FIELDS
+    ]
+    items = sf.array_sort(sf.collect_list(sf.struct(*line)))
+    grouped = csv_lines.groupBy(*EVENT_COLUMNS, "ingested_at", "source").agg(items.alias("items"))
+    return grouped.select(
+        *EVENT_COLUMNS,
+        "ingested_at",
+        "source",
+        *[
+            sf.lit(None).cast(_BRONZE[name].dataType).alias(name)
+            for name in _CSV_ABSENT_EVENT_FIELDS
+        ],
+        "items",
+    )
 
 
 def ranked_events(bronze_events: DataFrame, csv_lines: DataFrame) -> DataFrame:
@@ -57,11 +86,14 @@ def ranked_events(bronze_events: DataFrame, csv_lines: DataFrame) -> DataFrame:
         "origin", sf.lit(BRONZE_ORIGIN)
     )
     events = events.unionByName(csv_events(csv_lines).withColumn("origin", sf.lit(CSV_ORIGIN)))
+    hashable = [
+        sf.to_json(name) if name == "attributes" else sf.col(name) for name in _EVENT_FIELDS
+    ]
     first_ingested = Window.partitionBy("event_id").orderBy(
         "ingested_at",
         "source",
         "origin",
-        sf.xxhash64(*_EVENT_FIELDS, "items"),
+        sf.xxhash64(*hashable, "items"),
     )
     return events.withColumn("duplicate", sf.row_number().over(first_ingested) > 1)
 
@@ -79,7 +111,7 @@ def sale_lines(ranked: DataFrame) -> DataFrame:
             (sf.col("position") + 1).cast("int").alias(name)
             if name == "line_number"
             else sf.col(f"item.{name}").alias(name)
-            if name in LINE_COLUMNS
+            if name in _LINE_ITEM_FIELDS
             else sf.col(name)
             for name in LINE_FIELDS
         ],

@@ -62,6 +62,9 @@ def _arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
         (item,) = get_args(annotation)
         item_type, _ = _arrow_type(item)
         return pa.list_(pa.field("element", item_type, nullable=False)), False
+    if origin is dict:
+        key, value = (_arrow_type(arg)[0] for arg in get_args(annotation))
+        return pa.map_(key, value), False
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return pa.struct(list(arrow_schema(annotation))), False
     if isinstance(annotation, type) and issubclass(annotation, Enum):

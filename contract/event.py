@@ -1,4 +1,8 @@
-"""The sale event, contract v1 (DESIGN section 3): what clients send and what the stream carries.
+"""The sale event, contract v1.1: what clients send and what the stream carries.
+
+v1.1 adds only optional fields to v1 (`terminal_id`, `salesperson_id`, `attributes` on the event;
+`promotion_id`, `coupon_code` on a line), so every v1 event is a valid v1.1 event and is stored
+and reported exactly as before (docs/adr/0012-contract-evolution.md, docs/contract.md).
 
 `SaleEvent` is what a shop POSTs. `IngestedSaleEvent` is the same event after the ingest API
 accepted it, with `ingested_at` and `source` added: that is the record in Kinesis or SQS and the
@@ -8,6 +12,7 @@ CSV loader reject exactly the same inputs.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -16,16 +21,19 @@ from typing import Annotated, Any, Self
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
+    WithJsonSchema,
     model_validator,
 )
 
 from contract.money import ZERO, Money
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = "1.1"
+"""Major.minor: minors only add optional fields; a major would get its own `/v2/` endpoint."""
 MAX_FUTURE_SKEW = timedelta(minutes=5)
 """How far `occurred_at` may lie ahead of the moment the API receives it (clock skew).
 
@@ -51,6 +59,65 @@ EventId = Annotated[
 ]
 CurrencyCode = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["BRL"])
+]
+CouponCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^\x00-\x1f]+$",
+        description="The code the customer typed or scanned, as printed (v1.1).",
+        examples=["BLACKFRIDAY10"],
+    ),
+]
+
+MAX_ATTRIBUTES = 20
+MAX_ATTRIBUTE_VALUE_LENGTH = 256
+ATTRIBUTE_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+AttributeKey = Annotated[str, Field(pattern=ATTRIBUTE_KEY_PATTERN)]
+"""Lower-case snake case, at most 40 characters: safe as a column-like name in every engine."""
+
+
+def _attribute_value(value: Any) -> str:
+    """Strings as sent; numbers as their shortest decimal text, so every engine stores one type."""
+    kind = type(value)
+    if kind is str:
+        text: str = value
+    elif kind is int:
+        text = str(value)
+    elif kind is float:
+        if not math.isfinite(value):
+            raise ValueError("a number attribute must be finite")
+        text = repr(value)
+    else:
+        raise ValueError("an attribute value must be a string or a number")
+    if len(text) > MAX_ATTRIBUTE_VALUE_LENGTH:
+        raise ValueError(f"an attribute value has at most {MAX_ATTRIBUTE_VALUE_LENGTH} characters")
+    return text
+
+
+AttributeValue = Annotated[
+    str,
+    BeforeValidator(_attribute_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": MAX_ATTRIBUTE_VALUE_LENGTH},
+                {"type": "number"},
+            ]
+        }
+    ),
+]
+Attributes = Annotated[
+    dict[AttributeKey, AttributeValue],
+    Field(
+        max_length=MAX_ATTRIBUTES,
+        description=(
+            "The shop's own properties of the sale (loyalty tier, campaign, marketplace), "
+            f"strings or numbers, at most {MAX_ATTRIBUTES}; stored as text (v1.1)."
+        ),
+        examples=[{"loyalty_tier": "gold", "marketplace": "mercadolivre"}],
+    ),
 ]
 
 
@@ -86,6 +153,11 @@ class LineItem(BaseModel):
     quantity: Annotated[int, Field(gt=0, le=MAX_QUANTITY)]
     unit_price: Money
     discount: Money = ZERO
+    promotion_id: Annotated[
+        Identifier | None,
+        Field(description="The promotion behind the line's discount, if any (v1.1)."),
+    ] = None
+    coupon_code: CouponCode | None = None
 
     @property
     def gross_amount(self) -> Decimal:
@@ -114,7 +186,7 @@ class SaleEvent(BaseModel):
         strict=True,
         extra="forbid",
         frozen=True,
-        json_schema_extra={"$id": "https://salesflow.dev/schemas/sale-event/v1.json"},
+        json_schema_extra={"$id": "https://salesflow.dev/schemas/sale-event/v1.1.json"},
     )
 
     event_id: EventId
@@ -134,6 +206,13 @@ class SaleEvent(BaseModel):
         Money | None,
         Field(description="Optional; when present must equal the sum of the lines' net amounts."),
     ] = None
+    terminal_id: Annotated[
+        Identifier | None, Field(description="The till or terminal that rang it up (v1.1).")
+    ] = None
+    salesperson_id: Annotated[
+        Identifier | None, Field(description="Who sold it, as the shop identifies staff (v1.1).")
+    ] = None
+    attributes: Attributes | None = None
 
     @property
     def net_amount(self) -> Decimal:

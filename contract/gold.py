@@ -40,6 +40,11 @@ SALES_WIDE_SCHEMA = pa.schema(
         pa.field("cost_amount", MONEY_TYPE),
         pa.field("margin_amount", MONEY_TYPE),
         pa.field("source", pa.string(), nullable=False),
+        pa.field("terminal_id", pa.string()),
+        pa.field("salesperson_id", pa.string()),
+        pa.field("promotion_id", pa.string()),
+        pa.field("coupon_code", pa.string()),
+        pa.field("attributes", pa.map_(pa.string(), pa.string())),
         pa.field("product_name", pa.string()),
         pa.field("category", pa.string()),
         pa.field("subcategory", pa.string()),
@@ -58,7 +63,8 @@ SALES_WIDE_SCHEMA = pa.schema(
         pa.field("sale_hour", pa.int32(), nullable=False),
     ]
 )
-"""Calendar columns are in the reporting time zone; `sale_weekday` is ISO (1 = Monday)."""
+"""Calendar columns are in the reporting time zone; `sale_weekday` is ISO (1 = Monday).
+`terminal_id` to `attributes` are contract v1.1's optional fields, NULL for events without them."""
 
 SALES_WIDE_PARTITION_COLUMN = "sale_date"
 
@@ -78,11 +84,13 @@ QUALITY_QUARANTINE = "quality_quarantine"
 DAILY_SALES_BY_STORE = "daily_sales_by_store"
 DAILY_SALES_BY_CATEGORY = "daily_sales_by_category"
 DAILY_SALES_BY_CHANNEL_PAYMENT = "daily_sales_by_channel_payment"
+DAILY_SALES_BY_PROMOTION = "daily_sales_by_promotion"
 
 MART_DIMENSIONS: dict[str, tuple[str, ...]] = {
     DAILY_SALES_BY_STORE: ("sale_date", "store_id"),
     DAILY_SALES_BY_CATEGORY: ("sale_date", "category"),
     DAILY_SALES_BY_CHANNEL_PAYMENT: ("sale_date", "channel", "payment_method"),
+    DAILY_SALES_BY_PROMOTION: ("sale_date", "promotion_id", "coupon_code"),
 }
 """Each dashboard mart: `sales_wide` grouped by these columns, with every METRIC_DEFINITIONS
 metric. A mart row's counts are exact for its group (orders are distinct within the group)."""

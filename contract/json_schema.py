@@ -1,7 +1,11 @@
-"""The sale event's JSON Schema, exported to `contract/schemas/sale_event.v1.schema.json`.
+"""The sale event's JSON Schema, published once per contract version in `contract/schemas/`.
 
-Clients validate against the file; a test fails when the file and the model drift apart.
-Regenerate with `python -m contract.json_schema`.
+`sale_event.v<version>.schema.json` of the current version (`contract.event.CONTRACT_VERSION`) is
+exported from the model; a test fails when file and model drift apart. Earlier versions' files
+are kept as published, never regenerated: clients pinned to them keep validating, and a test
+checks every one is a subset of the current schema (each property unchanged, nothing newly
+required), which is what "a minor version only adds optional fields" means in practice.
+Regenerate the current file with `python -m contract.json_schema`.
 """
 
 from __future__ import annotations
@@ -10,9 +14,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contract.event import SaleEvent
+from contract.event import CONTRACT_VERSION, SaleEvent
 
-SCHEMA_FILE = Path(__file__).parent / "schemas" / "sale_event.v1.schema.json"
+SCHEMAS_DIR = Path(__file__).parent / "schemas"
+
+
+def schema_file(version: str) -> Path:
+    return SCHEMAS_DIR / f"sale_event.v{version}.schema.json"
+
+
+SCHEMA_FILE = schema_file(CONTRACT_VERSION)
+
+
+def published_versions() -> list[str]:
+    """Every version with a published schema file, oldest first."""
+    versions = [
+        path.name.split(".v", 1)[1].removesuffix(".schema.json")
+        for path in SCHEMAS_DIR.glob("sale_event.v*.schema.json")
+    ]
+    return sorted(versions, key=lambda v: tuple(int(part) for part in v.split(".")))
 
 
 def sale_event_json_schema() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contract.event import ATTRIBUTE_KEY_PATTERN
 from contract.names import DEFAULT_NAME_PREFIX, ResourceNames
 
 AwsService = Literal["kinesis", "sqs", "s3", "dynamodb", "athena", "glue", "secretsmanager"]
@@ -52,6 +54,9 @@ def parse_api_keys(value: str) -> list[ApiKey]:
             )
         keys.append(ApiKey(source=source.strip(), sha256=digest))
     return keys
+
+
+ATTRIBUTE_KEY = re.compile(ATTRIBUTE_KEY_PATTERN)
 
 
 class Settings(BaseSettings):
@@ -136,6 +141,9 @@ class Settings(BaseSettings):
     serve_host: str = "127.0.0.1"
     serve_port: int = 8080
     serving_engine: Literal["duckdb", "athena"] = "duckdb"
+    query_attributes: Annotated[tuple[str, ...], NoDecode] = ()
+    """Custom event attributes (contract v1.1) the query API groups and filters by, e.g.
+    `loyalty_tier,marketplace`; undeclared attributes are stored but not queryable."""
     serving_cache_seconds: float = Field(3.0, ge=0, le=3600)
     serving_query_timeout_seconds: float = Field(60.0, gt=0, le=1800)
     """How long an Athena query may run before the serving layer cancels it and answers 504."""
@@ -144,6 +152,20 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_api_keys(cls, value: object) -> object:
         return parse_api_keys(value) if isinstance(value, str) else value
+
+    @field_validator("query_attributes", mode="before")
+    @classmethod
+    def _parse_query_attributes(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(key.strip() for key in value.split(",") if key.strip())
+        if isinstance(value, (tuple, list)):
+            for key in value:
+                if not isinstance(key, str) or not ATTRIBUTE_KEY.match(key):
+                    raise ValueError(
+                        f"query attribute {key!r} is not an attribute key "
+                        "(lower-case letters, digits and _, starting with a letter, at most 40)"
+                    )
+        return value
 
     @field_validator("reporting_tz")
     @classmethod

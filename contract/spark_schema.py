@@ -28,6 +28,8 @@ def spark_type(data_type: pa.DataType) -> DataType:
     if pa.types.is_list(data_type):
         element = data_type.value_field
         return t.ArrayType(spark_type(element.type), containsNull=element.nullable)
+    if pa.types.is_map(data_type):
+        return t.MapType(spark_type(data_type.key_type), spark_type(data_type.item_type))
     if pa.types.is_struct(data_type):
         return t.StructType(
             [t.StructField(f.name, spark_type(f.type), f.nullable) for f in data_type]

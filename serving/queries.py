@@ -1,6 +1,7 @@
 """The API's queries, built in the Athena dialect over `sales_merged` from whitelisted parts.
 
-Only enum members and formatted dates ever reach the SQL text, never raw request strings. Every
+Only enum members, the dimensions' own expressions (`serving.dimensions`), formatted dates and
+string literals rendered by sqlglot ever reach the SQL text, never raw request strings. Every
 time filter carries the matching `sale_date` range too, so both engines prune gold partitions.
 """
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from contract.gold import METRIC_DEFINITIONS
 from contract.reference import REFERENCE_TABLES, UNKNOWN_ATTRIBUTE
+from serving.dimensions import Dimension, Filter
 
 MERGED_VIEW = "sales_merged"
 CURRENT_ATTRIBUTES_VIEW = "sales_merged_current_attributes"
@@ -41,13 +43,6 @@ class Attributes(StrEnum):
         return MERGED_VIEW if self is Attributes.AS_OF_SALE else CURRENT_ATTRIBUTES_VIEW
 
 
-class GroupBy(StrEnum):
-    STORE_ID = "store_id"
-    CHANNEL = "channel"
-    CATEGORY = "category"
-    PAYMENT_METHOD = "payment_method"
-
-
 @dataclass(frozen=True)
 class EventTimeRange:
     """[start, end) on event time, as UTC instants."""
@@ -65,12 +60,24 @@ class EventTimeRange:
         )
 
 
+@dataclass(frozen=True)
+class Slice:
+    """Which lines a question is about and how they are grouped."""
+
+    group_by: tuple[Dimension, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    attributes: Attributes = Attributes.AS_OF_SALE
+
+    def where(self, period: EventTimeRange, zone: ZoneInfo) -> str:
+        return " AND ".join([period.where(zone), *(f.where() for f in self.filters)])
+
+
+EVERY_LINE = Slice()
+"""No grouping beyond the time bucket, no filter, each sale's own attributes."""
+
+
 def sales_metrics_sql(
-    period: EventTimeRange,
-    granularity: Granularity,
-    group_by: GroupBy | None,
-    zone: ZoneInfo,
-    attributes: Attributes = Attributes.AS_OF_SALE,
+    period: EventTimeRange, granularity: Granularity, zone: ZoneInfo, slice_: Slice = EVERY_LINE
 ) -> str:
     """Every METRIC_DEFINITIONS metric per bucket (and group); buckets are reporting-zone dates
     for `day`, naive reporting-zone wall times for `hour` and `minute`."""
@@ -80,27 +87,24 @@ def sales_metrics_sql(
         else f"CAST(date_trunc('{granularity.value}', occurred_at AT TIME ZONE "
         f"'{zone.key}') AS timestamp)"
     )
-    dimensions = [f"{bucket} AS bucket"] + ([_labelled(group_by.value)] if group_by else [])
+    dimensions = [f"{bucket} AS bucket"] + [d.select() for d in slice_.group_by]
     metrics = [f"{sql} AS {name}" for name, sql in METRIC_DEFINITIONS.items()]
     keys = ", ".join(str(position) for position in range(1, len(dimensions) + 1))
     return (
-        f"SELECT {', '.join(dimensions + metrics)} FROM {attributes.view} "
-        f"WHERE {period.where(zone)} GROUP BY {keys} ORDER BY {keys}"
+        f"SELECT {', '.join(dimensions + metrics)} FROM {slice_.attributes.view} "
+        f"WHERE {slice_.where(period, zone)} GROUP BY {keys} ORDER BY {keys}"
     )
 
 
 def top_products_sql(
-    period: EventTimeRange,
-    limit: int,
-    zone: ZoneInfo,
-    attributes: Attributes = Attributes.AS_OF_SALE,
+    period: EventTimeRange, limit: int, zone: ZoneInfo, slice_: Slice = EVERY_LINE
 ) -> str:
     return (
         f"SELECT sku, {_labelled('max(product_name)', 'product_name')}, "
         f"{_labelled('max(category)', 'category')}, "
         f"{METRIC_DEFINITIONS['net_revenue']} AS net_revenue, "
         f"{METRIC_DEFINITIONS['units']} AS units, {METRIC_DEFINITIONS['orders']} AS orders "
-        f"FROM {attributes.view} WHERE {period.where(zone)} "
+        f"FROM {slice_.attributes.view} WHERE {slice_.where(period, zone)} "
         f"GROUP BY sku ORDER BY net_revenue DESC, sku LIMIT {int(limit)}"
     )
 

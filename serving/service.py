@@ -17,6 +17,7 @@ from contract.money import format_money
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.cache import TtlCache
+from serving.dimensions import dimensions
 from serving.engines.base import QueryEngine
 from serving.models import (
     Freshness,
@@ -29,11 +30,11 @@ from serving.models import (
 )
 from serving.published_run import PublishedRun
 from serving.queries import (
+    EVERY_LINE,
     FLAG_RULE_MARKERS,
-    Attributes,
     EventTimeRange,
     Granularity,
-    GroupBy,
+    Slice,
     newest_landed_event_sql,
     reference_status_sql,
     sales_metrics_sql,
@@ -49,50 +50,40 @@ class ServingService:
         self.zone = settings.reporting_zone
         self.engine = engine
         self.cache: TtlCache[BaseModel] = TtlCache(settings.serving_cache_seconds)
+        self.dimensions = dimensions(settings.query_attributes)
 
     async def sales(
-        self,
-        period: EventTimeRange,
-        granularity: Granularity,
-        group_by: GroupBy | None,
-        attributes: Attributes = Attributes.AS_OF_SALE,
+        self, period: EventTimeRange, granularity: Granularity, slice_: Slice = EVERY_LINE
     ) -> BaseModel:
         return await self.cache.get(
-            ("sales", period, granularity, group_by, attributes),
-            lambda: run_in_threadpool(self._sales, period, granularity, group_by, attributes),
+            ("sales", period, granularity, slice_),
+            lambda: run_in_threadpool(self._sales, period, granularity, slice_),
         )
 
     async def top_products(
-        self, period: EventTimeRange, limit: int, attributes: Attributes = Attributes.AS_OF_SALE
+        self, period: EventTimeRange, limit: int, slice_: Slice = EVERY_LINE
     ) -> BaseModel:
         return await self.cache.get(
-            ("top-products", period, limit, attributes),
-            lambda: run_in_threadpool(self._top_products, period, limit, attributes),
+            ("top-products", period, limit, slice_),
+            lambda: run_in_threadpool(self._top_products, period, limit, slice_),
         )
 
     async def freshness(self) -> BaseModel:
         return await self.cache.get(("freshness",), lambda: run_in_threadpool(self._freshness))
 
     def _sales(
-        self,
-        period: EventTimeRange,
-        granularity: Granularity,
-        group_by: GroupBy | None,
-        attributes: Attributes,
+        self, period: EventTimeRange, granularity: Granularity, slice_: Slice
     ) -> SalesMetrics:
         run = self.engine.refresh()
-        sql = sales_metrics_sql(period, granularity, group_by, self.zone, attributes)
-        result = self.engine.query(sql)
+        result = self.engine.query(sales_metrics_sql(period, granularity, self.zone, slice_))
         rows = [
             SalesRow(**{**_wire(row), "bucket": self._bucket(row["bucket"])}) for row in result.rows
         ]
         return SalesMetrics(rows=rows, boundary=_iso(run.cutoff), run_id=run.run_id, as_of=_now())
 
-    def _top_products(
-        self, period: EventTimeRange, limit: int, attributes: Attributes
-    ) -> TopProducts:
+    def _top_products(self, period: EventTimeRange, limit: int, slice_: Slice) -> TopProducts:
         run = self.engine.refresh()
-        result = self.engine.query(top_products_sql(period, limit, self.zone, attributes))
+        result = self.engine.query(top_products_sql(period, limit, self.zone, slice_))
         rows = [TopProduct(**_wire(row)) for row in result.rows]
         return TopProducts(rows=rows, boundary=_iso(run.cutoff), run_id=run.run_id, as_of=_now())
 

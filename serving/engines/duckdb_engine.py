@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import glob
 import logging
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -35,6 +37,12 @@ from serving.table_definition import Column, TableDefinition
 logger = logging.getLogger(__name__)
 
 DUCKDB_DIALECT = "duckdb"
+SCHEMA_FILE_PARTITION_VALUES = {
+    "ingest_date": "1970-01-01",
+    "ingest_hour": "00",
+    "sale_date": "1970-01-01",
+}
+"""Where a table's schema file sits in its partition layout: a day no query ever asks for."""
 REALTIME_VIEW = "sales_realtime_unbatched"
 LIVE_REALTIME_VIEW = f"{REALTIME_VIEW}_live"
 MATERIALIZE_REALTIME = (
@@ -51,6 +59,7 @@ class DuckDBEngine:
         self._served: PublishedRun | None = None
         self._empty_tables: dict[str, TableDefinition] = {}
         self._realtime_files: frozenset[tuple[str, int, int]] = frozenset()
+        self._schema_files = Path(tempfile.mkdtemp(prefix="salesflow-duckdb-schemas-"))
 
     def refresh(self) -> PublishedRun:
         run = read_published_run(self._settings)
@@ -85,6 +94,7 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._connection.close()
+        shutil.rmtree(self._schema_files, ignore_errors=True)
 
     def _install(self, run: PublishedRun) -> None:
         """Map every table, create every view and materialize the real-time lines in one
@@ -93,7 +103,9 @@ class DuckDBEngine:
         tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
         empty = {t.name: t for t in tables if not _has_files(t)}
         inputs = realtime_files(run)
-        statements = [table_view(t, empty=t.name in empty) for t in tables]
+        statements = [
+            table_view(t, empty=t.name in empty, schema_file=self._schema_file(t)) for t in tables
+        ]
         for name, statement in view_statements(parameters).items():
             if name == REALTIME_VIEW:
                 statements += [
@@ -110,6 +122,26 @@ class DuckDBEngine:
             "serving views installed",
             extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
         )
+
+    def _schema_file(self, table: TableDefinition) -> str | None:
+        """An empty Parquet file with every column of the table's DDL, read together with the
+        lake's files (`union_by_name`): files written before a column was added to the contract
+        then read it as NULL instead of failing the view. None for CSV tables."""
+        if table.storage != "parquet":
+            return None
+        folder = self._schema_files / table.name
+        for column in table.partition_columns:
+            folder = folder / f"{column.name}={SCHEMA_FILE_PARTITION_VALUES[column.name]}"
+        path = folder / "_schema.parquet"
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            columns = ", ".join(
+                f"CAST(NULL AS {_duckdb_type(c)}) AS {_quoted(c.name)}" for c in table.columns
+            )
+            self._connection.execute(
+                f"COPY (SELECT {columns} WHERE false) TO {_literal(str(path))} (FORMAT parquet)"
+            )
+        return str(path)
 
     def _transaction(self, statements: list[str]) -> None:
         cursor = self._connection.cursor()
@@ -166,11 +198,15 @@ def _subfolders(folder: Path) -> list[Path]:
     return [entry for entry in folder.iterdir() if entry.is_dir()] if folder.is_dir() else []
 
 
-def table_view(table: TableDefinition, *, empty: bool = False) -> str:
+def table_view(
+    table: TableDefinition, *, empty: bool = False, schema_file: str | None = None
+) -> str:
     """The DuckDB rendition of an Athena table: a view over its files with the DDL's types.
 
     A table without files yet becomes an empty relation of the same shape, so the views over it
-    work before the first event lands or the first batch run publishes.
+    work before the first event lands or the first batch run publishes. `schema_file` (an empty
+    Parquet file of the DDL's columns) is read with the files, so columns missing from older
+    files read as NULL, as Athena reads them.
     """
     if empty:
         columns = ", ".join(
@@ -184,11 +220,16 @@ def table_view(table: TableDefinition, *, empty: bool = False) -> str:
         ]
         + [_quoted(c.name) for c in table.partition_columns]
     )
-    return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {columns} FROM {_scan(table)}"
+    return (
+        f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {columns} "
+        f"FROM {_scan(table, schema_file)}"
+    )
 
 
-def _scan(table: TableDefinition) -> str:
+def _scan(table: TableDefinition, schema_file: str | None = None) -> str:
     pattern = _literal(_file_pattern(table))
+    if schema_file is not None:
+        pattern = f"[{_literal(schema_file)}, {pattern}]"
     if table.storage == "csv":
         header = table.properties.get("skip.header.line.count", "0") == "1"
         delimiter = _literal(table.serde_properties.get("separatorChar", ","))
@@ -198,11 +239,14 @@ def _scan(table: TableDefinition) -> str:
             f"delim = {delimiter}, quote = {quote}, union_by_name = true)"
         )
     if not table.partition_columns:
-        return f"read_parquet({pattern})"
+        return f"read_parquet({pattern}, union_by_name = true)"
     hive_types = ", ".join(
         f"{_literal(c.name)}: {_literal(_duckdb_type(c))}" for c in table.partition_columns
     )
-    return f"read_parquet({pattern}, hive_partitioning = true, hive_types = {{{hive_types}}})"
+    return (
+        f"read_parquet({pattern}, hive_partitioning = true, hive_types = {{{hive_types}}}, "
+        "union_by_name = true)"
+    )
 
 
 def _file_pattern(table: TableDefinition) -> str:

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from serving.deps import ServiceDep, check_bucket_count, event_time_range
+from serving.deps import ServiceDep, check_bucket_count, event_time_range, metrics_slice
 from serving.models import SalesMetrics, TopProducts
-from serving.queries import Attributes, EventTimeRange, Granularity, GroupBy
+from serving.queries import EventTimeRange, Granularity, Slice
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
@@ -18,24 +18,26 @@ router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 async def sales_metrics(
     service: ServiceDep,
     period: Annotated[EventTimeRange, Depends(event_time_range)],
+    slice_: Annotated[Slice, Depends(metrics_slice)],
     granularity: Granularity = Granularity.DAY,
-    group_by: GroupBy | None = None,
-    attributes: Attributes = Attributes.AS_OF_SALE,
 ) -> BaseModel:
     """Net and gross revenue, discount, units, orders and returns per bucket of event time.
 
+    Filter by any dimension with repeated query parameters (`category=Notebooks&category=Tablets`,
+    `promotion_id=BF-2026`, `attributes.loyalty_tier=gold` for a declared attribute); a value
+    the sale does not carry is `(none)`, an attribute unknown to the catalog `(unknown)`.
     `attributes=current` groups every sale under today's catalog (a SKU moved to another
     category counts there for all of its history); the default keeps each sale's own."""
     check_bucket_count(period, granularity)
-    return await service.sales(period, granularity, group_by, attributes)
+    return await service.sales(period, granularity, slice_)
 
 
 @router.get("/top-products", response_model=TopProducts)
 async def top_products(
     service: ServiceDep,
     period: Annotated[EventTimeRange, Depends(event_time_range)],
+    slice_: Annotated[Slice, Depends(metrics_slice)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    attributes: Attributes = Attributes.AS_OF_SALE,
 ) -> BaseModel:
-    """The best-selling products by net revenue over the range."""
-    return await service.top_products(period, limit, attributes)
+    """The best-selling products by net revenue over the range, with the same filters."""
+    return await service.top_products(period, limit, slice_)

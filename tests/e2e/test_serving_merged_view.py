@@ -1,9 +1,9 @@
 """The must-show correctness scenario with the REAL batch job (Spark local) behind the view.
 
 Events before T (batch-processed, some through CSV uploads), events after T including late ones
-for old days, duplicates across and within layers, returns and lines the quality rules drop: the
-merged metrics on DuckDB equal an independent pandas computation from the raw events, for every
-day and store, to the cent. Then the batch runs again with a later T and nothing changes.
+for old days, duplicates across and within layers, returns, lines the quarantine rules drop and
+lines of unknown skus or stores they keep: the merged metrics on DuckDB equal an independent
+pandas computation from the raw events, for every day and store, to the cent. Then the batch runs again with a later T and nothing changes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from contract.gold import METRIC_DEFINITIONS
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.lake_files import PRODUCTS, STORES, Copy, write_inputs
+from tests.unit.serving.lake_files import STORES, Copy, write_inputs
 from tests.unit.serving.scenario import CUTOFF, LATER_CUTOFF, scenario_copies
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
@@ -66,13 +66,13 @@ def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
     first = events.sort_values(["ingested_at", "source", "origin"]).drop_duplicates("event_id")
     lines = first.explode("items", ignore_index=True)
     lines = pd.concat([lines.drop(columns="items"), pd.json_normalize(lines["items"])], axis=1)
-    products = pd.DataFrame([p.model_dump() for p in PRODUCTS])[["sku"]]
     stores = pd.DataFrame([s.model_dump() for s in STORES])[["store_id", "currency"]]
-    lines = lines.merge(products, on="sku").merge(stores, on="store_id", suffixes=("", "_store"))
+    lines = lines.merge(stores, on="store_id", how="left", suffixes=("", "_store"))
     lines["net"] = lines["quantity"] * lines["unit_price"] - lines["discount"]
-    lines = lines[
-        (lines["currency"] == lines["currency_store"]) & (lines["net"] <= MAX_LINE_NET_AMOUNT)
-    ].copy()
+    known_store_currency = lines["currency_store"].isna() | (
+        lines["currency"] == lines["currency_store"]
+    )
+    lines = lines[known_store_currency & (lines["net"] <= MAX_LINE_NET_AMOUNT)].copy()
     sign = lines["event_type"].map({"sale": 1, "return": -1})
     lines["net_revenue"] = lines["net"] * sign
     lines["gross_revenue"] = lines["quantity"] * lines["unit_price"] * sign

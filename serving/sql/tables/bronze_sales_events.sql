@@ -1,4 +1,6 @@
 -- Bronze events as the speed layer lands them: one row per accepted event, items nested.
+-- Contract v1.1 added terminal_id, salesperson_id, attributes and the items' promotion_id and
+-- coupon_code; files written before read them as NULL (Parquet columns are matched by name).
 -- Partitions are projected from the ingest hour (UTC), so no crawler or MSCK REPAIR is needed.
 CREATE EXTERNAL TABLE IF NOT EXISTS bronze_sales_events (
   event_id string,
@@ -10,8 +12,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS bronze_sales_events (
   customer_id string,
   currency string,
   payment_method string,
-  items array<struct<sku:string,quantity:int,unit_price:decimal(18,2),discount:decimal(18,2)>>,
+  items array<struct<sku:string,quantity:int,unit_price:decimal(18,2),discount:decimal(18,2),promotion_id:string,coupon_code:string>>,
   total decimal(18,2),
+  terminal_id string,
+  salesperson_id string,
+  attributes map<string,string>,
   ingested_at timestamp,
   source string
 )

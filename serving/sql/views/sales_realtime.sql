@@ -40,7 +40,12 @@ csv_lines AS (
     sku,
     CAST(quantity AS integer) AS quantity,
     CAST(unit_price AS decimal(18, 2)) AS unit_price,
-    CAST(COALESCE(NULLIF(discount, ''), '0') AS decimal(18, 2)) AS discount
+    CAST(COALESCE(NULLIF(discount, ''), '0') AS decimal(18, 2)) AS discount,
+    CAST(NULL AS varchar) AS terminal_id,
+    CAST(NULL AS varchar) AS salesperson_id,
+    CAST(NULL AS map(varchar, varchar)) AS attributes,
+    CAST(NULL AS varchar) AS promotion_id,
+    CAST(NULL AS varchar) AS coupon_code
   FROM csv_uploads
 ),
 event_copies AS (
@@ -78,7 +83,12 @@ bronze_lines AS (
     e.items[n.line_number].sku AS sku,
     e.items[n.line_number].quantity AS quantity,
     e.items[n.line_number].unit_price AS unit_price,
-    e.items[n.line_number].discount AS discount
+    e.items[n.line_number].discount AS discount,
+    e.terminal_id,
+    e.salesperson_id,
+    e.attributes,
+    e.items[n.line_number].promotion_id AS promotion_id,
+    e.items[n.line_number].coupon_code AS coupon_code
   FROM bronze_copies AS e
   JOIN first_copies AS f ON f.event_id = e.event_id AND f.origin = 0
   JOIN line_numbers AS n ON n.line_number <= cardinality(e.items)
@@ -94,7 +104,7 @@ csv_first_lines AS (
     ) AS line_number,
     l.event_type, l.occurred_at, l.ingested_at, l.channel, l.store_id, l.order_id,
     l.customer_id, l.payment_method, l.currency, l.source, l.sku, l.quantity, l.unit_price,
-    l.discount
+    l.discount, l.terminal_id, l.salesperson_id, l.attributes, l.promotion_id, l.coupon_code
   FROM csv_lines AS l
   JOIN first_copies AS f
     ON f.event_id = l.event_id AND f.origin = 1 AND f.ingested_at = l.ingested_at
@@ -137,6 +147,11 @@ SELECT
   CAST(l.sign * l.quantity * p.unit_cost AS decimal(18, 2)) AS cost_amount,
   CAST(l.sign * (l.line_net - l.quantity * p.unit_cost) AS decimal(18, 2)) AS margin_amount,
   l.source,
+  l.terminal_id,
+  l.salesperson_id,
+  l.promotion_id,
+  l.coupon_code,
+  l.attributes,
   p.name AS product_name,
   p.category,
   p.subcategory,

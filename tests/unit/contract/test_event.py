@@ -67,6 +67,19 @@ def test_a_return_counts_negative(make_event):
         (lambda p: p["items"][0].update(discount="4700.00"), "items.0"),
         (lambda p: p["items"][0].update(colour="red"), "items.0.colour"),
         (lambda p: p.update(total="1.00"), ""),
+        (lambda p: p.update(terminal_id="till 3"), "terminal_id"),
+        (lambda p: p.update(salesperson_id=""), "salesperson_id"),
+        (lambda p: p["items"][0].update(promotion_id="x" * 65), "items.0.promotion_id"),
+        (lambda p: p["items"][0].update(coupon_code=""), "items.0.coupon_code"),
+        (lambda p: p["items"][0].update(coupon_code="A\nB"), "items.0.coupon_code"),
+        (lambda p: p.update(attributes={f"k{n}": n for n in range(21)}), "attributes"),
+        (lambda p: p.update(attributes={"Loyalty": "gold"}), "attributes.Loyalty.[key]"),
+        (lambda p: p.update(attributes={"k" * 41: "x"}), "attributes"),
+        (lambda p: p.update(attributes={"tier": "x" * 257}), "attributes.tier"),
+        (lambda p: p.update(attributes={"vip": True}), "attributes.vip"),
+        (lambda p: p.update(attributes={"nested": {"a": 1}}), "attributes.nested"),
+        (lambda p: p.update(attributes={"ratio": float("nan")}), "attributes.ratio"),
+        (lambda p: p.update(attributes=["tier"]), "attributes"),
     ],
 )
 def test_each_contract_rule_names_the_offending_field(make_event, mutate, location):
@@ -74,6 +87,23 @@ def test_each_contract_rule_names_the_offending_field(make_event, mutate, locati
     mutate(payload)
     locations = error_locations(payload)
     assert location in locations or any(loc.startswith(location) for loc in locations)
+
+
+def test_v1_1_fields_are_optional_and_attributes_are_stored_as_text(make_event):
+    payload = make_event(
+        terminal_id="PDV-03",
+        salesperson_id="E-0042",
+        attributes={"loyalty_tier": "gold", "visits": 12, "ltv": 1234.5},
+    )
+    payload["items"][0].update(promotion_id="BF-2026", coupon_code="BLACK FRIDAY 10%")
+    event = validate(payload)
+    assert (event.terminal_id, event.salesperson_id) == ("PDV-03", "E-0042")
+    assert event.attributes == {"loyalty_tier": "gold", "visits": "12", "ltv": "1234.5"}
+    assert (event.items[0].promotion_id, event.items[0].coupon_code) == (
+        "BF-2026",
+        "BLACK FRIDAY 10%",
+    )
+    assert (event.items[1].promotion_id, event.items[1].coupon_code) == (None, None)
 
 
 def test_more_than_500_items_is_rejected(make_event):

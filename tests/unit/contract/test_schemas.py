@@ -2,20 +2,54 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from contract.arrow_schema import MONEY_TYPE, TIMESTAMP_TYPE
 from contract.bronze import BRONZE_SCHEMA, bronze_table
-from contract.event import IngestedSaleEvent, SaleEvent
-from contract.json_schema import SCHEMA_FILE, render
+from contract.event import CONTRACT_VERSION, IngestedSaleEvent, SaleEvent
+from contract.wire import encode
+from contract.json_schema import SCHEMA_FILE, published_versions, render, schema_file
 from contract.lake import LakeLocation, bronze_partition
 from contract.names import ResourceNames
 
 
 def test_exported_json_schema_is_current():
     assert SCHEMA_FILE.read_text() == render(), "run: python -m contract.json_schema"
+
+
+def _objects(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The event object and every object definition, by name."""
+    return {"SaleEvent": schema, **schema.get("$defs", {})}
+
+
+def test_every_published_version_is_a_subset_of_the_current_schema():
+    current = json.loads(SCHEMA_FILE.read_text())
+    assert published_versions()[-1] == CONTRACT_VERSION
+    for version in published_versions()[:-1]:
+        older = json.loads(schema_file(version).read_text())
+        assert version.split(".")[0] == CONTRACT_VERSION.split(".")[0], "a major needs /v2/"
+        for name, definition in _objects(older).items():
+            newer = _objects(current)[name]
+            for prop, prop_schema in definition.get("properties", {}).items():
+                assert newer["properties"][prop] == prop_schema, f"{version}: {name}.{prop} changed"
+            assert set(newer.get("required", [])) == set(definition.get("required", [])), (
+                f"{version}: {name} requires new fields"
+            )
+            if "enum" in definition:
+                assert set(definition["enum"]) <= set(newer["enum"])
+
+
+def test_a_v1_event_is_stored_exactly_as_before(make_event):
+    payload = make_event()
+    event = SaleEvent.model_validate_json(json.dumps(payload))
+    assert (event.terminal_id, event.salesperson_id, event.attributes) == (None, None, None)
+    assert all((i.promotion_id, i.coupon_code) == (None, None) for i in event.items)
+    assert json.loads(
+        encode(IngestedSaleEvent.accept(event, ingested_at=datetime.now(UTC), source="pos"))
+    ).keys() == {*payload.keys(), "ingested_at", "source"}
 
 
 def test_bronze_schema_follows_the_model():

@@ -90,6 +90,8 @@ def test_every_statement_runs_on_duckdb_after_transpilation(
 def _hive(data_type: pa.DataType) -> str:
     if pa.types.is_list(data_type):
         return f"array<{_hive(data_type.value_type)}>"
+    if pa.types.is_map(data_type):
+        return f"map<{_hive(data_type.key_type)},{_hive(data_type.item_type)}>"
     if pa.types.is_struct(data_type):
         return "struct<" + ",".join(f"{f.name}:{_hive(f.type)}" for f in data_type) + ">"
     if pa.types.is_decimal(data_type):
