@@ -58,7 +58,11 @@ class _Source(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _a_plain_string_names_a_column(cls, value: Any) -> Any:
-        return {"column": value} if isinstance(value, str) else value
+        if isinstance(value, str):
+            return {"column": value}
+        if not isinstance(value, dict):
+            raise ValueError('give a column name ("COLUMN") or { constant = "value" }')
+        return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:

@@ -19,7 +19,9 @@ def test_valid_rows_load_and_bad_rows_are_quarantined_with_the_reason(tmp_path):
     loaded = load_text(lake, csv_text(row(), row("EV-0000002", quantity="x")), name="nov.csv")
     result = loaded.result
     assert (result.accepted, result.rejected, result.already_loaded) == (1, 1, False)
-    uploads = sorted(p.relative_to(lake).as_posix() for p in (lake / "bronze/csv_uploads").iterdir())
+    uploads = sorted(
+        p.relative_to(lake).as_posix() for p in (lake / "bronze/csv_uploads").iterdir()
+    )
     assert uploads == [f"bronze/csv_uploads/{result.sha256}-00001.csv"] == list(result.upload_parts)
     (loaded_row,) = loaded.accepted
     assert (loaded_row["event_id"], loaded_row["source"]) == ("EV-0000001", "csv:nov.csv")
