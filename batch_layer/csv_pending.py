@@ -117,10 +117,11 @@ def _load_one(
         write_refusal_note(lake, upload_id, f"{location} was not loaded: {error}")
         logger.warning("pending csv refused", extra={"key": upload.key, "reason": str(error)})
         return PendingOutcome(path, upload.key, loaded=False, detail=str(error))
+    parts = len(result.upload_parts)
     detail = (
         f"already loaded ({result.record_path})"
         if result.already_loaded
-        else f"{result.accepted} rows loaded in {len(result.upload_parts)} parts, "
+        else f"{result.accepted} rows loaded in {parts} part{'s' * (parts != 1)}, "
         f"{result.rejected} quarantined"
     )
     return PendingOutcome(path, upload.key, loaded=True, detail=detail)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from batch_layer.csv_lambda import handler
+from batch_layer.csv_pending import load_pending
 from batch_layer.publish import publish, read_publication
 from contract.aws import aws_client
 from contract.lake import LakeLocation
@@ -91,3 +94,81 @@ def test_the_pointer_is_one_object_replaced_whole_on_s3(s3_settings: Settings):
         ]
     }
     assert keys == {"prod/gold/_published.json", "prod/gold/runs/r1/_run.json"}
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+ERP_EXPORT = EXAMPLES / "exports" / "erp_pdv_vendas_2026-11.csv"
+
+
+def _install_mapping(settings: Settings, name: str) -> None:
+    aws_client(settings, "s3").put_object(
+        Bucket=settings.lake_bucket,
+        Key=f"prod/config/mappings/{name}.toml",
+        Body=(EXAMPLES / "mappings" / "erp_pdv.toml").read_bytes(),
+    )
+
+
+def _keys(settings: Settings, prefix: str) -> list[str]:
+    """Object keys under `prefix`, without the empty folder markers pyarrow leaves (`.../`)."""
+    listing = aws_client(settings, "s3").list_objects_v2(Bucket=settings.lake_bucket, Prefix=prefix)
+    return [item["Key"] for item in listing.get("Contents", []) if not item["Key"].endswith("/")]
+
+
+def test_a_landed_export_in_a_mapping_folder_is_read_with_the_lake_mapping(s3_settings: Settings):
+    _install_mapping(s3_settings, "erp_pdv")
+    bucket = s3_settings.lake_bucket
+    key = "landing/csv/erp_pdv/2026/11/vendas.csv"
+    aws_client(s3_settings, "s3").put_object(Bucket=bucket, Key=key, Body=ERP_EXPORT.read_bytes())
+    summary = handler(object_created(bucket, key), None, s3_settings)
+    (loaded,) = summary["loaded"]
+    assert (loaded["mapping"], loaded["accepted"], loaded["rejected"]) == ("erp_pdv", 20, 0)
+    (part,) = loaded["upload_parts"]
+    text = aws_client(s3_settings, "s3").get_object(Bucket=bucket, Key=f"prod/{part}")["Body"]
+    rows = list(csv.DictReader(io.StringIO(text.read().decode())))
+    assert {row["source"] for row in rows} == {"csv:erp-lojas-pdv/vendas.csv"}
+    assert _keys(s3_settings, "prod/bronze/_staging/") == []
+
+
+def test_an_export_for_a_mapping_the_lake_lacks_stays_put_with_a_note(s3_settings: Settings):
+    bucket = s3_settings.lake_bucket
+    key = "landing/csv/nobody/vendas.csv"
+    aws_client(s3_settings, "s3").put_object(Bucket=bucket, Key=key, Body=ERP_EXPORT.read_bytes())
+    summary = handler(object_created(bucket, key), None, s3_settings)
+    (rejected,) = summary["rejected"]
+    assert "no mapping 'nobody' in the lake" in rejected["reason"]
+    (note,) = _keys(s3_settings, "prod/bronze/_quarantine/csv/")
+    assert note.endswith(".rejected.txt")
+    assert key in _keys(s3_settings, "landing/")
+
+
+def test_an_export_too_large_for_the_lambda_is_loaded_by_the_batch_side(s3_settings: Settings):
+    _install_mapping(s3_settings, "erp_pdv")
+    settings = s3_settings.model_copy(update={"csv_lambda_max_bytes": 1024})
+    s3 = aws_client(settings, "s3")
+    bucket = settings.lake_bucket
+    key = "landing/csv/erp_pdv/vendas-2026-11.csv"
+    s3.put_object(Bucket=bucket, Key=key, Body=ERP_EXPORT.read_bytes())
+    landed_at = s3.head_object(Bucket=bucket, Key=key)["LastModified"]
+
+    summary = handler(object_created(bucket, key), None, settings)
+    assert summary["loaded"] == []
+    (pending,) = summary["pending"]
+    assert pending["bytes"] == ERP_EXPORT.stat().st_size > 1024
+    (request_key,) = _keys(settings, "prod/bronze/csv_pending/")
+    request = json.loads(s3.get_object(Bucket=bucket, Key=request_key)["Body"].read())
+    assert (request["key"], request["mapping"]) == (key, "erp_pdv")
+    assert _keys(settings, "prod/bronze/csv_uploads/") == []
+    again = handler(object_created(bucket, key), None, settings)
+    assert again["pending"][0]["request"] == pending["request"], "a retry writes the same request"
+
+    (outcome,) = load_pending(settings.lake_uri, settings=settings)
+    assert outcome.loaded
+    assert outcome.detail == "20 rows loaded in 1 part, 0 quarantined"
+    assert _keys(settings, "prod/bronze/csv_pending/") == []
+    (part,) = _keys(settings, "prod/bronze/csv_uploads/")
+    rows = list(
+        csv.DictReader(io.StringIO(s3.get_object(Bucket=bucket, Key=part)["Body"].read().decode()))
+    )
+    assert len(rows) == 20
+    assert {datetime.fromisoformat(row["ingested_at"]) for row in rows} == {landed_at}
+    assert load_pending(settings.lake_uri, settings=settings) == []

@@ -71,3 +71,25 @@ def test_run_loads_files_until_stopped(tmp_path):
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_a_file_in_a_mapping_folder_is_read_with_that_lake_mapping(tmp_path):
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    watcher = make_watcher(tmp_path)
+    mappings = tmp_path / "lake" / "config" / "mappings"
+    mappings.mkdir(parents=True)
+    (mappings / "webshop.toml").write_bytes(
+        (examples / "mappings" / "webshop_orders.toml").read_bytes()
+    )
+    folder = tmp_path / "state" / "landing" / "webshop"
+    folder.mkdir(parents=True)
+    export = examples / "exports" / "webshop_orders_2026-11.csv"
+    (folder / export.name).write_bytes(export.read_bytes())
+    (tmp_path / "state" / "landing" / "unknown").mkdir()
+    (tmp_path / "state" / "landing" / "unknown" / "x.csv").write_bytes(export.read_bytes())
+    watcher.poll_once()
+    (result,) = watcher.poll_once()
+    assert (result.file_name, result.accepted, result.rejected) == (export.name, 12, 0)
+    assert not (folder / export.name).exists()
+    rejected = sorted((tmp_path / "state" / "landing" / "rejected").iterdir())
+    assert "no mapping 'unknown' in the lake" in rejected[1].read_text()
