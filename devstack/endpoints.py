@@ -1,41 +1,21 @@
-"""Ports and readiness of the local stack's servers: refuse taken ports, wait for health checks."""
+"""Readiness of the local stack's servers: how the emulator starts, waiting for health checks.
+
+(Whether their ports are free is one of `salesflow doctor`'s checks, `devstack.checks`.)
+"""
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+
+from devstack.errors import DevstackError
 
 
-class PortInUseError(RuntimeError):
-    """A port the stack needs is taken by another program."""
-
-
-class NotReadyError(RuntimeError):
+class NotReadyError(DevstackError):
     """A server did not answer its health check in time, or its process died first."""
-
-
-def ensure_ports_free(host: str, ports: Sequence[tuple[str, int, str]]) -> None:
-    """Refuse to start when a port is taken, naming the option that moves the component.
-
-    `ports` holds (component, port, option). Binding and closing a socket is the check: it is
-    what the component itself will do a moment later, with SO_REUSEADDR as servers do, so a
-    port still in TIME_WAIT from a stack just stopped counts as free while a listener does not.
-    """
-    for component, port, option in ports:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((host, port))
-            except OSError:
-                raise PortInUseError(
-                    f"{host}:{port} is already in use, so the {component} cannot listen there: "
-                    f"stop whatever uses it (another `salesflow up`? LocalStack?) or pass "
-                    f"{option} with a free port"
-                ) from None
 
 
 def emulator_command(host: str, port: int) -> list[str]:

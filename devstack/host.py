@@ -55,6 +55,7 @@ MACOS_BROWSERS = (
     Path("/Applications/Chromium.app/Contents/MacOS/Chromium"),
     Path("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"),
 )
+OS_RELEASE = Path("/etc/os-release")
 FALLBACK: Mapping[Need, str] = {
     "java": f"install Eclipse Temurin {RECOMMENDED_MAJOR} (https://adoptium.net) and set JAVA_HOME "
     "to its folder",
@@ -309,6 +310,14 @@ class Machine:
         return line
 
 
+def install_hint(need: Need) -> str:
+    """The one line that installs `need` on this machine (what `up` and `doctor` print)."""
+    machine = Machine.from_system(
+        os_release=OS_RELEASE, kernel=platform.system(), jvm_dirs=LINUX_JVM_DIRS
+    )
+    return machine.line(need)
+
+
 def provide(machine: Machine, mode: Mode, *, install: bool) -> int:
     """Install what `mode` needs and is missing (when `install`), then report what still is.
 
@@ -401,9 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("action", choices=["install", "check"])
     parser.add_argument("mode", choices=["runtime", "test"])
-    parser.add_argument(
-        "--os-release", type=Path, default=Path("/etc/os-release"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--os-release", type=Path, default=OS_RELEASE, help=argparse.SUPPRESS)
     parser.add_argument("--kernel", default=platform.system(), help=argparse.SUPPRESS)
     parser.add_argument(
         "--jvm-dir", type=Path, action="append", default=None, help=argparse.SUPPRESS

@@ -14,6 +14,7 @@ Standard library only: the set-up imports it with the system Python before .venv
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -126,16 +127,20 @@ def find_java(
     env = os.environ if env is None else env
     kernel = kernel or os.uname().sysname
     java_home = env.get("JAVA_HOME") or None
+    on_path = shutil.which("java", path=env.get("PATH", os.defpath))
+    path_home = Path(on_path).resolve().parent.parent if on_path else None
     if java_home is not None:
         in_use = probe(Path(java_home), "JAVA_HOME")
     else:
-        on_path = shutil.which("java", path=env.get("PATH", os.defpath))
-        in_use = probe(Path(on_path).resolve().parent.parent, "PATH") if on_path else None
+        in_use = probe(path_home, "PATH") if path_home else None
     if in_use is not None and in_use.supported:
         return JavaLookup(java_home=java_home, in_use=in_use, best=in_use)
     seen = {in_use.home.resolve()} if in_use else set()
     found: list[JavaRuntime] = []
-    for home, via in _candidate_homes(env, kernel, jvm_dirs, homebrew_prefixes):
+    candidates = _candidate_homes(env, kernel, jvm_dirs, homebrew_prefixes)
+    if java_home is not None and path_home is not None:  # JAVA_HOME hides PATH's java
+        candidates = itertools.chain([(path_home, "PATH")], candidates)
+    for home, via in candidates:
         if home.resolve() in seen:
             continue
         seen.add(home.resolve())
@@ -169,7 +174,7 @@ def _candidate_homes(
     for jvm_dir in jvm_dirs:
         if jvm_dir.is_dir():
             for home in sorted(jvm_dir.iterdir()):
-                yield home, str(jvm_dir)
+                yield home.resolve(), str(jvm_dir)  # Debian's java-1.17.0-... is an alias
 
 
 def _run_for_path(argv: list[str]) -> Path | None:

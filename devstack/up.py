@@ -5,9 +5,12 @@ names Terraform uses, loads the demo catalog if the lake has none (not with `--n
 which starts empty for a shop's own data), makes the API key at
 first start, then runs the ingest API, the speed-layer poller, the serving API and dashboard,
 the CSV landing watcher and the simulator as supervised child processes, each logging to
-`<state-dir>/logs/`. It shows live progress until Ctrl-C or SIGTERM, then stops the simulator
-and the API, waits until the poller has landed everything the stream holds, and stops the rest,
-emulator last, each by process group so nothing is left running.
+`<state-dir>/logs/`. Before starting anything it runs `salesflow doctor`'s cheap checks and
+reports every failure at once. It runs the nightly batch job at 02:30 in the reporting time
+zone (`--nightly-at`, `--no-nightly`; off by default against real AWS, whose schedule runs it)
+and shows live progress, with the next run's time, until Ctrl-C or SIGTERM; then it stops the
+simulator and the API, waits until the poller has landed everything the stream holds, and stops
+the rest, emulator last, each by process group so nothing is left running.
 """
 
 from __future__ import annotations
@@ -21,32 +24,35 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from contract.lake import LakeLocation
 from contract.settings import Settings, hash_api_key
 from contract.structured_logging import JsonFormatter
 from devstack.catalog import DEFAULT_SEED, build_catalog, reference_present, write_reference
-from devstack.endpoints import (
-    NotReadyError,
-    PortInUseError,
-    emulator_command,
-    ensure_ports_free,
-    wait_until_ready,
+from devstack.checks import Status, problems, render
+from devstack.doctor import cheap_checks
+from devstack.endpoints import NotReadyError, emulator_command, wait_until_ready
+from devstack.host import install_hint
+from devstack.java import RECOMMENDED_MAJOR, find_java
+from devstack.nightly import (
+    DEFAULT_NIGHTLY_AT,
+    NightlySchedule,
+    batch_cutoff,
+    describe_next_run,
+    parse_clock_time,
 )
-from devstack.nightly import NightlySchedule, batch_cutoff, parse_clock_time
 from devstack.processes import ComponentSpec, Supervisor
 from devstack.progress import BronzeRowCounter, ProgressProbe
 from devstack.resources import bootstrap_resources
+from devstack.stack_options import LOOPBACK, StackConfig, add_stack_arguments, stack_config
 from devstack.state import StateDir
 from ingest_api.local_key import local_api_key
 
 logger = logging.getLogger(__name__)
 
-LOOPBACK = "127.0.0.1"
-DEFAULT_MOTO_PORT = 4566
 LOCAL_KEY_SOURCE = "local"
 DEFAULT_BACKFILL_DAYS = 8.0
 BACKFILL_RATE = 0.1
@@ -75,23 +81,7 @@ class Service:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state-dir", type=Path, default=None, help="state folder (default .salesflow)"
-    )
-    parser.add_argument(
-        "--lake", default=None, help="lake URI (default <state-dir>/lake, or SALESFLOW_LAKE_URI)"
-    )
-    parser.add_argument(
-        "--sink", choices=["kinesis", "sqs"], default=None, help="stream the events go through"
-    )
-    parser.add_argument("--moto-port", type=int, default=DEFAULT_MOTO_PORT)
-    parser.add_argument("--ingest-port", type=int, default=None, help="default 8000")
-    parser.add_argument("--serve-port", type=int, default=None, help="default 8080")
-    parser.add_argument(
-        "--no-emulator",
-        action="store_true",
-        help="use the endpoints and resources the SALESFLOW_* settings name (real AWS)",
-    )
+    add_stack_arguments(parser)
     parser.add_argument("--no-simulator", action="store_true", help="start without simulator")
     parser.add_argument(
         "--no-demo-data",
@@ -107,9 +97,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="when the lake has no events yet, the simulator first sends this many days of "
         f"history (default {DEFAULT_BACKFILL_DAYS:g}; 0: none)",
     )
-    parser.add_argument(
-        "--nightly-at", default=None, help="run `salesflow batch run` daily at HH:MM (reporting TZ)"
+    nightly = parser.add_mutually_exclusive_group()
+    nightly.add_argument(
+        "--nightly-at",
+        default=None,
+        help=f"run `salesflow batch run` daily at HH:MM in the reporting time zone (default "
+        f"{DEFAULT_NIGHTLY_AT}; with --no-emulator only when given: the deployment schedules it)",
     )
+    nightly.add_argument("--no-nightly", action="store_true", help="no scheduled batch run")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,64 +120,48 @@ class LocalStack:
     def __init__(
         self,
         *,
-        settings: Settings,
-        state: StateDir,
-        moto_port: int | None,
+        config: StackConfig,
         simulator_rate: float | None,
         backfill_days: float,
         seed: int,
         nightly: NightlySchedule | None,
         demo_data: bool = True,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.settings = settings
-        self.state = state
-        self.moto_port = moto_port
+        self.config = config
+        self.settings = config.settings
+        self.state = StateDir(config.settings.state_dir)
+        self.moto_port = config.moto_port
         self.simulator_rate = simulator_rate
         self.backfill_days = backfill_days
         self.seed = seed
         self.nightly = nightly
         self.demo_data = demo_data
         """False: the lake starts empty (no demo catalog), for a shop's own data."""
+        self.clock = clock
+        """Now, in UTC; tests pass a fake one to reach the nightly run without waiting for it."""
         self.supervisor = Supervisor()
         self.stop_requested = threading.Event()
         self._env: dict[str, str] = {}
-        self._next_batch = nightly.next_run(datetime.now(UTC)) if nightly else None
+        self._next_batch = nightly.next_run(clock()) if nightly else None
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> LocalStack:
-        base = Settings()
-        state_dir: Path = (args.state_dir or base.state_dir).resolve()
-        lake = args.lake or os.environ.get("SALESFLOW_LAKE_URI") or str(state_dir / "lake")
-        LakeLocation.parse(lake)
-        moto_port = None if args.no_emulator else args.moto_port
-        overrides: dict[str, object] = {
-            "state_dir": state_dir,
-            "lake_uri": lake,
-            "sink": args.sink or (base.sink if base.sink != "memory" else "kinesis"),
-            "ingest_host": LOOPBACK,
-            "serve_host": LOOPBACK,
-            "ingest_port": args.ingest_port or base.ingest_port,
-            "serve_port": args.serve_port or base.serve_port,
-        }
-        if moto_port is not None:
-            overrides["aws_endpoint_url"] = f"http://{LOOPBACK}:{moto_port}"
+    def from_args(
+        cls, args: argparse.Namespace, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> LocalStack:
+        config = stack_config(args)
         if args.rate <= 0:
             raise ValueError(f"--rate must be > 0 events per second, got {args.rate}")
         if args.backfill_days < 0:
             raise ValueError(f"--backfill-days must be >= 0, got {args.backfill_days}")
         return cls(
-            settings=base.model_copy(update=overrides),
-            state=StateDir(state_dir),
-            moto_port=moto_port,
+            config=config,
             simulator_rate=None if args.no_simulator or args.no_demo_data else args.rate,
             backfill_days=0.0 if args.no_demo_data else args.backfill_days,
             demo_data=not args.no_demo_data,
             seed=args.seed,
-            nightly=(
-                NightlySchedule(parse_clock_time(args.nightly_at), base.reporting_zone)
-                if args.nightly_at
-                else None
-            ),
+            nightly=_nightly_schedule(args, config.settings),
+            clock=clock,
         )
 
     @property
@@ -199,11 +178,12 @@ class LocalStack:
         _log_to_file(self.state.log_file("up"))
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: self.stop_requested.set())
+        if not self._preflight():
+            return 1
         try:
-            self._check_ports()
             self._start()
             self._watch()
-        except (PortInUseError, NotReadyError) as error:
+        except NotReadyError as error:
             if self.stop_requested.is_set():
                 return 0
             say(f"salesflow up: {error}")
@@ -212,14 +192,18 @@ class LocalStack:
             self._shutdown()
         return 0
 
-    def _check_ports(self) -> None:
-        ports = [
-            ("ingest API", self.settings.ingest_port, "--ingest-port"),
-            ("serving API", self.settings.serve_port, "--serve-port"),
-        ]
-        if self.moto_port is not None:
-            ports.insert(0, ("AWS emulator", self.moto_port, "--moto-port"))
-        ensure_ports_free(LOOPBACK, ports)
+    def _preflight(self) -> bool:
+        """`salesflow doctor`'s cheap checks, all of them before anything starts: a person
+        fixes every problem in one go instead of meeting them one restart at a time."""
+        checks = cheap_checks(self.config, find_java())
+        found = problems(checks)
+        blocking = [c for c in found if c.status is Status.FAIL and c.blocks_start]
+        if blocking:
+            say(f"salesflow up cannot start ({len(blocking)} to fix):\n{render(found)}")
+            return False
+        if found:
+            say(f"salesflow up starts, but note:\n{render(found)}")
+        return True
 
     def _start(self) -> None:
         available, missing = self._available_services()
@@ -299,6 +283,9 @@ class LocalStack:
         configured = os.environ.get("SALESFLOW_API_KEYS", "").strip(", ")
         local = f"{LOCAL_KEY_SOURCE}:{hash_api_key(key)}"
         env = dict(os.environ)
+        java_home = find_java(env).java_home_for_children()
+        if java_home is not None:  # Spark would not find this supported Java by itself
+            env["JAVA_HOME"] = str(java_home)
         env.update(
             {
                 "SALESFLOW_STATE_DIR": str(settings.state_dir),
@@ -319,8 +306,9 @@ class LocalStack:
     def _write_env_file(self) -> None:
         """`<state-dir>/env`: `source` it to run any `salesflow` command against this stack.
 
-        It holds the stack's settings and, when the emulator runs, its placeholder credentials;
-        never API keys or real AWS credentials.
+        It holds the stack's settings, the JAVA_HOME `up` chose for batch runs if it had to, and,
+        when the emulator runs, its placeholder credentials; never API keys or real AWS
+        credentials.
         """
         placeholders = {
             name: value
@@ -332,6 +320,8 @@ class LocalStack:
             for name, value in self._env.items()
             if name.startswith("SALESFLOW_") and name != "SALESFLOW_API_KEYS"
         }
+        if self._env.get("JAVA_HOME") not in (None, os.environ.get("JAVA_HOME")):
+            settings["JAVA_HOME"] = self._env["JAVA_HOME"]
         lines = [
             f"export {name}={shlex.quote(value)}"
             for name, value in sorted((settings | placeholders).items())
@@ -420,8 +410,7 @@ class LocalStack:
             f"  logs             {self.state.logs}/",
             f"  other commands   source {state}/env; salesflow batch run",
         ]
-        if self.nightly is not None:
-            lines.append(f"  nightly batch    {self.nightly.at:%H:%M} {self.nightly.zone.key}")
+        lines.append(f"  nightly batch    {self._nightly_banner()}")
         if not self.demo_data:
             lines += [
                 "No demo data: bring your own (docs/adopting.md).",
@@ -431,6 +420,20 @@ class LocalStack:
             ]
         lines.append("Ctrl-C stops everything.")
         say("\n".join(lines))
+
+    def _nightly_banner(self) -> str:
+        if self.nightly is None:
+            return "off (--nightly-at HH:MM schedules it)"
+        text = f"{self.nightly.at:%H:%M} {self.nightly.zone.key} daily (--no-nightly: off)"
+        if find_java(self._env).best is None:
+            text += f"; needs Java {RECOMMENDED_MAJOR}, not found: {install_hint('java')}"
+        return text
+
+    def progress_suffix(self, now: datetime) -> str:
+        """When the next nightly run is due, for the progress line."""
+        if self.nightly is None or self._next_batch is None:
+            return ""
+        return f" · next batch {describe_next_run(self._next_batch, now, self.nightly.zone)}"
 
     def _watch(self) -> None:
         probe = ProgressProbe(
@@ -453,10 +456,11 @@ class LocalStack:
                 if event.component == "aws-emulator":
                     say("the AWS emulator is gone; stopping the stack")
                     return
-            self.run_nightly_if_due(datetime.now(UTC))
+            now = self.clock()
+            self.run_nightly_if_due(now)
             if time.monotonic() - last_progress >= every:
                 last_progress = time.monotonic()
-                line = probe.read().line()
+                line = probe.read().line() + self.progress_suffix(now)
                 print(
                     f"\r{line}   " if interactive else line,
                     end="" if interactive else "\n",
@@ -470,6 +474,12 @@ class LocalStack:
         self._next_batch = self.nightly.next_run(now)
         if "batch" in self.supervisor.components:
             say("nightly batch skipped: the previous run is still going")
+            return
+        if find_java(self._env).best is None:
+            say(
+                f"nightly batch skipped: it needs Java {RECOMMENDED_MAJOR}, which is not "
+                f"installed ({install_hint('java')}; `salesflow doctor` checks it)"
+            )
             return
         cutoff = batch_cutoff(now, self.settings)
         say(f"nightly batch started with cutoff T = {cutoff.isoformat()}")
@@ -521,6 +531,16 @@ class LocalStack:
             f"warning: the speed layer had not landed everything after "
             f"{DRAIN_TIMEOUT_SECONDS:.0f}s; events still in the emulator's stream are lost"
         )
+
+
+def _nightly_schedule(args: argparse.Namespace, settings: Settings) -> NightlySchedule | None:
+    """The platform's promise is a nightly rebuild, so the local stack schedules one by default;
+    against real AWS (`--no-emulator`) the deployment's own schedule runs it, so only on request.
+    """
+    if args.no_nightly:
+        return None
+    at = args.nightly_at or (None if args.no_emulator else DEFAULT_NIGHTLY_AT)
+    return NightlySchedule(parse_clock_time(at), settings.reporting_zone) if at else None
 
 
 def say(text: str) -> None:

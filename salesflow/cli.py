@@ -22,6 +22,7 @@ class Command:
 
 COMMANDS = (
     Command("up", "devstack.up", "run the whole platform locally (moto, API, speed, serving)"),
+    Command("doctor", "devstack.doctor", "check this machine can run `up`, with the fix for each"),
     Command("api", "ingest_api.cli", "run the ingest API alone"),
     Command("speed", "speed_layer.cli", "run the speed-layer consumer (local poller)"),
     Command(

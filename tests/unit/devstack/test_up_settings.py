@@ -1,19 +1,29 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta
+import functools
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+import devstack.up
 from contract.settings import Settings, hash_api_key
+from devstack.java import find_java
 from devstack.up import FAKE_AWS_CREDENTIALS, LocalStack, add_arguments
+from tests.fake_tools import fake_java_home
+from tests.processes import free_port
+
+SATURDAY_1AM_SAO_PAULO = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
 
 
-def _stack(*argv: str) -> LocalStack:
+def _stack(*argv: str, clock: Callable[[], datetime] | None = None) -> LocalStack:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    return LocalStack.from_args(parser.parse_args(list(argv)))
+    args = parser.parse_args(list(argv))
+    return LocalStack.from_args(args, clock) if clock else LocalStack.from_args(args)
 
 
 def test_defaults_follow_design_section_seven(tmp_path, monkeypatch):
@@ -29,7 +39,8 @@ def test_defaults_follow_design_section_seven(tmp_path, monkeypatch):
     )
     assert stack.settings.aws_endpoint_url == "http://127.0.0.1:4566"
     assert stack.simulator_rate == 5.0
-    assert stack.nightly is None
+    assert stack.nightly is not None
+    assert (f"{stack.nightly.at:%H:%M}", stack.nightly.zone.key) == ("02:30", "America/Sao_Paulo")
 
 
 def test_options_move_ports_state_and_sink(tmp_path):
@@ -55,6 +66,101 @@ def test_without_the_emulator_the_configured_endpoints_are_kept(tmp_path, monkey
     assert stack.settings.aws_endpoint_url is None
     assert stack.settings.endpoint_url("kinesis") == "https://kinesis.sa-east-1.amazonaws.com"
     assert stack.settings.lake_uri == "s3://acme-lake/prod"
+    assert stack.nightly is None, "against AWS the deployment's scheduler runs the nightly job"
+    asked = _stack("--no-emulator", "--state-dir", str(tmp_path), "--nightly-at", "03:00")
+    assert asked.nightly is not None
+
+
+def test_no_nightly_turns_the_default_run_off_and_cannot_be_combined_with_a_time(tmp_path):
+    assert _stack("--state-dir", str(tmp_path), "--no-nightly").nightly is None
+    assert (
+        _stack("--state-dir", str(tmp_path), "--no-nightly").progress_suffix(SATURDAY_1AM_SAO_PAULO)
+        == ""
+    )
+    with pytest.raises(SystemExit):
+        _stack("--state-dir", str(tmp_path), "--no-nightly", "--nightly-at", "03:00")
+
+
+def test_the_default_nightly_run_is_due_at_0230_in_the_reporting_zone_on_a_fake_clock(
+    tmp_path, capsys
+):
+    now = SATURDAY_1AM_SAO_PAULO
+    stack = _stack("--state-dir", str(tmp_path), clock=lambda: now)
+    stack._env = stack._child_env("k3y")
+    due = datetime(2026, 11, 21, 5, 30, tzinfo=UTC)  # 02:30 in São Paulo (UTC-3)
+    assert stack._next_batch == due
+    assert stack.progress_suffix(now) == " · next batch 02:30 (in 1h 30m)"
+    assert "02:30 America/Sao_Paulo daily (--no-nightly: off)" in stack._nightly_banner()
+    try:
+        stack.run_nightly_if_due(due - timedelta(seconds=1))
+        assert "batch" not in stack.supervisor.components
+        stack.run_nightly_if_due(due)
+        assert "batch" in stack.supervisor.components
+        assert "nightly batch started" in capsys.readouterr().out
+        assert stack.progress_suffix(due) == " · next batch 02:30 (in 24h 00m)"
+    finally:
+        stack.supervisor.stop_all(timeout=5)
+
+
+def _without_java(monkeypatch, tmp_path: Path) -> None:
+    """No Java on PATH, JAVA_HOME unset, and none where `find_java` looks further."""
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setattr(
+        devstack.up, "find_java", functools.partial(find_java, jvm_dirs=(), homebrew_prefixes=())
+    )
+
+
+def test_without_java_the_nightly_run_is_skipped_with_how_to_install_it(
+    tmp_path, monkeypatch, capsys
+):
+    _without_java(monkeypatch, tmp_path)
+    stack = _stack("--state-dir", str(tmp_path), clock=lambda: SATURDAY_1AM_SAO_PAULO)
+    stack._env = stack._child_env("k3y")
+    assert "needs Java 17, not found: " in stack._nightly_banner()
+    due = stack._next_batch
+    assert due is not None
+    stack.run_nightly_if_due(due)
+    assert "batch" not in stack.supervisor.components
+    out = capsys.readouterr().out
+    assert "nightly batch skipped: it needs Java 17" in out
+    assert "install" in out
+    assert stack._next_batch == due + timedelta(days=1)
+
+
+def test_up_checks_everything_first_and_reports_every_failure_together(
+    tmp_path, monkeypatch, capsys
+):
+    _without_java(monkeypatch, tmp_path)
+    with socket.socket() as one, socket.socket() as two:
+        for holder in (one, two):
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+        ingest, serve = one.getsockname()[1], two.getsockname()[1]
+        stack = _stack(
+            "--state-dir", str(tmp_path), "--ingest-port", str(ingest), "--serve-port",
+            str(serve), "--moto-port", str(free_port()),
+        )  # fmt: skip
+        assert not stack._preflight()
+    out = capsys.readouterr().out
+    assert "salesflow up cannot start (2 to fix)" in out
+    assert f"port {ingest}" in out
+    assert "--ingest-port" in out
+    assert f"port {serve}" in out
+    assert "--serve-port" in out
+    assert "FAIL  Java" in out, "a missing Java is listed, though it does not stop `up`"
+
+
+def test_a_missing_java_does_not_stop_up_but_is_said(tmp_path, monkeypatch, capsys):
+    _without_java(monkeypatch, tmp_path)
+    stack = _stack(
+        "--state-dir", str(tmp_path), "--ingest-port", str(free_port()), "--serve-port",
+        str(free_port()), "--moto-port", str(free_port()),
+    )  # fmt: skip
+    assert stack._preflight()
+    out = capsys.readouterr().out
+    assert "salesflow up starts, but note:" in out
+    assert "batch runs" in out
 
 
 def test_children_get_the_stack_settings_and_the_local_key(tmp_path, monkeypatch):
@@ -93,6 +199,23 @@ def test_env_file_lets_other_commands_reach_the_stack(tmp_path, monkeypatch):
     assert "export SALESFLOW_AWS_ENDPOINT_URL=http://127.0.0.1:4566" in lines
     assert not any("API_KEYS" in line for line in lines)
     assert "export AWS_ACCESS_KEY_ID=salesflow-local" in lines
+    assert not any("JAVA_HOME" in line for line in lines)
+
+
+def test_children_and_the_env_file_get_the_supported_java_spark_would_not_find(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "no-java").mkdir()
+    home = fake_java_home(tmp_path / "jdk-17")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "java").symlink_to(home / "bin" / "java")
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    stack = _stack("--state-dir", str(tmp_path))
+    stack._env = stack._child_env("k3y")
+    assert stack._env["JAVA_HOME"] == str(home)
+    stack._write_env_file()
+    assert f"export JAVA_HOME={home}" in (tmp_path / "env").read_text().splitlines()
 
 
 def test_env_file_never_holds_credentials_of_the_user(tmp_path, monkeypatch):
