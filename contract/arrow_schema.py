@@ -58,13 +58,8 @@ def _arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
             raise TypeError(f"cannot map a union of {members} to one Arrow type")
         data_type, _ = _arrow_type(members[0])
         return data_type, True
-    if origin is list:
-        (item,) = get_args(annotation)
-        item_type, _ = _arrow_type(item)
-        return pa.list_(pa.field("element", item_type, nullable=False)), False
-    if origin is dict:
-        key, value = (_arrow_type(arg)[0] for arg in get_args(annotation))
-        return pa.map_(key, value), False
+    if origin in (list, dict):
+        return _collection_type(origin, get_args(annotation)), False
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return pa.struct(list(arrow_schema(annotation))), False
     if isinstance(annotation, type) and issubclass(annotation, Enum):
@@ -73,3 +68,12 @@ def _arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
         if annotation is python_type:
             return data_type, False
     raise TypeError(f"no Arrow type for {annotation!r}; extend contract.arrow_schema._SCALARS")
+
+
+def _collection_type(origin: type, args: tuple[Any, ...]) -> pa.DataType:
+    """A list of non-null elements, or a map (a dict of custom attributes)."""
+    if origin is list:
+        (item,) = args
+        return pa.list_(pa.field("element", _arrow_type(item)[0], nullable=False))
+    key, value = (_arrow_type(arg)[0] for arg in args)
+    return pa.map_(key, value)

@@ -25,8 +25,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
-    field_validator,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -78,7 +78,7 @@ AttributeKey = Annotated[str, Field(pattern=ATTRIBUTE_KEY_PATTERN)]
 """Lower-case snake case, at most 40 characters: safe as a column-like name in every engine."""
 
 
-def _attribute_value(value: Any) -> str:
+def attribute_value(value: Any) -> str:
     """Strings as sent; numbers as their shortest decimal text, so every engine stores one type."""
     kind = type(value)
     if kind is str:
@@ -98,7 +98,7 @@ def _attribute_value(value: Any) -> str:
 
 AttributeValue = Annotated[
     str,
-    BeforeValidator(_attribute_value),
+    BeforeValidator(attribute_value),
     WithJsonSchema(
         {
             "anyOf": [

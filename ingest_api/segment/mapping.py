@@ -9,6 +9,7 @@ inconsistent order is refused with the numbers rather than stored with the wrong
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,15 @@ import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from contract.event import RECEIVED_AT_CONTEXT_KEY, EventType, LineItem, SaleEvent
+from contract.event import (
+    ATTRIBUTE_KEY_PATTERN,
+    MAX_ATTRIBUTES,
+    RECEIVED_AT_CONTEXT_KEY,
+    EventType,
+    LineItem,
+    SaleEvent,
+    attribute_value,
+)
 from contract.money import CENT, ZERO, parse_money
 from ingest_api.models import FieldError
 from ingest_api.parsing import field_errors
@@ -38,9 +47,38 @@ DERIVED_EVENT_ID_PREFIX = "sm-"
 ORDER_AMOUNTS = ("discount", "subtotal", "revenue", "total", "shipping", "tax")
 """Order-level amounts of the spec, checked against the products (see `_with_order_amounts`)."""
 
+SPEC_PROPERTIES = frozenset(
+    {
+        *ORDER_AMOUNTS,
+        "order_id",
+        "checkout_id",
+        "affiliation",
+        "coupon",
+        "currency",
+        "products",
+        "channel",
+        "payment_method",
+        "terminal_id",
+        "salesperson_id",
+        "promotion_id",
+    }
+)
+"""`properties` the mapping reads itself; every other string or number property of the order is
+a custom property and becomes an event attribute (contract v1.1)."""
+
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NOT_KEY = re.compile(r"[^a-z0-9_]+")
+_ATTRIBUTE_KEY = re.compile(ATTRIBUTE_KEY_PATTERN)
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
-_ITEM_FIELDS = {"sku": "sku", "quantity": "quantity", "unit_price": "price", "discount": "discount"}
+_ITEM_FIELDS = {
+    "sku": "sku",
+    "quantity": "quantity",
+    "unit_price": "price",
+    "discount": "discount",
+    "coupon_code": "coupon",
+    "promotion_id": "promotion_id",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +112,8 @@ def map_commerce_message(
             )
         ]
     errors: list[FieldError] = []
-    items = [_item(product, index, errors) for index, product in enumerate(products)]
+    order_coupon = properties.get("coupon")
+    items = [_item(product, index, errors, order_coupon) for index, product in enumerate(products)]
     amounts = _order_amounts(properties, errors)
     payload = _event_payload(message, properties, event_type, items, context)
     try:
@@ -117,12 +156,44 @@ def _event_payload(
         "occurred_at": message.get("timestamp"),
         "order_id": _as_identifier(properties.get("order_id")),
         "customer_id": _customer_id(message.get("userId")),
+        "terminal_id": _as_identifier(properties.get("terminal_id")),
+        "salesperson_id": _as_identifier(properties.get("salesperson_id")),
+        "attributes": _attributes(properties, context) or None,
     }
     payload.update((key, value) for key, value in optional.items() if value is not None)
     return payload
 
 
-def _item(product: Any, index: int, errors: list[FieldError]) -> dict[str, Any]:
+def _attributes(properties: Mapping[str, Any], context: MappingContext) -> dict[str, str]:
+    """`affiliation` and the order's custom properties that fit the contract's attributes, keyed
+    in snake case (`loyaltyTier` -> `loyalty_tier`), at most MAX_ATTRIBUTES in the order sent.
+
+    Segment's properties are free-form: a property that is no attribute (an object, a list, a
+    boolean, a text longer than an attribute holds, a name that is no key) is not stored, and
+    the order is, rather than refusing a shop's sale for a note field it cannot change."""
+    attributes: dict[str, str] = {}
+    for name, value in properties.items():
+        if name in SPEC_PROPERTIES - {"affiliation"} or name == context.store_id_property:
+            continue
+        key = attribute_key(name)
+        if key is None or len(attributes) == MAX_ATTRIBUTES:
+            continue
+        with contextlib.suppress(ValueError):
+            attributes[key] = attribute_value(value)
+    return attributes
+
+
+def attribute_key(name: str) -> str | None:
+    """A Segment property name as an attribute key (`loyaltyTier`, `Loyalty Tier` ->
+    `loyalty_tier`), or None when none can be made (too long, a leading digit)."""
+    snake = _CAMEL_BOUNDARY.sub("_", name.strip()).lower()
+    key = _NOT_KEY.sub("_", snake).strip("_")
+    return key if _ATTRIBUTE_KEY.match(key) else None
+
+
+def _item(
+    product: Any, index: int, errors: list[FieldError], order_coupon: Any = None
+) -> dict[str, Any]:
     path = f"properties.products[{index}]"
     if not isinstance(product, dict):
         errors.append(_error(path, "each product must be a JSON object"))
@@ -141,6 +212,11 @@ def _item(product: Any, index: int, errors: list[FieldError]) -> dict[str, Any]:
         errors.append(_error(f"{path}.price", "a product needs its unit price in `price`"))
     if product.get("discount") is not None:
         item["discount"] = product["discount"]
+    coupon = _or_default(product.get("coupon"), order_coupon)
+    if coupon not in (None, ""):
+        item["coupon_code"] = coupon
+    if product.get("promotion_id") not in (None, ""):
+        item["promotion_id"] = _as_identifier(product["promotion_id"])
     return item
 
 
@@ -223,9 +299,7 @@ def _discounted(event: SaleEvent, order_discount: Decimal) -> SaleEvent:
     """
     shares = _allocate(order_discount, [item.gross_amount for item in event.items])
     items = [
-        LineItem.model_construct(
-            sku=item.sku, quantity=item.quantity, unit_price=item.unit_price, discount=share
-        )
+        LineItem.model_construct(**{**dict(item), "discount": share})
         for item, share in zip(event.items, shares, strict=True)
     ]
     return event.model_copy(update={"items": items})
@@ -295,6 +369,8 @@ def _at_segment_path(detail: ErrorDetails, context: MappingContext) -> ErrorDeta
         segment_location = ["properties", "products", location[1], *rest]
     elif field == "store_id":
         segment_location = ["properties", context.store_id_property]
+    elif field == "attributes" and len(location) >= 2:
+        segment_location = ["properties", location[1]]
     elif field in _MESSAGE_FIELDS:
         segment_location = [_MESSAGE_FIELDS[field]]
     else:

@@ -232,3 +232,32 @@ def test_order_amounts_beyond_the_money_bounds_are_refused_where_sent():
         products=products, discount="999999999.99", revenue=None, subtotal=None, total=None
     )
     assert _map(message).net_amount == Decimal("9999999999.90") - Decimal("999999999.99")
+
+
+def test_coupon_affiliation_and_custom_properties_fill_contract_v1_1():
+    message = segment_message(loyaltyTier="gold", visitCount=3, giftWrap=True, note="x" * 300)
+    message["properties"]["products"][1].update(coupon="UNO2X", promotion_id="toys-week")
+    event = _map(message)
+    assert [(i.coupon_code, i.promotion_id) for i in event.items] == [
+        ("hasbros", None),
+        ("UNO2X", "toys-week"),
+    ]
+    assert event.attributes == {
+        "affiliation": "Google Store",
+        "loyalty_tier": "gold",
+        "visit_count": "3",
+    }
+
+
+def test_an_order_discount_spread_over_the_lines_keeps_their_coupons():
+    event = _map(segment_message())
+    assert sum((item.discount for item in event.items), Decimal(0)) == Decimal("2.50")
+    assert {item.coupon_code for item in event.items} == {"hasbros"}
+
+
+def test_terminal_and_salesperson_are_read_from_the_properties():
+    event = _map(segment_message(terminal_id="KIOSK-2", salesperson_id=77))
+    assert (event.terminal_id, event.salesperson_id) == ("KIOSK-2", "77")
+    assert _errors(segment_message(terminal_id="till #2")) == {
+        "properties.terminal_id": "String should match pattern '^[A-Za-z0-9_.:/-]+$'"
+    }
