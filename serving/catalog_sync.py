@@ -69,14 +69,28 @@ class CatalogSync:
             )
 
     def _ensure_table(self, table: TableDefinition) -> None:
-        """Create a missing table; re-point a published one (its location is per run)."""
+        """Create a missing table; re-point a published one (its location is per run); update
+        any other whose columns or location differ from the DDL (the contract gained a field,
+        ADR 0012), so a deployment evolves without waiting for a Terraform apply."""
         database = self._settings.glue_database
         definition = table_input(table)
         try:
             self._glue.create_table(DatabaseName=database, TableInput=definition)
         except self._glue.exceptions.AlreadyExistsException:
-            if table.name in PUBLISHED_TABLES:
+            if table.name in PUBLISHED_TABLES or self._differs(table.name, definition):
                 self._glue.update_table(DatabaseName=database, TableInput=definition)
+
+    def _differs(self, name: str, definition: dict[str, Any]) -> bool:
+        existing = self._glue.get_table(DatabaseName=self._settings.glue_database, Name=name)
+        return bool(_shape(existing["Table"]) != _shape(definition))
+
+
+def _shape(table: dict[str, Any]) -> tuple[Any, ...]:
+    """What of a Glue table the DDL decides: columns, partition keys and location."""
+    storage = table.get("StorageDescriptor", {})
+    columns = tuple((c["Name"], c["Type"]) for c in storage.get("Columns", []))
+    partitions = tuple((c["Name"], c["Type"]) for c in table.get("PartitionKeys", []))
+    return columns, partitions, storage.get("Location")
 
 
 def sync_catalog(settings: Settings) -> PublishedRun:

@@ -159,6 +159,42 @@ def test_each_publication_moves_the_tables_to_its_run_folder_then_recreates_the_
     assert_views_recreated_with(statements[len(VIEWS) :], T2)
 
 
+def test_a_table_created_before_the_contract_grew_gets_the_new_columns(
+    settings: Settings,
+) -> None:
+    """A deployment whose bronze table predates contract v1.1 (ADR 0012) is evolved by the
+    sync itself; the other tables are left alone."""
+    glue = aws_client(settings, "glue")
+    lake = LakeLocation.parse(settings.lake_uri)
+    publish(lake, publication("run-1", T1), settings)
+    assert sync_published_catalog(settings, "run-1") == 0
+    bronze = glue.get_table(DatabaseName=settings.glue_database, Name="bronze_sales_events")
+    current = bronze["Table"]["StorageDescriptor"]["Columns"]
+    v1_columns = [
+        c for c in current if c["Name"] not in ("terminal_id", "salesperson_id", "attributes")
+    ]
+    table_input = {
+        "Name": "bronze_sales_events",
+        "StorageDescriptor": {**bronze["Table"]["StorageDescriptor"], "Columns": v1_columns},
+        "PartitionKeys": bronze["Table"]["PartitionKeys"],
+        "TableType": bronze["Table"]["TableType"],
+        "Parameters": bronze["Table"]["Parameters"],
+    }
+    glue.update_table(DatabaseName=settings.glue_database, TableInput=table_input)
+    versions_before = glue.get_table_versions(
+        DatabaseName=settings.glue_database, TableName="products"
+    )["TableVersions"]
+
+    assert sync_published_catalog(settings, "run-1") == 0
+
+    evolved = glue.get_table(DatabaseName=settings.glue_database, Name="bronze_sales_events")
+    assert evolved["Table"]["StorageDescriptor"]["Columns"] == current
+    versions_after = glue.get_table_versions(
+        DatabaseName=settings.glue_database, TableName="products"
+    )["TableVersions"]
+    assert len(versions_after) == len(versions_before)
+
+
 def test_a_failed_sync_leaves_the_run_published_says_which_and_a_sync_alone_repairs_it(
     settings: Settings,
     moto_endpoint: str,
