@@ -8,8 +8,11 @@ for in the run's counts.
 
 from __future__ import annotations
 
+from typing import cast
+
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as sf
+from pyspark.sql.types import ArrayType, StructType
 
 from batch_layer.csv_format import EVENT_COLUMNS, LINE_COLUMNS
 from contract.bronze import BRONZE_SCHEMA
@@ -46,7 +49,7 @@ LINE_FIELDS = (
 """A silver sale line: the event's fields, the line's fields and its 1-based line number."""
 
 _BRONZE = spark_schema(BRONZE_SCHEMA)
-_ITEM = _BRONZE["items"].dataType.elementType
+_ITEM = cast(StructType, cast(ArrayType, _BRONZE["items"].dataType).elementType)
 _CSV_ABSENT_EVENT_FIELDS = tuple(
     name for name in SaleEvent.model_fields if name not in (*EVENT_COLUMNS, "items", "total")
 )

@@ -36,6 +36,7 @@ from contract.gold import METRIC_DEFINITIONS, SALES_WIDE_SCHEMA
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from devstack.catalog import build_catalog, write_reference
+from devstack.simulator.shopping import list_price
 
 CUTOFF = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 DAYS = 90
@@ -97,7 +98,7 @@ def generate_lake(lake: Path, lines: int, seed: int = 7) -> int:
     sku_pick = rng.integers(0, len(products), total_lines)
     skus = pa.array([p.sku for p in products] + ["NO-SUCH-SKU"])
     sku_pick = np.where(rng.random(total_lines) < 0.001, len(products), sku_pick)
-    prices = np.array([int(p.list_price * 100) for p in products] + [9990], dtype=np.int64)
+    prices = np.array([int(list_price(p) * 100) for p in products] + [9990], dtype=np.int64)
     quantity = rng.integers(1, 4, total_lines).astype(np.int32)
     quantity[rng.random(total_lines) < 0.0005] = 5000
     price = prices[sku_pick]

@@ -45,12 +45,13 @@ from contract.lake_io import LakeFiles  # noqa: E402
 from contract.publication import Publication  # noqa: E402
 from contract.reference import VALID_FROM_MIN, reference_table  # noqa: E402
 from contract.settings import Settings  # noqa: E402
+from serving.dimensions import dimensions  # noqa: E402
 from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from serving.queries import (  # noqa: E402
     MERGED_VIEW,
     EventTimeRange,
     Granularity,
-    GroupBy,
+    Slice,
     sales_metrics_sql,
     top_products_sql,
 )
@@ -362,6 +363,10 @@ def main() -> None:
     write_results("serving", figures)
 
 
+def by(dimension: str) -> Slice:
+    return Slice(group_by=(dimensions()[dimension],))
+
+
 def run_queries(lake: Path, repeats: int) -> list[Figure]:
     published = Publication.model_validate_json((lake / "gold" / "_published.json").read_text())
     today = published.cutoff.astimezone(TZ).date()
@@ -372,14 +377,14 @@ def run_queries(lake: Path, repeats: int) -> list[Figure]:
 
     def dashboard(period: EventTimeRange) -> dict[str, str]:
         return {
-            "one-day per-minute": sales_metrics_sql(period, Granularity.MINUTE, None, TZ),
-            "one-day by store": sales_metrics_sql(period, Granularity.DAY, GroupBy.STORE_ID, TZ),
+            "one-day per-minute": sales_metrics_sql(period, Granularity.MINUTE, TZ),
+            "one-day by store": sales_metrics_sql(period, Granularity.DAY, TZ, by("store_id")),
             "one-day top products": top_products_sql(period, 10, TZ),
         }
 
     merged_queries = dashboard(days(today, 1)) | {
         "7-day hourly by category": sales_metrics_sql(
-            days(today, 7), Granularity.HOUR, GroupBy.CATEGORY, TZ
+            days(today, 7), Granularity.HOUR, TZ, by("category")
         )
     }
     yesterday = today - timedelta(days=1)
@@ -389,7 +394,7 @@ def run_queries(lake: Path, repeats: int) -> list[Figure]:
             dashboard(days(yesterday, 1))
             | {
                 "7-day hourly by category": sales_metrics_sql(
-                    days(yesterday, 7), Granularity.HOUR, GroupBy.CATEGORY, TZ
+                    days(yesterday, 7), Granularity.HOUR, TZ, by("category")
                 )
             }
         ).items()

@@ -77,7 +77,7 @@ class EventFactory:
         self._customers = catalog.customers
         self._customers_by_state: dict[str, list[Customer]] = {}
         for customer in catalog.customers:
-            self._customers_by_state.setdefault(customer.state, []).append(customer)
+            self._customers_by_state.setdefault(customer.state or "", []).append(customer)
         self._stores = {store.store_id: store for store in catalog.stores}
         self._pos_stores = [s for s in catalog.stores if s.channel is Channel.POS]
         self._sequence = 0
@@ -218,7 +218,7 @@ class EventFactory:
         if store.channel is Channel.POS:
             if self._rng.random() < self._mix.anonymous_at_pos:
                 return None
-            locals_ = self._customers_by_state.get(store.state)
+            locals_ = self._customers_by_state.get(store.state or "")
             if locals_ and self._rng.random() < 0.8:
                 return self._rng.choice(locals_)
         return self._rng.choice(self._customers)

@@ -29,7 +29,7 @@ _SUNDAY = 6
 
 
 def store_time_zone(store: Store) -> ZoneInfo:
-    return ZoneInfo(STATE_TIME_ZONES.get(store.state, DEFAULT_TIME_ZONE))
+    return ZoneInfo(STATE_TIME_ZONES.get(store.state or "", DEFAULT_TIME_ZONE))
 
 
 def is_open(store: Store, at: datetime) -> bool:

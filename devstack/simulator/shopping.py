@@ -89,7 +89,7 @@ class Shopper:
         for product in products:
             self._by_category.setdefault(product.category, []).append(product)
         self._popularity = {
-            category: [1 / float(p.list_price) ** 0.5 for p in items]
+            category: [1 / float(list_price(p)) ** 0.5 for p in items]
             for category, items in self._by_category.items()
         }
 
@@ -100,7 +100,7 @@ class Shopper:
 
     def basket(self, customer: Customer | None, payment: PaymentMethod) -> list[BasketLine]:
         """One to six distinct products, cheaper ones more often, with realistic quantities."""
-        segment = customer.segment if customer is not None else "consumer"
+        segment = (customer.segment if customer is not None else None) or "consumer"
         interest = CATEGORY_INTEREST.get(segment, CATEGORY_INTEREST["consumer"])
         categories = [c for c in interest if c in self._by_category]
         line_count = self._rng.choices(*zip(*LINE_COUNT_WEIGHTS, strict=True))[0]
@@ -115,7 +115,7 @@ class Shopper:
 
     def _line(self, product: Product, segment: str, payment: PaymentMethod) -> BasketLine:
         quantity = self._quantity(product, segment)
-        unit_price = product.list_price
+        unit_price = list_price(product)
         rate = Decimal(0)
         if payment is PaymentMethod.PIX:
             rate += PIX_DISCOUNT
@@ -127,6 +127,13 @@ class Shopper:
     def _quantity(self, product: Product, segment: str) -> int:
         if segment in BUSINESS_SEGMENTS and self._rng.random() < 0.4:
             return self._rng.randint(2, 12 if segment == "corporate" else 5)
-        if product.list_price < CHEAP_ITEM and self._rng.random() < 0.3:
+        if list_price(product) < CHEAP_ITEM and self._rng.random() < 0.3:
             return self._rng.randint(2, 4)
         return 1
+
+
+def list_price(product: Product) -> Decimal:
+    """What the simulated shop charges: the catalog's list price, which it must have."""
+    if product.list_price is None:
+        raise ValueError(f"product {product.sku} has no list_price; the simulator needs one")
+    return product.list_price

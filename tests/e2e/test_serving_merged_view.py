@@ -3,7 +3,8 @@
 Events before T (batch-processed, some through CSV uploads), events after T including late ones
 for old days, duplicates across and within layers, returns, lines the quarantine rules drop and
 lines of unknown skus or stores they keep: the merged metrics on DuckDB equal an independent
-pandas computation from the raw events, for every day and store, to the cent. Then the batch runs again with a later T and nothing changes.
+pandas computation from the raw events, for every day and store, to the cent. Then the batch
+runs again with a later T and nothing changes.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from contract.lake import bronze_partition
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from devstack.catalog import Catalog, build_catalog, write_reference
+from devstack.simulator.shopping import list_price
 
 CUTOFF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 SEED = 20261120
@@ -165,7 +166,7 @@ def _event(
     for position in range(rng.randint(1, 4)):
         product = rng.choice(catalog.products)
         line_quantity = quantity or rng.randint(1, 3)
-        unit_price = Decimal(price) if price else product.list_price
+        unit_price = Decimal(price) if price else list_price(product)
         discount = (
             unit_price * line_quantity * Decimal(rng.choice(("0", "0", "0.05", "0.1")))
         ).quantize(Decimal("0.01"))

@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 from contract.arrow_schema import MONEY_TYPE, TIMESTAMP_TYPE
 from contract.bronze import BRONZE_SCHEMA, bronze_table
 from contract.event import CONTRACT_VERSION, IngestedSaleEvent, SaleEvent
-from contract.wire import encode
 from contract.json_schema import SCHEMA_FILE, published_versions, render, schema_file
 from contract.lake import LakeLocation, bronze_partition
 from contract.names import ResourceNames
+from contract.wire import encode
 
 
 def test_exported_json_schema_is_current():
