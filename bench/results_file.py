@@ -1,7 +1,7 @@
 """Writes a layer's benchmark figures to `bench/results/<layer>.json` and prints them as a table.
 
 Every figure is a ratio against a baseline measured in the same run on the same machine, so the
-numbers mean something on a shared, noisy machine (DESIGN section 2).
+numbers mean something on a shared, noisy machine.
 """
 
 from __future__ import annotations

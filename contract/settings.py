@@ -1,4 +1,4 @@
-"""All runtime settings, from `SALESFLOW_*` environment variables (DESIGN section 2).
+"""All runtime settings, from `SALESFLOW_*` environment variables.
 
 One class for the whole platform, grouped by layer. Resource names default to the ones derived
 from `name_prefix` (see `contract.names`), which are also Terraform's outputs. Every AWS service

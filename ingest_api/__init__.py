@@ -1,1 +1,1 @@
-"""The ingest API: authenticated, validated sale events into Kinesis or SQS (DESIGN section 4)."""
+"""The ingest API: authenticated, validated sale events into Kinesis or SQS (docs/ingest_api.md)."""

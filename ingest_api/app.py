@@ -63,7 +63,7 @@ def create_app(
     app = IngestApp(
         title="salesflow ingest API",
         version=API_VERSION,
-        description="Validated sale and return events into Kinesis or SQS (DESIGN section 4).",
+        description="Validated sale and return events into Kinesis or SQS.",
         lifespan=lifespan,
         telemetry=fastapi_telemetry(settings),
     )

@@ -1,4 +1,4 @@
-"""The development API key: made at first start, kept in `<state-dir>/api-key` (DESIGN section 2).
+"""The development API key: made at first start, kept in `<state-dir>/api-key`.
 
 Only used when no keys are configured and the environment is `local`; in AWS the settings refuse
 to start without `SALESFLOW_API_KEYS`.

@@ -1,4 +1,4 @@
-"""An HTTP client of the ingest API that never loses track of an event (DESIGN section 4).
+"""An HTTP client of the ingest API that never loses track of an event.
 
 A 2xx means the event is durably in the stream. A 503, a 429, a 502/504 or a broken connection
 mean "not stored, or not known to be stored": the client resends the very same payload (same

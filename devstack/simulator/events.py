@@ -1,4 +1,4 @@
-"""Turns the catalog, the rhythm and a seeded generator into sale event payloads (DESIGN section 3).
+"""Turns the catalog, the rhythm and a seeded generator into sale event payloads (docs/contract.md).
 
 Most events are sales happening now. A few are returns of earlier acknowledged sales, a few are
 late (a till that was offline for days syncs its backlog), and a few are duplicates: an already

@@ -1,4 +1,4 @@
-"""`POST /v1/sales` and `POST /v1/sales/batch` (DESIGN section 4).
+"""`POST /v1/sales` and `POST /v1/sales/batch` (docs/ingest_api.md).
 
 A 2xx is sent only after the stream acknowledged every event it covers. Past the publish budget
 the unacknowledged events get 503 with `Retry-After`; for a batch, the 503 body says which

@@ -4,7 +4,7 @@ Runs every built-in check, including undocumented status codes, response schema 
 ignored auth and accepted invalid input, except `positive_data_acceptance`: the contract has
 cross-field rules a JSON Schema cannot express (total = sum of lines, discount <= line value,
 occurred_at not in the future), so schema-valid events are rightly refused with 422.
-413 is added to the statuses that count as rejecting invalid input: DESIGN section 4 answers
+413 is added to the statuses that count as rejecting invalid input: docs/ingest_api.md answers
 a batch over 500 events with 413, which schemathesis' default list does not include.
 """
 

@@ -1,7 +1,7 @@
 """Writes a small lake with the contract's schemas, and the independent oracle for its numbers.
 
 Serving tests build their own bronze, CSV uploads, reference tables and gold with pyarrow, and
-check the engines against `expected_lines`: a plain-Python reading of DESIGN sections 3 and 6
+check the engines against `expected_lines`: a plain-Python reading of docs/contract.md and docs/architecture.md
 (first copy of each event wins, quality rules drop lines, returns count negative, calendar in
 the reporting time zone) that shares no code with the SQL.
 """
