@@ -36,8 +36,9 @@ NAMESPACE = uuid.UUID("7f6c0c52-2b1e-5a8e-9d4e-5a1e5f10c0de")
 _NAMESPACE_BYTES = NAMESPACE.bytes
 
 _ID_FIELDS = frozenset(("order_id", "event_type", "occurred_at"))
-_CACHED_NUMBERS = 1 << 16
-"""Distinct prices, discounts and quantities remembered per file (a catalog repeats them)."""
+_REMEMBERED_VALUES = 1 << 16
+"""Distinct raw values remembered per converted column: codes, prices, discounts and quantities
+repeat throughout an export, and a remembered one costs no Python call."""
 _MONEY_FIELDS = ("unit_price", "discount")
 _NOT_ROW_CONTENT = ("event_id", "order_id", "occurred_at")
 """Left out of an order-less row's content: the ids are derived, the time enters as UTC."""
@@ -67,11 +68,11 @@ class RowConverter:
             if mapping.contract_format:
                 read = _unchanged
             elif source.values is not None:
-                read = _ValueMap(field, source.values)
+                read = _remembered(_ValueMap(field, source.values))
             elif field in _MONEY_FIELDS:
-                read = functools.lru_cache(maxsize=_CACHED_NUMBERS)(numbers.money)
+                read = _remembered(numbers.money)
             elif field == "quantity":
-                read = functools.lru_cache(maxsize=_CACHED_NUMBERS)(numbers.whole)
+                read = _remembered(numbers.whole)
             elif field == "occurred_at":
                 read = self._times.read
             else:
@@ -180,6 +181,10 @@ def _check_contract_header(header: list[str]) -> None:
             f"{unexpected or repeated or 'none'} (a file in another layout needs a mapping: "
             "salesflow load-csv FILE --mapping MAPPING.toml)"
         )
+
+
+def _remembered(read: Callable[[str], str]) -> Callable[[str], str]:
+    return functools.lru_cache(maxsize=_REMEMBERED_VALUES)(read)
 
 
 def _unchanged(value: str) -> str:
