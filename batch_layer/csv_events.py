@@ -99,6 +99,9 @@ class EventWindow:
         self.close_files()
         for bucket in sorted(self._buckets):
             data = (self._folder / f"{bucket:03d}.bin").read_bytes()
+            starts = range(0, len(data), _RECORD_BYTES)
+            if len({data[start : start + _HASH_BYTES] for start in starts}) == len(starts):
+                continue
             first_lines: dict[bytes, int] = {}
             for start in range(0, len(data), _RECORD_BYTES):
                 digest = data[start : start + _HASH_BYTES]
