@@ -16,13 +16,14 @@ import subprocess
 import time
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contract.settings import Settings
 from tests.e2e.stack import MARKER, get_json, processes_with, running_up, salesflow
 from tests.moto_server import FAKE_CREDENTIALS
 from tests.processes import free_port
@@ -150,6 +151,24 @@ def test_up_merged_numbers_equal_the_simulator_ledger_across_a_batch_run(tmp_pat
 
         _simulate(stack.env, stack.ingest_url, stack.key, seed=2, ledger=second)
         _wait_until_api_equals_ledgers(stack.serve_url, [first, second])
+
+
+@pytest.mark.spark
+def test_up_runs_the_nightly_batch_when_due_and_shows_when_the_next_is(tmp_path):
+    """The nightly run as scheduled by `up` itself, due at the next minute (the default 02:30 is
+    the same code with another time: tests/unit/devstack/test_up_settings.py)."""
+    zone = Settings().reporting_zone
+    due = (datetime.now(zone) + timedelta(minutes=1)).strftime("%H:%M")
+    ledger = tmp_path / "ledger.json"
+    with running_up(tmp_path, "--nightly-at", due) as stack:
+        assert f"nightly batch    {due} {zone.key} daily" in stack.output.read_text()
+        _simulate(stack.env, stack.ingest_url, stack.key, seed=5, ledger=ledger)
+        _wait_until_api_equals_ledgers(stack.serve_url, [ledger])
+        answer = _wait_for_new_run_without_gap(stack.serve_url, [ledger], None, timeout=400)
+        assert answer["run_id"] is not None
+        output = stack.output.read_text()
+        assert "nightly batch started with cutoff T = " in output
+        assert f"next batch {due} (in 23h" in output, "after the run, the next is a day later"
 
 
 def test_up_with_sqs_keeps_the_lake_and_the_key_across_a_restart(tmp_path):
