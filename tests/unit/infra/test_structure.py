@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from contract.lake import CSV_LOADS, CSV_STAGING, CSV_UPLOADS, QUARANTINE, REFERENCE
+from contract.lake import CSV_LOADS, CSV_PENDING, CSV_STAGING, CSV_UPLOADS, QUARANTINE, REFERENCE
 from contract.settings import Settings
 from salesflow.cli import COMMANDS
 from tests.unit.infra.terraform_tree import (
@@ -393,3 +393,29 @@ def test_loading_reference_data_and_history_reaches_only_their_prefixes() -> Non
     assert grants["s3:ListBucket"] == [lake]
     assert grants["s3:DeleteObject"] == [f"{lake}/{CSV_STAGING}/*"]
     assert {action.split(":")[0] for action in grants} == {"s3", "kms"}
+
+
+def test_the_nightly_job_loads_pending_csv_exports_within_the_loaders_prefixes() -> None:
+    """`run_batch` starts with `load_pending` (batch_layer/csv_pending.py): it stages parts, moves
+    them into the uploads and the CSV quarantine, writes load records and deletes the requests it
+    served. The job's role reaches those prefixes, and in bronze nothing else."""
+    (batch_main,) = [f for f in tf_files() if f.parent.name == "batch" and f.name == "main.tf"]
+    (local_values,) = parse(batch_main)["locals"]
+    written = [CSV_STAGING, CSV_UPLOADS, CSV_LOADS, f"{QUARANTINE}/csv"]
+    assert local_values["csv_load_prefixes"] == [*(f"{p}/*" for p in written), f"{CSV_PENDING}/"]
+    assert local_values["csv_delete_prefixes"] == [f"{CSV_STAGING}/*", f"{CSV_PENDING}/*"]
+    grants = _grants("batch", "job")
+    lake = "${local.lake_bucket_arn}"
+    loads = '${[for prefix in local.csv_load_prefixes : "${local.lake_bucket_arn}/${prefix}"]}'
+    deletes = '${[for prefix in local.csv_delete_prefixes : "${local.lake_bucket_arn}/${prefix}"]}'
+    assert grants["s3:PutObject"][:2] == [f"{lake}/silver/*", f"{lake}/gold/*"]
+    assert loads in grants["s3:PutObject"]
+    assert loads in grants["s3:AbortMultipartUpload"]
+    assert grants["s3:DeleteObject"] == [f"{lake}/silver/*", f"{lake}/gold/*", deletes]
+    bronze_writes = [
+        resource
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+        for resource in grants[action]
+        if "bronze" in resource
+    ]
+    assert bronze_writes == []

@@ -15,6 +15,12 @@ locals {
   glue_database_arn    = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:database/${var.glue_database}"
   glue_tables_arn      = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:table/${var.glue_database}/*"
 
+  # The CSV loader's prefixes (contract/lake.py): what a pending load writes, and what it removes
+  # once done. Deleting the last object of a prefix makes the S3 filesystem write an empty marker
+  # for its folder (`bronze/csv_pending/`), hence PutObject there too.
+  csv_load_prefixes   = ["bronze/_staging/csv/*", "bronze/csv_uploads/*", "bronze/csv_loads/*", "bronze/_quarantine/csv/*", "bronze/csv_pending/"]
+  csv_delete_prefixes = ["bronze/_staging/csv/*", "bronze/csv_pending/*"]
+
   # The job runs in the Python environment archive (Dockerfile target emr-artifacts): Python
   # 3.11 with salesflow and its pinned dependencies installed, so no --py-files are needed.
   # Its settings are the root's salesflow_environment, the map every other component runs with,
@@ -80,6 +86,20 @@ data "aws_iam_policy_document" "job" {
     sid       = "WriteSilverGoldAndThePointer"
     actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     resources = ["${local.lake_bucket_arn}/silver/*", "${local.lake_bucket_arn}/gold/*"]
+  }
+  # Before reading its inputs the job loads the CSV exports the CSV Lambda handed over as too
+  # large (batch_layer/csv_pending.py): it stages parts, moves them into bronze/csv_uploads and
+  # the CSV quarantine (a copy, then a delete of the staged part), writes the load record, and
+  # deletes each request it served. Nothing else in bronze: never the speed layer's events.
+  statement {
+    sid       = "LoadPendingCsvExports"
+    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = [for prefix in local.csv_load_prefixes : "${local.lake_bucket_arn}/${prefix}"]
+  }
+  statement {
+    sid       = "ClearCsvStagingAndServedRequests"
+    actions   = ["s3:DeleteObject"]
+    resources = [for prefix in local.csv_delete_prefixes : "${local.lake_bucket_arn}/${prefix}"]
   }
   statement {
     sid       = "ReadJobCode"
