@@ -31,6 +31,7 @@ class ResourceNames:
     athena_workgroup: str
     checkpoint_table: str
     kcl_lease_table: str
+    customer_profiles_table: str
     api_keys_secret: str
 
     @classmethod

@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     glue_database: str = ""
     athena_workgroup: str = ""
     checkpoint_table: str = ""
+    customer_profiles_table: str = ""
     lake_uri: str = ".salesflow/lake"
     """A local folder or s3://bucket/prefix."""
 
@@ -147,6 +148,11 @@ class Settings(BaseSettings):
     serving_cache_seconds: float = Field(3.0, ge=0, le=3600)
     serving_query_timeout_seconds: float = Field(60.0, gt=0, le=1800)
     """How long an Athena query may run before the serving layer cancels it and answers 504."""
+    customer_profile_store: Literal["none", "dynamodb"] = "none"
+    """`dynamodb`: the batch job loads each published run's customer profiles into the
+    `customer_profiles_table` and the API looks profiles up there (docs/adr/0013); `none`: the
+    API reads them from gold through its query engine. Terraform and `salesflow up` (on its
+    emulator) set `dynamodb`."""
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -188,6 +194,7 @@ class Settings(BaseSettings):
             "glue_database": names.glue_database,
             "athena_workgroup": names.athena_workgroup,
             "checkpoint_table": names.checkpoint_table,
+            "customer_profiles_table": names.customer_profiles_table,
         }
         for field, default in defaults.items():
             if not getattr(self, field):
