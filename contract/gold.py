@@ -10,6 +10,10 @@ real-time view produces exactly these columns from bronze.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
 import pyarrow as pa
 
 from contract.arrow_schema import MONEY_TYPE, TIMESTAMP_TYPE
@@ -75,8 +79,48 @@ METRIC_DEFINITIONS = {
     "units": "SUM(net_units)",
     "orders": "COUNT(DISTINCT CASE WHEN event_type = 'sale' THEN event_id END)",
     "returns": "COUNT(DISTINCT CASE WHEN event_type = 'return' THEN event_id END)",
+    "cost": "SUM(cost_amount)",
+    "margin": "SUM(margin_amount)",
+    "costed_net_revenue": "SUM(CASE WHEN cost_amount IS NOT NULL THEN net_amount ELSE 0 END)",
 }
-"""How each dashboard metric is computed from sale lines, in every engine and every test."""
+"""How each additive metric is computed from sale lines, in every engine and every test.
+
+`cost` and `margin` sum the lines whose product cost is known and are NULL when no line of the
+group has one; `costed_net_revenue` is the net revenue of those same lines, the base of
+`margin_pct` (so a product without a cost neither inflates nor dilutes the margin rate).
+Metrics added later come last, so mart files of earlier runs read them as NULL by name."""
+
+RATIO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class RatioMetric:
+    """A metric derived from two METRIC_DEFINITIONS sums: `numerator / denominator * scale`,
+    rounded half up to two places, undefined (None) when the denominator is zero or NULL.
+
+    Ratios are computed from a group's sums, never summed or averaged themselves, so a total
+    and its parts always agree; BI tools must do the same (docs/bi.md)."""
+
+    numerator: str
+    denominator: str
+    scale: int = 1
+
+    def of(self, sums: Mapping[str, Decimal | int | None]) -> Decimal | None:
+        numerator, denominator = sums[self.numerator], sums[self.denominator]
+        if numerator is None or not denominator:
+            return None
+        value = Decimal(numerator) * self.scale / Decimal(denominator)
+        return value.quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+RATIO_METRICS = {
+    "margin_pct": RatioMetric("margin", "costed_net_revenue", scale=100),
+    "average_ticket": RatioMetric("net_revenue", "orders"),
+    "units_per_order": RatioMetric("units", "orders"),
+    "return_rate": RatioMetric("returns", "orders", scale=100),
+}
+"""Margin % over the lines with a known cost; net revenue and units per sale (returns count
+negative in the numerator, as in `net_revenue`); return events per 100 sales."""
 
 QUALITY_QUARANTINE = "quality_quarantine"
 """Run-folder table of the sale lines a data-quality rule held back, with the rule's name."""
@@ -102,11 +146,21 @@ _METRIC_TYPES: dict[str, pa.DataType] = {
     "units": pa.int64(),
     "orders": pa.int64(),
     "returns": pa.int64(),
+    "cost": MONEY_TYPE,
+    "margin": MONEY_TYPE,
+    "costed_net_revenue": MONEY_TYPE,
 }
+
+
+_NULLABLE_METRICS = frozenset({"cost", "margin"})
+"""NULL when no line of the group has a known product cost."""
 
 
 def mart_schema(mart: str) -> pa.Schema:
     """Dimensions typed as in `sales_wide` (nullable for `category`), then the metrics."""
     dimensions = [SALES_WIDE_SCHEMA.field(name) for name in MART_DIMENSIONS[mart]]
-    metrics = [pa.field(name, _METRIC_TYPES[name], nullable=False) for name in METRIC_DEFINITIONS]
+    metrics = [
+        pa.field(name, _METRIC_TYPES[name], nullable=name in _NULLABLE_METRICS)
+        for name in METRIC_DEFINITIONS
+    ]
     return pa.schema([*dimensions, *metrics])

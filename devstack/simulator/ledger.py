@@ -2,8 +2,10 @@
 
 The end-to-end test compares the platform's merged numbers with this ledger, so it follows
 `contract.gold.METRIC_DEFINITIONS` to the letter: money signed (a return counts negative),
-`units` = signed quantities, `orders` / `returns` = distinct sale / return event ids, days in the
-reporting time zone, each `event_id` counted once however often it was sent. Events are parsed
+`units` = signed quantities, `orders` / `returns` = distinct sale / return event ids, `cost` and
+`margin` over the lines whose product cost is known (None when no line has one) and
+`costed_net_revenue` the net revenue of those lines, days in the reporting time zone, each
+`event_id` counted once however often it was sent. Events are parsed
 with the contract's own `SaleEvent`, so the ledger reads a payload exactly as the API does.
 """
 
@@ -35,12 +37,29 @@ class Metrics:
     units: int = 0
     orders: int = 0
     returns: int = 0
+    cost: Decimal | None = None
+    margin: Decimal | None = None
+    costed_net_revenue: Decimal = Decimal("0.00")
 
-    def add_line(self, *, sign: int, gross: Decimal, discount: Decimal, quantity: int) -> None:
+    def add_line(
+        self,
+        *,
+        sign: int,
+        gross: Decimal,
+        discount: Decimal,
+        quantity: int,
+        unit_cost: Decimal | None = None,
+    ) -> None:
+        net = gross - discount
         self.gross_revenue += sign * gross
         self.discount += sign * discount
-        self.net_revenue += sign * (gross - discount)
+        self.net_revenue += sign * net
         self.units += sign * quantity
+        if unit_cost is not None:
+            cost = unit_cost * quantity
+            self.cost = (self.cost or Decimal("0.00")) + sign * cost
+            self.margin = (self.margin or Decimal("0.00")) + sign * (net - cost)
+            self.costed_net_revenue += sign * net
 
     def count_event(self, event_type: EventType) -> None:
         if event_type is EventType.RETURN:
@@ -57,6 +76,9 @@ class Metrics:
             "units": self.units,
             "orders": self.orders,
             "returns": self.returns,
+            "cost": None if self.cost is None else format_money(self.cost),
+            "margin": None if self.margin is None else format_money(self.margin),
+            "costed_net_revenue": format_money(self.costed_net_revenue),
         }
 
 
@@ -86,6 +108,8 @@ class DeliveryStats:
 class Ledger:
     category_of: dict[str, str]
     reporting_zone: ZoneInfo
+    unit_cost_of: dict[str, Decimal] = field(default_factory=dict)
+    """The catalog's unit cost per sku; a sku missing here has no known cost (no margin)."""
     stats: DeliveryStats = field(default_factory=DeliveryStats)
     acknowledged_ids: set[str] = field(default_factory=set)
     rejected: dict[str, list[Any]] = field(default_factory=dict)
@@ -125,6 +149,7 @@ class Ledger:
                     gross=item.gross_amount,
                     discount=item.discount,
                     quantity=item.quantity,
+                    unit_cost=self.unit_cost_of.get(item.sku),
                 )
         for metrics in buckets:
             metrics.count_event(event.event_type)

@@ -106,6 +106,11 @@ class Simulation:
         self.ledger = Ledger(
             category_of={product.sku: product.category for product in catalog.products},
             reporting_zone=ZoneInfo(config.reporting_tz),
+            unit_cost_of={
+                product.sku: product.unit_cost
+                for product in catalog.products
+                if product.unit_cost is not None
+            },
         )
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(config.concurrency)

@@ -25,7 +25,7 @@ from contract.gold import METRIC_DEFINITIONS
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.lake_files import STORES, Copy, write_inputs
+from tests.unit.serving.lake_files import PRODUCTS, STORES, Copy, write_inputs
 from tests.unit.serving.scenario import CUTOFF, LATER_CUTOFF, scenario_copies
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
@@ -81,6 +81,20 @@ def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
     lines["units"] = lines["quantity"] * sign
     zone = ZoneInfo(TZ)
     lines["sale_date"] = lines["occurred_at"].map(lambda t: t.astimezone(zone).date().isoformat())
+    unit_cost = {product.sku: product.unit_cost for product in PRODUCTS}
+    costs = [
+        None if unit_cost.get(sku) is None else unit_cost[sku] * int(quantity) * int(signed)
+        for sku, quantity, signed in zip(lines["sku"], lines["quantity"], sign, strict=True)
+    ]
+    lines["cost"] = costs
+    lines["margin"] = [
+        None if cost is None else net * int(signed) - cost
+        for cost, net, signed in zip(costs, lines["net"], sign, strict=True)
+    ]
+    lines["costed_net"] = [
+        Decimal("0.00") if cost is None else net * int(signed)
+        for cost, net, signed in zip(costs, lines["net"], sign, strict=True)
+    ]
     lines["sale_id"] = lines["event_id"].where(lines["event_type"] == "sale")
     lines["return_id"] = lines["event_id"].where(lines["event_type"] == "return")
     grouped = lines.groupby(["sale_date", "store_id"]).agg(
@@ -90,6 +104,9 @@ def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
         units=("units", "sum"),
         orders=("sale_id", "nunique"),
         returns=("return_id", "nunique"),
+        cost=("cost", known_sum),
+        margin=("margin", known_sum),
+        costed_net_revenue=("costed_net", "sum"),
     )
     return {
         (str(row["sale_date"]), str(row["store_id"])): {
@@ -99,9 +116,18 @@ def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
             "units": int(row["units"]),
             "orders": int(row["orders"]),
             "returns": int(row["returns"]),
+            "cost": row["cost"],
+            "margin": row["margin"],
+            "costed_net_revenue": Decimal(row["costed_net_revenue"]),
         }
         for row in grouped.reset_index().to_dict("records")
     }
+
+
+def known_sum(values: pd.Series) -> Decimal | None:
+    """The sum of the known amounts, None when none is known (SQL's SUM over NULLs)."""
+    known = [value for value in values if value is not None]
+    return sum(known, Decimal("0.00")) if known else None
 
 
 def merged_metrics(engine: DuckDBEngine) -> dict[tuple[str, str], dict[str, Any]]:

@@ -9,7 +9,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS daily_sales_by_channel_payment (
   discount decimal(18,2),
   units bigint,
   orders bigint,
-  returns bigint
+  returns bigint,
+  cost decimal(18,2),
+  margin decimal(18,2),
+  costed_net_revenue decimal(18,2)
 )
 STORED AS PARQUET
 LOCATION '{{daily_sales_by_channel_payment_location}}'

@@ -10,7 +10,10 @@ CREATE EXTERNAL TABLE IF NOT EXISTS daily_sales_by_promotion (
   discount decimal(18,2),
   units bigint,
   orders bigint,
-  returns bigint
+  returns bigint,
+  cost decimal(18,2),
+  margin decimal(18,2),
+  costed_net_revenue decimal(18,2)
 )
 STORED AS PARQUET
 LOCATION '{{daily_sales_by_promotion_location}}'

@@ -2,16 +2,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from contract.gold import METRIC_DEFINITIONS
 from devstack.simulator.ledger import Ledger, Metrics
 
 CATEGORIES = {"NB-DELL-I5-16": "Notebooks", "MOUSE-LOGI-M170": "Periféricos"}
+UNIT_COSTS = {"NB-DELL-I5-16": Decimal("3800.00")}
 
 
 def _ledger() -> Ledger:
-    return Ledger(category_of=CATEGORIES, reporting_zone=ZoneInfo("America/Sao_Paulo"))
+    return Ledger(
+        category_of=CATEGORIES,
+        reporting_zone=ZoneInfo("America/Sao_Paulo"),
+        unit_cost_of=UNIT_COSTS,
+    )
 
 
 def test_ledger_metrics_are_the_gold_metric_definitions():
@@ -33,6 +39,9 @@ def test_sale_and_return_follow_the_metric_definitions(make_event):
         "units": 3,
         "orders": 1,
         "returns": 0,
+        "cost": "3800.00",
+        "margin": "699.90",
+        "costed_net_revenue": "4499.90",
     }
     return_day = ledger.by_day["2026-11-22"].as_json()
     assert return_day == {
@@ -42,6 +51,9 @@ def test_sale_and_return_follow_the_metric_definitions(make_event):
         "units": -1,
         "orders": 0,
         "returns": 1,
+        "cost": None,
+        "margin": None,
+        "costed_net_revenue": "0.00",
     }
     assert str(ledger.totals.net_revenue) == "4579.80"
 

@@ -42,6 +42,9 @@ def oracle_metrics(lines: list[dict[str, Any]]) -> dict[tuple[Any, str], dict[st
                 "units": 0,
                 "orders": set(),
                 "returns": set(),
+                "cost": None,
+                "margin": None,
+                "costed_net_revenue": Decimal("0.00"),
             },
         )
         m["net_revenue"] += line["net_amount"]
@@ -49,6 +52,10 @@ def oracle_metrics(lines: list[dict[str, Any]]) -> dict[tuple[Any, str], dict[st
         m["discount"] += line["discount_amount"]
         m["units"] += line["net_units"]
         m["orders" if line["event_type"] == "sale" else "returns"].add(line["event_id"])
+        if line["cost_amount"] is not None:
+            m["cost"] = (m["cost"] or 0) + line["cost_amount"]
+            m["margin"] = (m["margin"] or 0) + line["margin_amount"]
+            m["costed_net_revenue"] += line["net_amount"]
     for m in metrics.values():
         m["orders"], m["returns"] = len(m["orders"]), len(m["returns"])
     return metrics
