@@ -81,20 +81,22 @@ def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
     lines["units"] = lines["quantity"] * sign
     zone = ZoneInfo(TZ)
     lines["sale_date"] = lines["occurred_at"].map(lambda t: t.astimezone(zone).date().isoformat())
-    unit_cost = {product.sku: product.unit_cost for product in PRODUCTS}
+    unit_cost = {p.sku: p.unit_cost for p in PRODUCTS if p.unit_cost is not None}
     costs = [
-        None if unit_cost.get(sku) is None else unit_cost[sku] * int(quantity) * int(signed)
+        unit_cost[sku] * int(quantity) * int(signed) if sku in unit_cost else None
         for sku, quantity, signed in zip(lines["sku"], lines["quantity"], sign, strict=True)
     ]
-    lines["cost"] = costs
-    lines["margin"] = [
+    margins = [
         None if cost is None else net * int(signed) - cost
         for cost, net, signed in zip(costs, lines["net"], sign, strict=True)
     ]
-    lines["costed_net"] = [
+    costed_net = [
         Decimal("0.00") if cost is None else net * int(signed)
         for cost, net, signed in zip(costs, lines["net"], sign, strict=True)
     ]
+    lines["cost"] = pd.Series(costs, index=lines.index, dtype=object)
+    lines["margin"] = pd.Series(margins, index=lines.index, dtype=object)
+    lines["costed_net"] = pd.Series(costed_net, index=lines.index, dtype=object)
     lines["sale_id"] = lines["event_id"].where(lines["event_type"] == "sale")
     lines["return_id"] = lines["event_id"].where(lines["event_type"] == "return")
     grouped = lines.groupby(["sale_date", "store_id"]).agg(
