@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     serving_cache_seconds: float = Field(3.0, ge=0, le=3600)
     serving_query_timeout_seconds: float = Field(60.0, gt=0, le=1800)
     """How long an Athena query may run before the serving layer cancels it and answers 504."""
+    serving_max_range_days: int = Field(1830, ge=1, le=36_600)
+    """The longest `from`-`to` range the query API answers (422 beyond): a bound on what one
+    request scans (Athena bills by data read); a comparison scans its own range on top."""
+    display_locale: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    """BCP 47 locale the dashboard formats money, numbers and dates with (`pt-BR`, `en-US`);
+    by default the most used language of the reporting time zone's country."""
     customer_profile_store: Literal["none", "dynamodb"] = "none"
     """`dynamodb`: the batch job loads each published run's customer profiles into the
     `customer_profiles_table` and the API looks profiles up there (docs/adr/0013); `none`: the

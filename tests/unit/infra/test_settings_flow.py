@@ -44,6 +44,9 @@ SHAPES_NOTHING = {
     "serving_engine": "which engine answers the API; the job has none",
     "serving_cache_seconds": "how long API answers are reused",
     "serving_query_timeout_seconds": "how long one Athena statement may run: patience, not content",
+    "serving_max_range_days": "the longest range one API request may ask for",
+    "query_attributes": "which stored custom attributes the API offers as dimensions",
+    "display_locale": "how the dashboard formats numbers, money and dates",
     "csv_lambda_max_bytes": "whether the CSV Lambda or the nightly job loads an export, alike",
     "csv_landing_prefix": "read by the CSV Lambda alone, to find a landed export's mapping",
 }
