@@ -27,32 +27,52 @@ SinkKind = Literal["memory", "kinesis", "sqs"]
 
 @dataclass(frozen=True)
 class ApiKey:
-    """A configured API key: the source name events are stamped with, and the key's SHA-256."""
+    """A configured API key: the source name events are stamped with, the key's SHA-256, and
+    the stores it may send events and reconciliation reports for (None: every store)."""
 
     source: str
     sha256: str
+    stores: frozenset[str] | None = None
 
     def matches(self, presented_sha256: str) -> bool:
         return hmac.compare_digest(self.sha256, presented_sha256)
+
+    def allows(self, store_id: str) -> bool:
+        return self.stores is None or store_id in self.stores
 
 
 def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+STORE_ID = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+"""The contract's store identifier (`contract.event.Identifier`)."""
+
+
 def parse_api_keys(value: str) -> list[ApiKey]:
-    """Parse `name:sha256hex,name:sha256hex`."""
+    """Parse `name:sha256hex[:STORE|STORE...],...`: a key with stores may only send for them."""
     keys = []
     for entry in filter(None, (part.strip() for part in value.split(","))):
-        source, _, digest = entry.partition(":")
+        source, _, rest = entry.partition(":")
+        digest, _, store_list = rest.partition(":")
         digest = digest.strip().lower()
         if not source or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise ValueError(
-                f"SALESFLOW_API_KEYS entry {source or entry!r} must be name:sha256hex; "
-                'hash a key with: python -c "import hashlib,sys; '
+                f"SALESFLOW_API_KEYS entry {source or entry!r} must be name:sha256hex or "
+                "name:sha256hex:STORE|STORE; hash a key with: python -c \"import hashlib,sys; "
                 'print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" KEY'
             )
-        keys.append(ApiKey(source=source.strip(), sha256=digest))
+        stores = None
+        if store_list:
+            names = [name.strip() for name in store_list.split("|")]
+            bad = [name for name in names if not STORE_ID.match(name)]
+            if bad:
+                raise ValueError(
+                    f"SALESFLOW_API_KEYS entry {source!r}: {bad[0]!r} is not a store id "
+                    "(1-64 of A-Z a-z 0-9 _ . : / -); separate stores with |"
+                )
+            stores = frozenset(names)
+        keys.append(ApiKey(source=source.strip(), sha256=digest, stores=stores))
     return keys
 
 
@@ -137,6 +157,16 @@ class Settings(BaseSettings):
     The loader's memory and /tmp use do not grow with the file, so the limit is time: the
     Lambda reads the object twice and converts it at the rate `bench/bench_history_load.py`
     measures; docs/batch_layer.md derives the default from Terraform's 300 s timeout."""
+
+    # --- reconciliation ---------------------------------------------------------------------
+    reconciliation_grace_hours: float = Field(6.0, ge=0, le=24 * 14)
+    """How long after its business day ends a store-day may stay unmatched (a gap, or no report)
+    before it counts as overdue: the metric and the alarm count only overdue store-days."""
+    reconciliation_check_seconds: float = Field(300.0, ge=0, le=86_400)
+    """How often each serving process re-checks the recent days' reports (0: never; the API
+    still checks on request): the check records changes and updates the overdue count."""
+    reconciliation_lookback_days: int = Field(7, ge=1, le=92)
+    """How many business days back the periodic check looks, today included."""
 
     # --- serving ----------------------------------------------------------------------------
     serve_host: str = "127.0.0.1"
