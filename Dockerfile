@@ -1,16 +1,26 @@
-# syntax=docker/dockerfile:1.7
+# syntax=docker/dockerfile:1.7@sha256:a57df69d0ea827fb7266491f2813635de6f17269be881f696fbfdf2d83dda33e
 # salesflow images. One file, four targets, all from the same source and the same lock file:
 #   service (default)  the ingest API; also runs `salesflow compact` and `salesflow serve`
 #   lambda             the speed-layer handlers and the CSV loader (AWS Lambda container image)
 #   kcl                the KCL MultiLangDaemon with speed_layer.kcl_processor as its record processor
-#   emr-artifacts      the nightly job's Python environment archive and code for EMR Serverless
+#   emr-artifacts      the nightly job's Python environment archive and entry script for EMR
 # Runtime dependencies are pinned by requirements/dev.lock used as a constraints file: the
-# versions the tests ran with, without the dev and spark extras. See docs/deploy.md.
+# versions the tests ran with, without the dev and spark extras. Every pip install takes wheels
+# only (`--only-binary=:all:`): a package without a wheel for the image's Python and glibc fails
+# the build at once instead of compiling. tests/integration/infra/test_image_wheels.py proves,
+# without Docker, that each base below gets a wheel for every pinned package (docs/adr/0013).
+#
+# Every base image is pinned by the digest of its multi-platform index and built for linux/amd64,
+# the architecture Terraform runs everything on (Fargate X86_64, Lambda x86_64, EMR X86_64), so
+# an ARM laptop builds the same images as CI. To move a base: docs/deploy.md, "Upgrading".
 
-ARG PYTHON_VERSION=3.11
+# --- bases ---------------------------------------------------------------------------------------
+# Debian 12 (glibc 2.36), CPython 3.11: the service, KCL and wheel-building stages.
+FROM --platform=linux/amd64 python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b AS python-base
 
 # --- the project as a wheel ---------------------------------------------------------------------
-FROM python:${PYTHON_VERSION}-slim AS wheel
+FROM python-base AS wheel
+ARG SETUPTOOLS_VERSION=80.9.0
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY contract/ contract/
@@ -20,10 +30,11 @@ COPY batch_layer/ batch_layer/
 COPY serving/ serving/
 COPY devstack/ devstack/
 COPY salesflow/ salesflow/
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+RUN pip install --no-cache-dir --only-binary=:all: "setuptools==${SETUPTOOLS_VERSION}" \
+    && pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .
 
 # --- service: the ingest API (and compaction, serving) on ECS Fargate -------------------------
-FROM python:${PYTHON_VERSION}-slim AS service
+FROM python-base AS service
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -33,7 +44,7 @@ RUN groupadd --system --gid 10001 salesflow \
        --shell /usr/sbin/nologin salesflow
 COPY requirements/dev.lock /tmp/constraints.txt
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    pip install --constraint /tmp/constraints.txt /wheels/salesflow-*.whl \
+    pip install --only-binary=:all: --constraint /tmp/constraints.txt /wheels/salesflow-*.whl \
     && rm /tmp/constraints.txt
 USER salesflow
 WORKDIR /home/salesflow
@@ -43,16 +54,18 @@ HEALTHCHECK --interval=30s --timeout=3s --retries=3 \
 CMD ["salesflow", "api", "--sink", "kinesis", "--host", "0.0.0.0"]
 
 # --- lambda: one image, the handler chosen by the function's image_config command ------------
-FROM public.ecr.aws/lambda/python:${PYTHON_VERSION} AS lambda
+# Amazon Linux 2023 (glibc 2.34), CPython 3.12: the Python 3.11 Lambda base is Amazon Linux 2
+# (glibc 2.26), for which pyarrow publishes no wheel.
+FROM --platform=linux/amd64 public.ecr.aws/lambda/python:3.12@sha256:0628ddc11919f85f4261517d356392dbbc6b3181568d87a376ae2e814464c230 AS lambda
 COPY requirements/dev.lock /tmp/constraints.txt
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --constraint /tmp/constraints.txt --target "${LAMBDA_TASK_ROOT}" \
-        /wheels/salesflow-*.whl \
+    pip install --no-cache-dir --only-binary=:all: --constraint /tmp/constraints.txt \
+        --target "${LAMBDA_TASK_ROOT}" /wheels/salesflow-*.whl \
     && rm /tmp/constraints.txt
 CMD ["speed_layer.lambda_handlers.kinesis_handler"]
 
 # --- kcl: the Java MultiLangDaemon from Maven Central, the Python processor from the wheel ----
-FROM maven:3.9-eclipse-temurin-17 AS kcl-jars
+FROM --platform=linux/amd64 maven:3.9-eclipse-temurin-17@sha256:a8746f15d5bb26b5b8bacb056cc76211553850f4c71d16aff845cfa004cbc197 AS kcl-jars
 ARG KCL_VERSION=2.6.0
 WORKDIR /build
 RUN printf '%s\n' \
@@ -63,6 +76,7 @@ RUN printf '%s\n' \
     '</dependency></dependencies></project>' > pom.xml \
     && mvn --batch-mode --quiet dependency:copy-dependencies -DoutputDirectory=/jars
 
+# Debian 12's own Java 17 runtime (Debian 13, what python:3.11-slim now means, has none).
 FROM service AS kcl
 USER root
 RUN apt-get update \
@@ -75,29 +89,45 @@ HEALTHCHECK NONE
 ENTRYPOINT ["/usr/local/bin/kcl-entrypoint"]
 CMD []
 
-# --- emr-artifacts: `docker build --target emr-artifacts --output dist/emr .` ----------------
-# EMR Serverless 7.x runs Amazon Linux 2023 with Python 3.9; the job needs 3.11. Following AWS's
-# guide for other Python versions, Python is built from source on the same OS, copied into a venv
-# (`--copies`, plus its standard library) and packed with venv-pack for `spark.archives`.
-FROM public.ecr.aws/amazonlinux/amazonlinux:2023 AS emr-env
-ARG PYTHON_FULL_VERSION=3.11.10
-RUN dnf install --assumeyes gcc make tar gzip openssl-devel bzip2-devel libffi-devel zlib-devel \
-        xz-devel sqlite-devel \
-    && curl --fail --silent --show-error --location \
-        "https://www.python.org/ftp/python/${PYTHON_FULL_VERSION}/Python-${PYTHON_FULL_VERSION}.tgz" \
-        | tar xz -C /tmp \
-    && cd "/tmp/Python-${PYTHON_FULL_VERSION}" \
+# --- emr-artifacts: `docker buildx build --target emr-artifacts --output dist/emr .` ----------
+# EMR Serverless 7.x runs Amazon Linux 2023 (glibc 2.34) with Python 3.9; the job needs 3.11.
+# Following AWS's guide for other Python versions, CPython (the service image's version, its
+# source verified against the release manager's signature) is built on the same OS, copied into
+# a venv (`--copies`, plus its standard library) with the salesflow wheel and its pinned
+# dependencies, and packed with venv-pack for `spark.archives`. The wheel carries the job and
+# the serving layer's SQL the catalog sync runs after publishing.
+FROM --platform=linux/amd64 public.ecr.aws/amazonlinux/amazonlinux:2023@sha256:12052e9b5d3fd85769abbdd863dd038e1890c9ace31d5fdbe1afa78eda97d061 AS emr-env
+ARG PYTHON_FULL_VERSION=3.11.16
+# Pablo Galindo Salgado, release manager of CPython 3.10 and 3.11.
+ARG PYTHON_GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D
+ARG VENV_PACK_VERSION=0.2.0
+RUN dnf install --assumeyes gcc make tar gzip xz gnupg2 openssl-devel bzip2-devel libffi-devel \
+        zlib-devel xz-devel sqlite-devel \
+    && cd /tmp \
+    && curl --fail --silent --show-error --location --remote-name \
+        "https://www.python.org/ftp/python/${PYTHON_FULL_VERSION}/Python-${PYTHON_FULL_VERSION}.tar.xz" \
+    && curl --fail --silent --show-error --location --remote-name \
+        "https://www.python.org/ftp/python/${PYTHON_FULL_VERSION}/Python-${PYTHON_FULL_VERSION}.tar.xz.asc" \
+    && GNUPGHOME="$(mktemp -d)" \
+    && export GNUPGHOME \
+    && gpg --batch --keyserver hkps://keys.openpgp.org --recv-keys "${PYTHON_GPG_KEY}" \
+    && gpg --batch --verify "Python-${PYTHON_FULL_VERSION}.tar.xz.asc" "Python-${PYTHON_FULL_VERSION}.tar.xz" \
+    && tar xJf "Python-${PYTHON_FULL_VERSION}.tar.xz" \
+    && cd "Python-${PYTHON_FULL_VERSION}" \
     && ./configure --prefix=/opt/python \
     && make --jobs "$(nproc)" \
     && make install \
-    && dnf clean all
+    && /opt/python/bin/python3.11 -m venv /opt/packer \
+    && /opt/packer/bin/pip install --no-cache-dir --only-binary=:all: "venv-pack==${VENV_PACK_VERSION}" \
+    && dnf clean all \
+    && rm -rf /tmp/Python-* "${GNUPGHOME}"
 COPY requirements/dev.lock /tmp/constraints.txt
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
     /opt/python/bin/python3.11 -m venv --copies /env \
     && cp -r /opt/python/lib/python3.11/* /env/lib/python3.11/ \
-    && /env/bin/pip install --no-cache-dir --constraint /tmp/constraints.txt \
-        /wheels/salesflow-*.whl venv-pack \
-    && /env/bin/venv-pack --force --prefix /env --output /pyspark_env.tar.gz
+    && /env/bin/pip install --no-cache-dir --only-binary=:all: --constraint /tmp/constraints.txt \
+        /wheels/salesflow-*.whl \
+    && /opt/packer/bin/venv-pack --force --prefix /env --output /pyspark_env.tar.gz
 
 FROM scratch AS emr-artifacts
 COPY --from=emr-env /pyspark_env.tar.gz /

@@ -1,1 +1,1 @@
-"""Running the batch job on EMR Serverless: the entry script and the package builder."""
+"""Running the batch job on EMR Serverless: the entry script spark-submit starts."""

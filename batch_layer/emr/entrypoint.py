@@ -1,7 +1,8 @@
 """EMR Serverless entry point: `entrypoint.py run [--cutoff T]` or `entrypoint.py sync-catalog`.
 
-Uploaded as the job's `EntryPoint`; the packages come from the job's Python environment archive
-(or `salesflow_batch.zip` through `--py-files`). It takes the same arguments as `salesflow batch`,
+Uploaded as the job's `EntryPoint` beside the job's Python environment archive (Dockerfile target
+`emr-artifacts`), where the salesflow wheel is installed: the job, and the serving layer's code and
+SQL files the catalog sync runs after publishing. It takes the same arguments as `salesflow batch`,
 but keeps the SparkSession the cluster configured (no local master). Every other setting (lake,
 reporting time zone, cutoff lag, catalog) is read by `Settings` from the `SALESFLOW_*` variables
 Terraform hands the driver as `spark.emr-serverless.driverEnv.*` parameters.

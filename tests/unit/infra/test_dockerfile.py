@@ -9,32 +9,24 @@ import subprocess
 
 import pytest
 
+from tests.unit.infra.dockerfile import (
+    DOCKERFILE,
+    arg_default,
+    base_of,
+    external_base,
+    stages,
+    syntax_line,
+)
 from tests.unit.infra.terraform_tree import REPO_ROOT
 
-DOCKERFILE = REPO_ROOT / "Dockerfile"
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
-def _stages() -> dict[str, list[str]]:
-    """Stage name -> its instructions (continuation lines joined)."""
-    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
-    stages: dict[str, list[str]] = {}
-    current = ""
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = re.match(r"FROM\s+\S+(?:\s+AS\s+(\S+))?", line, flags=re.IGNORECASE)
-        if match:
-            current = match[1] or "<default>"
-            stages[current] = []
-        stages.setdefault(current, []).append(line.strip())
-    return stages
-
-
-def test_the_service_image_is_slim_python_non_root_and_runs_the_api_on_kinesis() -> None:
-    service = _stages()["service"]
-    assert service[0] == "FROM python:${PYTHON_VERSION}-slim AS service"
-    assert "ARG PYTHON_VERSION=3.11" in DOCKERFILE.read_text()
+def test_the_service_image_is_slim_debian_12_python_non_root_and_runs_the_api_on_kinesis() -> None:
+    service = stages()["service"]
+    assert service[0] == "FROM python-base AS service"
+    assert external_base("service").image == "python:3.11-slim-bookworm"
     users = [line for line in service if line.startswith("USER ")]
     assert users == ["USER salesflow"]
     assert service[-1] == 'CMD ["salesflow", "api", "--sink", "kinesis", "--host", "0.0.0.0"]'
@@ -45,19 +37,86 @@ def test_the_service_image_is_slim_python_non_root_and_runs_the_api_on_kinesis()
 
 
 def test_the_default_target_is_the_service_image() -> None:
-    assert list(_stages())[-1] == "<default>"
-    assert _stages()["<default>"] == ["FROM service"]
+    assert list(stages())[-1] == "<default>"
+    assert stages()["<default>"] == ["FROM service"]
 
 
 def test_every_target_terraform_and_the_guide_name_exists() -> None:
-    assert {"service", "lambda", "kcl", "emr-artifacts"} <= set(_stages())
+    assert {"service", "lambda", "kcl", "emr-artifacts"} <= set(stages())
+
+
+def test_every_base_image_is_pinned_by_digest_and_built_for_amd64() -> None:
+    """A tag moves (python:3.11-slim went from Debian 12 to 13 under the KCL image's feet); a
+    digest does not. amd64 is what Terraform runs every image on, whatever the build machine."""
+    assert DIGEST.search(syntax_line().removeprefix("# syntax=docker/dockerfile:1.7@")), (
+        syntax_line()
+    )
+    external = [
+        (stage, base_of(stage))
+        for stage in stages()
+        if base_of(stage).reference not in stages() and base_of(stage).reference != "scratch"
+    ]
+    assert {stage for stage, _ in external} == {"python-base", "lambda", "kcl-jars", "emr-env"}
+    for stage, base in external:
+        assert base.digest is not None, stage
+        assert DIGEST.fullmatch(base.digest), (stage, base)
+        assert ":" in base.image.rsplit("/", 1)[-1], f"{stage}: keep the tag beside the digest"
+        assert base.platform == "linux/amd64", stage
+
+
+def test_the_compute_terraform_runs_the_images_on_is_amd64() -> None:
+    text = "".join(
+        path.read_text() for path in (REPO_ROOT / "infra/terraform/modules").rglob("*.tf")
+    )
+    assert re.search(r'architectures\s+= \["x86_64"\]', text)
+    assert re.search(r'cpu_architecture\s+= "X86_64"', text)
+    assert re.search(r'\n\s+architecture\s+= "X86_64"', text)
+
+
+def test_every_pip_install_takes_wheels_only_and_the_lock_as_constraints() -> None:
+    installs = [
+        (stage, line)
+        for stage, lines in stages().items()
+        for line in lines
+        if re.search(r"pip install", line)
+    ]
+    assert len(installs) >= 5
+    for stage, line in installs:
+        for command in re.findall(r"pip install[^&]*", line):
+            assert "--only-binary=:all:" in command, (stage, command)
+            if "salesflow-*.whl" in command:
+                assert "--constraint /tmp/constraints.txt" in command, (stage, command)
+            else:
+                assert re.search(r"==\$\{[A-Z_]+_VERSION\}", command), (stage, command)
+
+
+def test_the_emr_environment_is_built_from_a_verified_python_with_the_salesflow_wheel() -> None:
+    emr = " ".join(stages()["emr-env"])
+    assert external_base("emr-env").image == "public.ecr.aws/amazonlinux/amazonlinux:2023"
+    assert "gpg --batch --verify" in emr
+    assert "/wheels/salesflow-*.whl" in emr
+    assert "venv-pack --force --prefix /env" in emr
+    packed = emr.split("/env/bin/pip install")[1].split("&&")[0]
+    assert "venv-pack" not in packed, "the packer stays out of the job's environment"
+    assert arg_default("emr-env", "PYTHON_FULL_VERSION").startswith("3.11.")
+    artifacts = stages()["emr-artifacts"]
+    assert artifacts[1:] == [
+        "COPY --from=emr-env /pyspark_env.tar.gz /",
+        "COPY batch_layer/emr/entrypoint.py /",
+    ]
+
+
+def test_the_kcl_image_gets_java_17_from_debian_12() -> None:
+    kcl = " ".join(stages()["kcl"])
+    assert "openjdk-17-jre-headless" in kcl
+    assert external_base("kcl").image.endswith("-bookworm")
 
 
 def test_every_file_copied_from_the_build_context_exists_and_is_not_docker_ignored() -> None:
     ignored_everything = (REPO_ROOT / ".dockerignore").read_text().splitlines()
     allowed = {line[1:].rstrip("/") for line in ignored_everything if line.startswith("!")}
     sources = []
-    for lines in _stages().values():
+    for lines in stages().values():
         for line in lines:
             if line.startswith("COPY ") and "--from=" not in line:
                 sources += line.split()[1:-1]

@@ -51,6 +51,8 @@ resource "aws_emrserverless_application" "this" {
   name          = "${var.name_prefix}-batch"
   release_label = var.emr_release_label
   type          = "spark"
+  # The job's Python environment archive is built for linux/amd64 (Dockerfile, emr-artifacts).
+  architecture = "X86_64"
 
   maximum_capacity {
     cpu    = "${var.max_vcpu} vCPU"
