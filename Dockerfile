@@ -8,7 +8,7 @@
 # versions the tests ran with, without the dev and spark extras. Every pip install takes wheels
 # only (`--only-binary=:all:`): a package without a wheel for the image's Python and glibc fails
 # the build at once instead of compiling. tests/integration/infra/test_image_wheels.py proves,
-# without Docker, that each base below gets a wheel for every pinned package (docs/adr/0013).
+# without Docker, that each base below gets a wheel for every pinned package (docs/adr/0014).
 #
 # Every base image is pinned by the digest of its multi-platform index and built for linux/amd64,
 # the architecture Terraform runs everything on (Fargate X86_64, Lambda x86_64, EMR X86_64), so

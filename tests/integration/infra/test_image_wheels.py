@@ -11,7 +11,7 @@ until BASES says what that base is.
 
 Downloads are kept in .cache/image-wheels/ (one folder for every platform: pure-Python wheels
 are shared). A run first resolves from that folder alone, offline, and goes to PyPI only for what
-is missing: the first run downloads about 150 MB, later ones take seconds. docs/adr/0013.
+is missing: the first run downloads about 190 MB, later ones resolve offline. docs/adr/0014.
 """
 
 from __future__ import annotations
