@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 
 from contract.event import SaleEvent
+from contract.lake_io import LakeFiles
+from contract.reconciliation import ReconciliationReport, ReportStore
 from contract.settings import Settings
 from contract.telemetry import fastapi_telemetry
 from ingest_api.auth import SECURITY_SCHEME, SECURITY_SCHEME_NAME
@@ -22,7 +24,7 @@ from ingest_api.fast_path import FastPathMiddleware
 from ingest_api.metrics import IngestMetrics
 from ingest_api.middleware import RequestIdMiddleware
 from ingest_api.models import BatchRequest
-from ingest_api.routes import health, sales, segment
+from ingest_api.routes import health, reconciliations, sales, segment
 from ingest_api.service import IngestService
 from ingest_api.sinks import Sink, build_sink
 
@@ -36,7 +38,11 @@ class IngestApp(FastAPI):
         if self.openapi_schema is None:
             schema = super().openapi()
             _, definitions = models_json_schema(
-                [(SaleEvent, "validation"), (BatchRequest, "validation")],
+                [
+                    (SaleEvent, "validation"),
+                    (BatchRequest, "validation"),
+                    (ReconciliationReport, "validation"),
+                ],
                 ref_template="#/components/schemas/{model}",
             )
             components = schema.setdefault("components", {})
@@ -51,7 +57,8 @@ class IngestApp(FastAPI):
 def create_app(
     settings: Settings, sink: Sink | None = None, metrics: IngestMetrics | None = None
 ) -> FastAPI:
-    """The ingest API for `settings`; `sink` and `metrics` replace what settings would build."""
+    """The ingest API for `settings`; `sink` and `metrics` replace what settings would build.
+    Reconciliation reports go to the lake of `settings.lake_uri`, never to the sink."""
     metrics = metrics or IngestMetrics()
     service = IngestService(sink=sink or build_sink(settings, metrics), metrics=metrics)
 
@@ -63,15 +70,17 @@ def create_app(
     app = IngestApp(
         title="salesflow ingest API",
         version=API_VERSION,
-        description="Validated sale and return events into Kinesis or SQS.",
+        description="Validated sale and return events into Kinesis or SQS; the tills' "
+        "end-of-day reports into the lake.",
         lifespan=lifespan,
         telemetry=fastapi_telemetry(settings),
     )
     app.state.settings = settings
     app.state.service = service
     app.state.metrics = metrics
+    app.state.reports = ReportStore(LakeFiles.open(settings.lake_uri, settings))
     app.add_exception_handler(ApiError, api_error_handler)
-    routers = (sales.router, segment.router, health.router)
+    routers = (sales.router, segment.router, reconciliations.router, health.router)
     for router in routers:
         app.include_router(router)
     app.add_middleware(

@@ -13,8 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from contract.settings import Settings
-from ingest_api.auth import API_KEY_HEADER, source_for_key
+from contract.reconciliation import ReportStore
+from contract.settings import ApiKey, Settings
+from ingest_api.auth import API_KEY_HEADER, api_key_for
 from ingest_api.metrics import IngestMetrics
 from ingest_api.service import IngestService
 from ingest_api.sinks import Sink
@@ -22,22 +23,29 @@ from ingest_api.sinks import Sink
 
 @dataclass(frozen=True, slots=True)
 class Ingest:
-    """An authenticated event request: who sent it, and the app's settings, service, metrics."""
+    """An authenticated request: the key that sent it, and the app's settings, service, metrics
+    and store of reconciliation reports."""
 
-    source: str
+    key: ApiKey
     settings: Settings
     service: IngestService
     metrics: IngestMetrics
+    reports: ReportStore
+
+    @property
+    def source(self) -> str:
+        return self.key.source
 
 
 def authenticate(request: Request) -> Ingest:
     """The request's `Ingest` context; 401 when its API key is missing or unknown."""
     state = request.app.state
     return Ingest(
-        source=source_for_key(request.headers.get(API_KEY_HEADER), state.settings.api_keys),
+        key=api_key_for(request.headers.get(API_KEY_HEADER), state.settings.api_keys),
         settings=state.settings,
         service=state.service,
         metrics=state.metrics,
+        reports=state.reports,
     )
 
 

@@ -43,6 +43,13 @@ class IngestMetrics:
             ["type", "outcome"],
             registry=self.registry,
         )
+        self._reconciliation_reports = Counter(
+            "salesflow_ingest_reconciliation_reports",
+            "End-of-day reports received, by outcome: `stored` (first version), `replaced` (a "
+            "later version), `unchanged` (equal to the one in force), `rejected`.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._publish_seconds = Histogram(
             "salesflow_ingest_publish_seconds",
             "Time a request waited for the stream to acknowledge its events.",
@@ -88,6 +95,9 @@ class IngestMetrics:
 
     def segment_messages(self, message_type: str, outcome: str, count: int = 1) -> None:
         self._segment_messages.labels(message_type, outcome).inc(count)
+
+    def reconciliation_report(self, outcome: str) -> None:
+        self._reconciliation_reports.labels(outcome).inc()
 
     def publish_waited(self, seconds: float) -> None:
         self._publish_seconds.observe(seconds)

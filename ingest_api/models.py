@@ -6,7 +6,7 @@ parsing and each event of a batch is validated on its own; these models document
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,3 +91,17 @@ class BatchUnavailable(ErrorResponse):
 class Health(_Response):
     status: str
     detail: str = ""
+
+
+class ReconciliationAccepted(_Response):
+    """The report in force for the scope after the request, and whether the request changed it."""
+
+    store_id: str
+    business_date: date
+    terminal_id: str | None = Field(description="None: the report covers the whole store.")
+    version: int = Field(description="The version in force, from 1; earlier ones are kept.")
+    replaced: bool = Field(description="This report replaced an earlier version (201).")
+    received_at: datetime = Field(
+        description="When the version in force was received: an identical resend (200) keeps "
+        "the first one's time."
+    )

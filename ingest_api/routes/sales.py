@@ -16,7 +16,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ingest_api.auth import API_KEY_SECURITY
+from contract.event import SaleEvent
+from ingest_api.auth import API_KEY_SECURITY, store_refusal
 from ingest_api.deps import authenticate
 from ingest_api.errors import ApiError, json_response
 from ingest_api.models import (
@@ -24,9 +25,10 @@ from ingest_api.models import (
     BatchRejected,
     BatchUnavailable,
     ErrorResponse,
+    RejectedEvent,
     SaleAccepted,
 )
-from ingest_api.parsing import parse_batch, parse_sale_event, read_json_body
+from ingest_api.parsing import ParsedBatch, parse_batch, parse_sale_event, read_json_body
 from ingest_api.routes.lean import LeanRoute
 
 router = APIRouter(tags=["sales"], route_class=LeanRoute)
@@ -55,6 +57,24 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _bound_to_stores(batch: ParsedBatch, source: str, stores: frozenset[str] | None) -> ParsedBatch:
+    """The batch with the events of stores the key is not bound to moved to `rejected`."""
+    if stores is None:
+        return batch
+    valid: list[tuple[int, SaleEvent]] = []
+    refused: list[RejectedEvent] = []
+    for index, event in batch.valid:
+        refusal = store_refusal(source, stores, event.store_id, "store_id")
+        if refusal is None:
+            valid.append((index, event))
+        else:
+            refused.append(RejectedEvent(index=index, event_id=event.event_id, errors=[refusal]))
+    if not refused:
+        return batch
+    rejected = sorted([*batch.rejected, *refused], key=lambda event: event.index)
+    return ParsedBatch(valid=valid, rejected=rejected)
+
+
 @router.post(
     "/v1/sales",
     status_code=202,
@@ -63,6 +83,10 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     responses={
         202: {"description": "The event is durably in the stream."},
         **_COMMON_ERRORS,
+        403: {
+            "model": ErrorResponse,
+            "description": "The API key is bound to other stores than the event's `store_id`.",
+        },
         422: {"model": ErrorResponse, "description": "The event breaks the contract."},
         503: {
             "model": ErrorResponse,
@@ -82,6 +106,12 @@ async def post_sale(request: Request) -> Response:
     except ApiError:
         ingest.metrics.events_rejected("invalid", 1)
         raise
+    refusal = store_refusal(ingest.source, ingest.key.stores, event.store_id, "store_id")
+    if refusal is not None:
+        ingest.metrics.events_rejected("invalid", 1)
+        raise ApiError(
+            403, "store_not_allowed", refusal.message, body={"errors": [refusal.model_dump()]}
+        )
     (outcome,) = await ingest.service.accept_events([event], ingest.source, received_at)
     if not outcome.written:
         raise ApiError(
@@ -121,7 +151,9 @@ async def post_sales_batch(request: Request) -> Response:
     settings = ingest.settings
     raw = await read_json_body(request, settings.max_body_bytes)
     received_at = datetime.now(UTC)
-    batch = parse_batch(raw, received_at, settings.max_batch_events)
+    batch = _bound_to_stores(
+        parse_batch(raw, received_at, settings.max_batch_events), ingest.source, ingest.key.stores
+    )
     ingest.metrics.events_rejected("invalid", len(batch.rejected))
     rejected = [event.model_dump() for event in batch.rejected]
     if not batch.valid:

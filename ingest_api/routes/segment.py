@@ -28,9 +28,9 @@ from ingest_api.segment.batch import (
 )
 from ingest_api.segment.body import (
     basic_auth_user,
+    key_for_write_key,
     parse_json,
     read_body,
-    source_for_write_key,
 )
 from ingest_api.segment.mapping import MappingContext
 from ingest_api.segment.responses import (
@@ -111,14 +111,17 @@ async def _ingest(request: Request, messages_of: Callable[[Any], list[Any]]) -> 
     settings: Settings = request.app.state.settings
     try:
         presented = basic_auth_user(request.headers.get("authorization"))
-        source = None if presented is None else source_for_write_key(presented, settings.api_keys)
+        key = None if presented is None else key_for_write_key(presented, settings.api_keys)
         envelope = parse_json(await read_body(request))
-        if source is None:
+        if key is None:
             body_key = envelope.get("writeKey") if isinstance(envelope, dict) else None
-            source = source_for_write_key(body_key, settings.api_keys)
+            key = key_for_write_key(body_key, settings.api_keys)
+        source = key.source
         received_at = datetime.now(UTC)
         messages = messages_of(envelope)
-        context = MappingContext(source, settings.segment_store_id_property, received_at)
+        context = MappingContext(
+            source, settings.segment_store_id_property, received_at, stores=key.stores
+        )
         batch = classify(messages, context)
         _count(request.app.state.metrics, batch)
         accepted = await _publish(request.app.state.service, batch, source, received_at, settings)

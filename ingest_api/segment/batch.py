@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from contract.event import SaleEvent
+from ingest_api.auth import store_refusal
 from ingest_api.errors import ApiError
 from ingest_api.models import FieldError
 from ingest_api.segment.body import MAX_MESSAGE_BYTES
@@ -108,7 +109,13 @@ def _classify_one(message: Any, context: MappingContext) -> SaleEvent | str | li
     event_type = commerce_event_type(message) if message_type == "track" else None
     if event_type is None:
         return str(message_type)
-    return map_commerce_message(message, event_type, context)
+    mapped = map_commerce_message(message, event_type, context)
+    if isinstance(mapped, SaleEvent):
+        path = f"properties.{context.store_id_property}"
+        refusal = store_refusal(context.source, context.stores, mapped.store_id, path)
+        if refusal is not None:
+            return [refusal]
+    return mapped
 
 
 def _bad_envelope(message: str) -> ApiError:

@@ -16,7 +16,7 @@ import orjson
 from fastapi import Request
 
 from contract.settings import ApiKey
-from ingest_api.auth import source_for_key
+from ingest_api.auth import api_key_for
 from ingest_api.errors import ApiError
 
 MAX_BATCH_BYTES = 500 * 1024
@@ -48,15 +48,15 @@ def basic_auth_user(authorization: str | None) -> str | None:
     return user
 
 
-def source_for_write_key(write_key: Any, keys: list[ApiKey]) -> str:
-    """The source name of a write key (an API key of the same store and hashing); 401 if unknown."""
+def key_for_write_key(write_key: Any, keys: list[ApiKey]) -> ApiKey:
+    """The API key a write key is (same keys, same hashing); 401 if unknown."""
     if not isinstance(write_key, str) or not write_key:
         raise unauthorized(
             "send your write key (a salesflow API key) as the Basic auth user name or as "
             "`writeKey` in the body"
         )
     try:
-        return source_for_key(write_key, keys)
+        return api_key_for(write_key, keys)
     except ApiError:
         raise unauthorized(
             "the write key is not a known salesflow API key; check the key the SDK is "

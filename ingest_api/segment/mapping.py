@@ -87,6 +87,8 @@ class MappingContext:
     """The write key's name: the store when `properties` names none."""
     store_id_property: str
     received_at: datetime
+    stores: frozenset[str] | None = None
+    """The stores the write key is bound to; None: every store."""
 
 
 def commerce_event_type(message: Mapping[str, Any]) -> EventType | None:

@@ -10,6 +10,7 @@ a batch over 500 events with 413, which schemathesis' default list does not incl
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 import pytest
@@ -30,8 +31,14 @@ from ingest_api.sinks import MemorySink
 from tests.unit.ingest_api.conftest import API_KEY, SOURCE
 
 app = create_app(
-    Settings(sink="memory", api_keys=f"{SOURCE}:{hash_api_key(API_KEY)}"), MemorySink()
+    Settings(
+        sink="memory",
+        api_keys=f"{SOURCE}:{hash_api_key(API_KEY)}",
+        lake_uri=tempfile.mkdtemp(prefix="salesflow-fuzz-lake-"),
+    ),
+    MemorySink(),
 )
+"""Reconciliation reports the fuzzer gets accepted go to a lake of its own, not the repository's."""
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 schema.config.checks.negative_data_rejection = NegativeDataRejectionConfig(
     expected_statuses=[*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]
