@@ -25,7 +25,7 @@ MIN_PYTHON = (3, 11)
 GIB = 1024**3
 DISK_FAIL_BELOW = 1 * GIB
 """Each batch run writes a new gold run folder next to the published one, and Spark spills its
-shuffles to the temp folder (1.5 GiB at 10M lines before the job's tuning, docs/batch_layer.md):
+shuffles to the temp folder (1.5 GiB at 10M lines before the job's tuning, spark_session.py):
 below 1 GiB a run can fail half-way, and while the published run stays, that night's is lost."""
 DISK_WARN_BELOW = 5 * GIB
 """Room for weeks of the demo: measured, bronze holds about 60 bytes an event (68,759 events of
@@ -104,7 +104,8 @@ def check_java(lookup: JavaLookup, install_line: str) -> Check:
             f"{found} on PATH, but Java {best.version} is at {best.home} ({best.found_via}); "
             "`salesflow up` gives its batch runs that JAVA_HOME"
         )
-        return Check("Java", Status.WARN, detail, f"for other commands: {use_best}", False)
+        fix = f"for other commands: {use_best}"
+        return Check("Java", Status.WARN, detail, fix, blocks_start=False)
     detail = f"{found} on PATH (Spark 3.5, the batch runs, needs Java {supported})"
     return Check("Java", Status.FAIL, detail, install_line, blocks_start=False)
 

@@ -71,6 +71,12 @@ def test_without_the_emulator_the_configured_endpoints_are_kept(tmp_path, monkey
     assert asked.nightly is not None
 
 
+def test_no_demo_data_starts_empty_and_keeps_the_nightly_run(tmp_path):
+    stack = _stack("--state-dir", str(tmp_path), "--no-demo-data")
+    assert (stack.demo_data, stack.simulator_rate, stack.backfill_days) == (False, None, 0.0)
+    assert stack.nightly is not None
+
+
 def test_no_nightly_turns_the_default_run_off_and_cannot_be_combined_with_a_time(tmp_path):
     assert _stack("--state-dir", str(tmp_path), "--no-nightly").nightly is None
     assert (
