@@ -45,12 +45,11 @@ from contract.lake_io import LakeFiles  # noqa: E402
 from contract.publication import Publication  # noqa: E402
 from contract.reference import VALID_FROM_MIN, reference_table  # noqa: E402
 from contract.settings import Settings  # noqa: E402
+from serving.buckets import EventTimeRange, Granularity  # noqa: E402
 from serving.dimensions import dimensions  # noqa: E402
 from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from serving.queries import (  # noqa: E402
     MERGED_VIEW,
-    EventTimeRange,
-    Granularity,
     Slice,
     sales_metrics_sql,
     top_products_sql,

@@ -52,6 +52,9 @@ CATALOG_DIMENSIONS = (
     "customer_segment",
 )
 """Attributes from reference data: NULL means the key is not (yet) in the catalog."""
+PRODUCT_DIMENSIONS = ("sku", "category", "subcategory", "brand")
+"""Dimensions that are columns of the `products` reference table too (slow movers filter the
+catalog by them)."""
 EVENT_DIMENSIONS = ("store_id", "channel", "payment_method", "sku")
 """Fields every event carries."""
 OPTIONAL_EVENT_DIMENSIONS = ("promotion_id", "coupon_code", "terminal_id", "salesperson_id")

@@ -5,38 +5,89 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class SalesRow(BaseModel):
-    """One bucket (and group, named after the `group_by` dimension, when one was asked for)."""
+class Metrics(BaseModel):
+    """Every metric of a group of sale lines (contract.gold METRIC_DEFINITIONS and
+    RATIO_METRICS): money and ratios as decimal strings, counts as integers."""
 
-    model_config = ConfigDict(extra="allow")
-
-    bucket: str = Field(description="Reporting-zone date (day) or wall time with offset.")
     net_revenue: str
     gross_revenue: str
     discount: str
+    cost: str | None = Field(
+        description="Cost of the lines whose product cost is known; null when none is."
+    )
+    margin: str | None = Field(description="Net revenue minus cost, over the same lines.")
+    costed_net_revenue: str = Field(
+        description="Net revenue of the lines whose product cost is known: margin_pct's base."
+    )
+    margin_pct: str | None = Field(
+        description="100 * margin / costed_net_revenue: lines without a known cost are left "
+        "out of both, never counted at zero cost."
+    )
     units: int
     orders: int
     returns: int
+    average_ticket: str | None = Field(description="net_revenue / orders.")
+    units_per_order: str | None = Field(description="units / orders.")
+    return_rate: str | None = Field(description="100 * returns / orders.")
+
+
+class Period(BaseModel):
+    """A range of event time as served: `to` exclusive, reporting-zone times with offset."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+
+
+class Comparison(Period):
+    compare: str
+
+
+class SalesRow(Metrics):
+    """One bucket (and group, named after each `group_by` dimension, when asked for)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    bucket: str = Field(
+        description="Reporting-zone date (day, week: its Monday, month: its 1st) or wall time "
+        "with offset (minute, hour, total: the range's start)."
+    )
+    comparison: Metrics | None = Field(
+        None, description="The same bucket and group over the comparison period, if asked."
+    )
+
+
+class Totals(Metrics):
+    """The whole range and slice at once (orders distinct across groups and buckets)."""
+
+    comparison: Metrics | None = None
 
 
 class SalesMetrics(BaseModel):
+    period: Period = Field(description="The range served: the one asked, rounded outwards.")
+    granularity: str
+    group_by: list[str]
+    comparison: Comparison | None = Field(description="The comparison period, if asked.")
     rows: list[SalesRow]
+    totals: Totals
     boundary: str = Field(description="Cutoff T: gold holds events ingested before it.")
     run_id: str | None = Field(description="The published batch run served, if any.")
     as_of: str = Field(description="When this answer was computed (UTC).")
 
 
-class TopProduct(BaseModel):
+class ProductRow(Metrics):
     sku: str
     product_name: str | None
-    category: str | None
-    net_revenue: str
-    units: int
-    orders: int
+    category: str
+    brand: str
 
 
 class TopProducts(BaseModel):
-    rows: list[TopProduct]
+    period: Period
+    order_by: str
+    slow_movers: bool
+    rows: list[ProductRow]
     boundary: str
     run_id: str | None
     as_of: str
@@ -75,3 +126,18 @@ class Freshness(BaseModel):
     today: str = Field(description="Today's date in the reporting time zone.")
     reference: ReferenceStatus
     as_of: str
+
+
+class Display(BaseModel):
+    """What a client needs to show numbers as the shop reads them."""
+
+    locale: str | None = Field(
+        description="SALESFLOW_DISPLAY_LOCALE; null: the country's most used language."
+    )
+    country: str | None = Field(description="ISO 3166 country of the reporting time zone.")
+    currency: str | None = Field(description="The currency of most current stores, if any.")
+    reporting_tz: str
+    today: str = Field(description="Today's date in the reporting time zone.")
+    dimensions: list[str] = Field(description="What `group_by` and filters accept.")
+    max_range_days: int
+    max_buckets: int

@@ -8,13 +8,23 @@ time filter carries the matching `sale_date` range too, so both engines prune go
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+import sqlglot
+from sqlglot import exp
+
 from contract.gold import METRIC_DEFINITIONS
 from contract.reference import REFERENCE_TABLES, UNKNOWN_ATTRIBUTE
-from serving.dimensions import Dimension, Filter
+from serving.buckets import (
+    Comparison,
+    EventTimeRange,
+    Granularity,
+    bucket_sql,
+    timestamp_literal,
+)
+from serving.dimensions import ATHENA_DIALECT, PRODUCT_DIMENSIONS, Dimension, Filter
 
 MERGED_VIEW = "sales_merged"
 CURRENT_ATTRIBUTES_VIEW = "sales_merged_current_attributes"
@@ -22,12 +32,21 @@ REALTIME_LINES = "sales_realtime_unbatched"
 FLAG_RULE_MARKERS = {"unknown_sku": "product_name", "unknown_store": "store_name"}
 """Each flag rule of `contract.quality` and the gold column that is NULL exactly on its lines
 (a known product always has a name, a known store too)."""
-
-
-class Granularity(StrEnum):
-    MINUTE = "minute"
-    HOUR = "hour"
-    DAY = "day"
+METRIC_COLUMNS = tuple(
+    sorted(
+        {
+            column.name
+            for sql in METRIC_DEFINITIONS.values()
+            for column in sqlglot.parse_one(sql, read=ATHENA_DIALECT).find_all(exp.Column)
+        }
+    )
+)
+"""The merged view's columns the metric definitions read: all a period's lines must carry."""
+CURRENT = "current"
+COMPARISON = "comparison"
+"""Values of the `side` column of sales_metrics_sql: the asked range or its comparison."""
+ZERO_WHEN_UNSOLD = tuple(name for name in METRIC_DEFINITIONS if name not in ("cost", "margin"))
+"""Metrics of a product that sold nothing: zero, except cost and margin (unknown: NULL)."""
 
 
 class Attributes(StrEnum):
@@ -43,21 +62,12 @@ class Attributes(StrEnum):
         return MERGED_VIEW if self is Attributes.AS_OF_SALE else CURRENT_ATTRIBUTES_VIEW
 
 
-@dataclass(frozen=True)
-class EventTimeRange:
-    """[start, end) on event time, as UTC instants."""
+class ProductOrder(StrEnum):
+    """What top products (and slow movers) are ranked by."""
 
-    start: datetime
-    end: datetime
-
-    def where(self, zone: ZoneInfo) -> str:
-        last_instant = self.end - timedelta(microseconds=1)
-        first_day = self.start.astimezone(zone).date()
-        last_day = last_instant.astimezone(zone).date()
-        return (
-            f"sale_date BETWEEN DATE '{first_day:%Y-%m-%d}' AND DATE '{last_day:%Y-%m-%d}' "
-            f"AND occurred_at >= {_timestamp(self.start)} AND occurred_at < {_timestamp(self.end)}"
-        )
+    NET_REVENUE = "net_revenue"
+    UNITS = "units"
+    MARGIN = "margin"
 
 
 @dataclass(frozen=True)
@@ -77,36 +87,93 @@ EVERY_LINE = Slice()
 
 
 def sales_metrics_sql(
-    period: EventTimeRange, granularity: Granularity, zone: ZoneInfo, slice_: Slice = EVERY_LINE
+    period: EventTimeRange,
+    granularity: Granularity,
+    zone: ZoneInfo,
+    slice_: Slice = EVERY_LINE,
+    comparison: Comparison | None = None,
 ) -> str:
-    """Every METRIC_DEFINITIONS metric per bucket (and group); buckets are reporting-zone dates
-    for `day`, naive reporting-zone wall times for `hour` and `minute`."""
-    bucket = (
-        "sale_date"
-        if granularity is Granularity.DAY
-        else f"CAST(date_trunc('{granularity.value}', occurred_at AT TIME ZONE "
-        f"'{zone.key}') AS timestamp)"
-    )
-    dimensions = [f"{bucket} AS bucket"] + [d.select() for d in slice_.group_by]
-    metrics = [f"{sql} AS {name}" for name, sql in METRIC_DEFINITIONS.items()]
-    keys = ", ".join(str(position) for position in range(1, len(dimensions) + 1))
+    """Every METRIC_DEFINITIONS metric per `side` (CURRENT, and COMPARISON when asked), bucket
+    and group, plus one total row per side (bucket and groups NULL, through GROUPING SETS): a
+    total's distinct orders are exact, not a sum of its groups'. Comparison lines are read over
+    the comparison range and bucketed as if moved forward by the shift (`bucket_sql`), so each
+    sits beside the row it is compared with; a line in both ranges (a 30-day range against the
+    previous week) counts on both sides, hence the UNION ALL rather than one scan."""
+    sides = [_side_lines(CURRENT, period, bucket_sql(granularity, zone, period), zone, slice_)]
+    if comparison is not None:
+        bucket = bucket_sql(granularity, zone, period, comparison.shift)
+        sides.append(_side_lines(COMPARISON, comparison.period, bucket, zone, slice_))
+    keys = ", ".join(["side", "bucket", *(_quoted(d.name) for d in slice_.group_by)])
     return (
-        f"SELECT {', '.join(dimensions + metrics)} FROM {slice_.attributes.view} "
-        f"WHERE {slice_.where(period, zone)} GROUP BY {keys} ORDER BY {keys}"
+        f"WITH lines AS ({' UNION ALL '.join(sides)}) "
+        f"SELECT {keys}, {_metrics()} FROM lines GROUP BY GROUPING SETS (({keys}), (side))"
+    )
+
+
+def _side_lines(
+    side: str, period: EventTimeRange, bucket: str, zone: ZoneInfo, slice_: Slice
+) -> str:
+    columns = [f"'{side}' AS side", f"{bucket} AS bucket", *(d.select() for d in slice_.group_by)]
+    return (
+        f"SELECT {', '.join([*columns, *METRIC_COLUMNS])} FROM {slice_.attributes.view} "
+        f"WHERE {slice_.where(period, zone)}"
     )
 
 
 def top_products_sql(
-    period: EventTimeRange, limit: int, zone: ZoneInfo, slice_: Slice = EVERY_LINE
+    period: EventTimeRange,
+    limit: int,
+    zone: ZoneInfo,
+    slice_: Slice = EVERY_LINE,
+    order: ProductOrder = ProductOrder.NET_REVENUE,
 ) -> str:
-    return (
-        f"SELECT sku, {_labelled('max(product_name)', 'product_name')}, "
-        f"{_labelled('max(category)', 'category')}, "
-        f"{METRIC_DEFINITIONS['net_revenue']} AS net_revenue, "
-        f"{METRIC_DEFINITIONS['units']} AS units, {METRIC_DEFINITIONS['orders']} AS orders "
-        f"FROM {slice_.attributes.view} WHERE {slice_.where(period, zone)} "
-        f"GROUP BY sku ORDER BY net_revenue DESC, sku LIMIT {int(limit)}"
+    """The best sellers by `order` among the lines of the slice; every metric per product."""
+    labels = ", ".join(
+        _labelled(f"max({column})", column) for column in ("product_name", "category", "brand")
     )
+    return (
+        f"SELECT sku, {labels}, {_metrics()} "
+        f"FROM {slice_.attributes.view} WHERE {slice_.where(period, zone)} "
+        f"GROUP BY sku ORDER BY {order.value} DESC NULLS LAST, sku LIMIT {int(limit)}"
+    )
+
+
+def slow_movers_sql(
+    period: EventTimeRange,
+    limit: int,
+    zone: ZoneInfo,
+    slice_: Slice = EVERY_LINE,
+    order: ProductOrder = ProductOrder.NET_REVENUE,
+) -> str:
+    """The lowest sellers by `order` among the active products: every product of today's
+    catalog (`is_current`) that the product filters (sku, category, subcategory, brand, read on
+    today's catalog) keep, with its sales over the period under the other filters; a product
+    that sold nothing comes first, with zeros. Unknown margins (no cost) rank last."""
+    product_filters = [f for f in slice_.filters if f.dimension.name in PRODUCT_DIMENSIONS]
+    sale_filters = [f for f in slice_.filters if f.dimension.name not in PRODUCT_DIMENSIONS]
+    sold_where = " AND ".join([period.where(zone), *(f.where() for f in sale_filters)])
+    catalog_where = " AND ".join(["is_current", *(f.where() for f in product_filters)])
+    metrics = ", ".join(
+        f"COALESCE(s.{name}, 0) AS {name}" if name in ZERO_WHEN_UNSOLD else f"s.{name}"
+        for name in METRIC_DEFINITIONS
+    )
+    return (
+        f"WITH sold AS (SELECT sku, {_metrics()} FROM {slice_.attributes.view} "
+        f"WHERE {sold_where} GROUP BY sku), "
+        f"active_products AS (SELECT * FROM products WHERE {catalog_where}) "
+        f"SELECT p.sku, p.name AS product_name, "
+        f"{_labelled('p.category', 'category')}, {_labelled('p.brand', 'brand')}, {metrics} "
+        f"FROM active_products AS p LEFT JOIN sold AS s ON s.sku = p.sku "
+        f"ORDER BY {order.value} ASC NULLS LAST, p.sku LIMIT {int(limit)}"
+    )
+
+
+def _metrics() -> str:
+    return ", ".join(f"{sql} AS {name}" for name, sql in METRIC_DEFINITIONS.items())
+
+
+def _quoted(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(ATHENA_DIALECT)
 
 
 def newest_landed_event_sql(since: datetime) -> str:
@@ -114,7 +181,7 @@ def newest_landed_event_sql(since: datetime) -> str:
     return (
         "SELECT max(ingested_at) AS newest_ingested_at FROM bronze_sales_events "
         f"WHERE ingest_date >= '{since.astimezone(UTC):%Y-%m-%d}' "
-        f"AND ingested_at >= {_timestamp(since)}"
+        f"AND ingested_at >= {timestamp_literal(since)}"
     )
 
 
@@ -131,10 +198,14 @@ def reference_status_sql() -> str:
     return f"SELECT {', '.join(loaded + flagged)}"
 
 
-def _labelled(column: str, name: str | None = None) -> str:
+def store_currency_sql() -> str:
+    """The currency most of today's stores sell in: the one the dashboard shows money in."""
+    return (
+        "SELECT currency, count(*) AS stores FROM stores WHERE is_current "
+        "GROUP BY currency ORDER BY stores DESC, currency LIMIT 1"
+    )
+
+
+def _labelled(column: str, name: str) -> str:
     """A dimension whose value is NULL for keys not in the catalog, shown as `(unknown)`."""
-    return f"COALESCE({column}, '{UNKNOWN_ATTRIBUTE}') AS {name or column}"
-
-
-def _timestamp(instant: datetime) -> str:
-    return f"TIMESTAMP '{instant.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}'"
+    return f"COALESCE({column}, '{UNKNOWN_ATTRIBUTE}') AS {name}"

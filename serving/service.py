@@ -6,42 +6,86 @@ cache makes concurrent identical requests wait for one computation instead of st
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from contract.gold import METRIC_DEFINITIONS, RATIO_METRICS
 from contract.money import format_money
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
+from serving.buckets import (
+    MAX_BUCKETS,
+    Compare,
+    EventTimeRange,
+    Granularity,
+    bucket_label,
+    comparison,
+    instant_label,
+)
 from serving.cache import TtlCache
 from serving.dimensions import dimensions
+from serving.display import zone_country
 from serving.engines.base import QueryEngine
 from serving.models import (
+    Comparison,
+    Display,
     Freshness,
     LastBatch,
+    Metrics,
+    Period,
+    ProductRow,
     ReferenceStatus,
     SalesMetrics,
     SalesRow,
-    TopProduct,
     TopProducts,
+    Totals,
 )
 from serving.published_run import PublishedRun
 from serving.queries import (
-    EVERY_LINE,
+    COMPARISON,
+    CURRENT,
     FLAG_RULE_MARKERS,
-    EventTimeRange,
-    Granularity,
+    ProductOrder,
     Slice,
     newest_landed_event_sql,
     reference_status_sql,
     sales_metrics_sql,
+    slow_movers_sql,
+    store_currency_sql,
     top_products_sql,
 )
 
-MONEY_METRICS = ("net_revenue", "gross_revenue", "discount")
+UNKNOWN_WHEN_NULL = ("cost", "margin")
+"""Sums that stay NULL (unknown) when no line of the group has a known product cost."""
+COUNT_METRICS = ("units", "orders", "returns")
+
+
+@dataclass(frozen=True)
+class SalesQuery:
+    """A `/v1/metrics/sales` question, normalised (range aligned to its buckets, filters
+    sorted): it is its own cache key, so equal questions share one answer."""
+
+    period: EventTimeRange
+    granularity: Granularity
+    slice_: Slice
+    compare: Compare | None = None
+
+
+@dataclass(frozen=True)
+class ProductsQuery:
+    """A `/v1/metrics/top-products` question, normalised like SalesQuery."""
+
+    period: EventTimeRange
+    slice_: Slice
+    limit: int = 10
+    order: ProductOrder = ProductOrder.NET_REVENUE
+    slow_movers: bool = False
 
 
 class ServingService:
@@ -51,41 +95,95 @@ class ServingService:
         self.engine = engine
         self.cache: TtlCache[BaseModel] = TtlCache(settings.serving_cache_seconds)
         self.dimensions = dimensions(settings.query_attributes)
+        self.max_range_days = settings.serving_max_range_days
 
-    async def sales(
-        self, period: EventTimeRange, granularity: Granularity, slice_: Slice = EVERY_LINE
-    ) -> BaseModel:
-        return await self.cache.get(
-            ("sales", period, granularity, slice_),
-            lambda: run_in_threadpool(self._sales, period, granularity, slice_),
-        )
+    async def sales(self, query: SalesQuery) -> BaseModel:
+        return await self._cached(("sales", query), lambda: self._sales(query))
 
-    async def top_products(
-        self, period: EventTimeRange, limit: int, slice_: Slice = EVERY_LINE
-    ) -> BaseModel:
-        return await self.cache.get(
-            ("top-products", period, limit, slice_),
-            lambda: run_in_threadpool(self._top_products, period, limit, slice_),
-        )
+    async def top_products(self, query: ProductsQuery) -> BaseModel:
+        return await self._cached(("top-products", query), lambda: self._top_products(query))
 
     async def freshness(self) -> BaseModel:
-        return await self.cache.get(("freshness",), lambda: run_in_threadpool(self._freshness))
+        return await self._cached(("freshness",), self._freshness)
 
-    def _sales(
-        self, period: EventTimeRange, granularity: Granularity, slice_: Slice
-    ) -> SalesMetrics:
+    async def display(self) -> BaseModel:
+        return await self._cached(("display",), self._display)
+
+    async def _cached(self, key: Hashable, compute: Callable[[], BaseModel]) -> BaseModel:
+        """The cached answer to `key`, computed in a worker thread (engines block)."""
+        return await self.cache.get(key, lambda: run_in_threadpool(compute))
+
+    def _sales(self, query: SalesQuery) -> SalesMetrics:
         run = self.engine.refresh()
-        result = self.engine.query(sales_metrics_sql(period, granularity, self.zone, slice_))
+        compared = comparison(query.compare, query.period, self.zone) if query.compare else None
+        sql = sales_metrics_sql(query.period, query.granularity, self.zone, query.slice_, compared)
+        names = [d.name for d in query.slice_.group_by]
+        cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+        totals: dict[str, dict[str, Any]] = {}
+        for row in self.engine.query(sql).rows:
+            side, bucket = row.pop("side"), row.pop("bucket")
+            key = (bucket, *(row.pop(name) for name in names))
+            if bucket is None:
+                totals[side] = row
+            else:
+                cells.setdefault(key, {})[side] = row
+        compares = compared is not None
+        # Sorted by bucket, then group values: never NULL (dimensions are labelled), so they
+        # compare; all buckets of one answer have one type.
         rows = [
-            SalesRow(**{**_wire(row), "bucket": self._bucket(row["bucket"])}) for row in result.rows
+            SalesRow(
+                bucket=bucket_label(key[0], self.zone),
+                **dict(zip(names, key[1:], strict=True)),
+                **_metrics(sides.get(CURRENT)).model_dump(),
+                comparison=_metrics(sides.get(COMPARISON)) if compares else None,
+            )
+            for key, sides in sorted(cells.items())
         ]
-        return SalesMetrics(rows=rows, boundary=_iso(run.cutoff), run_id=run.run_id, as_of=_now())
+        return SalesMetrics(
+            period=self._period(query.period),
+            granularity=query.granularity.value,
+            group_by=names,
+            comparison=(
+                Comparison(
+                    **self._period(compared.period).model_dump(by_alias=True),
+                    compare=compared.compare.value,
+                )
+                if compared
+                else None
+            ),
+            rows=rows,
+            totals=Totals(
+                **_metrics(totals.get(CURRENT)).model_dump(),
+                comparison=_metrics(totals.get(COMPARISON)) if compares else None,
+            ),
+            boundary=_iso(run.cutoff),
+            run_id=run.run_id,
+            as_of=_now(),
+        )
 
-    def _top_products(self, period: EventTimeRange, limit: int, slice_: Slice) -> TopProducts:
+    def _top_products(self, query: ProductsQuery) -> TopProducts:
         run = self.engine.refresh()
-        result = self.engine.query(top_products_sql(period, limit, self.zone, slice_))
-        rows = [TopProduct(**_wire(row)) for row in result.rows]
-        return TopProducts(rows=rows, boundary=_iso(run.cutoff), run_id=run.run_id, as_of=_now())
+        build = slow_movers_sql if query.slow_movers else top_products_sql
+        sql = build(query.period, query.limit, self.zone, query.slice_, query.order)
+        rows = [
+            ProductRow(
+                sku=row["sku"],
+                product_name=row["product_name"],
+                category=row["category"],
+                brand=row["brand"],
+                **_metrics(row).model_dump(),
+            )
+            for row in self.engine.query(sql).rows
+        ]
+        return TopProducts(
+            period=self._period(query.period),
+            order_by=query.order.value,
+            slow_movers=query.slow_movers,
+            rows=rows,
+            boundary=_iso(run.cutoff),
+            run_id=run.run_id,
+            as_of=_now(),
+        )
 
     def _freshness(self) -> Freshness:
         run = self.engine.refresh()
@@ -107,23 +205,50 @@ class ServingService:
             as_of=_iso(now),
         )
 
-    def _bucket(self, value: date | datetime) -> str:
-        """Days stay dates; wall times in the reporting zone get its offset."""
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=self.zone).isoformat()
-        return value.isoformat()
+    def _display(self) -> Display:
+        self.engine.refresh()
+        currencies = self.engine.query(store_currency_sql()).rows
+        return Display(
+            locale=self._settings.display_locale,
+            country=zone_country(self._settings.reporting_tz),
+            currency=currencies[0]["currency"] if currencies else None,
+            reporting_tz=self._settings.reporting_tz,
+            today=datetime.now(UTC).astimezone(self.zone).date().isoformat(),
+            dimensions=list(self.dimensions),
+            max_range_days=self.max_range_days,
+            max_buckets=MAX_BUCKETS,
+        )
+
+    def _period(self, period: EventTimeRange) -> Period:
+        return Period(
+            from_=instant_label(period.start, self.zone), to=instant_label(period.end, self.zone)
+        )
 
 
-def _wire(row: dict[str, Any]) -> dict[str, Any]:
-    """Money as two-decimal strings, counts as ints (engines may return Decimal sums)."""
-    wired = dict(row)
-    for name in MONEY_METRICS:
-        if name in wired:
-            wired[name] = format_money(Decimal(wired[name] or 0))
-    for name in ("units", "orders", "returns"):
-        if name in wired:
-            wired[name] = int(wired[name] or 0)
-    return wired
+def _metrics(row: dict[str, Any] | None) -> Metrics:
+    """A group's sums as the API shows them, with the ratios computed from them (Decimal, so
+    every engine rounds alike); no row means no line: zeros, and cost and margin unknown."""
+    sums: dict[str, Decimal | int | None] = {}
+    for name in METRIC_DEFINITIONS:
+        value = row.get(name) if row else None
+        if name in COUNT_METRICS:
+            sums[name] = int(value or 0)
+        elif name in UNKNOWN_WHEN_NULL:
+            sums[name] = None if value is None else Decimal(value)
+        else:
+            sums[name] = Decimal(value or 0)
+    ratios = {name: ratio.of(sums) for name, ratio in RATIO_METRICS.items()}
+    return Metrics(
+        **{name: _wire(value) for name, value in sums.items()},
+        **{name: None if value is None else f"{value:.2f}" for name, value in ratios.items()},
+    )
+
+
+def _wire(value: Decimal | int | None) -> str | int | None:
+    """Money as a two-decimal string, counts as ints, unknown as None."""
+    if value is None or isinstance(value, int):
+        return value
+    return format_money(value)
 
 
 def _last_batch(run: PublishedRun) -> LastBatch | None:

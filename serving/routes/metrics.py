@@ -4,40 +4,40 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from serving.deps import ServiceDep, check_bucket_count, event_time_range, metrics_slice
+from serving.deps import ServiceDep, products_query, sales_query
 from serving.models import SalesMetrics, TopProducts
-from serving.queries import EventTimeRange, Granularity, Slice
+from serving.service import ProductsQuery, SalesQuery
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
 
 @router.get("/sales", response_model=SalesMetrics)
 async def sales_metrics(
-    service: ServiceDep,
-    period: Annotated[EventTimeRange, Depends(event_time_range)],
-    slice_: Annotated[Slice, Depends(metrics_slice)],
-    granularity: Granularity = Granularity.DAY,
+    service: ServiceDep, query: Annotated[SalesQuery, Depends(sales_query)]
 ) -> BaseModel:
-    """Net and gross revenue, discount, units, orders and returns per bucket of event time.
+    """Every metric per bucket of event time (and per group), with exact totals.
 
-    Filter by any dimension with repeated query parameters (`category=Notebooks&category=Tablets`,
-    `promotion_id=BF-2026`, `attributes.loyalty_tier=gold` for a declared attribute); a value
-    the sale does not carry is `(none)`, an attribute unknown to the catalog `(unknown)`.
-    `attributes=current` groups every sale under today's catalog (a SKU moved to another
-    category counts there for all of its history); the default keeps each sale's own."""
-    check_bucket_count(period, granularity)
-    return await service.sales(period, granularity, slice_)
+    Metrics: gross and net revenue, discount, cost, margin and margin % (over the lines whose
+    product cost is known), orders, units, average ticket, units per order, returns and return
+    rate. Group by one or two dimensions (`group_by=store_region,brand`); filter by any with
+    repeated query parameters (`category=Notebooks&category=Tablets`, `promotion_id=BF-2026`,
+    `attributes.loyalty_tier=gold` for a declared attribute); a value the sale does not carry
+    is `(none)`, an attribute unknown to the catalog `(unknown)`. `compare` adds each row's
+    values over a comparison period beside it. The range is rounded outwards to whole buckets
+    (whole days for week and month) and the answer says which range it covers.
+    `attributes=current` groups every sale under today's catalog; the default keeps each
+    sale's own."""
+    return await service.sales(query)
 
 
 @router.get("/top-products", response_model=TopProducts)
 async def top_products(
-    service: ServiceDep,
-    period: Annotated[EventTimeRange, Depends(event_time_range)],
-    slice_: Annotated[Slice, Depends(metrics_slice)],
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    service: ServiceDep, query: Annotated[ProductsQuery, Depends(products_query)]
 ) -> BaseModel:
-    """The best-selling products by net revenue over the range, with the same filters."""
-    return await service.top_products(period, limit, slice_)
+    """The best-selling products over the range by net revenue, units or margin, with the
+    same filters and every metric; `slow_movers=true` ranks the active products from the
+    lowest, those that sold nothing first."""
+    return await service.top_products(query)

@@ -1,4 +1,4 @@
-"""`GET /v1/freshness`, `GET /healthz` and the dashboard page at `/`."""
+"""`GET /v1/freshness`, `GET /v1/display`, `GET /healthz` and the dashboard page at `/`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from serving.deps import ServiceDep
-from serving.models import Freshness
+from serving.models import Display, Freshness
 
 DASHBOARD = Path(__file__).parent.parent / "static" / "dashboard.html"
 
@@ -21,6 +21,13 @@ router = APIRouter()
 async def freshness(service: ServiceDep) -> BaseModel:
     """Age of the newest landed event, the cutoff T and the last published batch run."""
     return await service.freshness()
+
+
+@router.get("/v1/display", response_model=Display, tags=["status"])
+async def display(service: ServiceDep) -> BaseModel:
+    """How to show the numbers: locale, the reporting zone's country, the stores' currency, and
+    the limits of a request (dimensions, longest range, most buckets)."""
+    return await service.display()
 
 
 @router.get("/healthz", tags=["status"])

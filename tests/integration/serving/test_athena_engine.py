@@ -305,9 +305,11 @@ def test_the_api_answers_from_athena_with_money_as_strings(
 ) -> None:
     publish(settings, "run-1", datetime(2026, 11, 21, 3, 0, tzinfo=UTC))
     engine.refresh()
+    metrics = ["4739.60", "4839.60", "100.00", "3", "1", "0", "3800.00", "699.90", "4499.90"]
     seed_results(
         moto_endpoint,
         [
+            ("side", "varchar"),
             ("bucket", "date"),
             ("net_revenue", "decimal"),
             ("gross_revenue", "decimal"),
@@ -315,8 +317,11 @@ def test_the_api_answers_from_athena_with_money_as_strings(
             ("units", "bigint"),
             ("orders", "bigint"),
             ("returns", "bigint"),
+            ("cost", "decimal"),
+            ("margin", "decimal"),
+            ("costed_net_revenue", "decimal"),
         ],
-        [["2026-11-21", "4739.60", "4839.60", "100.00", "3", "1", "0"]],
+        [["current", "2026-11-21", *metrics], ["current", None, *metrics]],
     )
     with TestClient(create_app(settings, engine)) as client:
         response = client.get(
@@ -325,17 +330,23 @@ def test_the_api_answers_from_athena_with_money_as_strings(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["run_id"] == "run-1"
-    assert body["rows"] == [
-        {
-            "bucket": "2026-11-21",
-            "net_revenue": "4739.60",
-            "gross_revenue": "4839.60",
-            "discount": "100.00",
-            "units": 3,
-            "orders": 1,
-            "returns": 0,
-        }
-    ]
+    expected = {
+        "net_revenue": "4739.60",
+        "gross_revenue": "4839.60",
+        "discount": "100.00",
+        "cost": "3800.00",
+        "margin": "699.90",
+        "costed_net_revenue": "4499.90",
+        "margin_pct": "15.55",
+        "units": 3,
+        "orders": 1,
+        "returns": 0,
+        "average_ticket": "4739.60",
+        "units_per_order": "3.00",
+        "return_rate": "0.00",
+    }
+    assert body["rows"] == [{"bucket": "2026-11-21", **expected, "comparison": None}]
+    assert body["totals"] == {**expected, "comparison": None}
     query = executed_statements(settings)[-1]
     assert "FROM sales_merged" in query
     assert "sale_date BETWEEN DATE '2026-11-21' AND DATE '2026-11-21'" in query

@@ -1,9 +1,9 @@
 """Writes a small lake with the contract's schemas, and the independent oracle for its numbers.
 
 Serving tests build their own bronze, CSV uploads, reference tables and gold with pyarrow, and
-check the engines against `expected_lines`: a plain-Python reading of docs/contract.md and docs/architecture.md
-(first copy of each event wins, quality rules drop lines, returns count negative, calendar in
-the reporting time zone) that shares no code with the SQL.
+check the engines against `expected_lines`: a plain-Python reading of docs/contract.md and
+docs/architecture.md (first copy of each event wins, quality rules drop lines, returns count
+negative, calendar in the reporting time zone) that shares no code with the SQL.
 """
 
 from __future__ import annotations
@@ -105,6 +105,18 @@ CUSTOMERS = [
 ]
 
 
+@dataclass(frozen=True)
+class ReferenceCatalog:
+    """The reference data of a test lake, read by both the loader and the oracle."""
+
+    products: list[Product]
+    stores: list[Store]
+    customers: list[Customer]
+
+
+TEST_CATALOG = ReferenceCatalog(PRODUCTS, STORES, CUSTOMERS)
+
+
 def ingested(
     payload: dict[str, Any], ingested_at: datetime, source: str = "pos"
 ) -> IngestedSaleEvent:
@@ -113,10 +125,15 @@ def ingested(
     )
 
 
-def write_reference(lake: Path) -> None:
+def write_reference(lake: Path, catalog: ReferenceCatalog = TEST_CATALOG) -> None:
     """The test catalog as version 1 of each reference table, through the real loader."""
     files = LakeFiles.open(str(lake), Settings(lake_uri=str(lake)))
-    for table, rows in (("products", PRODUCTS), ("stores", STORES), ("customers", CUSTOMERS)):
+    tables: tuple[tuple[str, list[Any]], ...] = (
+        ("products", catalog.products),
+        ("stores", catalog.stores),
+        ("customers", catalog.customers),
+    )
+    for table, rows in tables:
         data = [row.model_dump(mode="python") for row in rows]
         for row in data:
             for key, value in row.items():
@@ -174,10 +191,12 @@ def write_csv_upload(lake: Path, events: Iterable[IngestedSaleEvent]) -> Path:
     return path
 
 
-def write_inputs(lake: Path, copies: Iterable[Copy]) -> None:
+def write_inputs(
+    lake: Path, copies: Iterable[Copy], catalog: ReferenceCatalog = TEST_CATALOG
+) -> None:
     """Reference data, then every copy where it arrived: bronze, or a CSV upload."""
     delivered = list(copies)
-    write_reference(lake)
+    write_reference(lake, catalog)
     write_bronze(lake, [c.event for c in delivered if not c.via_csv])
     write_csv_upload(lake, [c.event for c in delivered if c.via_csv])
 
@@ -190,7 +209,9 @@ class Copy:
     via_csv: bool = False
 
 
-def expected_lines(copies: Iterable[Copy], tz: str) -> list[dict[str, Any]]:
+def expected_lines(
+    copies: Iterable[Copy], tz: str, catalog: ReferenceCatalog = TEST_CATALOG
+) -> list[dict[str, Any]]:
     """Gold-shaped lines of the first copy of every event that pass the quarantine rules; lines
     of unknown skus or stores are kept with NULL attributes (and NULL cost for unknown skus)."""
     first: dict[str, Copy] = {}
@@ -203,9 +224,9 @@ def expected_lines(copies: Iterable[Copy], tz: str) -> list[dict[str, Any]]:
             current.via_csv,
         ):
             first[copy.event.event_id] = copy
-    products = {p.sku: p for p in PRODUCTS}
-    stores = {s.store_id: s for s in STORES}
-    customers = {c.customer_id: c for c in CUSTOMERS}
+    products = {p.sku: p for p in catalog.products}
+    stores = {s.store_id: s for s in catalog.stores}
+    customers = {c.customer_id: c for c in catalog.customers}
     zone = ZoneInfo(tz)
     lines = []
     for copy in first.values():

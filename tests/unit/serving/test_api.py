@@ -90,7 +90,7 @@ def test_minute_buckets_are_reporting_zone_wall_times_with_offset(
     ("params", "field", "fragment"),
     [
         (
-            {"from": "2026-11-21", "to": "2026-11-22", "granularity": "week"},
+            {"from": "2026-11-21", "to": "2026-11-22", "granularity": "fortnight"},
             "granularity",
             "minute",
         ),
