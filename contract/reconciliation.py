@@ -204,13 +204,23 @@ class ReportKey:
         )
 
     @property
-    def folder(self) -> str:
+    def scope_path(self) -> str:
+        """`business_date=D/store_id=S/<terminal_id=T or all_terminals>`, ids percent-encoded:
+        where the scope's files live under a root such as the reports'."""
         scope = (
             WHOLE_STORE
             if self.terminal_id is None
             else _TERMINAL_SEGMENT + quote(self.terminal_id, safe="")
         )
-        return f"{day_folder(self.business_date)}/store_id={quote(self.store_id, safe='')}/{scope}"
+        return (
+            f"business_date={self.business_date.isoformat()}/"
+            f"store_id={quote(self.store_id, safe='')}/{scope}"
+        )
+
+    @property
+    def folder(self) -> str:
+        """The folder of the scope's report versions."""
+        return f"{RECONCILIATION_REPORTS}/{self.scope_path}"
 
 
 def day_folder(business_date: date) -> str:

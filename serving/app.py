@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 
 from contract.settings import Settings
 from contract.telemetry import fastapi_telemetry
 from serving.engines.base import QueryEngine, QueryError, QueryTimeoutError
 from serving.engines.factory import build_engine
 from serving.published_run import PublicationError
-from serving.routes import metrics, status
+from serving.reconciliation.checker import ReconciliationMetrics, run_checks
+from serving.reconciliation.service import ReconciliationService
+from serving.routes import metrics, prometheus, reconciliations, status
 from serving.service import ServingService
 
 logger = logging.getLogger(__name__)
@@ -22,15 +27,27 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI:
     """The app serving `settings`' lake. An engine passed in stays the caller's to close; one
-    built here from `settings.serving_engine` is closed when the app shuts down."""
+    built here from `settings.serving_engine` is closed when the app shuts down. While the app
+    runs, the reconciliation check repeats every `settings.reconciliation_check_seconds`."""
     owned = engine is None
     service = ServingService(settings, engine or build_engine(settings))
+    reconciliation = ReconciliationService(settings, service.engine)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checks = None
+        if settings.reconciliation_check_seconds:
+            check_metrics = ReconciliationMetrics(app.state.registry)
+            checks = asyncio.create_task(
+                run_checks(reconciliation, check_metrics, settings.reconciliation_check_seconds)
+            )
         try:
             yield
         finally:
+            if checks is not None:
+                checks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checks
             if owned:
                 service.engine.close()
 
@@ -42,7 +59,11 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
         telemetry=fastapi_telemetry(settings),
     )
     app.state.service = service
+    app.state.registry = CollectorRegistry(auto_describe=True)
+    app.state.reconciliation = reconciliation
     app.include_router(metrics.router)
+    app.include_router(reconciliations.router)
+    app.include_router(prometheus.router)
     app.include_router(status.router)
     app.add_exception_handler(QueryError, _query_failed)
     app.add_exception_handler(PublicationError, _query_failed)

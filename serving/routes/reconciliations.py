@@ -1,0 +1,88 @@
+"""`GET /v1/reconciliations` and `GET /v1/reconciliations/store-day`: the tills' end-of-day
+reports against the merged view, per store and business day (docs/reconciliation.md)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, NoReturn
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from serving.reconciliation.models import Reconciliations, StoreDayDetail
+from serving.reconciliation.service import ReconciliationService
+
+router = APIRouter(prefix="/v1/reconciliations", tags=["reconciliation"])
+
+MAX_DAYS = 92
+"""The longest range of business days one request compares."""
+STORE_ID_PATTERN = r"^[A-Za-z0-9_.:/-]{1,64}$"
+
+StoreQuery = Annotated[
+    str | None,
+    Query(pattern=STORE_ID_PATTERN, description="Only this store.", examples=["SP-PAULISTA-01"]),
+]
+
+
+def _service(request: Request) -> ReconciliationService:
+    service: ReconciliationService = request.app.state.reconciliation
+    return service
+
+
+@router.get("", response_model=Reconciliations)
+async def reconciliations(
+    request: Request,
+    day: Annotated[
+        date | None,
+        Query(alias="date", description="One business day; or give `from` and `to`."),
+    ] = None,
+    first: Annotated[
+        date | None, Query(alias="from", description="First business day, inclusive.")
+    ] = None,
+    end: Annotated[
+        date | None,
+        Query(alias="to", description="Business day after the last one (exclusive, as elsewhere)."),
+    ] = None,
+    store_id: StoreQuery = None,
+) -> BaseModel:
+    """Per store and business day: `matched`, `gap` (with the missing and extra counts and
+    amounts, and the event ids to resend when the reports list them) or `not_reported`, and
+    whether it is overdue. Without dates: the last SALESFLOW_RECONCILIATION_LOOKBACK_DAYS days."""
+    service = _service(request)
+    if day is not None:
+        if first is not None or end is not None:
+            _invalid("date", day, "give either `date` or `from` and `to`, not both")
+        first, last = day, day
+    elif first is None and end is None:
+        last = service.today()
+        first = last - timedelta(days=service.lookback_days - 1)
+    elif first is None or end is None:
+        missing = "from" if first is None else "to"
+        _invalid(missing, None, "give both `from` and `to` (or `date`)")
+    else:
+        if end <= first:
+            _invalid("to", end, f"`to` ({end}) must be after `from` ({first})")
+        if (end - first).days > MAX_DAYS:
+            _invalid("to", end, f"compare at most {MAX_DAYS} days per request")
+        last = end - timedelta(days=1)
+    return await service.store_days(first, last, store_id)
+
+
+@router.get("/store-day", response_model=StoreDayDetail)
+async def store_day(
+    request: Request,
+    store_id: Annotated[str, Query(pattern=STORE_ID_PATTERN)],
+    day: Annotated[date, Query(alias="date", description="The business day.")],
+) -> BaseModel:
+    """One store-day with every version of each report and each recorded change of its result."""
+    detail = await _service(request).store_day(store_id, day)
+    if detail is None:
+        raise HTTPException(404, f"store {store_id} has neither a sale nor a report on {day}")
+    return detail
+
+
+def _invalid(field: str, value: object, message: str) -> NoReturn:
+    raise RequestValidationError(
+        [{"type": "value_error", "loc": ("query", field), "msg": message, "input": str(value)}]
+    )
