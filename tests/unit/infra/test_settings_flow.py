@@ -49,6 +49,9 @@ SHAPES_NOTHING = {
     "display_locale": "how the dashboard formats numbers, money and dates",
     "csv_lambda_max_bytes": "whether the CSV Lambda or the nightly job loads an export, alike",
     "csv_landing_prefix": "read by the CSV Lambda alone, to find a landed export's mapping",
+    "reconciliation_grace_hours": "when an unmatched store-day counts as overdue (metric, alarm)",
+    "reconciliation_check_seconds": "how often a serving process re-checks the tills' reports",
+    "reconciliation_lookback_days": "how many business days the periodic check covers",
 }
 """Settings read in `batch_layer/` or `serving/` that change nothing in gold or the views."""
 
