@@ -12,6 +12,9 @@ from functools import cache
 from importlib import resources
 
 DEFAULT_NAME_PREFIX = "salesflow"
+NAME_PREFIX_PATTERN = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
+"""2-24 characters: `<prefix>-serving`, the longest target group name, must fit AWS's 32. Terraform
+validates `name_prefix` with the same expression (tests/unit/infra/test_structure.py)."""
 
 
 @cache

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from contract.event import ATTRIBUTE_KEY_PATTERN
-from contract.names import DEFAULT_NAME_PREFIX, ResourceNames
+from contract.names import DEFAULT_NAME_PREFIX, NAME_PREFIX_PATTERN, ResourceNames
 
 AwsService = Literal["kinesis", "sqs", "s3", "dynamodb", "athena", "glue", "secretsmanager"]
 SinkKind = Literal["memory", "kinesis", "sqs"]
@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     # --- deployment -------------------------------------------------------------------------
     env: Literal["local", "aws"] = "local"
     """`aws` refuses the development conveniences (memory sink, no API keys)."""
-    name_prefix: str = Field(DEFAULT_NAME_PREFIX, pattern=r"^[a-z][a-z0-9-]{1,40}$")
+    name_prefix: str = Field(DEFAULT_NAME_PREFIX, pattern=NAME_PREFIX_PATTERN)
     state_dir: Path = Path(".salesflow")
     reporting_tz: str = "America/Sao_Paulo"
     opentelemetry: bool = False

@@ -90,6 +90,7 @@ module "catalog" {
   athena_results_bucket          = module.lake.athena_results_bucket
   bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff
   manage_catalog_encryption      = var.manage_catalog_encryption
+  catalog_encryption_kms_key_arn = var.glue_catalog_kms_key_arn
   force_destroy                  = var.force_destroy
   tags                           = local.tags
 }
@@ -137,6 +138,8 @@ module "speed" {
   cluster_arn            = module.ingest.cluster_arn
   environment            = local.salesflow_environment
   tags                   = local.tags
+
+  kcl_lease_table_deletion_protection = var.kcl_lease_table_deletion_protection
 }
 
 module "landing" {
@@ -171,11 +174,15 @@ module "batch" {
   service_repository_arn = module.registry.service_repository_arn
   environment            = local.salesflow_environment
   tags                   = local.tags
+
+  glue_catalog_kms_key_arn = var.glue_catalog_kms_key_arn
 }
 
 module "serving" {
   source = "../../modules/serving"
   count  = var.dashboard_host_name == "" ? 0 : 1
+
+  glue_catalog_kms_key_arn = var.glue_catalog_kms_key_arn
 
   name_prefix           = var.name_prefix
   kms_key_arn           = module.kms.key_arn

@@ -152,6 +152,12 @@ variable "create_kcl_worker" {
   default     = false
 }
 
+variable "kcl_lease_table_deletion_protection" {
+  description = "Protect the KCL worker's DynamoDB lease table from deletion; set false and apply before `terraform destroy`."
+  type        = bool
+  default     = true
+}
+
 variable "api_min_tasks" {
   description = "Fewest ingest API tasks."
   type        = number
@@ -196,10 +202,26 @@ variable "athena_bytes_scanned_cutoff" {
   }
 }
 
+variable "glue_catalog_kms_key_arn" {
+  description = "KMS key the account's Glue Data Catalog is encrypted with, if it is (empty: not encrypted with a customer key). The serving tasks and the nightly job, which write views and tables, get Encrypt, Decrypt and GenerateDataKey on it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.glue_catalog_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.glue_catalog_kms_key_arn))
+    error_message = "glue_catalog_kms_key_arn must be empty or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias)."
+  }
+}
+
 variable "manage_catalog_encryption" {
-  description = "Set the account-wide Glue Data Catalog encryption to the platform key (false when another stack owns it)."
+  description = "Opt in to setting the account-wide Glue Data Catalog encryption (every database of the account and region) to glue_catalog_kms_key_arn, a key this stack does not create: a stack's own key would be deleted with it and take the account's catalog along."
   type        = bool
-  default     = true
+  default     = false
+
+  validation {
+    condition     = !var.manage_catalog_encryption || var.glue_catalog_kms_key_arn != ""
+    error_message = "manage_catalog_encryption needs glue_catalog_kms_key_arn: a key that outlives this stack."
+  }
 }
 
 variable "alert_emails" {
@@ -227,6 +249,11 @@ variable "dashboard_allowed_cidr_blocks" {
   validation {
     condition     = length(var.dashboard_allowed_cidr_blocks) <= 4 && alltrue([for block in var.dashboard_allowed_cidr_blocks : can(cidrhost(block, 0))])
     error_message = "dashboard_allowed_cidr_blocks must hold at most 4 IPv4 CIDR blocks."
+  }
+
+  validation {
+    condition     = var.dashboard_host_name == "" || length(var.dashboard_allowed_cidr_blocks) >= 1
+    error_message = "dashboard_host_name deploys the dashboard, which has no login: name at least one network in dashboard_allowed_cidr_blocks."
   }
 }
 

@@ -141,6 +141,16 @@ data "aws_iam_policy_document" "job" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [var.kms_key_arn]
   }
+  # In an account whose Glue Data Catalog is encrypted, creating views and updating tables
+  # (through Athena too) encrypts catalog objects with the caller's rights on the catalog's key.
+  dynamic "statement" {
+    for_each = var.glue_catalog_kms_key_arn == "" ? [] : [var.glue_catalog_kms_key_arn]
+    content {
+      sid       = "WriteTheEncryptedCatalog"
+      actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
 }
 
 module "job_role" {

@@ -30,17 +30,21 @@ resource "aws_glue_catalog_database" "this" {
   tags        = var.tags
 }
 
+# Account-wide (every database of the account and region), so opt-in, and with a key this stack
+# does not own: `terraform destroy` schedules the platform key for deletion, and a catalog
+# encrypted with it would become unreadable for the whole account 30 days later. Destroying
+# this resource leaves the setting as it was last set.
 resource "aws_glue_data_catalog_encryption_settings" "this" {
   count = var.manage_catalog_encryption ? 1 : 0
 
   data_catalog_encryption_settings {
     connection_password_encryption {
       return_connection_password_encrypted = true
-      aws_kms_key_id                       = var.kms_key_arn
+      aws_kms_key_id                       = var.catalog_encryption_kms_key_arn
     }
     encryption_at_rest {
       catalog_encryption_mode = "SSE-KMS"
-      sse_aws_kms_key_id      = var.kms_key_arn
+      sse_aws_kms_key_id      = var.catalog_encryption_kms_key_arn
     }
   }
 }

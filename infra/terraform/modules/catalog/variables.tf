@@ -52,9 +52,25 @@ variable "bytes_scanned_cutoff_per_query" {
 }
 
 variable "manage_catalog_encryption" {
-  description = "Set the account-wide Glue Data Catalog encryption to this key. Leave false when another stack owns it (one setting per account and region)."
+  description = "Set the account-wide Glue Data Catalog encryption (one setting per account and region, for every database) to catalog_encryption_kms_key_arn. Opt-in: leave false when another stack owns it."
   type        = bool
-  default     = true
+  default     = false
+
+  validation {
+    condition     = !var.manage_catalog_encryption || var.catalog_encryption_kms_key_arn != ""
+    error_message = "manage_catalog_encryption needs catalog_encryption_kms_key_arn."
+  }
+}
+
+variable "catalog_encryption_kms_key_arn" {
+  description = "Key of the account-wide catalog encryption: one that outlives this stack, never the platform key, whose deletion with the stack would leave the account's catalog unreadable."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.catalog_encryption_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:", var.catalog_encryption_kms_key_arn))
+    error_message = "catalog_encryption_kms_key_arn must be empty or a KMS key ARN."
+  }
 }
 
 variable "force_destroy" {

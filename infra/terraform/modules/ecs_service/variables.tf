@@ -224,6 +224,11 @@ variable "load_balancer" {
     condition     = var.load_balancer == null || var.container_port != null
     error_message = "A service behind a load balancer needs a container_port."
   }
+
+  validation {
+    condition     = var.load_balancer == null || length("${var.name_prefix}-${var.short_name}") <= 32
+    error_message = "Behind a load balancer, <name_prefix>-<short_name> names the target group and must fit in AWS's 32 characters."
+  }
 }
 
 variable "forwarded_by" {

@@ -182,6 +182,17 @@ variable "environment" {
   default     = {}
 }
 
+variable "glue_catalog_kms_key_arn" {
+  description = "KMS key the account's Glue Data Catalog is encrypted with, if it is (empty: not encrypted with a customer key): writing views and tables needs Encrypt, Decrypt and GenerateDataKey on it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.glue_catalog_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:", var.glue_catalog_kms_key_arn))
+    error_message = "glue_catalog_kms_key_arn must be empty or a KMS key ARN."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

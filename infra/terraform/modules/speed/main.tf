@@ -130,7 +130,7 @@ resource "aws_dynamodb_table" "kcl_leases" {
   name                        = var.kcl_lease_table
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "leaseKey"
-  deletion_protection_enabled = true
+  deletion_protection_enabled = var.kcl_lease_table_deletion_protection
 
   attribute {
     name = "leaseKey"

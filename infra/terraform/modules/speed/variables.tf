@@ -192,6 +192,12 @@ variable "create_kcl_worker" {
   default     = false
 }
 
+variable "kcl_lease_table_deletion_protection" {
+  description = "Protect the KCL lease table from deletion (set false, and apply, before `terraform destroy`)."
+  type        = bool
+  default     = true
+}
+
 variable "kcl_lease_table" {
   description = "DynamoDB lease table of the KCL worker, from contract/resource_names.json."
   type        = string

@@ -1,0 +1,172 @@
+"""Terraform refuses what AWS would refuse half-way through an apply, and keeps account-wide and
+undeletable things opt-in. Structure with python-hcl2; the refusals themselves with the Terraform
+CLI where the AWS provider is on the machine (`terraform plan` stops at variable validation,
+before any AWS call)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contract.names import NAME_PREFIX_PATTERN
+from contract.settings import Settings
+from tests.unit.infra.terraform_cli import PLUGIN_DIR, copy_tree, provider_available, run
+from tests.unit.infra.terraform_tree import ENV_DIR, MODULES_DIR, blocks, parse, resources
+
+LONGEST_PREFIX = "a" * 24
+TARGET_GROUP_AND_LOAD_BALANCER_LIMIT = 32
+
+
+def _variable(directory: Path, name: str) -> dict[str, Any]:
+    (found,) = [v.body for v in blocks("variable") if v.file.parent == directory and v.name == name]
+    return found
+
+
+def _conditions(variable: dict[str, Any]) -> list[str]:
+    return [str(v["condition"]) for v in variable.get("validation", [])]
+
+
+def test_every_module_validates_name_prefix_as_the_settings_do() -> None:
+    prefixes = [v for v in blocks("variable") if v.name == "name_prefix"]
+    assert len(prefixes) >= 12
+    for variable in prefixes:
+        (condition,) = _conditions(variable.body)
+        assert condition == f'${{can(regex("{NAME_PREFIX_PATTERN}", var.name_prefix))}}', (
+            variable.where
+        )
+    assert re.fullmatch(NAME_PREFIX_PATTERN, LONGEST_PREFIX)
+    assert not re.fullmatch(NAME_PREFIX_PATTERN, LONGEST_PREFIX + "a")
+    assert not re.fullmatch(NAME_PREFIX_PATTERN, "acme-")
+    assert Settings.model_fields["name_prefix"].metadata[0].pattern == NAME_PREFIX_PATTERN
+
+
+def test_the_longest_prefix_names_every_load_balancer_and_target_group_within_32() -> None:
+    """`<prefix>-ingest` (the load balancer) and `<prefix>-<short_name>` (each service's target
+    group) are the shortest AWS limits any name here meets."""
+    (load_balancer,) = resources("aws_lb")
+    name = str(load_balancer.body["name"]).replace("${var.name_prefix}", LONGEST_PREFIX)
+    assert len(name) <= TARGET_GROUP_AND_LOAD_BALANCER_LIMIT, name
+    (target_group,) = resources("aws_lb_target_group")
+    assert target_group.body["name"] == "${var.name_prefix}-${var.short_name}"
+    services = [
+        m.body
+        for m in blocks("module")
+        if m.body["source"] == "../ecs_service" and "load_balancer" in m.body
+    ]
+    assert {s["short_name"] for s in services} == {"ingest", "serving"}
+    for service in services:
+        name = f"{LONGEST_PREFIX}-{service['short_name']}"
+        assert len(name) <= TARGET_GROUP_AND_LOAD_BALANCER_LIMIT, name
+    conditions = _conditions(_variable(MODULES_DIR / "ecs_service", "load_balancer"))
+    assert any("length(" in c and "<= 32" in c for c in conditions), conditions
+
+
+def test_a_dashboard_needs_at_least_one_allowed_network() -> None:
+    conditions = _conditions(_variable(ENV_DIR, "dashboard_allowed_cidr_blocks"))
+    assert (
+        '${var.dashboard_host_name == "" || length(var.dashboard_allowed_cidr_blocks) >= 1}'
+        in conditions
+    )
+
+
+def test_account_wide_catalog_encryption_is_opt_in_and_never_the_stacks_own_key() -> None:
+    assert _variable(ENV_DIR, "manage_catalog_encryption")["default"] is False
+    assert _variable(MODULES_DIR / "catalog", "manage_catalog_encryption")["default"] is False
+    (setting,) = resources("aws_glue_data_catalog_encryption_settings")
+    text = json.dumps(setting.body)
+    assert "var.kms_key_arn" not in text, "the platform key is deleted with the stack"
+    assert text.count("var.catalog_encryption_kms_key_arn") == 2
+    (catalog,) = [
+        m.body for m in blocks("module") if m.file.parent == ENV_DIR and m.name == "catalog"
+    ]
+    assert catalog["catalog_encryption_kms_key_arn"] == "${var.glue_catalog_kms_key_arn}"
+
+
+@pytest.mark.parametrize("module", ["batch", "serving"])
+def test_roles_that_write_the_catalog_may_encrypt_with_its_key(module: str) -> None:
+    """Athena creating a view, or Glue updating a table, in an encrypted catalog encrypts with the
+    caller's rights on the catalog's key (the serving role lacked kms:Encrypt)."""
+    main = parse(MODULES_DIR / module / "main.tf")
+    documents = [d for d in main["data"] if "aws_iam_policy_document" in d]
+    dynamic = [
+        statement["statement"]
+        for document in documents
+        for body in document["aws_iam_policy_document"].values()
+        for statement in body.get("dynamic", [])
+        if "statement" in statement
+    ]
+    (grant,) = [d for d in dynamic if "glue_catalog_kms_key_arn" in str(d["for_each"])]
+    (content,) = grant["content"]
+    assert set(content["actions"]) == {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+    (call,) = [m.body for m in blocks("module") if m.file.parent == ENV_DIR and m.name == module]
+    assert call["glue_catalog_kms_key_arn"] == "${var.glue_catalog_kms_key_arn}"
+
+
+def test_the_kcl_lease_table_deletion_protection_is_a_variable() -> None:
+    (table,) = [t for t in resources("aws_dynamodb_table") if t.name == "kcl_leases"]
+    assert table.body["deletion_protection_enabled"] == "${var.kcl_lease_table_deletion_protection}"
+    (speed,) = [m.body for m in blocks("module") if m.file.parent == ENV_DIR and m.name == "speed"]
+    assert speed["kcl_lease_table_deletion_protection"] == (
+        "${var.kcl_lease_table_deletion_protection}"
+    )
+    assert _variable(ENV_DIR, "kcl_lease_table_deletion_protection")["default"] is True
+
+
+# --- the refusals, by Terraform itself --------------------------------------------------------
+
+VALID = {
+    "name_prefix": "acme-shop",
+    "image_tag": "0.1.0",
+    "vpc_id": "vpc-0123abcd",
+    "public_subnet_ids": ["subnet-0a1", "subnet-0b2"],
+    "private_subnet_ids": ["subnet-0c3", "subnet-0d4"],
+    "allowed_cidr_blocks": ["0.0.0.0/0"],
+    "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-test",
+}
+
+
+@pytest.fixture(scope="module")
+def initialised_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not provider_available():
+        pytest.skip(
+            f"the AWS provider is not unpacked under {PLUGIN_DIR} and cannot be downloaded "
+            "here; the python-hcl2 tests above still run"
+        )
+    root = copy_tree(tmp_path_factory.mktemp("validations"))
+    init = run(["init", "-backend=false", "-input=false"], cwd=root, cli_config=_config(root))
+    assert init.returncode == 0, init.stderr
+    return root
+
+
+def _config(root: Path) -> Path:
+    return root.parents[3] / "terraformrc"
+
+
+@pytest.mark.xdist_group("terraform")
+@pytest.mark.parametrize(
+    ("overrides", "refusal"),
+    [
+        ({"name_prefix": "acme-sales-sao-paulo-prod1"}, "name_prefix must be 2-24 characters"),
+        ({"name_prefix": "acme-"}, "name_prefix must be 2-24 characters"),
+        ({"dashboard_host_name": "dashboard.acme.example"}, "name at least one network"),
+        ({"manage_catalog_encryption": True}, "needs glue_catalog_kms_key_arn"),
+    ],
+    ids=["prefix-25-characters", "prefix-ends-with-hyphen", "dashboard-open", "catalog-key"],
+)
+def test_terraform_refuses_it_before_calling_aws(
+    initialised_root: Path, overrides: dict[str, Any], refusal: str, tmp_path: Path
+) -> None:
+    variables = tmp_path / "refused.tfvars.json"
+    variables.write_text(json.dumps(VALID | overrides))
+    result = run(
+        ["plan", "-no-color", "-input=false", "-lock=false", f"-var-file={variables}"],
+        cwd=initialised_root,
+        cli_config=_config(initialised_root),
+        timeout=180,
+    )
+    assert result.returncode != 0
+    assert refusal in " ".join(result.stderr.replace("│", " ").split()), result.stderr[-3000:]
