@@ -44,5 +44,16 @@ class ScatteredEventError(CsvFileError):
     """Rows of one event lie further apart in the file than the loader's window of open events."""
 
 
+class ZReportFileError(CsvFileError):
+    """A Z-report export with a bad row, refused whole; `problems` names each row's file line
+    and column."""
+
+    def __init__(self, file_name: str, problems: list[str]) -> None:
+        self.file_name = file_name
+        self.problems = problems
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{file_name}: {len(problems)} problem(s), nothing stored:\n{listed}")
+
+
 class UnfinishedLoadError(BatchLayerError):
     """A load of the same file stopped half-way after publishing part of it with other settings."""

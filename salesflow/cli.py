@@ -37,6 +37,11 @@ COMMANDS = (
         "load, list and roll back your products, stores and customers",
     ),
     Command("load-csv", "batch_layer.csv_cli", "validate and upload legacy CSV exports"),
+    Command(
+        "reconcile",
+        "batch_layer.reconciliation_cli",
+        "load the tills' end-of-day (Z) reports from CSV exports",
+    ),
     Command("cost", "devstack.cost_cli", "estimate the monthly AWS bill"),
 )
 
