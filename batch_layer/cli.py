@@ -1,6 +1,8 @@
 """`salesflow batch run [--cutoff T] [--lake URI]`: run the nightly job on demand;
 `salesflow batch sync-catalog [--lake URI]`: move the Glue tables and Athena views to the
-published run again, alone (after a run whose catalog sync failed, exit status 3).
+published run again, alone (after a run whose catalog sync failed, exit status 3);
+`salesflow batch load-profiles [--lake URI]`: load the published run's customer profiles into
+DynamoDB again, alone (after a run whose load failed, exit status 4).
 
 The EMR entry point takes the same arguments, so both work there too.
 """
@@ -15,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from contract.settings import Settings, settings_with
 from contract.structured_logging import configure_logging
 
-CatalogHook = Callable[[Settings, str | None], int]
+PublishedRunHook = Callable[[Settings, str | None], int]
+"""A step after publication: (settings, the run this process published) -> exit status."""
 
 
 def parse_cutoff(value: str) -> datetime:
@@ -63,6 +66,13 @@ def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "loc
         help="move the Glue tables and Athena views to the run gold/_published.json names",
     )
     sync_parser.add_argument("--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI")
+    profiles_parser = commands.add_parser(
+        "load-profiles",
+        help="load the customer profiles of the run gold/_published.json names into DynamoDB",
+    )
+    profiles_parser.add_argument(
+        "--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,10 +82,14 @@ def run(args: argparse.Namespace) -> int:
         from batch_layer.catalog import sync_published_catalog
 
         return sync_published_catalog(settings, None)
+    if args.action == "load-profiles":
+        from batch_layer.profile_load import load_published_profiles
+
+        return load_published_profiles(settings, None)
     return _run_job(args, settings)
 
 
-def _catalog_hook(settings: Settings) -> CatalogHook | None:
+def _catalog_hook(settings: Settings) -> PublishedRunHook | None:
     """The step after publication the deployment asks for, imported now: a job environment
     without the serving layer fails before the Spark work, not after it."""
     if settings.publish_catalog == "none":
@@ -85,11 +99,21 @@ def _catalog_hook(settings: Settings) -> CatalogHook | None:
     return sync_published_catalog
 
 
+def _profiles_hook(settings: Settings) -> PublishedRunHook | None:
+    """The DynamoDB profile load after publication, where the deployment has the store."""
+    if settings.customer_profile_store == "none":
+        return None
+    from batch_layer.profile_load import load_published_profiles
+
+    return load_published_profiles
+
+
 def _run_job(args: argparse.Namespace, settings: Settings) -> int:
     from batch_layer.job import run_batch
     from batch_layer.spark_session import build_session
 
     catalog_hook = _catalog_hook(settings)
+    profiles_hook = _profiles_hook(settings)
     spark = build_session(
         master=None if args.master == "none" else args.master,
         shuffle_partitions=args.shuffle_partitions,
@@ -101,4 +125,6 @@ def _run_job(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         spark.stop()
     print(publication.model_dump_json(indent=2), file=sys.stdout)
-    return 0 if catalog_hook is None else catalog_hook(settings, publication.run_id)
+    catalog = 0 if catalog_hook is None else catalog_hook(settings, publication.run_id)
+    profiles = 0 if profiles_hook is None else profiles_hook(settings, publication.run_id)
+    return catalog or profiles

@@ -2,8 +2,8 @@
 
 `run_batch(lake_uri, cutoff, settings=...)` is the entry point for the CLI, the devstack, the
 EMR entry script and tests. It reads every input line ingested before `cutoff`, writes
-`gold/runs/<run_id>/{sales_wide,quality_quarantine,<marts>}` and then publishes the run. The
-same inputs and cutoff always give the same rows; only the run id and timings differ.
+`gold/runs/<run_id>/{sales_wide,quality_quarantine,<marts>,<customer tables>}` and then publishes
+the run. The same inputs and cutoff always give the same rows; only the run id and timings differ.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from pyspark.sql import functions as sf
 
 from batch_layer import gold, inputs, marts, quality, silver
 from batch_layer.csv_pending import load_pending
+from batch_layer.customers import write_customer_tables
 from batch_layer.publish import publish
 from batch_layer.spark_session import build_session
+from contract.customers import CUSTOMER_PROFILES, CUSTOMER_TABLES
 from contract.gold import (
     MART_DIMENSIONS,
     QUALITY_QUARANTINE,
@@ -95,8 +97,14 @@ def run_batch(
         _write_small(
             marts.build_mart(written, mart), inputs.spark_uri(lake, f"{run_folder}/{mart}")
         )
+    profiles = write_customer_tables(
+        written,
+        customers,
+        cutoff.astimezone(settings.reporting_zone).date(),
+        lambda frame, table: _write_small(frame, inputs.spark_uri(lake, f"{run_folder}/{table}")),
+    )
 
-    publication = _publication(run_id, cutoff, counts, time.monotonic() - started)
+    publication = _publication(run_id, cutoff, counts, profiles, time.monotonic() - started)
     publish(lake, publication, settings)
     logger.info(
         "batch run published",
@@ -174,6 +182,7 @@ def _publication(
     run_id: str,
     cutoff: datetime,
     counts: LineCounts,
+    customer_profiles: int,
     duration_seconds: float,
 ) -> Publication:
     outcome = counts.lines_by_outcome
@@ -183,7 +192,7 @@ def _publication(
         published_at=datetime.now(UTC),
         tables={
             table: f"{gold_run(run_id)}/{table}"
-            for table in (SALES_WIDE, QUALITY_QUARANTINE, *MART_DIMENSIONS)
+            for table in (SALES_WIDE, QUALITY_QUARANTINE, *MART_DIMENSIONS, *CUSTOMER_TABLES)
         },
         input_counts={
             "bronze_events": counts.events_by_origin.get(silver.BRONZE_ORIGIN, 0),
@@ -195,6 +204,7 @@ def _publication(
         output_counts={
             SALES_WIDE: outcome.get(quality.PASSED, 0),
             QUALITY_QUARANTINE: sum(outcome.get(rule, 0) for rule in QUARANTINE_RULES),
+            CUSTOMER_PROFILES: customer_profiles,
         },
         quality_counts={
             **counts.flagged,

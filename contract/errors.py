@@ -10,3 +10,7 @@ from __future__ import annotations
 
 class SalesflowError(Exception):
     """Something salesflow refused or could not do; the message says what to do about it."""
+
+
+class ProfileStoreError(SalesflowError):
+    """The DynamoDB profile store refused or could not finish a read or a load (ADR 0013)."""

@@ -3,7 +3,8 @@
 Every create is idempotent: an existing resource is left alone, so `salesflow up` can point at
 an emulator (or a real account) that already has them. Shapes follow `infra/terraform`: a
 Kinesis stream, the SQS queue with its dead-letter queue and redrive policy, the lake bucket
-when the lake is in S3, and the DynamoDB checkpoint table with the KCL lease key.
+when the lake is in S3, the DynamoDB checkpoint table with the KCL lease key, and the customer
+profile table keyed by customer and run with its TTL (docs/adr/0013).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from contract.aws import aws_client
 from contract.lake import LakeLocation
+from contract.profile_store import EXPIRY_ATTRIBUTE, PARTITION_KEY, SORT_KEY
 from contract.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -44,8 +46,11 @@ def bootstrap_resources(settings: Settings, *, lake_uri: str) -> Bootstrap:
         bucket = location.root.split("/", 1)[0]
         if _ensure_bucket(aws_client(settings, "s3"), bucket, settings.aws_region):
             created.append(f"s3:{bucket}")
-    if _ensure_table(aws_client(settings, "dynamodb"), settings.checkpoint_table):
+    dynamodb = aws_client(settings, "dynamodb")
+    if _ensure_table(dynamodb, settings.checkpoint_table):
         created.append(f"dynamodb:{settings.checkpoint_table}")
+    if _ensure_profile_table(dynamodb, settings.customer_profiles_table):
+        created.append(f"dynamodb:{settings.customer_profiles_table}")
     logger.info("resources ready", extra={"resources_created": created})
     return Bootstrap(created=created, stream_created=stream_created)
 
@@ -124,5 +129,32 @@ def _ensure_table(dynamodb: Any, name: str) -> bool:
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": CHECKPOINT_TABLE_KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": CHECKPOINT_TABLE_KEY, "KeyType": "HASH"}],
+    )
+    return True
+
+
+def _ensure_profile_table(dynamodb: Any, name: str) -> bool:
+    """Terraform's `customer_profiles` table: (customer_id, run_id) keys, TTL on `expires_at`."""
+    try:
+        dynamodb.describe_table(TableName=name)
+        return False
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": SORT_KEY, "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
     )
     return True

@@ -301,6 +301,10 @@ class LocalStack:
         )
         if settings.aws_endpoint_url:
             env["SALESFLOW_AWS_ENDPOINT_URL"] = settings.aws_endpoint_url
+        if self.moto_port is not None:
+            # The emulator has the profile table (devstack.resources): nightly runs load it and
+            # the API reads it, as in AWS.
+            env["SALESFLOW_CUSTOMER_PROFILE_STORE"] = "dynamodb"
         return env
 
     def _write_env_file(self) -> None:

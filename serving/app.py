@@ -14,12 +14,13 @@ from prometheus_client import CollectorRegistry
 
 from contract.settings import Settings
 from contract.telemetry import fastapi_telemetry
+from serving.customers import CustomerService, profile_store
 from serving.engines.base import QueryEngine, QueryError, QueryTimeoutError
 from serving.engines.factory import build_engine
 from serving.published_run import PublicationError
 from serving.reconciliation.checker import ReconciliationMetrics, run_checks
 from serving.reconciliation.service import ReconciliationService
-from serving.routes import metrics, prometheus, reconciliations, status
+from serving.routes import customers, metrics, prometheus, reconciliations, status
 from serving.service import ServingService
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
     owned = engine is None
     service = ServingService(settings, engine or build_engine(settings))
     reconciliation = ReconciliationService(settings, service.engine)
+    customer_service = CustomerService(settings, service.engine, profile_store(settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +50,7 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
                 checks.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await checks
+            customer_service.close()
             if owned:
                 service.engine.close()
 
@@ -61,9 +64,11 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
     app.state.service = service
     app.state.registry = CollectorRegistry(auto_describe=True)
     app.state.reconciliation = reconciliation
+    app.state.customers = customer_service
     app.include_router(metrics.router)
     app.include_router(reconciliations.router)
     app.include_router(prometheus.router)
+    app.include_router(customers.router)
     app.include_router(status.router)
     app.add_exception_handler(QueryError, _query_failed)
     app.add_exception_handler(PublicationError, _query_failed)

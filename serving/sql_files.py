@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from contract.customers import CUSTOMER_TABLES
 from contract.event import MAX_ITEMS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE
 from contract.quality import MAX_LINE_NET_AMOUNT
@@ -21,7 +22,7 @@ from contract.quality import MAX_LINE_NET_AMOUNT
 SQL_DIR = Path(__file__).parent / "sql"
 ATHENA_DIALECT = "athena"
 
-PUBLISHED_TABLES = (SALES_WIDE, *MART_DIMENSIONS)
+PUBLISHED_TABLES = (SALES_WIDE, *MART_DIMENSIONS, *CUSTOMER_TABLES)
 """Tables living in the published batch run's folder: their location changes at every publish."""
 TABLES = (
     "products",

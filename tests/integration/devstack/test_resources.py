@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from contract.aws import aws_client
+from contract.profile_store import EXPIRY_ATTRIBUTE, PARTITION_KEY, SORT_KEY
 from contract.settings import Settings
 from devstack.drain import forget_stream_checkpoints, is_drained, stream_checkpoint_path
 from devstack.resources import CHECKPOINT_TABLE_KEY, bootstrap_resources
@@ -23,6 +24,7 @@ def test_bootstrap_creates_every_resource_once_with_terraform_names(moto_setting
             f"sqs:{moto_settings.queue_name}",
             f"s3:{moto_settings.lake_bucket}",
             f"dynamodb:{moto_settings.checkpoint_table}",
+            f"dynamodb:{moto_settings.customer_profiles_table}",
         ]
     )
     assert again.created == []
@@ -41,6 +43,14 @@ def test_bootstrap_creates_every_resource_once_with_terraform_names(moto_setting
         TableName=moto_settings.checkpoint_table
     )["Table"]
     assert table["KeySchema"] == [{"AttributeName": CHECKPOINT_TABLE_KEY, "KeyType": "HASH"}]
+    dynamodb = aws_client(moto_settings, "dynamodb")
+    profiles = dynamodb.describe_table(TableName=moto_settings.customer_profiles_table)["Table"]
+    assert profiles["KeySchema"] == [
+        {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+    ]
+    ttl = dynamodb.describe_time_to_live(TableName=moto_settings.customer_profiles_table)
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == EXPIRY_ATTRIBUTE
 
 
 def test_a_local_lake_needs_no_bucket(moto_settings, tmp_path):

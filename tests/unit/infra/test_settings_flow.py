@@ -32,6 +32,8 @@ SHAPES_OUTPUT = {
     "athena_results_bucket": "where the view statements' results go",
     "batch_cutoff_lag_seconds": "T of a scheduled run, the boundary the views carry",
     "publish_catalog": "whether the job moves the catalog to its run at all",
+    "customer_profile_store": "whether the job loads profiles into DynamoDB and the API reads them",
+    "customer_profiles_table": "the DynamoDB table the job loads and the API reads",
 }
 """Settings that decide what gold and the views contain, and where. The quality limits and item
 caps are not settings: they are `contract` constants, compiled into both sides alike."""

@@ -335,6 +335,7 @@ def test_the_env_root_takes_every_resource_name_from_the_contract_file() -> None
         ("catalog", "athena_workgroup"): "athena_workgroup",
         ("ingest", "api_keys_secret_name"): "api_keys_secret",
         ("speed", "kcl_lease_table"): "kcl_lease_table",
+        ("customer_profiles", "table_name"): "customer_profiles_table",
     }
     modules = {m.name: m.body for m in _env_root_modules()}
     for (module, argument), name in wiring.items():
@@ -372,7 +373,8 @@ def test_the_nightly_job_may_move_the_catalog_to_its_run_and_do_nothing_else_the
     for action in ("athena:StartQueryExecution", "athena:GetQueryExecution"):
         assert grants[action] == ["${var.athena_workgroup_arn}"], action
     assert grants["s3:PutObject"][-1] == "${local.results_bucket_arn}/*"
-    assert {action.split(":")[0] for action in grants} == {"s3", "glue", "athena", "kms"}
+    services = {action.split(":")[0] for action in grants}
+    assert services == {"s3", "glue", "athena", "kms", "dynamodb"}
     assert "glue:CreateDatabase" not in grants, "Terraform makes the database; the sync asks first"
     assert not [action for action in grants if action.startswith("glue:Delete")]
 

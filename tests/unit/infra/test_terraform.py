@@ -148,7 +148,9 @@ def test_planned_names_are_the_python_settings_names(plan: dict[str, Any]) -> No
     assert [d["name"] for d in _after(plan, "aws_glue_catalog_database")] == [NAMES.glue_database]
     assert [w["name"] for w in _after(plan, "aws_athena_workgroup")] == [NAMES.athena_workgroup]
     assert [s["name"] for s in _after(plan, "aws_secretsmanager_secret")] == [NAMES.api_keys_secret]
-    assert [t["name"] for t in _after(plan, "aws_dynamodb_table")] == [NAMES.kcl_lease_table]
+    assert sorted(t["name"] for t in _after(plan, "aws_dynamodb_table")) == sorted(
+        [NAMES.kcl_lease_table, NAMES.customer_profiles_table]
+    )
 
 
 @needs_provider

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from batch_layer.csv_format import UPLOAD_COLUMNS
 from contract.bronze import BRONZE_SCHEMA
+from contract.customers import CUSTOMER_SCHEMAS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE, SALES_WIDE_SCHEMA, mart_schema
 from contract.reference import REFERENCE_TABLES
 from serving.engines.duckdb_engine import table_view, transpile
@@ -104,6 +105,7 @@ def _hive(data_type: pa.DataType) -> str:
         pa.int64(): "bigint",
         pa.date32(): "date",
         pa.bool_(): "boolean",
+        pa.float64(): "double",
     }[data_type]
 
 
@@ -112,6 +114,7 @@ CONTRACT_SCHEMAS = {
     SALES_WIDE: SALES_WIDE_SCHEMA,
     **{name: table.effective_schema() for name, table in REFERENCE_TABLES.items()},
     **{name: mart_schema(name) for name in MART_DIMENSIONS},
+    **CUSTOMER_SCHEMAS,
 }
 
 

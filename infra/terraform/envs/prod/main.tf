@@ -35,6 +35,8 @@ locals {
     SALESFLOW_SPEED_BATCH_SIZE         = tostring(var.speed_batch_size)
     SALESFLOW_BATCH_CUTOFF_LAG_SECONDS = tostring(var.batch_cutoff_lag_seconds)
     SALESFLOW_PUBLISH_CATALOG          = "athena"
+    SALESFLOW_CUSTOMER_PROFILES_TABLE  = module.customer_profiles.table_name
+    SALESFLOW_CUSTOMER_PROFILE_STORE   = "dynamodb"
   }
 }
 
@@ -93,6 +95,15 @@ module "catalog" {
   catalog_encryption_kms_key_arn = var.glue_catalog_kms_key_arn
   force_destroy                  = var.force_destroy
   tags                           = local.tags
+}
+
+module "customer_profiles" {
+  source = "../../modules/customer_profiles"
+
+  table_name          = local.names.customer_profiles_table
+  kms_key_arn         = module.kms.key_arn
+  deletion_protection = !var.force_destroy
+  tags                = local.tags
 }
 
 module "ingest" {
@@ -168,6 +179,7 @@ module "batch" {
   athena_results_bucket  = module.lake.athena_results_bucket
   glue_database          = module.catalog.glue_database
   athena_workgroup_arn   = module.catalog.athena_workgroup_arn
+  profile_table_arn      = module.customer_profiles.table_arn
   schedule_timezone      = var.reporting_tz
   cluster_arn            = module.ingest.cluster_arn
   service_image          = "${module.registry.service_repository_url}:${var.image_tag}"
@@ -199,6 +211,7 @@ module "serving" {
   athena_results_bucket = module.lake.athena_results_bucket
   glue_database         = module.catalog.glue_database
   athena_workgroup_arn  = module.catalog.athena_workgroup_arn
+  profile_table_arn     = module.customer_profiles.table_arn
   environment           = local.salesflow_environment
   tags                  = local.tags
 }

@@ -50,6 +50,11 @@ output "athena_workgroup" {
   value       = module.catalog.athena_workgroup
 }
 
+output "customer_profiles_table" {
+  description = "SALESFLOW_CUSTOMER_PROFILES_TABLE."
+  value       = module.customer_profiles.table_name
+}
+
 output "salesflow_environment" {
   description = "Every SALESFLOW_* setting the components run with (env var -> value); export them to run a command against this deployment."
   value       = local.salesflow_environment

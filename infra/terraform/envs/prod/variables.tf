@@ -264,7 +264,7 @@ variable "api_deletion_protection" {
 }
 
 variable "force_destroy" {
-  description = "Allow `terraform destroy` to delete non-empty buckets and the Athena workgroup. For test environments only."
+  description = "Allow `terraform destroy` to delete non-empty buckets, the Athena workgroup and the customer profile table. For test environments only."
   type        = bool
   default     = false
 }

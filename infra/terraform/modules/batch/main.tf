@@ -136,6 +136,13 @@ data "aws_iam_policy_document" "job" {
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
     resources = ["${local.results_bucket_arn}/*"]
   }
+  # After publishing, the job loads the run's customer profiles into DynamoDB (docs/adr/0013):
+  # whole-item puts of the run's items and its marker, nothing read, nothing deleted (TTL does).
+  statement {
+    sid       = "LoadThePublishedRunsCustomerProfiles"
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    resources = [var.profile_table_arn]
+  }
   statement {
     sid       = "UseThePlatformKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

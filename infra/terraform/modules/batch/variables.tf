@@ -87,6 +87,16 @@ variable "athena_workgroup_arn" {
   }
 }
 
+variable "profile_table_arn" {
+  description = "ARN of the DynamoDB table of customer profiles (the customer_profiles module): the job loads each published run's profiles into it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:", var.profile_table_arn))
+    error_message = "profile_table_arn must be a DynamoDB table ARN."
+  }
+}
+
 variable "artifacts_bucket" {
   description = "Bucket holding the job's code (entrypoint.py, pyspark_env.tar.gz) and its logs."
   type        = string

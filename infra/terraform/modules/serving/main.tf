@@ -1,6 +1,7 @@
 # The query API and live dashboard (`salesflow serve --engine athena`) as an ECS service, reached
 # through the ingest API's load balancer by its own host name and only from the allowed networks:
-# the dashboard has no login of its own. It reads the published run and bronze through Athena.
+# the dashboard has no login of its own. It reads the published run and bronze through Athena,
+# and customer profiles from DynamoDB.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -42,6 +43,11 @@ data "aws_iam_policy_document" "task" {
     sid       = "WriteAndReadQueryResults"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
     resources = ["${local.results_arn}/*"]
+  }
+  statement {
+    sid       = "LookUpCustomerProfiles"
+    actions   = ["dynamodb:GetItem"]
+    resources = [var.profile_table_arn]
   }
   statement {
     sid       = "UseThePlatformKey"

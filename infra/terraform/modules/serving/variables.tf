@@ -176,6 +176,16 @@ variable "athena_workgroup_arn" {
   type        = string
 }
 
+variable "profile_table_arn" {
+  description = "ARN of the DynamoDB table of customer profiles (the customer_profiles module): the query API looks profiles up in it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:", var.profile_table_arn))
+    error_message = "profile_table_arn must be a DynamoDB table ARN."
+  }
+}
+
 variable "environment" {
   description = "SALESFLOW_* settings for the container (the root's salesflow_environment output)."
   type        = map(string)
