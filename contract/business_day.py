@@ -25,9 +25,14 @@ def business_date(occurred_at: datetime, zone: ZoneInfo) -> date:
     return occurred_at.astimezone(zone).date()
 
 
+def business_day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant business day `day` begins: its midnight in `zone` (aware)."""
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
 def business_day_end(day: date, zone: ZoneInfo) -> datetime:
     """The instant business day `day` is over: the next midnight in `zone` (aware)."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    return business_day_start(day + timedelta(days=1), zone)
 
 
 def latest_possible_business_date(now: datetime) -> date:

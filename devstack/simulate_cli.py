@@ -63,6 +63,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=100, help="most events in one batch POST (max 500)"
     )
+    parser.add_argument(
+        "--end-of-day-reports",
+        action="store_true",
+        help="send each till's end-of-day report (POST /v1/reconciliations) once its business "
+        "day has ended, for the days this run covers (docs/reconciliation.md)",
+    )
+    parser.add_argument(
+        "--lose",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="lose this share of events on the way (e.g. 0.02): their till counts them, they "
+        "are not sent, so the end-of-day reports show them missing",
+    )
+    parser.add_argument(
+        "--resend-lost-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="send each lost event after all this many seconds later, closing the gap "
+        "(default: never); the run waits for them before it ends",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
             ledger_path=args.ledger,
             backfill_days=args.backfill_days,
             backfill_rate=args.backfill_rate,
+            end_of_day_reports=args.end_of_day_reports,
+            lose=args.lose,
+            resend_lost_after=args.resend_lost_after,
         )
     except (ValueError, FileNotFoundError) as error:
         logger.error("cannot start the simulator: %s", error)

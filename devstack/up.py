@@ -58,6 +58,9 @@ DEFAULT_BACKFILL_DAYS = 8.0
 BACKFILL_RATE = 0.1
 """Events per second of the history a first start sends: 8 days are ~70,000 events, enough for
 the dashboard's week-over-week chart, and land within a minute or two on a laptop."""
+DEMO_LOSSES = ("--lose", "0.005", "--resend-lost-after", "120")
+"""The history's tills lose one event in 200 on the way and resend them two minutes later: the
+reconciliation panel shows the gaps found, then closed (docs/reconciliation.md)."""
 READY_TIMEOUT_SECONDS = 90.0
 DRAIN_TIMEOUT_SECONDS = 60.0
 PROGRESS_EVERY_TTY = 2.0
@@ -375,6 +378,7 @@ class LocalStack:
             backfill = ["--duration", "0", "--seed", str(self.seed + 1)]
             backfill += ["--backfill-days", str(self.backfill_days)]
             backfill += ["--backfill-rate", str(BACKFILL_RATE)]
+            backfill += ["--end-of-day-reports", *DEMO_LOSSES]
             backfill += ["--ledger", str(self.state.backfill_ledger)]
             self.supervisor.start(
                 ComponentSpec(
@@ -387,7 +391,7 @@ class LocalStack:
             )
         self.state.simulator_ledger.unlink(missing_ok=True)
         live = ["--rate", str(self.simulator_rate), "--seed", str(self.seed)]
-        live += ["--ledger", str(self.state.simulator_ledger)]
+        live += ["--ledger", str(self.state.simulator_ledger), "--end-of-day-reports"]
         self.supervisor.start(
             ComponentSpec(
                 name="simulator",

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 SINGLE_PATH = "/v1/sales"
 BATCH_PATH = "/v1/sales/batch"
+REPORT_PATH = "/v1/reconciliations"
 
 
 class ApiKeyRefusedError(Exception):
@@ -117,6 +118,18 @@ class IngestClient:
             return delivery
         delivery.unconfirmed.extend(pending)
         return delivery
+
+    async def send_report(self, body: dict[str, Any]) -> list[Any] | None:
+        """Send an end-of-day report until the API answers; None once stored (or equal to the
+        one in force), else the errors it was refused with. Retried like events."""
+        raw = json.dumps(body).encode()
+        attempts = Delivery()
+        for attempt in range(self._retry.max_attempts):
+            response = await self._post(REPORT_PATH, raw, attempts, attempt)
+            if response is None or response.status_code in RETRYABLE_STATUSES:
+                continue
+            return None if response.is_success else _errors_of(response)
+        return [{"message": f"no answer after {self._retry.max_attempts} attempts"}]
 
     def _settle_batch(
         self, response: httpx.Response, pending: list[int], delivery: Delivery

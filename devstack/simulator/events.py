@@ -83,6 +83,9 @@ class EventFactory:
         self._sequence = 0
         self._returnable: deque[Payload] = deque(maxlen=RETURN_POOL_SIZE)
         self._resendable: deque[Payload] = deque(maxlen=DUPLICATE_POOL_SIZE)
+        self.late_floor: datetime | None = None
+        """When set, late sales happen no earlier than this: the tills' books that report
+        end-of-day totals (`devstack.simulator.tills`) own only the days from there on."""
 
     def next_event(self, now: datetime) -> Outgoing:
         """The next event at `now`: a sale, or by the mix's odds a duplicate, return or late sale.
@@ -123,13 +126,18 @@ class EventFactory:
         """A sale from a till that was offline: some days old, inside the store's opening hours."""
         store = self._rng.choice(self._pos_stores)
         zone = store_time_zone(store)
-        occurred_at = now - timedelta(days=1)
+        floor = self.late_floor
+        occurred_at = (
+            now - timedelta(days=1) if floor is None else max(now - timedelta(days=1), floor)
+        )
         for _ in range(LATE_SEARCH_ATTEMPTS):
             candidate = now - timedelta(
                 days=self._rng.randint(1, self._mix.max_late_days),
                 seconds=self._rng.randint(0, 86_399),
             )
-            if local_shape(store.channel, candidate.astimezone(zone)) > 0:
+            if (floor is None or candidate >= floor) and local_shape(
+                store.channel, candidate.astimezone(zone)
+            ) > 0:
                 occurred_at = candidate
                 break
         return Outgoing(EventKind.LATE_SALE, store.store_id, self._sale(store, occurred_at))
@@ -138,11 +146,13 @@ class EventFactory:
         customer = self._customer(store)
         payment = self._shopper.payment_method(store.channel, customer)
         lines = self._shopper.basket(customer, payment)
+        order_id, terminal_id = self._order_and_terminal(store)
         return self._payload(
             event_type=EventType.SALE,
             store=store,
             occurred_at=occurred_at,
-            order_id=self._order_id(store),
+            order_id=order_id,
+            terminal_id=terminal_id,
             customer_id=customer.customer_id if customer else None,
             payment_method=payment.value,
             lines=[_line_json(line) for line in lines],
@@ -173,6 +183,7 @@ class EventFactory:
             store=store,
             occurred_at=now,
             order_id=sale["order_id"],
+            terminal_id=sale.get("terminal_id"),
             customer_id=sale.get("customer_id"),
             payment_method=sale["payment_method"],
             lines=[returned],
@@ -186,6 +197,7 @@ class EventFactory:
         store: Store,
         occurred_at: datetime,
         order_id: str,
+        terminal_id: str | None,
         customer_id: str | None,
         payment_method: str,
         lines: list[Payload],
@@ -204,6 +216,8 @@ class EventFactory:
         }
         if customer_id is not None:
             payload["customer_id"] = customer_id
+        if terminal_id is not None:
+            payload["terminal_id"] = terminal_id
         if self._rng.random() < self._mix.with_total:
             total = sum(
                 (Decimal(i["unit_price"]) * i["quantity"] - Decimal(i["discount"]) for i in lines),
@@ -223,11 +237,12 @@ class EventFactory:
                 return self._rng.choice(locals_)
         return self._rng.choice(self._customers)
 
-    def _order_id(self, store: Store) -> str:
+    def _order_and_terminal(self, store: Store) -> tuple[str, str | None]:
+        """The order id, and the till that rang it up (a web shop has none)."""
         if store.channel is Channel.ECOMMERCE:
-            return f"WEB-{self._run_tag}-{self._sequence + 1:09d}"
-        terminal = self._rng.randint(1, 8)
-        return f"{store.store_id}-PDV{terminal}-{self._run_tag}-{self._sequence + 1:09d}"
+            return f"WEB-{self._run_tag}-{self._sequence + 1:09d}", None
+        terminal = f"PDV{self._rng.randint(1, 8)}"
+        return f"{store.store_id}-{terminal}-{self._run_tag}-{self._sequence + 1:09d}", terminal
 
 
 def _line_json(line: BasketLine) -> Payload:

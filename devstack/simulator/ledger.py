@@ -102,6 +102,13 @@ class DeliveryStats:
     returns: int = 0
     backfilled: int = 0
     """Events generated for the history before the live run, included in the counts above."""
+    events_lost: int = 0
+    """Events rung up by their till but not sent (`--lose`): in its report, missing until resent."""
+    events_resent: int = 0
+    """Lost events sent after all (`--resend-lost-after`)."""
+    reports_sent: int = 0
+    """End-of-day reports the API stored (a corrected report of a day counts again)."""
+    reports_refused: int = 0
 
 
 @dataclass

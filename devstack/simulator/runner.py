@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import random
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,9 +27,10 @@ from contract.money import format_money
 from devstack.catalog import DEFAULT_SEED, build_catalog
 from devstack.catalog_data import STORES
 from devstack.simulator.client import ApiKeyRefusedError, Delivery, IngestClient, RetryPolicy
-from devstack.simulator.events import EventFactory, EventKind, EventMix, Outgoing
+from devstack.simulator.events import EventFactory, EventKind, EventMix, Outgoing, Payload
 from devstack.simulator.ledger import Ledger
 from devstack.simulator.rhythm import Rhythm, StoreTraffic
+from devstack.simulator.tills import TillBook
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ MAX_BACKLOG_SECONDS = 5.0
 MAX_BATCH_EVENTS = 500
 BACKFILL_STEP_SECONDS = 60
 LEDGER_OVERHEAD_FACTOR = 50
+REPORT_EVERY_SECONDS = 5.0
+"""How often the live loop looks for end-of-day reports that became due."""
+LOSE_SEED = 0x10_57
 """The ledger (which lists every acknowledged id) is rewritten at most once per this many times
 the last write took, so a simulator left running for days spends at most ~2% on it."""
 
@@ -64,6 +71,13 @@ class SimulationConfig:
     """Average events per second of the history, over a week (before the rhythm)."""
     request_timeout: float = 15.0
     """Seconds to wait for an answer before resending: a lost answer is treated like a 503."""
+    end_of_day_reports: bool = False
+    """Send each till's end-of-day report (`POST /v1/reconciliations`) once its day has ended
+    (`devstack.simulator.tills`)."""
+    lose: float = 0.0
+    """Share of events lost on the way: rung up by their till, so in its report, but not sent."""
+    resend_lost_after: float | None = None
+    """Seconds after which each lost event is sent after all, closing the gap (None: never)."""
 
     def __post_init__(self) -> None:
         if self.rate <= 0:
@@ -79,6 +93,10 @@ class SimulationConfig:
             )
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
+        if not 0 <= self.lose < 1:
+            raise ValueError(f"the share of events to lose must be in [0, 1), got {self.lose}")
+        if self.resend_lost_after is not None and self.resend_lost_after < 0:
+            raise ValueError(f"resend delay must be >= 0 seconds, got {self.resend_lost_after}")
 
 
 Clock = Callable[[], datetime]
@@ -112,12 +130,24 @@ class Simulation:
                 if product.unit_cost is not None
             },
         )
+        self._zone = ZoneInfo(config.reporting_tz)
+        self._book: TillBook | None = None
+        self._lose_draws = random.Random(config.seed ^ LOSE_SEED)
+        """Its own generator, so losing events never changes which events are generated."""
+        self._lost: deque[tuple[float, Outgoing]] = deque()
+        """Lost events and when (monotonic) to resend them."""
+        self._next_report = 0.0
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(config.concurrency)
         self._fatal: ApiKeyRefusedError | None = None
         """Set when the API refuses the key: the run stops and re-raises it after draining."""
         self._started = time.monotonic()
         self._next_write = self._started
+
+    @property
+    def lost_payloads(self) -> list[Payload]:
+        """The events lost on the way and not resent (yet)."""
+        return [outgoing.payload for _, outgoing in self._lost]
 
     async def run(self, stop: asyncio.Event | None = None) -> Ledger:
         """Backfill history if asked, then send live events until `duration` passes or `stop`
@@ -130,13 +160,21 @@ class Simulation:
             "simulator started",
             extra={"rate": config.rate, "seed": config.seed, "run_tag": self.run_tag},
         )
+        if config.end_of_day_reports:
+            owned_from = self._clock() - timedelta(days=config.backfill_days)
+            self._book = TillBook(self._zone, owned_from, keep_days=config.mix.max_late_days + 1)
+            self._factory.late_floor = owned_from
         async with IngestClient(
             config.api_url, config.api_key, retry=config.retry, timeout=config.request_timeout
         ) as client:
             if config.backfill_days:
                 await self._backfill(client, stop)
+                await self._drain()
+                await self._report(client)
             await self._live(client, stop)
             await self._drain()
+            await self._resend_the_rest(client, stop)
+            await self._report(client)
         self._checkpoint()
         if self._fatal is not None:
             raise self._fatal
@@ -157,7 +195,7 @@ class Simulation:
             due -= count
             for index in range(count):
                 at = moment + timedelta(seconds=BACKFILL_STEP_SECONDS * index / count)
-                pending.append(self._next(min(at, end)))
+                pending += self._kept([self._next(min(at, end))])
             self.ledger.stats.backfilled += count
             if len(pending) >= config.batch_size * config.concurrency:
                 await self._send(client, pending)
@@ -181,7 +219,11 @@ class Simulation:
             last_tick = now
             count = int(due)
             due -= count
-            await self._send(client, [self._next(self._clock()) for _ in range(count)])
+            await self._send(client, self._kept([self._next(self._clock()) for _ in range(count)]))
+            await self._resend_due(client)
+            if time.monotonic() >= self._next_report:
+                self._next_report = time.monotonic() + REPORT_EVERY_SECONDS
+                await self._report(client)
             self._maybe_checkpoint()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), TICK_SECONDS)
@@ -197,6 +239,72 @@ class Simulation:
         elif outgoing.kind is EventKind.RETURN:
             stats.returns += 1
         return outgoing
+
+    def _kept(self, events: list[Outgoing]) -> list[Outgoing]:
+        """Ring each new event up in its till's book; keep those not lost on the way."""
+        kept = []
+        for outgoing in events:
+            if outgoing.kind is EventKind.DUPLICATE:
+                kept.append(outgoing)
+                continue
+            if self._book is not None:
+                self._book.ring_up(outgoing.payload)
+            if self.config.lose and self._lose_draws.random() < self.config.lose:
+                delay = self.config.resend_lost_after
+                due = math.inf if delay is None else time.monotonic() + delay
+                self._lost.append((due, outgoing))
+                self.ledger.stats.events_lost += 1
+            else:
+                kept.append(outgoing)
+        return kept
+
+    async def _resend_due(self, client: IngestClient) -> None:
+        """The lost events whose resend time has come, sent as any other."""
+        now = time.monotonic()
+        due = []
+        while self._lost and self._lost[0][0] <= now:
+            due.append(self._lost.popleft()[1])
+        if due:
+            self.ledger.stats.events_resent += len(due)
+            logger.info("resending lost events", extra={"events": len(due)})
+            await self._send(client, due)
+
+    async def _resend_the_rest(self, client: IngestClient, stop: asyncio.Event) -> None:
+        """After the run, wait for the resend time of the lost events still held (unless they
+        are never to be resent, or the run is stopped) and send them."""
+        while self._lost and not stop.is_set() and self._fatal is None:
+            wait = self._lost[0][0] - time.monotonic()
+            if math.isinf(wait):
+                return
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+            await self._resend_due(client)
+        await self._drain()
+
+    async def _report(self, client: IngestClient) -> None:
+        """Send the end-of-day reports that are due: days ended and not reported, or changed."""
+        book = self._book
+        if book is None or self._fatal is not None:
+            return
+        now = self._clock()
+        stats = self.ledger.stats
+        for report in list(book.due(now)):
+            try:
+                errors = await client.send_report(report.body)
+            except ApiKeyRefusedError as error:
+                self._fatal = error
+                return
+            if errors is None:
+                book.reported(report)
+                stats.reports_sent += 1
+            else:
+                stats.reports_refused += 1
+                logger.warning(
+                    "end-of-day report refused by the ingest API",
+                    extra={"scope": [str(part) for part in report.key], "errors": errors},
+                )
+        book.forget_before(now)
 
     async def _send(self, client: IngestClient, events: list[Outgoing]) -> None:
         by_store: dict[str, list[Outgoing]] = {}
