@@ -1,4 +1,4 @@
-"""The job as separate processes: killed halfway through, and submitted as the EMR package."""
+"""The job as separate processes: killed halfway through, and submitted as EMR runs it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from batch_layer.emr.package import build
 from contract.gold import SALES_WIDE
 from contract.publication import Publication
 from tests.integration.batch_layer.conftest import PublishedLake
@@ -85,25 +85,60 @@ def test_a_run_killed_halfway_changes_nothing_readers_see(
     )
 
 
-def test_the_emr_package_runs_under_spark_submit(published_lake: PublishedLake, tmp_path: Path):
+def _build_wheel(tmp_path: Path) -> Path:
+    """The salesflow wheel as the Dockerfile's `wheel` stage builds it, unpacked: the layout of
+    the EMR environment's site-packages."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "uv"),
+            *("build", "--wheel", "--quiet", "--out-dir", str(wheels), str(REPO)),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = wheels.glob("salesflow-*.whl")
+    site = tmp_path / "site-packages"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    return site
+
+
+def test_the_emr_environment_runs_the_job_and_carries_the_catalog_sync(
+    published_lake: PublishedLake, tmp_path: Path
+):
+    """What EMR runs: `entrypoint.py` with the salesflow wheel installed in the job's Python
+    environment (Dockerfile target `emr-artifacts`), not the source tree."""
     lake = _copy_lake(published_lake, tmp_path)
-    archive, entrypoint = build(tmp_path / "dist")
+    site = _build_wheel(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(site)}
     probe = subprocess.run(
         [
             sys.executable,
             "-c",
-            f"import sys; sys.path.insert(0, {str(archive)!r}); "
-            "import batch_layer.job, contract.gold; print(batch_layer.job.__file__)",
+            "import batch_layer.job, batch_layer.catalog, serving.catalog_sync, serving.sql_files;"
+            "print(batch_layer.job.__file__); print(serving.catalog_sync.__file__);"
+            "print(len(serving.sql_files.VIEWS)); print(serving.sql_files.SQL_DIR)",
         ],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert probe.stdout.strip().startswith(str(archive))
+    job_module, sync_module, views, sql_dir = probe.stdout.split()
+    assert job_module.startswith(str(site))
+    assert sync_module.startswith(str(site))
+    assert int(views) >= 5
+    assert Path(sql_dir).is_relative_to(site)
+    assert sorted(p.name for p in Path(sql_dir).rglob("*.sql")) == sorted(
+        p.name for p in (REPO / "serving" / "sql").rglob("*.sql")
+    )
 
     spark_submit = Path(sys.executable).parent / "spark-submit"
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    env |= {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     result = subprocess.run(
         [
             str(spark_submit),
@@ -113,9 +148,7 @@ def test_the_emr_package_runs_under_spark_submit(published_lake: PublishedLake, 
             "1g",
             "--conf",
             "spark.ui.enabled=false",
-            "--py-files",
-            str(archive),
-            str(entrypoint),
+            str(REPO / "batch_layer" / "emr" / "entrypoint.py"),
             "run",
             "--cutoff",
             published_lake.publication.cutoff.isoformat().replace("+00:00", "Z"),

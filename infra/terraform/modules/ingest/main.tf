@@ -35,12 +35,12 @@ resource "aws_secretsmanager_secret" "api_keys" {
 data "aws_iam_policy_document" "task" {
   statement {
     sid       = "PublishToTheStream"
-    actions   = ["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"]
+    actions   = ["kinesis:PutRecords", "kinesis:DescribeStreamSummary"]
     resources = [var.stream_arn]
   }
   statement {
     sid       = "PublishToTheQueue"
-    actions   = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    actions   = ["sqs:SendMessage", "sqs:GetQueueUrl"]
     resources = [var.queue_arn]
   }
   statement {

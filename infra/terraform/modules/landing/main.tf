@@ -4,28 +4,43 @@
 
 locals {
   lake_bucket_arn = "arn:aws:s3:::${var.lake_bucket}"
+  # The CSV loader's own prefixes (contract/lake.py, batch_layer/csv_loader.py): a load stages
+  # its parts, moves them into the uploads and the CSV quarantine (a copy, then a delete of the
+  # staged part) and writes its record last; each step first looks whether it was done already.
+  csv_load_prefixes = ["bronze/_staging/csv/*", "bronze/csv_uploads/*", "bronze/csv_loads/*", "bronze/_quarantine/csv/*"]
 }
 
 data "aws_iam_policy_document" "this" {
   statement {
-    sid       = "ReadLandedFiles"
+    sid       = "ReadLandedFilesAndTheirMappings"
     actions   = ["s3:GetObject"]
-    resources = ["${local.lake_bucket_arn}/${var.landing_prefix}*"]
+    resources = ["${local.lake_bucket_arn}/${var.landing_prefix}*", "${local.lake_bucket_arn}/config/mappings/*"]
   }
   statement {
-    sid       = "SkipFilesAlreadyLoaded"
+    sid       = "SeeWhatWasLoaded"
     actions   = ["s3:ListBucket"]
     resources = [local.lake_bucket_arn]
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["bronze/csv_uploads/*"]
+      values   = local.csv_load_prefixes
     }
   }
   statement {
-    sid       = "WriteCsvUploadsAndQuarantine"
-    actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = ["${local.lake_bucket_arn}/bronze/csv_uploads/*", "${local.lake_bucket_arn}/bronze/_quarantine/*"]
+    sid       = "LoadExports"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = [for prefix in local.csv_load_prefixes : "${local.lake_bucket_arn}/${prefix}"]
+  }
+  statement {
+    sid       = "MoveStagedParts"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.lake_bucket_arn}/bronze/_staging/csv/*"]
+  }
+  # An export above SALESFLOW_CSV_LAMBDA_MAX_BYTES becomes a request the nightly job serves.
+  statement {
+    sid       = "HandLargeExportsToTheNightlyJob"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.lake_bucket_arn}/bronze/csv_pending/*"]
   }
   statement {
     sid       = "ParkFailedFiles"

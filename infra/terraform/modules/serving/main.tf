@@ -21,12 +21,12 @@ locals {
 data "aws_iam_policy_document" "task" {
   statement {
     sid       = "QueryInTheWorkgroup"
-    actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"]
+    actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"]
     resources = [var.athena_workgroup_arn]
   }
   statement {
     sid       = "KeepTablesAndViewsOnThePublishedRun"
-    actions   = ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartitions"]
+    actions   = ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartitions"]
     resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
   }
   statement {

@@ -28,17 +28,13 @@ locals {
   }
 }
 
-# What every consumer of the stream or queue does with what it read: land it in bronze.
+# What every consumer of the stream or queue does with what it read: land it in bronze. Landing
+# only writes (tests/integration/infra/test_roles_cover_the_calls.py records it): no listing.
 data "aws_iam_policy_document" "land_bronze" {
   statement {
     sid       = "LandBronzeAndQuarantine"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = local.bronze_writes
-  }
-  statement {
-    sid       = "LetTheFilesystemClientCheckTheBucket"
-    actions   = ["s3:ListBucket"]
-    resources = [local.lake_bucket_arn]
   }
   statement {
     sid       = "UseThePlatformKey"
