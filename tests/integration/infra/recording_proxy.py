@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 ACCOUNT = "123456789012"
@@ -205,17 +206,17 @@ _SQS_BATCHES = {
 }
 
 
-def _json_resources(service: str, operation: str, body: dict[str, object]) -> tuple[str, ...]:
+def _json_resources(service: str, operation: str, body: dict[str, Any]) -> tuple[str, ...]:
     arn = f"{REGION}:{ACCOUNT}"
     if service == "glue":
         catalog = f"arn:aws:glue:{arn}:catalog"
         database_input = body.get("DatabaseInput") or {}
         database = str(
-            body.get("DatabaseName") or body.get("Name") or database_input.get("Name", "")  # type: ignore[union-attr]
+            body.get("DatabaseName") or body.get("Name") or database_input.get("Name", "")
         )
         if operation in ("GetDatabase", "CreateDatabase"):
             return (catalog, f"arn:aws:glue:{arn}:database/{database}")
-        table = body.get("Name") or (body.get("TableInput") or {}).get("Name")  # type: ignore[union-attr]
+        table = body.get("Name") or (body.get("TableInput") or {}).get("Name")
         resources = [catalog, f"arn:aws:glue:{arn}:database/{database}"]
         resources.append(f"arn:aws:glue:{arn}:table/{database}/{table or '*'}")
         return tuple(resources)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -254,7 +255,7 @@ def test_the_csv_lambda_role_covers_small_mapped_large_and_refused_exports(
     ]
     made: list[Call] = []
     for event in events:
-        made += run_recorded(proxy, lambda event=event: handler(event, None, deployed))
+        made += run_recorded(proxy, functools.partial(handler, event, None, deployed))
     role = Role(
         "landing",
         "this",
@@ -423,9 +424,9 @@ def test_the_ingest_role_covers_publishing_to_either_sink(
         finally:
             await target.close()
 
-    made = []
+    made: list[Call] = []
     for sink in ("kinesis", "sqs"):
-        made += run_recorded(proxy, lambda sink=sink: asyncio.run(publish(sink)))
+        made += run_recorded(proxy, functools.partial(asyncio.run, publish(sink)))
     role = Role(
         "ingest",
         "task",
