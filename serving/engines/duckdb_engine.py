@@ -7,9 +7,10 @@ them as TIMESTAMPTZ in a UTC session so `AT TIME ZONE` converts instants the sam
 
 One local difference, for speed: `sales_realtime_unbatched` (dedup, explode and quality rules
 over every line since T, minus the events gold holds) is installed under a `_live` name and
-materialized into a table of its own name, rebuilt whenever the files behind it change or a run
-is published. Dashboard queries then read a small table instead of recomputing the real-time
-side and its anti-join against all of gold each time; the SQL is still the Athena views'.
+materialized into a table of its own name. New bronze and CSV files are merged into it file by
+file; a published run, a compaction or a reference load rebuilds it (`duckdb_realtime`).
+Dashboard queries then read a small table instead of recomputing the real-time side and its
+anti-join against all of gold each time; the SQL is still the Athena views'.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, reference_effective
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
+from serving.engines.duckdb_realtime import (
+    LIVE_REALTIME_VIEW,
+    REALTIME_VIEW,
+    NewFiles,
+    delta_statements,
+    delta_table_name,
+    full_statements,
+)
 from serving.published_run import PublishedRun, read_published_run
 from serving.sql_files import ATHENA_DIALECT, table_statements, view_statements
 from serving.table_definition import Column, TableDefinition
@@ -43,11 +52,6 @@ SCHEMA_FILE_PARTITION_VALUES = {
     "sale_date": "1970-01-01",
 }
 """Where a table's schema file sits in its partition layout: a day no query ever asks for."""
-REALTIME_VIEW = "sales_realtime_unbatched"
-LIVE_REALTIME_VIEW = f"{REALTIME_VIEW}_live"
-MATERIALIZE_REALTIME = (
-    f'CREATE OR REPLACE TABLE "{REALTIME_VIEW}" AS SELECT * FROM "{LIVE_REALTIME_VIEW}"'
-)
 
 
 class DuckDBEngine:
@@ -60,6 +64,8 @@ class DuckDBEngine:
         self._empty_tables: dict[str, TableDefinition] = {}
         self._realtime_files: frozenset[tuple[str, int, int]] = frozenset()
         self._schema_files = Path(tempfile.mkdtemp(prefix="salesflow-duckdb-schemas-"))
+        self._views: dict[str, str] = {}
+        self._tables: dict[str, TableDefinition] = {}
 
     def refresh(self) -> PublishedRun:
         run = read_published_run(self._settings)
@@ -75,7 +81,7 @@ class DuckDBEngine:
                 return run
             files = realtime_files(run)
             if files != self._realtime_files:
-                self._transaction([MATERIALIZE_REALTIME])
+                self._transaction(self._realtime_update(run, files))
                 self._realtime_files = files
             return run
 
@@ -103,14 +109,15 @@ class DuckDBEngine:
         tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
         empty = {t.name: t for t in tables if not _has_files(t)}
         inputs = realtime_files(run)
+        views = view_statements(parameters)
         statements = [
             table_view(t, empty=t.name in empty, schema_file=self._schema_file(t)) for t in tables
         ]
-        for name, statement in view_statements(parameters).items():
+        for name, statement in views.items():
             if name == REALTIME_VIEW:
                 statements += [
                     transpile(statement, rename=LIVE_REALTIME_VIEW),
-                    MATERIALIZE_REALTIME,
+                    *full_statements(views["sales_realtime"]),
                 ]
             else:
                 statements.append(transpile(statement))
@@ -118,10 +125,31 @@ class DuckDBEngine:
         self._served = run
         self._empty_tables = empty
         self._realtime_files = inputs
+        self._views = views
+        self._tables = {t.name: t for t in tables}
         logger.info(
             "serving views installed",
             extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
         )
+
+    def _realtime_update(
+        self, run: PublishedRun, files: frozenset[tuple[str, int, int]]
+    ) -> list[str]:
+        """Merge only the new files when nothing else changed; otherwise rebuild in full."""
+        new = new_source_files(run, self._realtime_files, files)
+        if new is None:
+            logger.info("real-time side rebuilt", extra={"files": len(files)})
+            return full_statements(self._views["sales_realtime"])
+
+        def scan(table: TableDefinition, paths: tuple[str, ...]) -> str:
+            return table_view(
+                table,
+                schema_file=self._schema_file(table),
+                files=paths,
+                name=delta_table_name(table.name),
+            )
+
+        return delta_statements(self._views, self._tables, new, scan)
 
     def _schema_file(self, table: TableDefinition) -> str | None:
         """An empty Parquet file with every column of the table's DDL, read together with the
@@ -194,25 +222,49 @@ def realtime_files(run: PublishedRun) -> frozenset[tuple[str, int, int]]:
     return frozenset(files)
 
 
+def new_source_files(
+    run: PublishedRun,
+    before: frozenset[tuple[str, int, int]],
+    now: frozenset[tuple[str, int, int]],
+) -> NewFiles | None:
+    """The bronze and CSV files added between two snapshots, or None when anything else
+    changed (a file rewritten or removed, a reference table loaded)."""
+    if not before <= now:
+        return None
+    root = Path(run.lake.root)
+    bronze_root, csv_root = f"{root / BRONZE_EVENTS}/", f"{root / CSV_UPLOADS}/"
+    added = sorted(path for path, _, _ in now - before)
+    bronze = tuple(p for p in added if p.startswith(bronze_root))
+    csv = tuple(p for p in added if p.startswith(csv_root))
+    return NewFiles(bronze, csv) if len(bronze) + len(csv) == len(added) else None
+
+
 def _subfolders(folder: Path) -> list[Path]:
     return [entry for entry in folder.iterdir() if entry.is_dir()] if folder.is_dir() else []
 
 
 def table_view(
-    table: TableDefinition, *, empty: bool = False, schema_file: str | None = None
+    table: TableDefinition,
+    *,
+    empty: bool = False,
+    schema_file: str | None = None,
+    files: tuple[str, ...] | None = None,
+    name: str | None = None,
 ) -> str:
     """The DuckDB rendition of an Athena table: a view over its files with the DDL's types.
 
     A table without files yet becomes an empty relation of the same shape, so the views over it
     work before the first event lands or the first batch run publishes. `schema_file` (an empty
     Parquet file of the DDL's columns) is read with the files, so columns missing from older
-    files read as NULL, as Athena reads them.
+    files read as NULL, as Athena reads them. `files` reads those files instead of the table's
+    location, and `name` names the view otherwise (the real-time side's `_delta_` views).
     """
-    if empty:
+    view = _quoted(name or table.name)
+    if empty or files == ():
         columns = ", ".join(
             f"CAST(NULL AS {_duckdb_type(c)}) AS {_quoted(c.name)}" for c in table.all_columns
         )
-        return f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {columns} WHERE false"
+        return f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} WHERE false"
     columns = ", ".join(
         [
             f"CAST({_quoted(c.name)} AS {_duckdb_type(c)}) AS {_quoted(c.name)}"
@@ -221,15 +273,17 @@ def table_view(
         + [_quoted(c.name) for c in table.partition_columns]
     )
     return (
-        f"CREATE OR REPLACE VIEW {_quoted(table.name)} AS SELECT {columns} "
-        f"FROM {_scan(table, schema_file)}"
+        f"CREATE OR REPLACE VIEW {view} AS SELECT {columns} FROM {_scan(table, schema_file, files)}"
     )
 
 
-def _scan(table: TableDefinition, schema_file: str | None = None) -> str:
-    pattern = _literal(_file_pattern(table))
+def _scan(
+    table: TableDefinition, schema_file: str | None = None, files: tuple[str, ...] | None = None
+) -> str:
+    sources = [_literal(path) for path in files] if files else [_literal(_file_pattern(table))]
     if schema_file is not None:
-        pattern = f"[{_literal(schema_file)}, {pattern}]"
+        sources.insert(0, _literal(schema_file))
+    pattern = sources[0] if len(sources) == 1 else f"[{', '.join(sources)}]"
     if table.storage == "csv":
         header = table.properties.get("skip.header.line.count", "0") == "1"
         delimiter = _literal(table.serde_properties.get("separatorChar", ","))
