@@ -427,10 +427,15 @@ def test_the_ingest_role_covers_publishing_to_either_sink(
     made: list[Call] = []
     for sink in ("kinesis", "sqs"):
         made += run_recorded(proxy, functools.partial(asyncio.run, publish(sink)))
+    reports = "the tills' end-of-day reports (POST /v1/reconciliations, tested with the route)"
     role = Role(
         "ingest",
         "task",
-        {"kms:Decrypt": SERVICE_SIDE_KMS, "kms:GenerateDataKey": SERVICE_SIDE_KMS},
+        {
+            "kms:Decrypt": SERVICE_SIDE_KMS,
+            "kms:GenerateDataKey": SERVICE_SIDE_KMS,
+            **dict.fromkeys(("s3:ListBucket", "s3:GetObject", "s3:PutObject"), reports),
+        },
     )
     check(role, deployed, made)
 
