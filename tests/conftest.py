@@ -11,12 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from contract.settings import Settings
 from devstack.java import find_java
 from tests.moto_server import FAKE_CREDENTIALS, moto_server
 
 EVENTS_DIR = Path(__file__).parent / "events"
+
+hypothesis_settings.register_profile("mutation", deadline=None, derandomize=True)
+"""`make mutation` runs the tests under tracing, on a busy machine, once per mutant: no deadline
+(a slow example is no failure there), and the same examples every time, so that a mutant's verdict
+never depends on the draw (pyproject.toml, `[tool.mutmut]`)."""
 
 os.environ.update(FAKE_CREDENTIALS)
 for _leaked in [key for key in os.environ if key.startswith("SALESFLOW_")]:

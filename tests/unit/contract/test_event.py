@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -139,6 +141,26 @@ def test_ingested_event_round_trips_through_json(make_event):
     wire = ingested.model_dump_json()
     assert json.loads(wire)["items"][1]["unit_price"] == "79.90"
     assert IngestedSaleEvent.model_validate_json(wire) == ingested
+
+
+@pytest.fixture
+def machine_in_sao_paulo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "America/Sao_Paulo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_sao_paulo")
+def test_the_ingestion_stamp_is_utc_whatever_the_machines_zone(make_event):
+    event = validate(make_event())
+    berlin = timezone(timedelta(hours=1))
+    ingested = IngestedSaleEvent.accept(
+        event, ingested_at=datetime(2026, 11, 21, 17, 45, 13, tzinfo=berlin), source="pos-sp"
+    )
+    assert ingested.ingested_at == datetime(2026, 11, 21, 16, 45, 13, tzinfo=UTC)
+    assert ingested.ingested_at.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize(

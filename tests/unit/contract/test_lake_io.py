@@ -1,0 +1,43 @@
+"""`LakeFiles` on a local lake: what every layer's reads, writes, listings and moves rely on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contract.lake_io import LakeFiles
+from contract.settings import Settings
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> LakeFiles:
+    return LakeFiles.open(str(tmp_path / "lake"), Settings(lake_uri=str(tmp_path / "lake")))
+
+
+def test_a_listing_holds_every_file_below_the_folder_relative_to_the_root(files: LakeFiles) -> None:
+    for relative in ("gold/runs/r1/a.parquet", "gold/runs/r1/day=1/b.parquet", "gold/_p.json"):
+        files.write_bytes(relative, b"x")
+    assert files.list_files("gold/runs") == [
+        "gold/runs/r1/a.parquet",
+        "gold/runs/r1/day=1/b.parquet",
+    ]
+    assert files.list_files("gold") == [
+        "gold/_p.json",
+        "gold/runs/r1/a.parquet",
+        "gold/runs/r1/day=1/b.parquet",
+    ]
+    assert files.list_files("nothing/here") == []
+
+
+def test_streams_write_into_new_folders_and_moves_create_their_target_folder(
+    files: LakeFiles,
+) -> None:
+    with files.open_output("staging/part-0.csv") as stream:
+        stream.write(b"a,b\n")
+    files.move("staging/part-0.csv", "bronze/uploads/part-0.csv")
+    with files.open_input("bronze/uploads/part-0.csv") as stream:
+        assert stream.read() == b"a,b\n"
+    assert not files.exists("staging/part-0.csv")
+    with pytest.raises(FileNotFoundError):
+        files.open_input("staging/part-0.csv")

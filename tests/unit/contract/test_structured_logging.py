@@ -1,0 +1,42 @@
+"""Every process logs JSON lines to stderr, with the `extra` fields and the request id."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from contract.structured_logging import configure_logging, request_id_var
+
+
+@pytest.fixture
+def restored_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restored_root_logger")
+def test_records_become_one_json_object_a_line_on_stderr(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("warning")
+    token = request_id_var.set("req-1")
+    try:
+        logging.getLogger("salesflow.test").info("not at warning level")
+        logging.getLogger("salesflow.test").warning("batch landed", extra={"records": 3})
+    finally:
+        request_id_var.reset(token)
+    (line,) = capsys.readouterr().err.splitlines()
+    entry = json.loads(line)
+    assert {k: entry[k] for k in ("level", "logger", "msg", "request_id", "records")} == {
+        "level": "warning",
+        "logger": "salesflow.test",
+        "msg": "batch landed",
+        "request_id": "req-1",
+        "records": 3,
+    }
