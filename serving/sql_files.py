@@ -65,6 +65,7 @@ class SqlParameters:
             },
             "cutoff": f"{cutoff:%Y-%m-%d %H:%M:%S.%f}",
             "cutoff_date": f"{cutoff:%Y-%m-%d}",
+            "cutoff_hour": f"{cutoff:%H}",
             "reporting_tz": self.reporting_tz,
             "max_line_net_amount": str(MAX_LINE_NET_AMOUNT),
             "max_items": str(MAX_ITEMS),

@@ -9,7 +9,8 @@
 --   * the quarantine rules of contract/quality.py drop a line (currency other than its known
 --     store's, line net amount above the maximum);
 --   * returns count negative; calendar columns are in the reporting time zone.
--- T is a literal, re-rendered whenever a batch run is published (docs/adr/0008).
+-- T is a literal, re-rendered whenever a batch run is published (docs/adr/0008); its UTC date and
+-- hour prune the bronze partitions (projection on Athena, hive folders on DuckDB) to those since T.
 -- Lines are exploded by joining each event to the line numbers 1..cardinality(items): UNNEST of
 -- an array of rows names its columns differently in Trino and DuckDB, and this join is fast in
 -- both.
@@ -22,7 +23,9 @@ bronze_copies AS (
     e.*,
     row_number() OVER (PARTITION BY e.event_id ORDER BY e.ingested_at, e.source) AS bronze_rank
   FROM bronze_sales_events AS e
-  WHERE e.ingest_date >= '{{cutoff_date}}' AND e.ingested_at >= TIMESTAMP '{{cutoff}}'
+  WHERE e.ingest_date >= '{{cutoff_date}}'
+    AND (e.ingest_date > '{{cutoff_date}}' OR e.ingest_hour >= '{{cutoff_hour}}')
+    AND e.ingested_at >= TIMESTAMP '{{cutoff}}'
 ),
 csv_lines AS (
   SELECT
