@@ -108,8 +108,9 @@ class Assumptions:
     """S3 bucket keys let one KMS call serve many objects."""
     kms_requests_per_day_fixed: Decimal = Decimal(4 * 288)
     """Stream and queue data keys, renewed every 5 minutes for two principals each."""
-    alarms: Decimal = Decimal(10)
-    """What the observability module creates: seven platform alarms and one per Lambda."""
+    alarms: Decimal = Decimal(11)
+    """What the observability module creates: eight platform alarms (the reconciliation one with
+    the dashboard's serving tasks) and one per Lambda."""
     dashboards: Decimal = Decimal(1)
     log_bytes_per_invocation: Decimal = Decimal(500)
     log_bytes_per_api_request: Decimal = Decimal(300)

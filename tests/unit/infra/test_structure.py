@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from contract.lake import CSV_LOADS, CSV_PENDING, CSV_STAGING, CSV_UPLOADS, QUARANTINE, REFERENCE
+from contract.lake import (
+    CSV_LOADS,
+    CSV_PENDING,
+    CSV_STAGING,
+    CSV_UPLOADS,
+    QUARANTINE,
+    RECONCILIATION_REPORTS,
+    REFERENCE,
+)
 from contract.settings import Settings
 from salesflow.cli import COMMANDS
 from tests.unit.infra.terraform_tree import (
@@ -380,12 +388,20 @@ def test_the_nightly_job_may_move_the_catalog_to_its_run_and_do_nothing_else_the
 
 
 def test_loading_reference_data_and_history_reaches_only_their_prefixes() -> None:
-    """The prefixes `salesflow reference load` and `salesflow load-csv` write (contract.lake)."""
+    """The prefixes `salesflow reference load`, `load-csv` and `reconcile load` write
+    (contract.lake)."""
     (lake_iam,) = [f for f in tf_files() if f.parent.name == "lake" and f.name == "iam.tf"]
     (local_values,) = parse(lake_iam)["locals"]
     assert local_values["loader_prefixes"] == [
         f"{folder}/*"
-        for folder in (REFERENCE, CSV_UPLOADS, CSV_LOADS, CSV_STAGING, f"{QUARANTINE}/csv")
+        for folder in (
+            REFERENCE,
+            CSV_UPLOADS,
+            CSV_LOADS,
+            CSV_STAGING,
+            f"{QUARANTINE}/csv",
+            RECONCILIATION_REPORTS,
+        )
     ]
     grants = _grants("lake", "loader")
     lake = "${local.lake_bucket_arn}"

@@ -123,6 +123,7 @@ module "ingest" {
   stream_arn           = module.stream.stream_arn
   queue_arn            = module.stream.queue_arn
   api_keys_secret_name = local.names.api_keys_secret
+  lake_bucket          = module.lake.lake_bucket
   min_tasks            = var.api_min_tasks
   max_tasks            = var.api_max_tasks
   environment          = local.salesflow_environment
@@ -230,5 +231,6 @@ module "observability" {
   lambda_function_names    = [module.speed.kinesis_function_name, module.speed.sqs_function_name, module.landing.function_name]
   emr_application_id       = module.batch.application_id
   athena_workgroup         = module.catalog.athena_workgroup
+  serving_log_group_name   = try(module.serving[0].log_group_name, "")
   tags                     = local.tags
 }

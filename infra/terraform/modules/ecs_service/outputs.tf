@@ -37,3 +37,8 @@ output "target_group_arn_suffix" {
   description = "ARN suffix of the target group, for CloudWatch metrics; null without load_balancer."
   value       = one(aws_lb_target_group.this[*].arn_suffix)
 }
+
+output "log_group_name" {
+  description = "CloudWatch log group of the tasks' JSON logs, for metric filters."
+  value       = aws_cloudwatch_log_group.this.name
+}

@@ -30,7 +30,7 @@ resource "aws_secretsmanager_secret" "api_keys" {
   tags        = var.tags
 }
 
-# --- the API's task role may only publish events -------------------------------------------------
+# --- the API's task role may only publish events and keep the tills' end-of-day reports ----------
 
 data "aws_iam_policy_document" "task" {
   statement {
@@ -42,6 +42,21 @@ data "aws_iam_policy_document" "task" {
     sid       = "PublishToTheQueue"
     actions   = ["sqs:SendMessage", "sqs:GetQueueUrl"]
     resources = [var.queue_arn]
+  }
+  statement {
+    sid       = "ListTheReconciliationReports"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:aws:s3:::${var.lake_bucket}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["reconciliation/reports/*"]
+    }
+  }
+  statement {
+    sid       = "KeepTheReconciliationReports"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["arn:aws:s3:::${var.lake_bucket}/reconciliation/reports/*"]
   }
   statement {
     sid       = "EncryptRecords"

@@ -217,6 +217,16 @@ variable "queue_arn" {
   type        = string
 }
 
+variable "lake_bucket" {
+  description = "Lake bucket whose reconciliation/reports/ prefix keeps the tills' end-of-day reports (POST /v1/reconciliations)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lake_bucket))
+    error_message = "lake_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
+}
+
 variable "api_keys_secret_name" {
   description = "Secrets Manager secret holding SALESFLOW_API_KEYS, from contract/resource_names.json."
   type        = string

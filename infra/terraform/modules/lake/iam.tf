@@ -1,9 +1,10 @@
 # What a person or pipeline needs to load data into the lake from outside AWS's own services:
-# `salesflow reference load` (products, stores, customers) and `salesflow load-csv` (history). The
-# policy is created here and attached by whoever manages the account's people (a group, an SSO
-# permission set, a CI role): this stack makes no roles for humans. It reaches only the prefixes
-# those commands write, never bronze events, gold or the pointer; it may delete only the CSV
-# loader's own staging area (parts move from there to bronze/csv_uploads/ by copy and delete).
+# `salesflow reference load` (products, stores, customers), `salesflow load-csv` (history) and
+# `salesflow reconcile load` (the tills' end-of-day reports). The policy is created here and
+# attached by whoever manages the account's people (a group, an SSO permission set, a CI role):
+# this stack makes no roles for humans. It reaches only the prefixes those commands write, never
+# bronze events, gold or the pointer; it may delete only the CSV loader's own staging area (parts
+# move from there to bronze/csv_uploads/ by copy and delete).
 
 locals {
   lake_bucket_arn = aws_s3_bucket.this["lake"].arn
@@ -13,6 +14,7 @@ locals {
     "bronze/csv_loads/*",
     "bronze/_staging/csv/*",
     "bronze/_quarantine/csv/*",
+    "reconciliation/reports/*",
   ]
 }
 
@@ -46,7 +48,7 @@ data "aws_iam_policy_document" "loader" {
 
 resource "aws_iam_policy" "loader" {
   name        = "${var.name_prefix}-lake-loader"
-  description = "Load reference data and CSV history into the salesflow lake (salesflow reference load, salesflow load-csv)"
+  description = "Load reference data, CSV history and end-of-day reports into the salesflow lake (salesflow reference load, load-csv, reconcile load)"
   policy      = data.aws_iam_policy_document.loader.json
   tags        = var.tags
 }

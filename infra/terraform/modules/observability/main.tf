@@ -43,6 +43,9 @@ resource "aws_sns_topic_subscription" "email" {
 locals {
   alarm_actions = [aws_sns_topic.alerts.arn]
 
+  reconciliation_namespace = "salesflow/${var.name_prefix}"
+  reconciliation_metric    = "ReconciliationOverdueStoreDays"
+
   # What most alarms share: a breach over five one-minute periods; no data is no trouble.
   alarm_defaults = {
     period     = 60
@@ -118,6 +121,18 @@ locals {
         threshold   = var.max_iterator_age_seconds * 1000
       }
     },
+    var.serving_log_group_name == "" ? {} : {
+      reconciliation-overdue = {
+        description = "Store-days whose tills' end-of-day reports still do not match salesflow (or never came) more than the grace period after the day ended: GET /v1/reconciliations lists them and the events to ask the stores to resend (docs/reconciliation.md)."
+        namespace   = local.reconciliation_namespace
+        metric      = local.reconciliation_metric
+        dimensions  = {}
+        statistic   = "Maximum"
+        period      = 900
+        periods     = 1
+        threshold   = var.max_overdue_store_days
+      }
+    },
     {
       for name in var.lambda_function_names : "lambda-errors-${name}" => {
         description = "Lambda ${name} fails: its batches are retried, bisected and finally parked in the dead-letter queue."
@@ -153,6 +168,23 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
   tags                = var.tags
+}
+
+# Each serving task's periodic reconciliation check logs one JSON line with the overdue store-days
+# (serving/reconciliation/checker.py); this filter turns it into the metric the alarm watches.
+resource "aws_cloudwatch_log_metric_filter" "reconciliation_overdue" {
+  count = var.serving_log_group_name == "" ? 0 : 1
+
+  name           = "${var.name_prefix}-reconciliation-overdue"
+  log_group_name = var.serving_log_group_name
+  pattern        = "{ $.msg = \"reconciliation checked\" }"
+
+  metric_transformation {
+    name      = local.reconciliation_metric
+    namespace = local.reconciliation_namespace
+    value     = "$.overdue_store_days"
+    unit      = "Count"
+  }
 }
 
 # A failed nightly run is announced at once, not only through the next day's freshness alarm.

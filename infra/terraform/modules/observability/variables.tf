@@ -110,3 +110,19 @@ variable "tags" {
   default     = {}
 }
 
+variable "serving_log_group_name" {
+  description = "Log group of the serving tasks, whose reconciliation check logs the overdue store-days; empty (no serving tasks) makes no reconciliation alarm."
+  type        = string
+  default     = ""
+}
+
+variable "max_overdue_store_days" {
+  description = "Store-days allowed to stay unmatched (a gap, or no end-of-day report) past SALESFLOW_RECONCILIATION_GRACE_HOURS before the reconciliation alarm fires."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.max_overdue_store_days >= 0
+    error_message = "max_overdue_store_days must be 0 or more."
+  }
+}

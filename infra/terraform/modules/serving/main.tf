@@ -40,6 +40,11 @@ data "aws_iam_policy_document" "task" {
     resources = ["${local.lake_bucket_arn}/*"]
   }
   statement {
+    sid       = "RecordReconciliationResults"
+    actions   = ["s3:PutObject"]
+    resources = ["${local.lake_bucket_arn}/reconciliation/results/*"]
+  }
+  statement {
     sid       = "WriteAndReadQueryResults"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
     resources = ["${local.results_arn}/*"]

@@ -12,3 +12,8 @@ output "target_group_arn_suffix" {
   description = "ARN suffix of the serving target group, for CloudWatch metrics."
   value       = module.service.target_group_arn_suffix
 }
+
+output "log_group_name" {
+  description = "Log group of the serving tasks: their reconciliation check logs the overdue store-days there."
+  value       = module.service.log_group_name
+}
