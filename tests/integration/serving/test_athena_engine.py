@@ -154,7 +154,8 @@ def test_refresh_creates_glue_tables_with_projection_and_the_views(
     )
     items = next(c for c in bronze["StorageDescriptor"]["Columns"] if c["Name"] == "items")
     assert items["Type"] == (
-        "array<struct<sku:string,quantity:int,unit_price:decimal(18,2),discount:decimal(18,2)>>"
+        "array<struct<sku:string,quantity:int,unit_price:decimal(18,2),discount:decimal(18,2),"
+        "promotion_id:string,coupon_code:string>>"
     )
     gold = glue.get_table(DatabaseName=settings.glue_database, Name="sales_wide")["Table"]
     assert gold["StorageDescriptor"]["Location"] == f"{lake}/gold/runs/run-1/sales_wide/"
