@@ -44,8 +44,8 @@ def load_profiles(settings: Settings, publication: Publication, store: ProfileSt
     for path in files.list_files(folder):
         if not path.endswith(".parquet"):
             continue
-        with files.open_input(path) as stream:
-            for batch in pq.ParquetFile(stream).iter_batches(batch_size=ROWS_PER_READ):
+        with files.filesystem.open_input_file(files.location.path(path)) as source:
+            for batch in pq.ParquetFile(source).iter_batches(batch_size=ROWS_PER_READ):
                 written += store.put_profiles(
                     publication.run_id, batch.to_pylist(), loaded_at + PROFILE_RETENTION
                 )

@@ -77,7 +77,8 @@ class ProfileStore:
     ) -> int:
         """Write `profiles` (rows of `customer_profiles`) as items of `run_id`; returns how many.
 
-        Whole-item puts of the run's own data: writing a profile twice writes the same item."""
+        Whole-item puts of the run's own data: writing a profile twice writes the same item
+        (with a later expiry)."""
         batches = _batches(encode_profile(row, run_id, expires_at) for row in profiles)
         written = 0
         with ThreadPoolExecutor(WRITERS, thread_name_prefix="profile-writer") as pool:
@@ -87,7 +88,8 @@ class ProfileStore:
 
     def mark_loaded(self, run_id: str, profiles: int, loaded_at: datetime) -> LoadedRun:
         """Written after the run's last profile: from now on readers use the run's items."""
-        marker = LoadedRun(run_id, profiles, loaded_at, loaded_at + MARKER_RETENTION)
+        expires_at = (loaded_at + MARKER_RETENTION).replace(microsecond=0)
+        marker = LoadedRun(run_id, profiles, loaded_at, expires_at)
         item = {
             PARTITION_KEY: RUN_MARKER,
             SORT_KEY: run_id,

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from sqlglot import exp
@@ -63,6 +64,7 @@ logger = logging.getLogger(__name__)
 REALTIME_LINES = "sales_realtime_unbatched"
 SALE = "sale"
 Source = Literal["dynamodb", "gold", "none"]
+AmountT = TypeVar("AmountT", int, Decimal)
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,9 @@ class CustomerService:
             try:
                 if self._loaded(run.run_id, now):
                     item = self.store.profile(customer_id, run.run_id)
-                    return (None if item is None else Profile.from_row(item)), "dynamodb"
+                    if item is None:
+                        return None, "none"
+                    return Profile.from_row(item), "dynamodb"
             except ProfileStoreError as error:
                 logger.warning(
                     "profile store unavailable: reading the profile from gold",
@@ -474,9 +478,10 @@ def _profile_model(
         average_ticket=format_money(profile.average_ticket),
         preferred_channel=profile.preferred_channel,
         preferred_category=profile.preferred_category,
-        channel_orders=profile.channel_orders,
+        channel_orders=dict(_largest_first(profile.channel_orders)),
         category_net_revenue={
-            key: format_money(amount) for key, amount in profile.category_net_revenue.items()
+            key: format_money(amount)
+            for key, amount in _largest_first(profile.category_net_revenue)
         },
         recency_score=profile.recency_score,
         frequency_score=profile.frequency_score,
@@ -495,6 +500,11 @@ def _profile_model(
         run_id=run.run_id,
         as_of=now.isoformat(),
     )
+
+
+def _largest_first(amounts: Mapping[str, AmountT]) -> list[tuple[str, AmountT]]:
+    """Entries in the order of preference (`contract.customers.preferred`)."""
+    return sorted(amounts.items(), key=lambda entry: (-entry[1], entry[0]))
 
 
 def _literal(value: str) -> str:
