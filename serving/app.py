@@ -67,7 +67,6 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
     app.state.customers = customer_service
     app.include_router(metrics.router)
     app.include_router(reconciliations.router)
-    app.include_router(reconciliations.assets)
     app.include_router(prometheus.router)
     app.include_router(customers.router)
     app.include_router(status.router)

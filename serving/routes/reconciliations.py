@@ -1,15 +1,14 @@
 """`GET /v1/reconciliations` and `GET /v1/reconciliations/store-day`: the tills' end-of-day
 reports against the merged view, per store and business day (docs/reconciliation.md); and the
-dashboard panel's script."""
+dashboard panel showing them."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -17,10 +16,9 @@ from serving.reconciliation.models import Reconciliations, StoreDayDetail
 from serving.reconciliation.service import ReconciliationService
 
 router = APIRouter(prefix="/v1/reconciliations", tags=["reconciliation"])
-assets = APIRouter(include_in_schema=False)
-"""The dashboard's reconciliation panel, a script of its own the page loads."""
 
 PANEL_SCRIPT = Path(__file__).parent.parent / "static" / "reconciliation-panel.js"
+"""The dashboard's reconciliation panel: a script of its own, inlined into the page served."""
 
 MAX_DAYS = 92
 """The longest range of business days one request compares."""
@@ -95,14 +93,10 @@ def _invalid(field: str, value: object, message: str) -> NoReturn:
     )
 
 
-@cache
-def _panel_script() -> str:
-    """Read once per process: the script is static, its numbers come from the API."""
-    return PANEL_SCRIPT.read_text()
-
-
-@assets.get("/static/reconciliation-panel.js")
-async def panel_script() -> Response:
-    return Response(
-        _panel_script(), media_type="text/javascript", headers={"Cache-Control": "no-cache"}
-    )
+def with_panel(page: str) -> str:
+    """The dashboard page with the reconciliation panel's script inlined before `</body>`, so
+    the page stays one self-contained document while the panel is kept in a file of its own."""
+    head, body_end, tail = page.rpartition("</body>")
+    if not body_end:
+        return page
+    return f"{head}<script>\n{PANEL_SCRIPT.read_text()}</script>\n</body>{tail}"

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from serving.deps import ServiceDep
 from serving.models import Display, Freshness
+from serving.routes.reconciliations import with_panel
 
 DASHBOARD = Path(__file__).parent.parent / "static" / "dashboard.html"
 
@@ -38,7 +39,7 @@ async def healthz() -> dict[str, str]:
 @cache
 def dashboard_html() -> str:
     """Read once per process: the page is static, its numbers come from the API."""
-    return DASHBOARD.read_text()
+    return with_panel(DASHBOARD.read_text())
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -1,8 +1,9 @@
 // The till reconciliation panel (docs/reconciliation.md): per store and business day, whether the
 // tills' end-of-day reports match what salesflow counted, the gap's size, and the event ids to ask
-// the store to resend. Self-contained: it adds its own section to the dashboard's <main>, reads
-// GET /v1/reconciliations (the last SALESFLOW_RECONCILIATION_LOOKBACK_DAYS days) and refreshes
-// itself. Money arrives as decimal strings and is only formatted here, never computed in floats.
+// the store to resend. Self-contained: the dashboard route inlines it at the end of the page
+// (serving/routes/reconciliations.py, with_panel); it adds its own section to the page's <main>,
+// reads GET /v1/reconciliations (the last SALESFLOW_RECONCILIATION_LOOKBACK_DAYS days) and
+// refreshes itself. Money arrives as decimal strings and is only formatted, never computed.
 (() => {
   "use strict";
   const REFRESH_MS = 15000;
