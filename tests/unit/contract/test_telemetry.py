@@ -20,11 +20,15 @@ from serving.app import create_app as create_serving_app
 
 @pytest.fixture(scope="module")
 def spans() -> InMemorySpanExporter:
-    """The global tracer provider (settable once per process), exporting to memory."""
+    """The global tracer provider, exporting to memory. It can be set once per process, so a
+    second test session in the same process (mutmut runs the suite more than once) adds its
+    exporter to the provider the first one set."""
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
     return exporter
 
 
