@@ -32,10 +32,12 @@ from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
 from serving.engines.duckdb_realtime import (
+    DELTA_SALE_DATES,
     LIVE_REALTIME_VIEW,
     REALTIME_VIEW,
     NewFiles,
-    delta_statements,
+    delta_merge_statements,
+    delta_prepare_statements,
     delta_table_name,
     full_statements,
 )
@@ -81,7 +83,7 @@ class DuckDBEngine:
                 return run
             files = realtime_files(run)
             if files != self._realtime_files:
-                self._transaction(self._realtime_update(run, files))
+                self._update_realtime(run, files)
                 self._realtime_files = files
             return run
 
@@ -132,14 +134,14 @@ class DuckDBEngine:
             extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
         )
 
-    def _realtime_update(
-        self, run: PublishedRun, files: frozenset[tuple[str, int, int]]
-    ) -> list[str]:
-        """Merge only the new files when nothing else changed; otherwise rebuild in full."""
+    def _update_realtime(self, run: PublishedRun, files: frozenset[tuple[str, int, int]]) -> None:
+        """Merge only the new files when nothing else changed; otherwise rebuild in full. The
+        merge prepares the new lines aside, then swaps them in with one transaction."""
         new = new_source_files(run, self._realtime_files, files)
         if new is None:
             logger.info("real-time side rebuilt", extra={"files": len(files)})
-            return full_statements(self._views["sales_realtime"])
+            self._transaction(full_statements(self._views["sales_realtime"]))
+            return
 
         def scan(table: TableDefinition, paths: tuple[str, ...]) -> str:
             return table_view(
@@ -149,7 +151,13 @@ class DuckDBEngine:
                 name=delta_table_name(table.name),
             )
 
-        return delta_statements(self._views, self._tables, new, scan)
+        self._transaction(delta_prepare_statements(self._views, self._tables, new, scan))
+        cursor = self._connection.cursor()
+        try:
+            days = [row[0] for row in cursor.execute(DELTA_SALE_DATES).fetchall()]
+        finally:
+            cursor.close()
+        self._transaction(delta_merge_statements(self._views, days))
 
     def _schema_file(self, table: TableDefinition) -> str | None:
         """An empty Parquet file with every column of the table's DDL, read together with the

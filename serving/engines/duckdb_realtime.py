@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import sqlglot
 from sqlglot import exp
@@ -55,39 +56,61 @@ def full_statements(realtime_view_sql: str) -> list[str]:
     return [MATERIALIZE_REALTIME, f'CREATE OR REPLACE TABLE "{COPIES_TABLE}" AS {copies}']
 
 
-def delta_statements(
+DELTA_LINES = f"{DELTA_PREFIX}lines"
+DELTA_WINNERS = f"{DELTA_PREFIX}winners"
+DELTA_SALE_DATES = f'SELECT DISTINCT sale_date FROM "{DELTA_LINES}" ORDER BY sale_date'
+"""The days the new lines fall on: the merge looks up gold only in those partitions."""
+
+
+def delta_prepare_statements(
     views: dict[str, str],
     tables: dict[str, TableDefinition],
     new: NewFiles,
     scan: Callable[[TableDefinition, tuple[str, ...]], str],
 ) -> list[str]:
-    """Merge the events of `new` files into the materialized side.
+    """The real-time lines of the `new` files alone, and which of their events' copies win.
 
-    `views` are the Athena statements of `sales_realtime` and `sales_realtime_unbatched`;
-    `scan(table, files)` is the engine's DuckDB view of a table over those files only.
-    """
-    renames = {name: f"{DELTA_PREFIX}{name}" for name in (*SOURCE_TABLES, "sales_realtime")}
-    winners = f"{DELTA_PREFIX}winners"
-    delta_copies = f"{DELTA_PREFIX}copies"
+    `views` are the Athena statements of the serving views; `scan(table, files)` is the
+    engine's DuckDB view of a table over those files only. Touches no table readers query."""
+    renames = {name: f"{DELTA_PREFIX}{name}" for name in SOURCE_TABLES}
     files = {"bronze_sales_events": new.bronze, "csv_uploads": new.csv}
-    statements = [scan(tables[name], files[name]) for name in SOURCE_TABLES]
-    statements += [
+    delta_copies = f"{DELTA_PREFIX}copies"
+    return [
+        *(scan(tables[name], files[name]) for name in SOURCE_TABLES),
         _transpile(views["sales_realtime"], renames, f"{DELTA_PREFIX}sales_realtime"),
-        _transpile(views[REALTIME_VIEW], renames, f"{DELTA_PREFIX}{REALTIME_VIEW}"),
+        f'CREATE OR REPLACE TABLE "{DELTA_LINES}" AS SELECT * FROM "{DELTA_PREFIX}sales_realtime"',
         f'CREATE OR REPLACE TABLE "{delta_copies}" AS '
         f"{_copies_query(views['sales_realtime'], renames)}",
-        f'CREATE OR REPLACE TABLE "{winners}" AS SELECT d.* FROM "{delta_copies}" AS d '
+        f'CREATE OR REPLACE TABLE "{DELTA_WINNERS}" AS SELECT d.* FROM "{delta_copies}" AS d '
         f'LEFT JOIN "{COPIES_TABLE}" AS e ON e.event_id = d.event_id '
         f"WHERE e.event_id IS NULL OR {_earlier('d', 'e')}",
-        f'DELETE FROM "{REALTIME_VIEW}" WHERE event_id IN (SELECT event_id FROM "{winners}")',
-        f'DELETE FROM "{COPIES_TABLE}" WHERE event_id IN (SELECT event_id FROM "{winners}")',
-        f'INSERT INTO "{REALTIME_VIEW}" SELECT * FROM "{DELTA_PREFIX}{REALTIME_VIEW}" '
-        f'WHERE event_id IN (SELECT event_id FROM "{winners}")',
-        f'INSERT INTO "{COPIES_TABLE}" SELECT * FROM "{winners}"',
-        f'DROP TABLE "{winners}"',
         f'DROP TABLE "{delta_copies}"',
     ]
-    return statements
+
+
+def delta_merge_statements(views: dict[str, str], sale_dates: list[date]) -> list[str]:
+    """Replace the winning events' lines, minus those gold holds, and their index entries.
+
+    The anti-join against gold is the view's own, over gold's partitions of `sale_dates` only
+    (literal dates prune the files read), since the new lines fall on no other day."""
+    dates = ", ".join(f"DATE '{day:%Y-%m-%d}'" for day in sale_dates) or "NULL"
+    batch = f"{DELTA_PREFIX}sales_batch"
+    renames = {"sales_realtime": DELTA_LINES, "sales_batch": batch}
+    unbatched = f"{DELTA_PREFIX}{REALTIME_VIEW}"
+    winners = f'(SELECT event_id FROM "{DELTA_WINNERS}")'
+    return [
+        f'CREATE OR REPLACE VIEW "{batch}" AS SELECT * FROM sales_batch '
+        f"WHERE sale_date IN ({dates})",
+        _transpile(views[REALTIME_VIEW], renames, unbatched),
+        f'DELETE FROM "{REALTIME_VIEW}" WHERE event_id IN {winners}',
+        f'DELETE FROM "{COPIES_TABLE}" WHERE event_id IN {winners}',
+        f'INSERT INTO "{REALTIME_VIEW}" SELECT * FROM "{unbatched}" WHERE event_id IN {winners}',
+        f'INSERT INTO "{COPIES_TABLE}" SELECT * FROM "{DELTA_WINNERS}"',
+        f'DROP VIEW "{unbatched}"',
+        f'DROP VIEW "{batch}"',
+        f'DROP TABLE "{DELTA_WINNERS}"',
+        f'DROP TABLE "{DELTA_LINES}"',
+    ]
 
 
 def delta_table_name(table: str) -> str:

@@ -1,0 +1,121 @@
+"""Benchmark: refreshing the local engine's real-time side when one bronze file lands.
+
+The lake of `bench_serving` (10M gold lines, and here 1M real-time events, 2M lines, by default:
+a chain of a few hundred stores by late afternoon). Measured in the same run:
+
+- baseline: re-materializing the whole real-time side (what a rewritten file, a compaction, a
+  reference load or a publication costs, and what every landing cost before);
+- merging one new file of a landing batch's size (`--batch-events`) into it.
+
+Target: the merge at most 0.05 of the re-materialization. Results: `bench/results/realtime.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import bench_serving  # noqa: E402
+from bench.results_file import figure, write_results  # noqa: E402
+from contract.settings import Settings  # noqa: E402
+from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
+
+
+def generate(lake: Path, events: int) -> None:
+    """The serving benchmark's lake, with `events` real-time events after its cutoff."""
+    bench_serving.REALTIME_EVENTS = events
+    rng = np.random.default_rng(11)
+    cutoff = bench_serving.local_day_start(datetime.now(bench_serving.TZ).date())
+    catalog = bench_serving.Catalog(rng)
+    catalog.write(lake)
+    gold_lines = bench_serving.write_gold(lake, rng, catalog, cutoff)
+    bench_serving.write_realtime(
+        lake, rng, catalog, cutoff, gold_lines // bench_serving.LINES_PER_EVENT
+    )
+    bench_serving.publish(lake, cutoff, gold_lines)
+
+
+def land_one_file(lake: Path, batch_events: int) -> None:
+    """A landing batch: `batch_events` new events in the newest hour, as the speed layer writes."""
+    newest = max((lake / "bronze").rglob("batch-*.parquet"), key=str)
+    template = pq.read_table(newest).slice(0, batch_events)
+    ids = pa.array([f"N{uuid.uuid4().hex}" for _ in range(template.num_rows)])
+    stamped = template.set_column(template.schema.get_field_index("event_id"), "event_id", ids)
+    latest = pc.max(template["ingested_at"]).as_py()
+    moment = pa.array([latest] * template.num_rows, template.schema.field("ingested_at").type)
+    stamped = stamped.set_column(
+        stamped.schema.get_field_index("ingested_at"), "ingested_at", moment
+    )
+    pq.write_table(stamped, newest.parent / f"landed-{uuid.uuid4().hex}.parquet")
+
+
+def rewrite_one_file(lake: Path) -> None:
+    """A compaction-like change: one file rewritten, so the side is rebuilt in full."""
+    newest = max((lake / "bronze").rglob("batch-*.parquet"), key=str)
+    newest.write_bytes(newest.read_bytes())
+
+
+def timed_refresh_ms(engine: DuckDBEngine) -> float:
+    started = time.perf_counter()
+    engine.refresh()
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="real-time events")
+    parser.add_argument("--batch-events", type=int, default=200, help="events per landed file")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-realtime-") as scratch:
+        lake = Path(scratch) / "lake"
+        started = time.perf_counter()
+        generate(lake, args.events)
+        print(f"generated the lake in {time.perf_counter() - started:.1f} s")
+        engine = DuckDBEngine(Settings(lake_uri=str(lake), reporting_tz=bench_serving.TZ.key))
+        try:
+            install_ms = timed_refresh_ms(engine)
+            lines = engine.query("SELECT count(*) AS n FROM sales_realtime_unbatched").rows[0]["n"]
+            rebuild, merge = [], []
+            for _ in range(args.repeats):
+                rewrite_one_file(lake)
+                rebuild.append(timed_refresh_ms(engine))
+                land_one_file(lake, args.batch_events)
+                merge.append(timed_refresh_ms(engine))
+        finally:
+            engine.close()
+    rebuild_ms, merge_ms = statistics.median(rebuild), statistics.median(merge)
+    print(f"{lines:,} real-time lines materialized; {datetime.now(UTC):%H:%M:%S}")
+    write_results(
+        "realtime",
+        [
+            figure("real-time lines materialized", float(lines), "lines"),
+            figure("install views + materialize the side", install_ms, "ms"),
+            figure("re-materialize the side (baseline)", rebuild_ms, "ms"),
+            figure(
+                f"merge one new file of {args.batch_events} events",
+                merge_ms,
+                "ms",
+                rebuild_ms,
+                "<= 0.05",
+            ),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
