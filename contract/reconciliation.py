@@ -28,7 +28,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Annotated, Self
 from urllib.parse import quote
 
@@ -357,8 +356,3 @@ def _is_version(path: str) -> bool:
     folder are not reports."""
     name = path.rpartition("/")[2]
     return name.endswith(_VERSION_SUFFIX) and not name.startswith(".")
-
-
-def signed_total(total: TypeTotal, event_type: EventType) -> Decimal:
-    """A reported amount as the merged view sums it: returns negative."""
-    return -total.net_amount if event_type is EventType.RETURN else total.net_amount

@@ -15,9 +15,8 @@ from datetime import date
 from sqlglot import exp
 
 from contract.business_day import BUSINESS_DATE_COLUMN
+from serving.dimensions import ATHENA_DIALECT
 from serving.queries import MERGED_VIEW
-
-ATHENA_DIALECT = "athena"
 
 
 def counted_groups_sql(first: date, last: date, store_id: str | None = None) -> str:
