@@ -44,15 +44,19 @@ class Comparison(Period):
     compare: str
 
 
-class SalesRow(Metrics):
-    """One bucket (and group, named after each `group_by` dimension, when asked for)."""
-
-    model_config = ConfigDict(extra="allow")
-
+class Bucketed(BaseModel):
     bucket: str = Field(
         description="Reporting-zone date (day, week: its Monday, month: its 1st) or wall time "
         "with offset (minute, hour, total: the range's start)."
     )
+
+
+class SalesRow(Metrics, Bucketed):
+    """One bucket (and group, named after each `group_by` dimension, when asked for); the
+    bucket comes first, the group values last."""
+
+    model_config = ConfigDict(extra="allow")
+
     comparison: Metrics | None = Field(
         None, description="The same bucket and group over the comparison period, if asked."
     )
@@ -76,11 +80,16 @@ class SalesMetrics(BaseModel):
     as_of: str = Field(description="When this answer was computed (UTC).")
 
 
-class ProductRow(Metrics):
+class Product(BaseModel):
     sku: str
     product_name: str | None
     category: str
     brand: str
+
+
+class ProductRow(Metrics, Product):
+    """A product (name, category and brand `(unknown)` for a sku not in the catalog) and its
+    metrics over the range."""
 
 
 class TopProducts(BaseModel):

@@ -119,7 +119,7 @@ class ServingService:
         sql = sales_metrics_sql(query.period, query.granularity, self.zone, query.slice_, compared)
         names = [d.name for d in query.slice_.group_by]
         cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
-        totals: dict[str, dict[str, Any]] = {}
+        totals: dict[str, dict[str, Any] | None] = {}
         for row in self.engine.query(sql).rows:
             side, bucket = row.pop("side"), row.pop("bucket")
             key = (bucket, *(row.pop(name) for name in names))
@@ -127,6 +127,9 @@ class ServingService:
                 totals[side] = row
             else:
                 cells.setdefault(key, {})[side] = row
+        if not names:  # no total rows were asked for: the buckets add up (sales_metrics_sql)
+            for side in (CURRENT, COMPARISON):
+                totals[side] = _sum([sides[side] for sides in cells.values() if side in sides])
         compares = compared is not None
         # Sorted by bucket, then group values: never NULL (dimensions are labelled), so they
         # compare; all buckets of one answer have one type.
@@ -242,6 +245,17 @@ def _metrics(row: dict[str, Any] | None) -> Metrics:
         **{name: _wire(value) for name, value in sums.items()},
         **{name: None if value is None else f"{value:.2f}" for name, value in ratios.items()},
     )
+
+
+def _sum(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The sums of disjoint groups' sums (NULL, an unknown cost, only when all are NULL)."""
+    if not rows:
+        return None
+    total: dict[str, Any] = {}
+    for name in METRIC_DEFINITIONS:
+        known = [row[name] for row in rows if row[name] is not None]
+        total[name] = sum(known) if known else None
+    return total
 
 
 def _wire(value: Decimal | int | None) -> str | int | None:

@@ -65,8 +65,9 @@ class Page:
             time.sleep(0.2)
         raise TimeoutError(f"{expression} stayed falsy for {timeout} s")
 
-    def screenshot(self, path: Path) -> Path:
-        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, path: Path, *, full_page: bool = True) -> Path:
+        """The whole page, or only what the viewport shows (a phone's first screen)."""
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
         path.write_bytes(base64.b64decode(data["data"]))
         return path
 

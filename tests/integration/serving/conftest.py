@@ -1,5 +1,5 @@
-"""A lake with sales from today and the same weekday last week, and `salesflow serve` running
-on it as a real process."""
+"""Lakes with sales (today and the same weekday last week; two years up to now; today
+before any batch run) and `salesflow serve` running on them as a real process."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contract.lake import PUBLISHED_POINTER
+from tests.integration.serving.history import write_history_lake
 from tests.processes import free_port, stop, wait_for_http
 from tests.unit.serving.lake_files import (
     STORES,
@@ -61,11 +64,37 @@ def live_lake(tmp_path: Path, make_event: Callable[..., dict[str, Any]]) -> Path
 @pytest.fixture
 def serve_process(live_lake: Path, tmp_path: Path) -> Iterator[str]:
     """`python -m salesflow serve` on a free port; yields its base URL; stopped afterwards."""
+    with serving(live_lake, tmp_path) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def history_serve(tmp_path: Path, make_event: Callable[..., dict[str, Any]]) -> Iterator[str]:
+    """`salesflow serve` over two years of sales up to now (`history.py`)."""
+    lake = tmp_path / "lake"
+    write_history_lake(lake, make_event)
+    with serving(lake, tmp_path) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def unbatched_serve(live_lake: Path, tmp_path: Path) -> Iterator[str]:
+    """`salesflow serve` over today's sales before any batch run: bronze only, no pointer."""
+    (live_lake / PUBLISHED_POINTER).unlink()
+    for gold_file in (live_lake / "gold").rglob("*.parquet"):
+        gold_file.unlink()
+    with serving(live_lake, tmp_path) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(lake: Path, tmp_path: Path) -> Iterator[str]:
+    """`python -m salesflow serve` on `lake` and a free port; yields its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESFLOW_")}
     env |= {"SALESFLOW_REPORTING_TZ": TZ, "SALESFLOW_SERVING_CACHE_SECONDS": "1"}
-    log = tmp_path / "serve.log"
-    command = ["serve", "--engine", "duckdb", "--port", str(port), "--lake", str(live_lake)]
+    log = tmp_path / f"serve-{port}.log"
+    command = ["serve", "--engine", "duckdb", "--port", str(port), "--lake", str(lake)]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "salesflow", *command],
