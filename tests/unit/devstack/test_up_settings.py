@@ -203,6 +203,7 @@ def test_env_file_lets_other_commands_reach_the_stack(tmp_path, monkeypatch):
     lines = Path(tmp_path / "env").read_text().splitlines()
     assert f"export SALESFLOW_STATE_DIR={tmp_path.resolve()}" in lines
     assert "export SALESFLOW_AWS_ENDPOINT_URL=http://127.0.0.1:4566" in lines
+    assert "export SALESFLOW_CUSTOMER_PROFILE_STORE=dynamodb" in lines, "profiles on the emulator"
     assert not any("API_KEYS" in line for line in lines)
     assert "export AWS_ACCESS_KEY_ID=salesflow-local" in lines
     assert not any("JAVA_HOME" in line for line in lines)
