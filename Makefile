@@ -17,7 +17,7 @@ setup: $(VENV)/.stamp
 demo: $(VENV)/.stamp
 	$(BIN)/salesflow up
 
-test: $(VENV)/.test-stamp
+test: $(VENV)/.test-stamp lint
 	$(BIN)/python -m devstack.host check test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
