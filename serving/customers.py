@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -39,6 +39,7 @@ from contract.customers import (
     score,
 )
 from contract.errors import ProfileStoreError
+from contract.gold import RATIO_METRICS
 from contract.money import CENT, format_money
 from contract.settings import Settings
 from serving.cache import TtlCache
@@ -213,7 +214,7 @@ def merged(
         + len({line.event_id for line in lines if line.event_type != SALE}),
         units=(stored.units if stored else 0) + sum(line.net_units for line in lines),
         net_revenue=net_revenue,
-        average_ticket=average_ticket(net_revenue, orders),
+        average_ticket=_ticket(net_revenue, orders),
         preferred_channel=_first_choice(channel_orders),
         preferred_category=preferred(category_net),
         channel_orders=dict(channel_orders),
@@ -234,8 +235,16 @@ def _first_choice(channel_orders: Counter[str]) -> str:
     return channel
 
 
-def average_ticket(net_revenue: Decimal, orders: int) -> Decimal:
-    return (net_revenue / orders).quantize(CENT, rounding=ROUND_HALF_UP)
+def average_ticket(net_revenue: Decimal, orders: int) -> Decimal | None:
+    """`contract.gold`'s average ticket: net revenue per order, rounded half up; None without
+    orders."""
+    return RATIO_METRICS["average_ticket"].of({"net_revenue": net_revenue, "orders": orders})
+
+
+def _ticket(net_revenue: Decimal, orders: int) -> Decimal:
+    ticket = average_ticket(net_revenue, orders)
+    assert ticket is not None, "a profile has orders"
+    return ticket
 
 
 def _as_of(profile: Profile, today: date) -> Profile:
@@ -252,9 +261,13 @@ _MAP_COLUMNS = ("channel_orders", "category_net_revenue")
 
 
 def profile_sql(customer_id: str) -> str:
-    """The customer's row of gold's profiles; maps as JSON, which both engines return as text."""
+    """The customer's row of gold's profiles. Maps come back as JSON text of string values:
+    both engines return JSON as text, and a map of strings casts to JSON in each (Trino's cast of
+    a decimal-valued map is not one Athena documents), with the amounts exact."""
     columns = ", ".join(
-        f"CAST({name} AS JSON) AS {name}" if name in _MAP_COLUMNS else name
+        f"CAST(CAST({name} AS MAP(VARCHAR, VARCHAR)) AS JSON) AS {name}"
+        if name in _MAP_COLUMNS
+        else name
         for name in PROFILE_COLUMNS
     )
     return f"SELECT {columns} FROM {CUSTOMER_PROFILES} WHERE customer_id = {_literal(customer_id)}"
@@ -441,6 +454,7 @@ def _segment_row(rule: SegmentRule, row: dict[str, Any] | None, customers: int) 
     count = int(row["customers"]) if row else 0
     orders = int(row["orders"] or 0) if row else 0
     net_revenue = Decimal(row["net_revenue"] or 0) if row else Decimal("0.00")
+    ticket = average_ticket(net_revenue, orders)
     return SegmentRow(
         segment=rule.segment,
         meaning=rule.meaning,
@@ -451,7 +465,7 @@ def _segment_row(rule: SegmentRule, row: dict[str, Any] | None, customers: int) 
         share=count / customers if customers else 0.0,
         orders=orders,
         net_revenue=format_money(net_revenue),
-        average_ticket=format_money(average_ticket(net_revenue, orders)) if orders else None,
+        average_ticket=None if ticket is None else format_money(ticket),
     )
 
 
@@ -521,7 +535,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if isinstance(value, str):
-        parsed: dict[str, Any] = json.loads(value, parse_float=Decimal)
+        parsed: dict[str, Any] = json.loads(value)
         return parsed
     return dict(value)
 
