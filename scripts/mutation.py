@@ -232,13 +232,13 @@ def load_catalogue() -> list[NamedMutation]:
 
 
 def run_named(mutations: list[NamedMutation]) -> list[NamedOutcome]:
-    """Each test selection first runs unmutated and must pass: a failure under a mutant only
-    means something if the same tests pass without it."""
-    for tests in sorted({m.tests for m in mutations}):
-        clean = run_pytest(tests)
-        if clean.returncode != 0:
-            sys.stdout.write(clean.stdout[-5000:])
-            raise SystemExit(f"the tests {' '.join(tests)} fail without any mutant")
+    """Every test the catalogue names first runs unmutated, in one process (one Spark start), and
+    must pass: a failure under a mutant only means something if the same tests pass without it."""
+    every_test = tuple(sorted({test for mutation in mutations for test in mutation.tests}))
+    clean = run_pytest(every_test)
+    if clean.returncode != 0:
+        sys.stdout.write(clean.stdout[-5000:])
+        raise SystemExit("the tests the named mutations own fail without any mutant")
     return [apply_and_test(mutation) for mutation in mutations]
 
 

@@ -26,6 +26,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 PRICE_CHANGE = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
 """Midnight of 2026-03-01 in Sao Paulo."""
+COST_CHANGE = PRICE_CHANGE.replace(day=10)
+"""When KIT-1 moves to Outdoor at a new cost; a version holds until, not including, this instant."""
 
 
 def _load(settings: Settings, table: str, rows: list[dict[str, Any]], at: datetime) -> None:
@@ -39,12 +41,14 @@ def _load(settings: Settings, table: str, rows: list[dict[str, Any]], at: dateti
     )
 
 
-def _sale(make_event: Callable[..., dict[str, Any]], sku: str, day: str) -> Any:
+def _sale(
+    make_event: Callable[..., dict[str, Any]], sku: str, day: str, at: str = "T15:00:00-03:00"
+) -> Any:
     payload = make_event(
         event_id=f"EV-{sku}-{day}",
         store_id="CWB-BATEL",
         customer_id=None,
-        occurred_at=f"{day}T15:00:00-03:00",
+        occurred_at=f"{day}{at}",
         items=[{"sku": sku, "quantity": 3, "unit_price": "100.00"}],
         total=None,
     )
@@ -61,7 +65,7 @@ def test_a_cost_change_keeps_past_margins_and_a_late_sku_is_filled_in(
         settings,
         "products",
         [{**product, "category": "Outdoor", "unit_cost": Decimal("90.00")}],
-        PRICE_CHANGE.replace(day=10),
+        COST_CHANGE,
     )
     _load(
         settings,
@@ -81,6 +85,7 @@ def test_a_cost_change_keeps_past_margins_and_a_late_sku_is_filled_in(
         Path(settings.lake_uri),
         [
             _sale(make_event, "KIT-1", "2026-02-14"),
+            _sale(make_event, "KIT-1", "2026-03-10", at="T00:00:00-03:00"),
             _sale(make_event, "KIT-1", "2026-03-15"),
             _sale(make_event, "DRONE-X", "2026-03-15"),
         ],
@@ -117,9 +122,12 @@ def test_a_cost_change_keeps_past_margins_and_a_late_sku_is_filled_in(
 
     assert lines(first) == {
         "EV-KIT-1-2026-02-14": ("Garden", Decimal("180.00"), Decimal("120.00"), "South"),
+        "EV-KIT-1-2026-03-10": ("Outdoor", Decimal("270.00"), Decimal("30.00"), "South"),
         "EV-KIT-1-2026-03-15": ("Outdoor", Decimal("270.00"), Decimal("30.00"), "South"),
         "EV-DRONE-X-2026-03-15": (None, None, None, "South"),
     }
+    # A sale at the very instant of the change takes the new version, and only it.
+    assert read_table(Path(settings.lake_uri), first, SALES_WIDE).num_rows == 4
     assert first.quality_counts["unknown_sku"] == 1
     assert lines(second) == {
         **lines(first),
