@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from batch_layer.cli import _profiles_hook
+from batch_layer.cli import _profiles_hook, add_arguments
 from batch_layer.profile_load import (
     PROFILES_NOT_LOADED_EXIT_CODE,
     load_profiles,
@@ -214,3 +215,7 @@ def test_a_load_that_cannot_finish_leaves_the_run_published_and_exits_4(
 def test_the_job_loads_profiles_only_where_the_deployment_has_the_store() -> None:
     assert _profiles_hook(Settings()) is None
     assert _profiles_hook(Settings(customer_profile_store="dynamodb")) is load_published_profiles
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, default_master="none")
+    args = parser.parse_args(["load-profiles", "--lake", "s3://lake-bucket"])
+    assert (args.action, args.lake) == ("load-profiles", "s3://lake-bucket")
