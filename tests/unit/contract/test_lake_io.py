@@ -41,3 +41,15 @@ def test_streams_write_into_new_folders_and_moves_create_their_target_folder(
     assert not files.exists("staging/part-0.csv")
     with pytest.raises(FileNotFoundError):
         files.open_input("staging/part-0.csv")
+
+
+def test_deleting_removes_a_file_and_a_missing_one_is_no_error(
+    files: LakeFiles, tmp_path: Path
+) -> None:
+    files.write_bytes("bronze/_pending/request.json", b"{}")
+    assert files.uri_of("bronze/_pending/request.json") == str(
+        tmp_path / "lake" / "bronze/_pending/request.json"
+    )
+    files.delete("bronze/_pending/request.json")
+    files.delete("bronze/_pending/request.json")
+    assert files.read_bytes("bronze/_pending/request.json") is None

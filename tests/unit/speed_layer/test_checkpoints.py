@@ -21,9 +21,19 @@ def test_checkpoints_are_write_ahead_and_survive_a_restart(tmp_path):
 
 def test_a_second_poller_on_the_same_state_dir_is_refused(tmp_path):
     with CheckpointFile.for_stream(tmp_path, "sales"):
-        with pytest.raises(CheckpointLockedError, match="another speed-layer poller holds"):
+        with pytest.raises(CheckpointLockedError, match="own SALESFLOW_STATE_DIR"):
             CheckpointFile.for_stream(tmp_path, "sales").__enter__()
         with CheckpointFile.for_stream(tmp_path, "other-stream"):
             pass
     with CheckpointFile.for_stream(tmp_path, "sales"):
         pass
+
+
+def test_a_new_batch_keeps_the_last_landed_one_until_it_lands_itself(tmp_path):
+    """A crash after `begin` restarts from the last landed batch, never from the stream's start."""
+    state_dir = tmp_path / "a" / "state" / "dir"
+    with CheckpointFile.for_stream(state_dir, "sales") as checkpoints:
+        checkpoints.commit("shardId-000000000000", "17")
+        checkpoints.begin("shardId-000000000000", "25")
+    with CheckpointFile.for_stream(state_dir, "sales") as checkpoints:
+        assert checkpoints.get("shardId-000000000000") == ShardCheckpoint("17", "25")

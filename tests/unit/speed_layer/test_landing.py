@@ -15,6 +15,7 @@ from contract.settings import Settings
 from contract.wire import encode
 from speed_layer import Batch, DeliveredRecord, land
 from speed_layer.lake_files import LakeFiles
+from speed_layer.landing import warm_up
 from speed_layer.records import kinesis_batch_key, sqs_batch_key
 from tests.unit.speed_layer.wire_events import bronze_event_ids, ingested_event, wire_records
 
@@ -140,3 +141,7 @@ def test_lake_location_is_a_uri(tmp_path):
     assert LakeFiles.open(f"file://{tmp_path}", Settings()).location == LakeLocation.parse(
         str(tmp_path)
     )
+
+
+def test_warming_up_runs_the_parquet_writer_once_on_an_empty_batch():
+    warm_up()  # the pollers call it at start; it must not fail there
