@@ -18,6 +18,7 @@ the code.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -26,7 +27,7 @@ import sys
 import time
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +37,9 @@ TREE = WORK / "tree"
 CATALOGUE = ROOT / "tests" / "mutation" / "named_mutations.toml"
 EXPLANATIONS = ROOT / "tests" / "mutation" / "survivors.toml"
 REPORT = ROOT / "docs" / "mutation.md"
+RESULTS = WORK / "results.json"
+"""The last full run's outcomes, so that `--report-only` can re-render the report after
+survivors were explained, without running every mutant again."""
 BIN = Path(sys.executable).parent
 
 KILLED = "killed"
@@ -107,7 +111,14 @@ def main() -> int:
         action="store_true",
         help="only the named mutations, printed, without the report (after changing a view)",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="re-render the report from the last run with the current explanations",
+    )
     args = parser.parse_args()
+    if args.report_only:
+        return write_report(Run.load())
 
     started = time.monotonic()
     measured = snapshot(args.revision)
@@ -125,21 +136,57 @@ def main() -> int:
     named_started = time.monotonic()
     outcomes = run_named(catalogue)
     named_seconds = time.monotonic() - named_started
-    explanations = load_explanations()
-    unexplained = [m for m in survivors(mutants) if explanation_for(m, explanations) is None]
-    REPORT.write_text(
-        report(
-            measured,
-            mutants,
-            outcomes,
-            explanations,
-            seconds=(time.monotonic() - started, mutmut_seconds, named_seconds),
-        )
+    run = Run(
+        measured=f"{measured}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        mutants=mutants,
+        outcomes=outcomes,
+        seconds=(time.monotonic() - started, mutmut_seconds, named_seconds),
     )
-    failed_named = [o for o in outcomes if o.status != KILLED]
+    run.save()
+    return write_report(run)
+
+
+@dataclass(frozen=True)
+class Run:
+    measured: str
+    mutants: list[Mutant]
+    outcomes: list[NamedOutcome]
+    seconds: tuple[float, float, float]
+    """The whole run, mutmut, the named mutations."""
+
+    def save(self) -> None:
+        RESULTS.write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def load(cls) -> Run:
+        if not RESULTS.is_file():
+            raise SystemExit(f"no results in {RESULTS}: run `make mutation` first")
+        saved = json.loads(RESULTS.read_text())
+        return cls(
+            measured=saved["measured"],
+            mutants=[Mutant(**mutant) for mutant in saved["mutants"]],
+            outcomes=[
+                NamedOutcome(
+                    NamedMutation(**{**o["mutation"], "tests": tuple(o["mutation"]["tests"])}),
+                    o["status"],
+                    o["caught_by"],
+                    o["seconds"],
+                )
+                for o in saved["outcomes"]
+            ],
+            seconds=(saved["seconds"][0], saved["seconds"][1], saved["seconds"][2]),
+        )
+
+
+def write_report(run: Run) -> int:
+    """docs/mutation.md from a run; 1 while a survivor is unexplained or a named mutation failed."""
+    explanations = load_explanations()
+    unexplained = [m for m in survivors(run.mutants) if explanation_for(m, explanations) is None]
+    REPORT.write_text(report(run, explanations))
+    failed_named = [o for o in run.outcomes if o.status != KILLED]
     print(f"report: {REPORT.relative_to(ROOT)}")
-    print(f"mutmut: score {score(mutants):.1%}, {len(unexplained)} unexplained survivor(s)")
-    print(f"named: {len(outcomes) - len(failed_named)} of {len(outcomes)} killed")
+    print(f"mutmut: score {score(run.mutants):.1%}, {len(unexplained)} unexplained survivor(s)")
+    print(f"named: {len(run.outcomes) - len(failed_named)} of {len(run.outcomes)} killed")
     return 1 if unexplained or failed_named else 0
 
 
@@ -307,15 +354,9 @@ def score(mutants: list[Mutant]) -> float:
     return sum(m.status in CAUGHT for m in mutants) / len(mutants) if mutants else 0.0
 
 
-def report(
-    measured: str,
-    mutants: list[Mutant],
-    outcomes: list[NamedOutcome],
-    explanations: list[Explanation],
-    *,
-    seconds: tuple[float, float, float],
-) -> str:
-    total, mutmut_seconds, named_seconds = seconds
+def report(run: Run, explanations: list[Explanation]) -> str:
+    mutants, outcomes = run.mutants, run.outcomes
+    total, mutmut_seconds, named_seconds = run.seconds
     killed_named = sum(o.status == KILLED for o in outcomes)
     lines = [
         "# Mutation testing report",
@@ -323,7 +364,7 @@ def report(
         "Written by `make mutation` (`scripts/mutation.py`); do not edit by hand. How to read it "
         "and what to do with a survivor: [testing.md](testing.md).",
         "",
-        f"- measured: {measured}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- measured: {run.measured}",
         f"- run time: {minutes(total)} (mutmut {minutes(mutmut_seconds)}, "
         f"named mutations {minutes(named_seconds)})",
         f"- mutmut: {sum(m.status in CAUGHT for m in mutants)} of {len(mutants)} mutants caught, "
