@@ -1,5 +1,5 @@
-"""`salesflow load-csv FILE... [--mapping MAPPING.toml]` and `salesflow load-csv --pending`:
-validate CSV exports and upload them to the lake."""
+"""`salesflow load-csv FILE... [--mapping MAPPING.toml]`, `salesflow load-csv --pending` and
+`salesflow load-csv --dead-letters`: validate CSV exports and upload them to the lake."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 from batch_layer.csv_loader import load_csv
 from batch_layer.csv_mapping import CONTRACT_FORMAT, ExportMapping, read_mapping
 from batch_layer.csv_pending import load_pending
+from batch_layer.csv_redrive import redrive_csv_dead_letters
 from batch_layer.csv_sources import LocalExport
 from batch_layer.errors import BatchLayerError
-from contract.settings import Settings
+from contract.settings import Settings, settings_with
 from contract.structured_logging import configure_logging
 
 
@@ -37,6 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also load the landed exports the CSV Lambda left to the batch side as too large "
         "(bronze/csv_pending/; the nightly job does this before each run)",
     )
+    parser.add_argument(
+        "--dead-letters",
+        action="store_true",
+        help="also load again the landed exports whose CSV Lambda invocations failed "
+        "(SALESFLOW_CSV_DEAD_LETTER_QUEUE_NAME); each message is deleted once its export loads",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     2 when the command itself is wrong (no file, a bad mapping)."""
     configure_logging()
     settings = Settings()
-    if not args.files and not args.pending:
-        print("give at least one FILE, or --pending", file=sys.stderr)
+    if not args.files and not args.pending and not args.dead_letters:
+        print("give at least one FILE, --pending or --dead-letters", file=sys.stderr)
         return 2
     mapping: ExportMapping = CONTRACT_FORMAT
     if args.mapping is not None:
@@ -62,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
             verdict = outcome.detail if outcome.loaded else f"not loaded: {outcome.detail}"
             print(f"{outcome.key} (pending): {verdict}", file=stream)
             failed += not outcome.loaded
+    if args.dead_letters:
+        for redriven in redrive_csv_dead_letters(settings_with(lake_uri=lake_uri)):
+            stream = sys.stdout if redriven.done else sys.stderr
+            print(f"{', '.join(redriven.keys)} (dead letter): {redriven.detail}", file=stream)
+            failed += not redriven.done
     return 1 if failed else 0
 
 

@@ -28,6 +28,8 @@ class ResourceNames:
     stream: str
     queue: str
     dead_letter_queue: str
+    kinesis_dead_letter_queue: str
+    csv_dead_letter_queue: str
     lake_bucket: str
     athena_results_bucket: str
     glue_database: str

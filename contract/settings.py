@@ -59,7 +59,7 @@ def parse_api_keys(value: str) -> list[ApiKey]:
         if not source or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise ValueError(
                 f"SALESFLOW_API_KEYS entry {source or entry!r} must be name:sha256hex or "
-                "name:sha256hex:STORE|STORE; hash a key with: python -c \"import hashlib,sys; "
+                'name:sha256hex:STORE|STORE; hash a key with: python -c "import hashlib,sys; '
                 'print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" KEY'
             )
         stores = None
@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     stream_name: str = ""
     queue_name: str = ""
     dead_letter_queue_name: str = ""
+    """The SQS queue's dead letters: messages delivered `max_receive_count` times."""
+    kinesis_dead_letter_queue_name: str = ""
+    """Kinesis batches past their retries: the Lambda mapping's pointers, the pollers' records."""
+    csv_dead_letter_queue_name: str = ""
+    """S3 events of landed CSV exports whose load kept failing."""
     lake_bucket: str = ""
     athena_results_bucket: str = ""
     glue_database: str = ""
@@ -225,6 +230,8 @@ class Settings(BaseSettings):
             "stream_name": names.stream,
             "queue_name": names.queue,
             "dead_letter_queue_name": names.dead_letter_queue,
+            "kinesis_dead_letter_queue_name": names.kinesis_dead_letter_queue,
+            "csv_dead_letter_queue_name": names.csv_dead_letter_queue,
             "lake_bucket": names.lake_bucket,
             "athena_results_bucket": names.athena_results_bucket,
             "glue_database": names.glue_database,

@@ -138,6 +138,14 @@ def stack_resources(settings: Settings) -> list[Resource]:
     resources.append(
         _queue(settings.dead_letter_queue_name, "SALESFLOW_DEAD_LETTER_QUEUE_NAME", "SQS DLQ")
     )
+    if settings.sink == "kinesis":
+        resources.append(
+            _queue(
+                settings.kinesis_dead_letter_queue_name,
+                "SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME",
+                "Kinesis DLQ",
+            )
+        )
     location = LakeLocation.parse(settings.lake_uri)
     if location.scheme == "s3":
         resources.append(_bucket(location.root.split("/", 1)[0], "SALESFLOW_LAKE_URI", "S3 lake"))

@@ -70,7 +70,8 @@ def _ensure_stream(kinesis: Any, name: str) -> bool:
 
 
 def _ensure_queues(sqs: Any, settings: Settings) -> list[str]:
-    """The DLQ first, then the queue redriving to it after `speed_max_attempts` receives."""
+    """The SQS DLQ first, then the queue redriving to it after `speed_max_attempts` receives; the
+    dead-letter queues of the other sources (Kinesis batches, CSV loads) beside them."""
     created = []
     dlq_url, made = _ensure_queue(sqs, settings.dead_letter_queue_name, {})
     if made:
@@ -86,6 +87,10 @@ def _ensure_queues(sqs: Any, settings: Settings) -> list[str]:
     _, made = _ensure_queue(sqs, settings.queue_name, attributes)
     if made:
         created.append(f"sqs:{settings.queue_name}")
+    for name in (settings.kinesis_dead_letter_queue_name, settings.csv_dead_letter_queue_name):
+        _, made = _ensure_queue(sqs, name, {})
+        if made:
+            created.append(f"sqs:{name}")
     return created
 
 

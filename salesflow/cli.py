@@ -38,6 +38,11 @@ COMMANDS = (
     ),
     Command("load-csv", "batch_layer.csv_cli", "validate and upload legacy CSV exports"),
     Command(
+        "redrive",
+        "speed_layer.redrive",
+        "land what a dead-letter queue holds (Kinesis pointers and records, SQS messages)",
+    ),
+    Command(
         "reconcile",
         "batch_layer.reconciliation_cli",
         "load the tills' end-of-day (Z) reports from CSV exports",

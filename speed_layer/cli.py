@@ -64,8 +64,8 @@ def consume(settings: Settings, source: str, *, lake_uri: str, stop: threading.E
     lake = LakeFiles.open(lake_uri, settings)
     policy = BatchingPolicy.from_settings(settings)
     sqs = aws_client(settings, "sqs")
-    dead_letters = DeadLetterQueue(sqs, _queue_url(sqs, settings.dead_letter_queue_name))
     if source == "sqs":
+        dead_letters = DeadLetterQueue(sqs, _queue_url(sqs, settings.dead_letter_queue_name))
         SqsPoller(
             sqs_client=sqs,
             queue_url=_queue_url(sqs, settings.queue_name),
@@ -75,6 +75,7 @@ def consume(settings: Settings, source: str, *, lake_uri: str, stop: threading.E
             stop=stop,
         ).run()
         return
+    dead_letters = DeadLetterQueue(sqs, _queue_url(sqs, settings.kinesis_dead_letter_queue_name))
     kinesis = aws_client(settings, "kinesis")
     _require_stream(kinesis, settings.stream_name)
     with CheckpointFile.for_stream(settings.state_dir, settings.stream_name) as checkpoints:

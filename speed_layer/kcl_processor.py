@@ -140,7 +140,9 @@ def main() -> int:
     warm_up()
     settings = Settings()
     sqs = aws_client(settings, "sqs")
-    dead_letter_url = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
+    dead_letter_url = sqs.get_queue_url(QueueName=settings.kinesis_dead_letter_queue_name)[
+        "QueueUrl"
+    ]
     KclRecordProcessor(
         lake=LakeFiles.open(settings.lake_uri, settings),
         dead_letters=DeadLetterQueue(sqs, dead_letter_url),

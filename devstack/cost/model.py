@@ -108,9 +108,10 @@ class Assumptions:
     """S3 bucket keys let one KMS call serve many objects."""
     kms_requests_per_day_fixed: Decimal = Decimal(4 * 288)
     """Stream and queue data keys, renewed every 5 minutes for two principals each."""
-    alarms: Decimal = Decimal(11)
-    """What the observability module creates: eight platform alarms (the reconciliation one with
-    the dashboard's serving tasks) and one per Lambda."""
+    alarms: Decimal = Decimal(18)
+    """What the observability module creates with the dashboard deployed: twelve platform alarms
+    (among them one per dead-letter queue and two on the schedules), three with the serving tasks
+    (5xx, healthy hosts, reconciliation) and one per Lambda."""
     dashboards: Decimal = Decimal(1)
     log_bytes_per_invocation: Decimal = Decimal(500)
     log_bytes_per_api_request: Decimal = Decimal(300)

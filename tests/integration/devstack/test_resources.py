@@ -22,6 +22,8 @@ def test_bootstrap_creates_every_resource_once_with_terraform_names(moto_setting
             f"kinesis:{moto_settings.stream_name}",
             f"sqs:{moto_settings.dead_letter_queue_name}",
             f"sqs:{moto_settings.queue_name}",
+            f"sqs:{moto_settings.kinesis_dead_letter_queue_name}",
+            f"sqs:{moto_settings.csv_dead_letter_queue_name}",
             f"s3:{moto_settings.lake_bucket}",
             f"dynamodb:{moto_settings.checkpoint_table}",
             f"dynamodb:{moto_settings.customer_profiles_table}",

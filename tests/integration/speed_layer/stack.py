@@ -37,7 +37,12 @@ def create_resources(settings: Settings, *, shards: int = 2, visibility_timeout:
         QueueName=settings.queue_name,
         Attributes={"VisibilityTimeout": str(visibility_timeout)},
     )
-    sqs.create_queue(QueueName=settings.dead_letter_queue_name)
+    for dead_letter_queue in (
+        settings.dead_letter_queue_name,
+        settings.kinesis_dead_letter_queue_name,
+        settings.csv_dead_letter_queue_name,
+    ):
+        sqs.create_queue(QueueName=dead_letter_queue)
     aws_client(settings, "s3").create_bucket(Bucket=settings.lake_bucket)
 
 
@@ -81,19 +86,19 @@ def send_sqs(settings: Settings, records: Sequence[bytes]) -> None:
         assert not response.get("Failed")
 
 
-def dead_letter_count(settings: Settings) -> int:
+def dead_letter_count(settings: Settings, queue: str) -> int:
     sqs = aws_client(settings, "sqs")
-    url = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"])
 
 
-def dead_letters(settings: Settings) -> list[dict[str, Any]]:
-    """Every message on the dead-letter queue (received once and hidden for a minute)."""
+def dead_letters(settings: Settings, queue: str) -> list[dict[str, Any]]:
+    """Every message on a dead-letter queue (received once and hidden for a minute)."""
     sqs = aws_client(settings, "sqs")
-    url = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
     messages: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(

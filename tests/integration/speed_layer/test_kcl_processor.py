@@ -130,7 +130,7 @@ def test_the_record_processor_lands_checkpoints_and_quarantines(moto_settings, m
 def test_a_batch_that_never_lands_is_dead_lettered_then_checkpointed(moto_settings, make_event):
     create_resources(moto_settings, shards=1)
     sqs = aws_client(moto_settings, "sqs")
-    dlq_url = sqs.get_queue_url(QueueName=moto_settings.dead_letter_queue_name)["QueueUrl"]
+    dlq_url = sqs.get_queue_url(QueueName=moto_settings.kinesis_dead_letter_queue_name)["QueueUrl"]
     payloads = wire_records(make_event, 2)
     script = [
         {
@@ -158,6 +158,6 @@ def test_a_batch_that_never_lands_is_dead_lettered_then_checkpointed(moto_settin
     assert replies[1] == {"action": "checkpoint", "sequenceNumber": "8", "subSequenceNumber": None}
     assert replies[2] == {"action": "status", "responseFor": "processRecords"}
     assert waits == [0.5, 1.0], "two backoffs between three attempts"
-    assert dead_letter_count(moto_settings) == 2
-    letters = dead_letters(moto_settings)
+    assert dead_letter_count(moto_settings, moto_settings.kinesis_dead_letter_queue_name) == 2
+    letters = dead_letters(moto_settings, moto_settings.kinesis_dead_letter_queue_name)
     assert sorted(m["Body"] for m in letters) == sorted(p.decode() for p in payloads)

@@ -94,8 +94,11 @@ def test_kinesis_records_go_to_the_dead_letter_queue_after_max_attempts(
     put_kinesis(settings, records, partition_key="same")
     tuned = settings.model_copy(update={"speed_max_attempts": 2})
     with poller(tuned, "kinesis", unwritable):
-        eventually(lambda: dead_letter_count(settings) == 4, what="the dead letters")
-    letters = dead_letters(settings)
+        eventually(
+            lambda: dead_letter_count(settings, settings.kinesis_dead_letter_queue_name) == 4,
+            what="the dead letters",
+        )
+    letters = dead_letters(settings, settings.kinesis_dead_letter_queue_name)
     assert sorted(m["Body"] for m in letters) == sorted(r.decode() for r in records)
     attributes = letters[0]["MessageAttributes"]
     assert "could not write to the lake" in attributes["reason"]["StringValue"]
@@ -127,8 +130,12 @@ def test_sqs_messages_go_to_the_dead_letter_queue_after_max_attempts(settings, p
     send_sqs(settings, records)
     tuned = settings.model_copy(update={"speed_max_attempts": 2})
     with poller(tuned, "sqs", f"s3://{settings.lake_bucket}-missing/lake"):
-        eventually(lambda: dead_letter_count(settings) == 3, timeout=60, what="dead letters")
-    letters = dead_letters(settings)
+        eventually(
+            lambda: dead_letter_count(settings, settings.dead_letter_queue_name) == 3,
+            timeout=60,
+            what="dead letters",
+        )
+    letters = dead_letters(settings, settings.dead_letter_queue_name)
     assert sorted(m["Body"] for m in letters) == sorted(r.decode() for r in records)
     assert letters[0]["MessageAttributes"]["source"]["StringValue"].startswith("sqs:")
 
@@ -152,21 +159,23 @@ def test_a_partly_failed_kinesis_batch_is_retried_as_the_same_batch(
         time.sleep(1)
         blocked.unlink()
         eventually(lambda: lands(settings, lake_uri, ids_of(first + more)), what="the retry")
-    assert dead_letter_count(settings) == 0
+    assert dead_letter_count(settings, settings.kinesis_dead_letter_queue_name) == 0
 
 
 def test_a_missing_stream_or_queue_is_a_clear_error(moto_settings, tmp_path):
     stop = threading.Event()
     with pytest.raises(MissingResourceError, match=r"SQS queue .* does not exist: start the stack"):
         consume(moto_settings, "kinesis", lake_uri=str(tmp_path), stop=stop)
-    aws_client(moto_settings, "sqs").create_queue(QueueName=moto_settings.dead_letter_queue_name)
+    aws_client(moto_settings, "sqs").create_queue(
+        QueueName=moto_settings.kinesis_dead_letter_queue_name
+    )
     with pytest.raises(MissingResourceError, match=r"Kinesis stream .* does not exist"):
         consume(moto_settings, "kinesis", lake_uri=str(tmp_path), stop=stop)
 
 
 def test_the_poller_outlives_an_unavailable_dead_letter_queue(settings, poller, make_event):
     sqs = aws_client(settings, "sqs")
-    dlq_url = sqs.get_queue_url(QueueName=settings.dead_letter_queue_name)["QueueUrl"]
+    dlq_url = sqs.get_queue_url(QueueName=settings.kinesis_dead_letter_queue_name)["QueueUrl"]
     checkpoints = CheckpointFile.for_stream(settings.state_dir, settings.stream_name).path
     tuned = settings.model_copy(update={"speed_max_attempts": 1})
     with poller(tuned, "kinesis", f"s3://{settings.lake_bucket}-missing/lake"):
@@ -175,5 +184,8 @@ def test_the_poller_outlives_an_unavailable_dead_letter_queue(settings, poller, 
         sqs.delete_queue(QueueUrl=dlq_url)
         put_kinesis(settings, wire_records(make_event, 2), partition_key="same")
         time.sleep(2)
-        sqs.create_queue(QueueName=settings.dead_letter_queue_name)
-        eventually(lambda: dead_letter_count(settings) == 2, what="the dead letters, late")
+        sqs.create_queue(QueueName=settings.kinesis_dead_letter_queue_name)
+        eventually(
+            lambda: dead_letter_count(settings, settings.kinesis_dead_letter_queue_name) == 2,
+            what="the dead letters, late",
+        )

@@ -84,7 +84,7 @@ class Renderer:
     def _reference(self, name: str) -> Value:
         name = name.strip()
         if name in self.values:
-            return self.values[name]
+            return self.resolve(self.values[name])
         if name.startswith("local.") and name.removeprefix("local.") in self.locals:
             return self.resolve(self.locals[name.removeprefix("local.")])
         raise KeyError(f"{self.module.name}: give the test a value for {name}")

@@ -51,6 +51,7 @@ SHAPES_NOTHING = {
     "display_locale": "how the dashboard formats numbers, money and dates",
     "csv_lambda_max_bytes": "whether the CSV Lambda or the nightly job loads an export, alike",
     "csv_landing_prefix": "read by the CSV Lambda alone, to find a landed export's mapping",
+    "csv_dead_letter_queue_name": "where `salesflow load-csv --dead-letters` finds failed loads",
     "reconciliation_grace_hours": "when an unmatched store-day counts as overdue (metric, alarm)",
     "reconciliation_check_seconds": "how often a serving process re-checks the tills' reports",
     "reconciliation_lookback_days": "how many business days the periodic check covers",

@@ -140,7 +140,12 @@ def _after(plan: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
 def test_planned_names_are_the_python_settings_names(plan: dict[str, Any]) -> None:
     assert [s["name"] for s in _after(plan, "aws_kinesis_stream")] == [NAMES.stream]
     assert sorted(q["name"] for q in _after(plan, "aws_sqs_queue")) == sorted(
-        [NAMES.queue, NAMES.dead_letter_queue]
+        [
+            NAMES.queue,
+            NAMES.dead_letter_queue,
+            NAMES.kinesis_dead_letter_queue,
+            NAMES.csv_dead_letter_queue,
+        ]
     )
     buckets = {b["bucket"] for b in _after(plan, "aws_s3_bucket")}
     assert {NAMES.lake_bucket, NAMES.athena_results_bucket} <= buckets
@@ -304,6 +309,13 @@ def test_every_alarm_the_issue_names_is_planned_and_priced(plan: dict[str, Any])
         "batch-job-failed",
         "gold-freshness",
         "speed-freshness",
+        "kinesis-dead-letter-queue-depth",
+        "csv-dead-letter-queue-depth",
+        "sqs-backlog-age",
+        "scheduler-target-errors",
+        "scheduler-dropped-invocations",
+        "serving-5xx",
+        "serving-unhealthy",
     } <= names
     assert len([n for n in names if n.startswith("lambda-errors-")]) == 3
     assert len(names) == Assumptions().alarms

@@ -37,6 +37,11 @@ locals {
     SALESFLOW_PUBLISH_CATALOG          = "athena"
     SALESFLOW_CUSTOMER_PROFILES_TABLE  = module.customer_profiles.table_name
     SALESFLOW_CUSTOMER_PROFILE_STORE   = "dynamodb"
+
+    # One dead-letter queue per source (docs/operations.md): `salesflow redrive` and
+    # `salesflow load-csv --dead-letters` find them by these names.
+    SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME = module.stream.kinesis_dead_letter_queue_name
+    SALESFLOW_CSV_DEAD_LETTER_QUEUE_NAME     = module.stream.csv_dead_letter_queue_name
   }
 }
 
@@ -67,6 +72,9 @@ module "stream" {
   shard_count            = var.shard_count
   retention_hours        = var.stream_retention_hours
   tags                   = local.tags
+
+  kinesis_dead_letter_queue_name = local.names.kinesis_dead_letter_queue
+  csv_dead_letter_queue_name     = local.names.csv_dead_letter_queue
 }
 
 module "lake" {
@@ -139,7 +147,7 @@ module "speed" {
   private_subnet_ids     = var.private_subnet_ids
   stream_arn             = module.stream.stream_arn
   queue_arn              = module.stream.queue_arn
-  dead_letter_queue_arn  = module.stream.dead_letter_queue_arn
+  dead_letter_queue_arn  = module.stream.kinesis_dead_letter_queue_arn
   lake_bucket            = module.lake.lake_bucket
   lambda_image           = "${module.registry.lambda_repository_url}:${var.image_tag}"
   batch_size             = var.speed_batch_size
@@ -161,7 +169,7 @@ module "landing" {
   kms_key_arn           = module.kms.key_arn
   account_id            = data.aws_caller_identity.current.account_id
   lake_bucket           = module.lake.lake_bucket
-  dead_letter_queue_arn = module.stream.dead_letter_queue_arn
+  dead_letter_queue_arn = module.stream.csv_dead_letter_queue_arn
   lambda_image          = "${module.registry.lambda_repository_url}:${var.image_tag}"
   environment           = local.salesflow_environment
   tags                  = local.tags
@@ -233,4 +241,15 @@ module "observability" {
   athena_workgroup         = module.catalog.athena_workgroup
   serving_log_group_name   = try(module.serving[0].log_group_name, "")
   tags                     = local.tags
+
+  queue_name                      = module.stream.queue_name
+  kinesis_dead_letter_queue_name  = module.stream.kinesis_dead_letter_queue_name
+  csv_dead_letter_queue_name      = module.stream.csv_dead_letter_queue_name
+  schedule_group_name             = module.batch.schedule_group_name
+  cluster_arn                     = module.ingest.cluster_arn
+  compaction_task_family          = module.batch.compaction_task_family
+  watch_serving                   = var.dashboard_host_name != ""
+  serving_target_group_arn_suffix = try(module.serving[0].target_group_arn_suffix, "")
+  monthly_budget_usd              = var.monthly_budget_usd
+  budget_by_tag                   = var.budget_by_tag
 }

@@ -25,6 +25,16 @@ output "dead_letter_queue_name" {
   value       = module.stream.dead_letter_queue_name
 }
 
+output "kinesis_dead_letter_queue_name" {
+  description = "SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME."
+  value       = module.stream.kinesis_dead_letter_queue_name
+}
+
+output "csv_dead_letter_queue_name" {
+  description = "SALESFLOW_CSV_DEAD_LETTER_QUEUE_NAME."
+  value       = module.stream.csv_dead_letter_queue_name
+}
+
 output "lake_bucket" {
   description = "SALESFLOW_LAKE_BUCKET."
   value       = module.lake.lake_bucket

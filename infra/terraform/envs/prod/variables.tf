@@ -224,6 +224,23 @@ variable "manage_catalog_encryption" {
   }
 }
 
+variable "monthly_budget_usd" {
+  description = "Monthly AWS cost (USD) the budget alarm notifies about (forecast above 80 %, actual above 100 %); `salesflow cost` estimates the platform's bill for your volumes."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be positive."
+  }
+}
+
+variable "budget_by_tag" {
+  description = "Count only costs tagged NamePrefix=<name_prefix> in the budget (activate NamePrefix as a cost allocation tag in Billing first); false counts the whole account."
+  type        = bool
+  default     = false
+}
+
 variable "alert_emails" {
   description = "Addresses that receive the platform's alarms."
   type        = list(string)

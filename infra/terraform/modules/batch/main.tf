@@ -268,8 +268,15 @@ module "scheduler_role" {
   tags           = var.tags
 }
 
+# The platform's own group, so the scheduler alarms (observability) watch these schedules only.
+resource "aws_scheduler_schedule_group" "this" {
+  name = var.name_prefix
+  tags = var.tags
+}
+
 resource "aws_scheduler_schedule" "nightly" {
   name                         = "${var.name_prefix}-nightly-batch"
+  group_name                   = aws_scheduler_schedule_group.this.name
   description                  = "Rebuilds gold (T = start minus the cutoff lag), publishes it, moves the catalog to it"
   schedule_expression          = var.nightly_schedule
   schedule_expression_timezone = var.schedule_timezone
@@ -312,6 +319,7 @@ resource "aws_scheduler_schedule" "nightly" {
 
 resource "aws_scheduler_schedule" "compaction" {
   name                         = "${var.name_prefix}-hourly-compaction"
+  group_name                   = aws_scheduler_schedule_group.this.name
   description                  = "Merges the speed layer's small bronze files of closed hours"
   schedule_expression          = var.compaction_schedule
   schedule_expression_timezone = "UTC"

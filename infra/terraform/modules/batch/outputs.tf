@@ -27,3 +27,13 @@ output "job_driver" {
   description = "The nightly job's jobDriver for `aws emr-serverless start-job-run`; append [\"--cutoff\", T] to its entryPointArguments."
   value       = local.job_driver
 }
+
+output "schedule_group_name" {
+  description = "EventBridge Scheduler group of the nightly job's and the compaction's schedules."
+  value       = aws_scheduler_schedule_group.this.name
+}
+
+output "compaction_task_family" {
+  description = "Task definition family of the hourly compaction."
+  value       = module.compaction.task_definition_family
+}

@@ -41,14 +41,15 @@ data "aws_iam_policy_document" "key" {
   }
 
   # No source condition here, as in AWS's own example for alarms to an encrypted topic: the
-  # services call KMS for the topic's owner, and the topic policy already admits only this account.
+  # services (alarms, events, budgets) call KMS for the topic's owner, and the topic policy
+  # already admits only this account.
   statement {
     sid       = "AlarmsAndEventsPublishToTheEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"]
     }
   }
 }

@@ -47,7 +47,7 @@ variable "landing_prefix" {
 }
 
 variable "dead_letter_queue_arn" {
-  description = "Queue receiving the S3 events of files whose load kept failing."
+  description = "The CSV loader's dead-letter queue (SALESFLOW_CSV_DEAD_LETTER_QUEUE_NAME): the S3 events of files whose load kept failing."
   type        = string
 }
 

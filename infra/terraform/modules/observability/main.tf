@@ -17,7 +17,7 @@ data "aws_iam_policy_document" "alerts" {
     resources = [aws_sns_topic.alerts.arn]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
@@ -57,7 +57,7 @@ locals {
   alarm_definitions = merge(
     {
       stream-iterator-age = {
-        description = "Records wait in Kinesis longer than ${var.max_iterator_age_seconds}s: the speed layer is falling behind and the dashboard is stale."
+        description = "Records wait in Kinesis longer than ${var.max_iterator_age_seconds}s: the speed layer is falling behind and the dashboard is stale (docs/operations.md#stream-iterator-age)."
         namespace   = "AWS/Kinesis"
         metric      = "GetRecords.IteratorAgeMilliseconds"
         dimensions  = { StreamName = var.stream_name }
@@ -65,7 +65,7 @@ locals {
         threshold   = var.max_iterator_age_seconds * 1000
       }
       dead-letter-queue-depth = {
-        description = "Work is parked in the dead-letter queue: inspect it and redrive (docs/deploy.md)."
+        description = "Sales queue messages were delivered max_receive_count times without landing and sit in the SQS dead-letter queue: fix the cause, then `salesflow redrive sqs` (docs/operations.md#dead-letter-queue-depth)."
         namespace   = "AWS/SQS"
         metric      = "ApproximateNumberOfMessagesVisible"
         dimensions  = { QueueName = var.dead_letter_queue_name }
@@ -74,8 +74,56 @@ locals {
         periods     = 1
         threshold   = 0
       }
+      kinesis-dead-letter-queue-depth = {
+        description = "Kinesis batches exhausted their retries and their pointers (or records) sit in the Kinesis dead-letter queue: fix the cause, then `salesflow redrive kinesis` within the stream's retention (docs/operations.md#kinesis-dead-letter-queue-depth)."
+        namespace   = "AWS/SQS"
+        metric      = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = var.kinesis_dead_letter_queue_name }
+        statistic   = "Maximum"
+        period      = 300
+        periods     = 1
+        threshold   = 0
+      }
+      csv-dead-letter-queue-depth = {
+        description = "Landed CSV exports failed to load after the Lambda's retries; their S3 events sit in the CSV dead-letter queue: fix the cause, then `salesflow load-csv --dead-letters` (docs/operations.md#csv-dead-letter-queue-depth)."
+        namespace   = "AWS/SQS"
+        metric      = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = var.csv_dead_letter_queue_name }
+        statistic   = "Maximum"
+        period      = 300
+        periods     = 1
+        threshold   = 0
+      }
+      sqs-backlog-age = {
+        description = "The oldest message on the sales queue is older than ${var.max_queue_age_seconds}s: the SQS consumer is failing or falling behind (docs/operations.md#sqs-backlog-age)."
+        namespace   = "AWS/SQS"
+        metric      = "ApproximateAgeOfOldestMessage"
+        dimensions  = { QueueName = var.queue_name }
+        statistic   = "Maximum"
+        threshold   = var.max_queue_age_seconds
+      }
+      scheduler-target-errors = {
+        description = "A schedule of the platform (nightly job, hourly compaction) could not start its target: EMR or ECS refused the call (docs/operations.md#scheduler-target-errors)."
+        namespace   = "AWS/Scheduler"
+        metric      = "TargetErrorCount"
+        dimensions  = { ScheduleGroup = var.schedule_group_name }
+        statistic   = "Sum"
+        period      = 300
+        periods     = 1
+        threshold   = 0
+      }
+      scheduler-dropped-invocations = {
+        description = "A schedule of the platform gave up on an invocation after its retries: a nightly run or a compaction did not happen (docs/operations.md#scheduler-dropped-invocations)."
+        namespace   = "AWS/Scheduler"
+        metric      = "InvocationDroppedCount"
+        dimensions  = { ScheduleGroup = var.schedule_group_name }
+        statistic   = "Sum"
+        period      = 300
+        periods     = 1
+        threshold   = 0
+      }
       api-5xx = {
-        description = "The ingest API answers 5xx: clients retry, but the stream may be throttled or unreachable."
+        description = "The ingest API answers 5xx: clients retry, but the stream may be throttled or unreachable (docs/operations.md#api-5xx)."
         namespace   = "AWS/ApplicationELB"
         metric      = "HTTPCode_Target_5XX_Count"
         dimensions  = { LoadBalancer = var.load_balancer_arn_suffix, TargetGroup = var.target_group_arn_suffix }
@@ -83,7 +131,7 @@ locals {
         threshold   = var.max_api_5xx_per_minute
       }
       api-latency-p99 = {
-        description = "The ingest API's p99 latency is above ${var.max_api_p99_seconds}s."
+        description = "The ingest API's p99 latency is above ${var.max_api_p99_seconds}s (docs/operations.md#api-latency-p99)."
         namespace   = "AWS/ApplicationELB"
         metric      = "TargetResponseTime"
         dimensions  = { LoadBalancer = var.load_balancer_arn_suffix, TargetGroup = var.target_group_arn_suffix }
@@ -91,7 +139,7 @@ locals {
         threshold   = var.max_api_p99_seconds
       }
       batch-job-failed = {
-        description = "A run of the nightly job failed: gold keeps serving the previous run until a rerun succeeds (docs/deploy.md)."
+        description = "A run of the nightly job failed: gold keeps serving the previous run until a rerun succeeds (docs/operations.md#batch-job-failed)."
         namespace   = "AWS/EMRServerless"
         metric      = "FailedJobs"
         dimensions  = { ApplicationId = var.emr_application_id }
@@ -100,20 +148,23 @@ locals {
         periods     = 1
         threshold   = 0
       }
+      # Hourly sums of successful runs, alarming when 26 in a row have none. Hours without data
+      # (before the application existed, or while it is stopped, if EMR publishes nothing then)
+      # are not breaching, so a fresh deployment is not in alarm before its first night; the
+      # scheduler alarms catch a nightly run that never started.
       gold-freshness = {
-        description = "No nightly job succeeded in the last day: gold is stale and the real-time view is carrying more than a day."
+        description = "No nightly run succeeded in 26 hours: gold is stale and the real-time view carries more than a day (docs/operations.md#gold-freshness)."
         namespace   = "AWS/EMRServerless"
         metric      = "SuccessJobs"
         dimensions  = { ApplicationId = var.emr_application_id }
         statistic   = "Sum"
-        period      = 86400
-        periods     = 1
+        period      = 3600
+        periods     = 26
         threshold   = 1
         comparison  = "LessThanThreshold"
-        missing     = "breaching"
       }
       speed-freshness = {
-        description = "The Kinesis handler's records are older than ${var.max_iterator_age_seconds}s when it gets them: real-time figures lag."
+        description = "The Kinesis handler's records are older than ${var.max_iterator_age_seconds}s when it gets them: real-time figures lag (docs/operations.md#speed-freshness)."
         namespace   = "AWS/Lambda"
         metric      = "IteratorAge"
         dimensions  = { FunctionName = var.kinesis_function_name }
@@ -121,6 +172,29 @@ locals {
         threshold   = var.max_iterator_age_seconds * 1000
       }
     },
+    var.watch_serving ? {
+      serving-5xx = {
+        description = "The query API and dashboard answer 5xx: Athena queries fail or time out (docs/operations.md#serving-5xx)."
+        namespace   = "AWS/ApplicationELB"
+        metric      = "HTTPCode_Target_5XX_Count"
+        dimensions  = { LoadBalancer = var.load_balancer_arn_suffix, TargetGroup = var.serving_target_group_arn_suffix }
+        statistic   = "Sum"
+        threshold   = var.max_api_5xx_per_minute
+        # Both alarms of this conditional map carry the same keys, so it has one type.
+        comparison = "GreaterThanThreshold"
+        missing    = "notBreaching"
+      }
+      serving-unhealthy = {
+        description = "No healthy serving task behind the load balancer: the dashboard is down (docs/operations.md#serving-unhealthy)."
+        namespace   = "AWS/ApplicationELB"
+        metric      = "HealthyHostCount"
+        dimensions  = { LoadBalancer = var.load_balancer_arn_suffix, TargetGroup = var.serving_target_group_arn_suffix }
+        statistic   = "Minimum"
+        threshold   = 1
+        comparison  = "LessThanThreshold"
+        missing     = "breaching"
+      }
+    } : {},
     var.serving_log_group_name == "" ? {} : {
       reconciliation-overdue = {
         description = "Store-days whose tills' end-of-day reports still do not match salesflow (or never came) more than the grace period after the day ended: GET /v1/reconciliations lists them and the events to ask the stores to resend (docs/reconciliation.md)."
@@ -135,7 +209,7 @@ locals {
     },
     {
       for name in var.lambda_function_names : "lambda-errors-${name}" => {
-        description = "Lambda ${name} fails: its batches are retried, bisected and finally parked in the dead-letter queue."
+        description = "Lambda ${name} fails: its batches are retried, bisected and finally parked in its source's dead-letter queue (docs/operations.md#lambda-errors)."
         namespace   = "AWS/Lambda"
         metric      = "Errors"
         dimensions  = { FunctionName = name }
@@ -162,6 +236,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   extended_statistic  = contains(["Sum", "Maximum", "Minimum", "Average", "SampleCount"], each.value.statistic) ? null : each.value.statistic
   period              = each.value.period
   evaluation_periods  = each.value.periods
+  datapoints_to_alarm = each.value.periods
   threshold           = each.value.threshold
   comparison_operator = each.value.comparison
   treat_missing_data  = each.value.missing
@@ -185,6 +260,67 @@ resource "aws_cloudwatch_log_metric_filter" "reconciliation_overdue" {
     value     = "$.overdue_store_days"
     unit      = "Count"
   }
+}
+
+# The monthly bill against a budget (`salesflow cost` estimates it): forecast above 80 % and
+# actual above 100 % notify the alerts topic.
+resource "aws_budgets_budget" "monthly" {
+  name         = "${var.name_prefix}-monthly"
+  budget_type  = "COST"
+  limit_amount = tostring(var.monthly_budget_usd)
+  limit_unit   = "USD"
+  time_unit    = "MONTHLY"
+
+  dynamic "cost_filter" {
+    for_each = var.budget_by_tag ? [var.name_prefix] : []
+    content {
+      name   = "TagKeyValue"
+      values = [format("user:NamePrefix$%s", cost_filter.value)]
+    }
+  }
+
+  notification {
+    comparison_operator       = "GREATER_THAN"
+    threshold                 = 80
+    threshold_type            = "PERCENTAGE"
+    notification_type         = "FORECASTED"
+    subscriber_sns_topic_arns = [aws_sns_topic.alerts.arn]
+  }
+
+  notification {
+    comparison_operator       = "GREATER_THAN"
+    threshold                 = 100
+    threshold_type            = "PERCENTAGE"
+    notification_type         = "ACTUAL"
+    subscriber_sns_topic_arns = [aws_sns_topic.alerts.arn]
+  }
+
+  tags       = var.tags
+  depends_on = [aws_sns_topic_policy.alerts]
+}
+
+# A compaction task that stopped with an error is announced at once: its hour keeps its small
+# files (and costs queries more) until a later run succeeds.
+resource "aws_cloudwatch_event_rule" "compaction_failed" {
+  name        = "${var.name_prefix}-compaction-failed"
+  description = "An hourly compaction task stopped with a non-zero exit code"
+  event_pattern = jsonencode({
+    source        = ["aws.ecs"]
+    "detail-type" = ["ECS Task State Change"]
+    detail = {
+      clusterArn = [var.cluster_arn]
+      group      = ["family:${var.compaction_task_family}"]
+      lastStatus = ["STOPPED"]
+      containers = { exitCode = [{ "anything-but" = 0 }] }
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "compaction_failed" {
+  rule      = aws_cloudwatch_event_rule.compaction_failed.name
+  target_id = "alerts"
+  arn       = aws_sns_topic.alerts.arn
 }
 
 # A failed nightly run is announced at once, not only through the next day's freshness alarm.
@@ -227,7 +363,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         ] },
         { title = "Speed-layer errors and DLQ depth", metrics = concat(
           [for name in var.lambda_function_names : ["AWS/Lambda", "Errors", "FunctionName", name, { stat = "Sum" }]],
-          [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", var.dead_letter_queue_name, { stat = "Maximum", yAxis = "right" }]],
+          [for queue in [var.dead_letter_queue_name, var.kinesis_dead_letter_queue_name, var.csv_dead_letter_queue_name] : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue, { stat = "Maximum", yAxis = "right" }]],
         ) },
         { title = "Nightly job runs", metrics = [
           ["AWS/EMRServerless", "SuccessJobs", "ApplicationId", var.emr_application_id, { stat = "Sum" }],

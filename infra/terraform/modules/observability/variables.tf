@@ -41,6 +41,76 @@ variable "dead_letter_queue_name" {
   type        = string
 }
 
+variable "kinesis_dead_letter_queue_name" {
+  description = "The Kinesis consumers' dead-letter queue, watched for depth."
+  type        = string
+}
+
+variable "csv_dead_letter_queue_name" {
+  description = "The CSV loader's dead-letter queue, watched for depth."
+  type        = string
+}
+
+variable "queue_name" {
+  description = "The sales queue, watched for the age of its oldest message."
+  type        = string
+}
+
+variable "max_queue_age_seconds" {
+  description = "Oldest a sales queue message may get before the backlog alarm fires."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.max_queue_age_seconds >= 60
+    error_message = "max_queue_age_seconds must be at least 60."
+  }
+}
+
+variable "schedule_group_name" {
+  description = "EventBridge Scheduler group of the platform's schedules (nightly job, compaction), watched for target errors and dropped invocations."
+  type        = string
+}
+
+variable "cluster_arn" {
+  description = "ECS cluster the compaction task runs in."
+  type        = string
+}
+
+variable "compaction_task_family" {
+  description = "Task definition family of the hourly compaction, watched for failed runs."
+  type        = string
+}
+
+variable "watch_serving" {
+  description = "Whether the dashboard's serving tasks are deployed (known at plan time), so their 5xx and healthy hosts are watched."
+  type        = bool
+  default     = false
+}
+
+variable "serving_target_group_arn_suffix" {
+  description = "ARN suffix of the serving tasks' target group (with watch_serving)."
+  type        = string
+  default     = ""
+}
+
+variable "monthly_budget_usd" {
+  description = "Monthly AWS cost (USD) the budget notifies about: forecast above 80 %, actual above 100 %. `salesflow cost` estimates the platform's bill."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be positive."
+  }
+}
+
+variable "budget_by_tag" {
+  description = "Count only the costs tagged NamePrefix=<name_prefix> (activate NamePrefix as a cost allocation tag in Billing first); false counts the whole account."
+  type        = bool
+  default     = false
+}
+
 variable "load_balancer_arn_suffix" {
   description = "ARN suffix of the ingest API's load balancer."
   type        = string

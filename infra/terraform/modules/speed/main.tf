@@ -17,6 +17,8 @@ locals {
       read_sid  = "ReadTheStream"
       read_acts = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"]
       read_arn  = var.stream_arn
+      # The mapping's on-failure destination sends a failed batch's pointer with this role.
+      dead_letter_arns = [var.dead_letter_queue_arn]
     }
     sqs = {
       command   = "speed_layer.lambda_handlers.sqs_handler"
@@ -24,6 +26,8 @@ locals {
       read_sid  = "ConsumeTheQueue"
       read_acts = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
       read_arn  = var.queue_arn
+      # SQS itself moves a message past max_receive_count to the queue's dead-letter queue.
+      dead_letter_arns = []
     }
   }
 }
@@ -53,10 +57,13 @@ data "aws_iam_policy_document" "handler" {
     actions   = each.value.read_acts
     resources = [each.value.read_arn]
   }
-  statement {
-    sid       = "ParkFailedBatchesInTheDeadLetterQueue"
-    actions   = ["sqs:SendMessage"]
-    resources = [var.dead_letter_queue_arn]
+  dynamic "statement" {
+    for_each = each.value.dead_letter_arns
+    content {
+      sid       = "ParkFailedBatchesInTheDeadLetterQueue"
+      actions   = ["sqs:SendMessage"]
+      resources = [statement.value]
+    }
   }
 }
 

@@ -73,7 +73,7 @@ variable "queue_arn" {
 }
 
 variable "dead_letter_queue_arn" {
-  description = "Queue receiving the pointers of Kinesis batches that exhausted their retries."
+  description = "The Kinesis consumers' dead-letter queue (SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME): the Lambda mapping's pointers and the KCL worker's records of batches past their retries."
   type        = string
 }
 

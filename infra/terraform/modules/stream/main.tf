@@ -17,8 +17,25 @@ resource "aws_kinesis_stream" "this" {
   tags = var.tags
 }
 
+# One dead-letter queue per source, because each parks something else and is redriven its own way
+# (docs/operations.md): the sales queue's messages (SQS moves them back), the Kinesis consumers'
+# failed batches (the Lambda mapping's pointers, the KCL worker's records: `salesflow redrive
+# kinesis` lands them from the stream) and the CSV loader's failed S3 events (`salesflow load-csv
+# --dead-letters`). All keep a message for SQS's longest, 14 days.
 resource "aws_sqs_queue" "dead_letter" {
   name                      = var.dead_letter_queue_name
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "source_dead_letters" {
+  for_each = {
+    kinesis = var.kinesis_dead_letter_queue_name
+    csv     = var.csv_dead_letter_queue_name
+  }
+
+  name                      = each.value
   message_retention_seconds = 1209600
   kms_master_key_id         = var.kms_key_arn
   tags                      = var.tags
@@ -46,8 +63,15 @@ resource "aws_sqs_queue_redrive_allow_policy" "dead_letter" {
   })
 }
 
+locals {
+  queues = merge(
+    { queue = aws_sqs_queue.this, dead_letter = aws_sqs_queue.dead_letter },
+    { for source, queue in aws_sqs_queue.source_dead_letters : "${source}_dead_letter" => queue },
+  )
+}
+
 data "aws_iam_policy_document" "tls_only" {
-  for_each = { queue = aws_sqs_queue.this.arn, dead_letter = aws_sqs_queue.dead_letter.arn }
+  for_each = { for key, queue in local.queues : key => queue.arn }
 
   statement {
     sid       = "DenyInsecureTransport"
@@ -67,7 +91,7 @@ data "aws_iam_policy_document" "tls_only" {
 }
 
 resource "aws_sqs_queue_policy" "tls_only" {
-  for_each = { queue = aws_sqs_queue.this.id, dead_letter = aws_sqs_queue.dead_letter.id }
+  for_each = { for key, queue in local.queues : key => queue.id }
 
   queue_url = each.value
   policy    = data.aws_iam_policy_document.tls_only[each.key].json

@@ -24,11 +24,31 @@ output "queue_url" {
 }
 
 output "dead_letter_queue_name" {
-  description = "Dead-letter queue name."
+  description = "Dead-letter queue of the sales queue: messages past max_receive_count."
   value       = aws_sqs_queue.dead_letter.name
 }
 
 output "dead_letter_queue_arn" {
-  description = "Dead-letter queue ARN: SQS messages past max_receive_count and Kinesis batches past their retries land here."
+  description = "ARN of the sales queue's dead-letter queue."
   value       = aws_sqs_queue.dead_letter.arn
+}
+
+output "kinesis_dead_letter_queue_name" {
+  description = "Dead-letter queue of the Kinesis consumers: batches past their retries."
+  value       = aws_sqs_queue.source_dead_letters["kinesis"].name
+}
+
+output "kinesis_dead_letter_queue_arn" {
+  description = "ARN of the Kinesis consumers' dead-letter queue (the Lambda mapping's on-failure destination, the KCL worker's)."
+  value       = aws_sqs_queue.source_dead_letters["kinesis"].arn
+}
+
+output "csv_dead_letter_queue_name" {
+  description = "Dead-letter queue of the CSV loader: S3 events whose load kept failing."
+  value       = aws_sqs_queue.source_dead_letters["csv"].name
+}
+
+output "csv_dead_letter_queue_arn" {
+  description = "ARN of the CSV loader's dead-letter queue (the function's asynchronous-invoke DLQ)."
+  value       = aws_sqs_queue.source_dead_letters["csv"].arn
 }

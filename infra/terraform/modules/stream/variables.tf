@@ -31,7 +31,17 @@ variable "queue_name" {
 }
 
 variable "dead_letter_queue_name" {
-  description = "Dead-letter queue name (SALESFLOW_DEAD_LETTER_QUEUE_NAME), from contract/resource_names.json."
+  description = "Dead-letter queue of the sales queue's messages (SALESFLOW_DEAD_LETTER_QUEUE_NAME), from contract/resource_names.json."
+  type        = string
+}
+
+variable "kinesis_dead_letter_queue_name" {
+  description = "Dead-letter queue of the Kinesis consumers' failed batches (SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME), from contract/resource_names.json."
+  type        = string
+}
+
+variable "csv_dead_letter_queue_name" {
+  description = "Dead-letter queue of the CSV loader's failed S3 events (SALESFLOW_CSV_DEAD_LETTER_QUEUE_NAME), from contract/resource_names.json."
   type        = string
 }
 
