@@ -15,8 +15,9 @@ score: for a measure whose values sorted ascending are v_1 <= ... <= v_n, the fo
 are c_k = v_ceil(k*n/5), k = 1..4, and a value x scores 1 + #{k : x > c_k}. That equals
 min(5, 1 + floor(5 * (number of customers with a smaller value) / n)), the rank-based quintile,
 but needs only the four cut points, so the API can score a profile merged with today's purchases
-against the published run's population exactly as the batch scored it. The measures, each "larger is better":
-recency by the date of the last purchase, frequency by orders, monetary by net revenue.
+against the published run's population exactly as the batch scored it. The measures, each
+"larger is better": recency by the date of the last purchase, frequency by orders, monetary by
+net revenue.
 """
 
 from __future__ import annotations
