@@ -66,7 +66,7 @@ def test_load_csv_refuses_a_bad_mapping_before_reading_any_file(
 
 def test_load_csv_needs_a_file_or_pending(capsys: pytest.CaptureFixture[str]):
     assert main(["load-csv"]) == 2
-    assert "give at least one FILE, or --pending" in capsys.readouterr().err
+    assert "give at least one FILE, --pending" in capsys.readouterr().err
 
 
 def test_load_csv_pending_with_nothing_pending_loads_nothing(
