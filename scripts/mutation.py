@@ -180,8 +180,8 @@ class Run:
 
 def write_report(run: Run) -> int:
     """docs/mutation.md from a run; 1 while a survivor is unexplained or a named mutation failed."""
-    explanations = load_explanations()
-    unexplained = [m for m in survivors(run.mutants) if explanation_for(m, explanations) is None]
+    explanations = Explanations.load()
+    unexplained = [m for m in survivors(run.mutants) if explanations.why(m) is None]
     REPORT.write_text(report(run, explanations))
     failed_named = [o for o in run.outcomes if o.status != KILLED]
     print(f"report: {REPORT.relative_to(ROOT)}")
@@ -331,18 +331,33 @@ def run_python(arguments: list[str], *, check: bool = True) -> subprocess.Comple
     )
 
 
-def load_explanations() -> list[Explanation]:
-    entries = tomllib.loads(EXPLANATIONS.read_text()).get("survivor", [])
-    return [Explanation(e["mutant"], e["mutated"].strip(), e["why"]) for e in entries]
+@dataclass(frozen=True)
+class Explanations:
+    survivors: list[Explanation]
+    untested: dict[str, str]
+    """Module -> why no unit test runs its code (its tests need real services)."""
 
+    @classmethod
+    def load(cls) -> Explanations:
+        document = tomllib.loads(EXPLANATIONS.read_text())
+        return cls(
+            [
+                Explanation(e["mutant"], e["mutated"].strip(), e["why"])
+                for e in document.get("survivor", [])
+            ],
+            {entry["module"]: entry["why"] for entry in document.get("untested", [])},
+        )
 
-def explanation_for(mutant: Mutant, explanations: list[Explanation]) -> Explanation | None:
-    """An explanation holds only while the mutant it names still makes the change it quotes:
-    when the function changes, mutmut renumbers its mutants and the old words no longer apply."""
-    for explanation in explanations:
-        if explanation.mutant == mutant.name and explanation.mutated == mutant.mutated_lines:
-            return explanation
-    return None
+    def why(self, mutant: Mutant) -> str | None:
+        """An explanation holds only while the mutant it names still makes the change it quotes:
+        when the function changes, mutmut renumbers its mutants and the old words no longer
+        apply. A module's explanation covers only its mutants that no unit test reached."""
+        if mutant.status == UNTESTED and mutant.module in self.untested:
+            return self.untested[mutant.module]
+        for explanation in self.survivors:
+            if explanation.mutant == mutant.name and explanation.mutated == mutant.mutated_lines:
+                return explanation.why
+        return None
 
 
 def survivors(mutants: list[Mutant]) -> list[Mutant]:
@@ -354,7 +369,7 @@ def score(mutants: list[Mutant]) -> float:
     return sum(m.status in CAUGHT for m in mutants) / len(mutants) if mutants else 0.0
 
 
-def report(run: Run, explanations: list[Explanation]) -> str:
+def report(run: Run, explanations: Explanations) -> str:
     mutants, outcomes = run.mutants, run.outcomes
     total, mutmut_seconds, named_seconds = run.seconds
     killed_named = sum(o.status == KILLED for o in outcomes)
@@ -394,15 +409,22 @@ def report(run: Run, explanations: list[Explanation]) -> str:
     for module, group in sorted(by_module.items()):
         caught = sum(m.status in CAUGHT for m in group)
         lines.append(f"| `{module}` | {len(group)} | {caught} | {score(group):.0%} |")
-    lines += ["", "## Surviving mutants", ""]
     left = survivors(mutants)
-    if not left:
+    untested = [m for m in left if m.status == UNTESTED and m.module in explanations.untested]
+    lines += ["", "## Modules only integration tests reach", ""]
+    if not untested:
         lines.append("None.")
-    for mutant in left:
-        explanation = explanation_for(mutant, explanations)
-        why = (
-            explanation.why if explanation else "**UNEXPLAINED**: kill it with a test or explain it"
-        )
+    for module in sorted({m.module for m in untested}):
+        count = sum(m.module == module for m in untested)
+        lines += [
+            f"- `{module}`: {count} mutants no unit test runs. {explanations.untested[module]}"
+        ]
+    lines += ["", "## Surviving mutants", ""]
+    listed = [m for m in left if m not in untested]
+    if not listed:
+        lines.append("None.")
+    for mutant in listed:
+        why = explanations.why(mutant) or "**UNEXPLAINED**: kill it with a test or explain it"
         lines += [
             f"### `{mutant.name}` ({mutant.status})",
             "",
