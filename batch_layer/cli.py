@@ -2,7 +2,9 @@
 `salesflow batch sync-catalog [--lake URI]`: move the Glue tables and Athena views to the
 published run again, alone (after a run whose catalog sync failed, exit status 3);
 `salesflow batch load-profiles [--lake URI]`: load the published run's customer profiles into
-DynamoDB again, alone (after a run whose load failed, exit status 4).
+DynamoDB again, alone (after a run whose load failed, exit status 4);
+`salesflow batch runs` lists the kept runs and `salesflow batch rollback RUN_ID` publishes an
+earlier one again (batch_layer/runs.py).
 
 The EMR entry point takes the same arguments, so both work there too.
 """
@@ -10,12 +12,15 @@ The EMR entry point takes the same arguments, so both work there too.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from contract.settings import Settings, settings_with
 from contract.structured_logging import configure_logging
+
+logger = logging.getLogger(__name__)
 
 PublishedRunHook = Callable[[Settings, str | None], int]
 """A step after publication: (settings, the run this process published) -> exit status."""
@@ -73,6 +78,18 @@ def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "loc
     profiles_parser.add_argument(
         "--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI"
     )
+    runs_parser = commands.add_parser(
+        "runs", help="list the runs gold keeps, newest first; * marks the published one"
+    )
+    runs_parser.add_argument("--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI")
+    rollback_parser = commands.add_parser(
+        "rollback",
+        help="publish an earlier kept run again (the pointer, then the catalog and profiles)",
+    )
+    rollback_parser.add_argument("run_id", metavar="RUN_ID", help="a run `batch runs` lists")
+    rollback_parser.add_argument(
+        "--lake", default=None, help="lake URI; default SALESFLOW_LAKE_URI"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +103,32 @@ def run(args: argparse.Namespace) -> int:
         from batch_layer.profile_load import load_published_profiles
 
         return load_published_profiles(settings, None)
+    if args.action == "runs":
+        from batch_layer.runs import list_runs
+
+        for summary in list_runs(settings):
+            print(summary.describe())
+        return 0
+    if args.action == "rollback":
+        return _roll_back(args.run_id, settings)
     return _run_job(args, settings)
+
+
+def _roll_back(run_id: str, settings: Settings) -> int:
+    """The pointer back to `run_id`, then what follows every publication (the catalog and the
+    profile store) so Athena, the dashboard and Customer 360 serve that run too."""
+    from batch_layer.runs import UnknownRunError, roll_back
+
+    catalog_hook, profiles_hook = _catalog_hook(settings), _profiles_hook(settings)
+    try:
+        report = roll_back(settings, run_id)
+    except UnknownRunError as error:
+        print(f"not rolled back: {error}", file=sys.stderr)
+        return 1
+    print(f"published {report.run_id} again (T={report.cutoff.isoformat()})")
+    catalog = 0 if catalog_hook is None else catalog_hook(settings, report.run_id)
+    profiles = 0 if profiles_hook is None else profiles_hook(settings, report.run_id)
+    return catalog or profiles
 
 
 def _catalog_hook(settings: Settings) -> PublishedRunHook | None:
@@ -125,6 +167,17 @@ def _run_job(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         spark.stop()
     print(publication.model_dump_json(indent=2), file=sys.stdout)
+    _prune(settings)
     catalog = 0 if catalog_hook is None else catalog_hook(settings, publication.run_id)
     profiles = 0 if profiles_hook is None else profiles_hook(settings, publication.run_id)
     return catalog or profiles
+
+
+def _prune(settings: Settings) -> None:
+    """Remove the runs gold no longer keeps; a failure here leaves old folders, not a failed run."""
+    from batch_layer.runs import prune_runs
+
+    try:
+        prune_runs(settings)
+    except OSError:
+        logger.exception("old runs not removed; the next run tries again")

@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     customer_profiles_table: str = ""
     lake_uri: str = ".salesflow/lake"
     """A local folder or s3://bucket/prefix."""
+    gold_runs_kept: int = Field(7, ge=2, le=400)
+    """Complete run folders the nightly job keeps besides the published one (rollback targets)."""
 
     # --- ingest API -------------------------------------------------------------------------
     api_keys: Annotated[list[ApiKey], NoDecode] = Field(default_factory=list)

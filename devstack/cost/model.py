@@ -49,7 +49,7 @@ class Workload:
     stream_retention_hours: int = 168
     """Kinesis retention (the Terraform default keeps a week: 144 hours are extended retention)."""
     gold_runs_kept: int = 7
-    """Nightly run folders kept by the lake's lifecycle rule (gold_run_retention_days)."""
+    """Complete run folders the nightly job keeps (SALESFLOW_GOLD_RUNS_KEPT; it prunes the rest)."""
 
     def __post_init__(self) -> None:
         problems = [

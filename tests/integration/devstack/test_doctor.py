@@ -88,7 +88,7 @@ def test_an_unreachable_aws_endpoint_fails_every_resource_with_where_to_look(tmp
         for line in result.stdout.splitlines()
         if "Kinesis" in line or "SQS" in line or "S3" in line
     ]
-    assert len(resources) == 3
+    assert len(resources) == 4, "the stream, the SQS and Kinesis dead-letter queues, the lake"
     for line in resources:
         assert line.startswith("FAIL")
         assert f"cannot reach {endpoint}" in line

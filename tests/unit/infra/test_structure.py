@@ -255,11 +255,16 @@ def test_every_bucket_is_kms_encrypted_private_versioned_and_tls_only() -> None:
         assert "tls_only" in policy.body["policy"], policy.where
 
 
-def test_the_lake_expires_quarantine_and_old_run_folders() -> None:
+def test_the_lake_expires_quarantine_but_never_the_served_run() -> None:
+    """No lifecycle rule may expire a run folder: S3 cannot tell the published run from the
+    others, and the job prunes runs itself (batch_layer/runs.py)."""
     (lake_main,) = [f for f in tf_files() if f.parent.name == "lake" and f.name == "main.tf"]
     text = lake_main.read_text()
     assert 'prefix = "bronze/_quarantine/"' in text
-    assert 'prefix = "gold/runs/"' in text
+    lake_rules = re.search(r"\n    lake = \[(.*?)\n    \]", text, re.DOTALL)
+    assert lake_rules, "the lake's lifecycle rules"
+    prefixes = re.findall(r'prefix = "([^"]*)"', lake_rules[1])
+    assert prefixes == ["bronze/_quarantine/"]
 
 
 def test_every_store_of_data_is_encrypted_with_the_platform_key() -> None:

@@ -42,6 +42,9 @@ locals {
     # `salesflow load-csv --dead-letters` find them by these names.
     SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME = module.stream.kinesis_dead_letter_queue_name
     SALESFLOW_CSV_DEAD_LETTER_QUEUE_NAME     = module.stream.csv_dead_letter_queue_name
+
+    # How many complete runs the nightly job keeps besides the published one (rollback targets).
+    SALESFLOW_GOLD_RUNS_KEPT = tostring(var.gold_runs_kept)
   }
 }
 

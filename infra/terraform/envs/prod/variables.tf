@@ -146,6 +146,17 @@ variable "batch_cutoff_lag_seconds" {
   }
 }
 
+variable "gold_runs_kept" {
+  description = "Complete gold runs the nightly job keeps besides the published one (SALESFLOW_GOLD_RUNS_KEPT): how far back `salesflow batch rollback` can go."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.gold_runs_kept >= 2 && var.gold_runs_kept <= 400
+    error_message = "gold_runs_kept must be between 2 and 400."
+  }
+}
+
 variable "create_kcl_worker" {
   description = "Consume Kinesis with the KCL worker on ECS instead of the Lambda event source mapping."
   type        = bool

@@ -9,10 +9,11 @@ locals {
   }
 
   lifecycle_rules = {
+    # Run folders (gold/runs/) have no rule: the nightly job removes the runs beyond
+    # SALESFLOW_GOLD_RUNS_KEPT itself and never the published one, which a rule cannot tell apart
+    # (batch_layer/runs.py).
     lake = [
       { id = "expire-quarantine", prefix = "bronze/_quarantine/", days = var.quarantine_retention_days },
-      { id = "expire-old-gold-runs", prefix = "gold/runs/", days = var.gold_run_retention_days },
-      { id = "expire-old-silver-runs", prefix = "silver/", days = var.gold_run_retention_days },
     ]
     athena_results = [
       { id = "expire-query-results", prefix = "", days = var.athena_results_retention_days },

@@ -46,17 +46,6 @@ variable "quarantine_retention_days" {
   }
 }
 
-variable "gold_run_retention_days" {
-  description = "Days a gold/silver run folder is kept; must exceed the longest outage of the nightly job, since the published run lives there too."
-  type        = number
-  default     = 7
-
-  validation {
-    condition     = var.gold_run_retention_days >= 7
-    error_message = "gold_run_retention_days must be at least 7: a shorter value can expire the published run while the nightly job is failing."
-  }
-}
-
 variable "athena_results_retention_days" {
   description = "Days Athena query results are kept."
   type        = number
