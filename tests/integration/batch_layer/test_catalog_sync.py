@@ -24,6 +24,7 @@ import pytest
 from batch_layer.catalog import CATALOG_STALE_EXIT_CODE, sync_published_catalog
 from batch_layer.publish import publish, read_publication
 from contract.aws import aws_client
+from contract.customers import CUSTOMER_TABLES
 from contract.gold import MART_DIMENSIONS, QUALITY_QUARANTINE, SALES_WIDE
 from contract.lake import LakeLocation, gold_run
 from contract.publication import Publication
@@ -86,7 +87,7 @@ def publication(run_id: str, cutoff: datetime) -> Publication:
         published_at=datetime.now(UTC),
         tables={
             table: f"{gold_run(run_id)}/{table}"
-            for table in (SALES_WIDE, QUALITY_QUARANTINE, *MART_DIMENSIONS)
+            for table in (SALES_WIDE, QUALITY_QUARANTINE, *MART_DIMENSIONS, *CUSTOMER_TABLES)
         },
         input_counts={"lines": 3},
         output_counts={SALES_WIDE: 3, QUALITY_QUARANTINE: 0},
