@@ -49,6 +49,7 @@ from devstack.progress import BronzeRowCounter, ProgressProbe
 from devstack.resources import bootstrap_resources
 from devstack.stack_options import LOOPBACK, StackConfig, add_stack_arguments, stack_config
 from devstack.state import StateDir
+from ingest_api.key_store import LOCAL_KEYS_FILE, FileKeyStore
 from ingest_api.local_key import local_api_key
 
 logger = logging.getLogger(__name__)
@@ -284,6 +285,8 @@ class LocalStack:
         """Settings travel to children as `SALESFLOW_*` variables, exactly as in production."""
         settings = self.settings
         configured = os.environ.get("SALESFLOW_API_KEYS", "").strip(", ")
+        added = FileKeyStore(self.state.root / LOCAL_KEYS_FILE).read().render()  # salesflow keys
+        configured = ",".join(part for part in (configured, added) if part)
         local = f"{LOCAL_KEY_SOURCE}:{hash_api_key(key)}"
         env = dict(os.environ)
         java_home = find_java(env).java_home_for_children()

@@ -37,6 +37,7 @@ COMMANDS = (
         "load, list and roll back your products, stores and customers",
     ),
     Command("load-csv", "batch_layer.csv_cli", "validate and upload legacy CSV exports"),
+    Command("keys", "ingest_api.keys_cli", "add, remove and list the ingest API's keys"),
     Command(
         "redrive",
         "speed_layer.redrive",
