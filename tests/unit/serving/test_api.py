@@ -194,3 +194,17 @@ def test_an_unreadable_publication_pointer_gets_503_saying_what_to_do(
     assert response.status_code == 503
     assert response.headers["retry-after"]
     assert "salesflow batch run" in response.json()["detail"]
+
+
+def test_display_takes_the_locale_setting_and_the_reporting_zones_country(
+    scenario_settings: Settings,
+) -> None:
+    settings = scenario_settings.model_copy(update={"display_locale": "en-US"})
+    engine = DuckDBEngine(settings)
+    try:
+        with TestClient(create_app(settings, engine)) as client:
+            body = client.get("/v1/display").json()
+    finally:
+        engine.close()
+    assert (body["locale"], body["country"], body["currency"]) == ("en-US", "BR", "BRL")
+    assert body["max_buckets"] == 10_080
