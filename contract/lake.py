@@ -34,6 +34,10 @@ SILVER = "silver"
 GOLD = "gold"
 GOLD_RUNS = "gold/runs"
 PUBLISHED_POINTER = "gold/_published.json"
+ERASURE_AUDIT = "audit/erasures"
+"""`<request_id>.json` per personal data erasure: what was done, when, never whose data."""
+LANDING = "landing"
+"""Where exports land before they are loaded (the CSV Lambda's prefix is under it)."""
 
 
 def bronze_partition(ingested_at: datetime) -> str:

@@ -118,6 +118,38 @@ class ProfileStore:
         item = self._get(customer_id, run_id)
         return None if item is None else decode_profile(item)
 
+    def forget(self, customer_id: str) -> int:
+        """Delete every item of `customer_id`, whatever its run (personal data erasure): the
+        profiles are derived from gold, which the erasure pseudonymises; returns how many."""
+        keys: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#pk = :customer",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":customer": {"S": customer_id}},
+            "ProjectionExpression": "#pk, #sk",
+            "ConsistentRead": True,
+        }
+        request["ExpressionAttributeNames"]["#sk"] = SORT_KEY
+        while True:
+            page = self._call("query", **request)
+            keys += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for start in range(0, len(keys), BATCH_ITEMS):
+            pending = [{"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_ITEMS]]
+            for _ in range(UNPROCESSED_ATTEMPTS):
+                response = self._call("batch_write_item", RequestItems={self.table: pending})
+                pending = response.get("UnprocessedItems", {}).get(self.table, [])
+                if not pending:
+                    break
+            else:
+                raise ProfileStoreError(
+                    f"DynamoDB kept items of a forgotten customer in {self.table}"
+                )
+        return len(keys)
+
     def _get(self, customer_id: str, run_id: str) -> dict[str, Any] | None:
         key = {PARTITION_KEY: customer_id, SORT_KEY: run_id}
         response = self._call(

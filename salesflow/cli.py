@@ -39,6 +39,11 @@ COMMANDS = (
     Command("load-csv", "batch_layer.csv_cli", "validate and upload legacy CSV exports"),
     Command("keys", "ingest_api.keys_cli", "add, remove and list the ingest API's keys"),
     Command(
+        "forget",
+        "batch_layer.forget_cli",
+        "erase a customer's personal data everywhere (LGPD, GDPR); the sales stay",
+    ),
+    Command(
         "redrive",
         "speed_layer.redrive",
         "land what a dead-letter queue holds (Kinesis pointers and records, SQS messages)",

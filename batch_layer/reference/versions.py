@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from batch_layer.errors import ReferenceVersionError
@@ -144,6 +145,32 @@ def rollback(lake: LakeFiles, table: ReferenceTable, target: int) -> ReferenceMa
         extra={"table": table.name, "version": target, "effective_rows": written},
     )
     return manifest
+
+
+def forget_key(lake: LakeFiles, table: ReferenceTable, key_value: str) -> int:
+    """Remove every row of `key_value` from every version (personal data erasure), then the
+    manifest's row counts and digests and the effective table follow; the rows removed."""
+    manifest = read_manifest(lake, table)
+    removed = 0
+    versions = []
+    for stored in manifest.versions:
+        path = reference_version_file(table.name, stored.version)
+        rows = lake.read_parquet(path)
+        kept = rows.filter(pc.invert(pc.fill_null(pc.equal(rows[table.key], key_value), False)))
+        if kept.num_rows == rows.num_rows:
+            versions.append(stored)
+            continue
+        removed += rows.num_rows - kept.num_rows
+        lake.write_parquet(path, kept)
+        versions.append(
+            stored.model_copy(update={"rows": kept.num_rows, "sha256": _content_digest(kept)})
+        )
+    if removed:
+        manifest = manifest.model_copy(update={"versions": versions})
+        _write_manifest(lake, manifest)
+        _write_effective(lake, table, manifest)
+        logger.info("reference key forgotten", extra={"table": table.name, "rows": removed})
+    return removed
 
 
 def _write_manifest(lake: LakeFiles, manifest: ReferenceManifest) -> None:

@@ -54,7 +54,7 @@ def added_key(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
 def status_for(keys: str, key: str, payload: dict[str, Any]) -> int:
     app = create_app(Settings(sink="memory", api_keys=keys), MemorySink())
     with TestClient(app, headers={"X-API-Key": key}) as client:
-        return client.post("/v1/sales", json=payload).status_code
+        return int(client.post("/v1/sales", json=payload).status_code)
 
 
 @pytest.fixture
