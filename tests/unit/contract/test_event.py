@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -10,7 +8,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from contract.event import RECEIVED_AT_CONTEXT_KEY, IngestedSaleEvent, SaleEvent
+from contract.event import (
+    MAX_ATTRIBUTE_VALUE_LENGTH,
+    RECEIVED_AT_CONTEXT_KEY,
+    IngestedSaleEvent,
+    SaleEvent,
+    attribute_value,
+)
 
 
 def validate(payload: dict[str, Any], received_at: datetime | None = None) -> SaleEvent:
@@ -143,15 +147,6 @@ def test_ingested_event_round_trips_through_json(make_event):
     assert IngestedSaleEvent.model_validate_json(wire) == ingested
 
 
-@pytest.fixture
-def machine_in_sao_paulo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "America/Sao_Paulo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 @pytest.mark.usefixtures("machine_in_sao_paulo")
 def test_the_ingestion_stamp_is_utc_whatever_the_machines_zone(make_event):
     event = validate(make_event())
@@ -171,3 +166,16 @@ def test_money_is_normalised_to_two_places(make_event, raw, expected):
     payload = json.dumps(make_event(total=None)).replace('"4599.90"', raw)
     event = SaleEvent.model_validate_json(payload.replace('"100.00"', '"0"'))
     assert str(event.items[0].unit_price) == expected
+
+
+def test_attribute_values_are_text_of_bounded_length():
+    longest = "x" * MAX_ATTRIBUTE_VALUE_LENGTH
+    assert attribute_value(longest) == longest
+    assert (attribute_value(7), attribute_value(0.1)) == ("7", "0.1")
+    with pytest.raises(ValueError, match=f"at most {MAX_ATTRIBUTE_VALUE_LENGTH} characters"):
+        attribute_value(longest + "x")
+    with pytest.raises(ValueError, match="a number attribute must be finite"):
+        attribute_value(float("inf"))
+    for wrong in (True, None, [1]):
+        with pytest.raises(ValueError, match="must be a string or a number"):
+            attribute_value(wrong)

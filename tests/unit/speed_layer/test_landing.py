@@ -80,13 +80,16 @@ def test_invalid_records_are_quarantined_with_reason_and_payload_and_the_rest_la
     )
     (quarantine_file,) = [f for f in report.files if f.endswith(".jsonl")]
     assert quarantine_file.startswith("bronze/_quarantine/quarantined_date=")
+    assert quarantine_file.endswith("/mixed.jsonl")
     entries = [json.loads(line) for line in lake.read_bytes(quarantine_file).splitlines()]
     assert [e["source"] for e in entries] == ["shard-1:1", "shard-1:2", "shard-1:3"]
     assert entries[0]["payload"] == "{not json"
     assert "json" in entries[0]["reason"].lower()
     assert entries[1]["payload_base64"] == "//4gYmluYXJ5"
     assert "total 1.00 does not equal" in entries[2]["reason"]
-    assert all(e["quarantined_at"] for e in entries)
+    assert all(
+        datetime.fromisoformat(e["quarantined_at"]).utcoffset() == timedelta(0) for e in entries
+    )
 
 
 def test_a_failed_write_reports_exactly_the_records_of_that_hour(make_event, lake):
@@ -123,6 +126,29 @@ def test_interleaved_hours_a_bad_record_and_a_failed_write_are_reported_by_posit
     )
     (entry,) = [json.loads(line) for line in lake.read_bytes(quarantine_file).splitlines()]
     assert entry["source"] == "shard-1:2"
+
+
+def test_a_failed_hour_does_not_stop_the_later_hours_from_landing(make_event, lake):
+    hours = [NOON, NOON + timedelta(hours=1), NOON + timedelta(hours=2)]
+    blocked = Path(lake.location.path(bronze_partition(hours[0])))
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the hour folder should be")
+    payloads = [record for hour in hours for record in wire_records(make_event, 2, hour)]
+    report = land(batch_of("k", payloads), lake)
+
+    assert (report.landed, report.failed) == (4, (0, 1))
+    assert report.files == tuple(f"{bronze_partition(hour)}/k.parquet" for hour in hours[1:])
+
+
+def test_records_whose_quarantine_cannot_be_written_are_reported_failed(make_event, lake):
+    blocked = Path(lake.location.path("bronze/_quarantine"))
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the quarantine folder should be")
+    good = wire_records(make_event, 2, NOON)
+    report = land(batch_of("k", [good[0], b"{not json", good[1], b"[]"]), lake)
+
+    assert (report.landed, report.quarantined, report.failed) == (2, 0, (1, 3))
+    assert report.files == (f"{bronze_partition(NOON)}/k.parquet",)
 
 
 def test_no_temporary_file_is_left_behind(make_event, lake):
