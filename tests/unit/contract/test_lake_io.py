@@ -53,3 +53,12 @@ def test_deleting_removes_a_file_and_a_missing_one_is_no_error(
     files.delete("bronze/_pending/request.json")
     files.delete("bronze/_pending/request.json")
     assert files.read_bytes("bronze/_pending/request.json") is None
+
+
+def test_deleting_a_folder_removes_everything_below_and_a_missing_one_is_no_error(
+    files: LakeFiles,
+) -> None:
+    files.write_bytes("gold/runs/r1/sales_wide/day=1/part-0.parquet", b"x")
+    files.delete_folder("gold/runs/r1")
+    files.delete_folder("gold/runs/r1")
+    assert files.list_files("gold") == []
