@@ -12,7 +12,7 @@
 #
 # Every base image is pinned by the digest of its multi-platform index and built for linux/amd64,
 # the architecture Terraform runs everything on (Fargate X86_64, Lambda x86_64, EMR X86_64), so
-# an ARM laptop builds the same images as CI. To move a base: docs/deploy.md, "Upgrading".
+# an ARM laptop builds the same images as CI. To move a base: docs/operations.md, "Upgrading".
 
 # --- bases ---------------------------------------------------------------------------------------
 # Debian 12 (glibc 2.36), CPython 3.11: the service, KCL and wheel-building stages.

@@ -240,29 +240,39 @@ def _s3_calls(request: Recorded) -> list[Call]:
     bucket, _, key = unquote(request.path).lstrip("/").partition("/")
     bucket_arn = f"arn:aws:s3:::{bucket}"
     object_arn = f"{bucket_arn}/{key}"
+    if not key:
+        return _bucket_calls(request, bucket_arn)
+    return _object_calls(request, object_arn)
+
+
+def _bucket_calls(request: Recorded, bucket_arn: str) -> list[Call]:
     query = request.query
     method = request.method
-    if not key:
-        if method == "GET" and "location" in query:
-            return [Call("s3:GetBucketLocation", (bucket_arn,))]
-        if method == "GET" and "versions" in query:
-            prefix = query.get("prefix", [""])[0]
-            return [Call("s3:ListBucketVersions", (bucket_arn,), {"s3:prefix": prefix})]
-        if method == "GET" and "uploads" in query:
-            return [Call("s3:ListBucketMultipartUploads", (bucket_arn,))]
-        if method in ("GET", "HEAD"):
-            prefix = query.get("prefix", [""])[0]
-            return [Call("s3:ListBucket", (bucket_arn,), {"s3:prefix": prefix})]
-        if method == "POST" and "delete" in query:
-            keys = re.findall(rb"<Key>(.*?)</Key>", request.body)
-            deletes = []
-            for deleted in keys:
-                name = deleted.decode().replace("&amp;", "&")
-                deletes.append(Call("s3:DeleteObject", (f"{bucket_arn}/{name}",)))
-            return deletes
-        if method == "PUT" and not query:
-            return [Call("s3:CreateBucket", (bucket_arn,))]
-        raise AssertionError(f"an S3 bucket request this map does not know: {request}")
+    if method == "GET" and "location" in query:
+        return [Call("s3:GetBucketLocation", (bucket_arn,))]
+    if method == "GET" and "versions" in query:
+        prefix = query.get("prefix", [""])[0]
+        return [Call("s3:ListBucketVersions", (bucket_arn,), {"s3:prefix": prefix})]
+    if method == "GET" and "uploads" in query:
+        return [Call("s3:ListBucketMultipartUploads", (bucket_arn,))]
+    if method in ("GET", "HEAD"):
+        prefix = query.get("prefix", [""])[0]
+        return [Call("s3:ListBucket", (bucket_arn,), {"s3:prefix": prefix})]
+    if method == "POST" and "delete" in query:
+        keys = re.findall(rb"<Key>(.*?)</Key>", request.body)
+        deletes = []
+        for deleted in keys:
+            name = deleted.decode().replace("&amp;", "&")
+            deletes.append(Call("s3:DeleteObject", (f"{bucket_arn}/{name}",)))
+        return deletes
+    if method == "PUT" and not query:
+        return [Call("s3:CreateBucket", (bucket_arn,))]
+    raise AssertionError(f"an S3 bucket request this map does not know: {request}")
+
+
+def _object_calls(request: Recorded, object_arn: str) -> list[Call]:
+    query = request.query
+    method = request.method
     if method in ("GET", "HEAD"):
         action = "s3:GetObjectVersion" if "versionId" in query else "s3:GetObject"
         return [Call(action, (object_arn,))]

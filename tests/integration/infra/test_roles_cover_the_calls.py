@@ -225,7 +225,7 @@ def test_the_nightly_job_role_covers_the_pending_csv_loads_and_the_catalog_sync(
             "athena:StopQueryExecution": "a view statement past its timeout",
             "kms:Decrypt": SERVICE_SIDE_KMS,
             "kms:GenerateDataKey": SERVICE_SIDE_KMS,
-            "s3:GetBucketLocation": "EMR's S3 filesystem locating the buckets",
+            "s3:GetBucketLocation": ATHENA_FOR_THE_CALLER,
             "dynamodb:BatchWriteItem": "the customer profile load (tested on its own)",
             "dynamodb:PutItem": "the customer profile load (tested on its own)",
         },
