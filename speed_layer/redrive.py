@@ -109,7 +109,7 @@ def redrive_kinesis(
         outcomes.append(outcome)
         if not outcome.done:
             held.append(message["ReceiptHandle"])
-    release(sqs, queue_url, held)
+    _release(sqs, queue_url, held)
     return outcomes
 
 
@@ -135,11 +135,11 @@ def redrive_sqs(
         )
         sqs.delete_message(QueueUrl=dead_letters, ReceiptHandle=message["ReceiptHandle"])
         outcomes.append(Redriven(message["MessageId"], "message", 1, True, "sent to the queue"))
-    release(sqs, dead_letters, held)
+    _release(sqs, dead_letters, held)
     return outcomes
 
 
-def release(sqs: Any, queue_url: str, receipts: list[str]) -> None:
+def _release(sqs: Any, queue_url: str, receipts: list[str]) -> None:
     """Make the messages left on the queue visible again, once the run saw every message (each
     stays hidden until then, so one run handles a message at most once)."""
     for start in range(0, len(receipts), RECEIVE_BATCH):
