@@ -27,19 +27,21 @@ import sys
 import time
 import tomllib
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "mutation"
-TREE = WORK / "tree"
+MUTMUT_TREE = WORK / "tree"
+NAMED_TREE = WORK / "named"
+"""Each kind of mutant gets its own snapshot, so the named mutations can run while mutmut does."""
 CATALOGUE = ROOT / "tests" / "mutation" / "named_mutations.toml"
 EXPLANATIONS = ROOT / "tests" / "mutation" / "survivors.toml"
 REPORT = ROOT / "docs" / "mutation.md"
 RESULTS = WORK / "results.json"
-"""The last full run's outcomes, so that `--report-only` can re-render the report after
-survivors were explained, without running every mutant again."""
+"""The last outcomes of each kind of mutant, saved as each finishes: the report puts together the
+latest of both, and `--report-only` re-renders it after survivors were explained."""
 BIN = Path(sys.executable).parent
 
 KILLED = "killed"
@@ -109,50 +111,47 @@ def main() -> int:
     parser.add_argument(
         "--named-only",
         action="store_true",
-        help="only the named mutations, printed, without the report (after changing a view)",
+        help="only the named mutations (after changing a view); the report keeps mutmut's last",
     )
     parser.add_argument(
         "--report-only",
         action="store_true",
-        help="re-render the report from the last run with the current explanations",
+        help="re-render the report from the last outcomes with the current explanations",
     )
     args = parser.parse_args()
     if args.report_only:
         return write_report(Run.load())
 
-    started = time.monotonic()
-    measured = snapshot(args.revision)
-    check_imports_come_from_the_snapshot()
     catalogue = load_catalogue()
-    if args.named_only:
-        outcomes = run_named(catalogue)
-        for outcome in outcomes:
-            print(f"{outcome.status:>8}  {outcome.mutation.name}  {outcome.caught_by}")
-        return 0 if all(o.status == KILLED for o in outcomes) else 1
-
-    mutmut_started = time.monotonic()
-    mutants = run_mutmut(args.max_children)
-    mutmut_seconds = time.monotonic() - mutmut_started
-    named_started = time.monotonic()
+    run = Run.load() if RESULTS.is_file() else Run()
+    if not args.named_only:
+        started = time.monotonic()
+        measured = snapshot(args.revision, MUTMUT_TREE)
+        mutants = run_mutmut(args.max_children)
+        run = replace(
+            run, mutmut_measured=measured, mutants=mutants, mutmut_seconds=elapsed(started)
+        )
+        run.save()
+    started = time.monotonic()
+    measured = snapshot(args.revision, NAMED_TREE)
     outcomes = run_named(catalogue)
-    named_seconds = time.monotonic() - named_started
-    run = Run(
-        measured=f"{measured}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        mutants=mutants,
-        outcomes=outcomes,
-        seconds=(time.monotonic() - started, mutmut_seconds, named_seconds),
-    )
+    run = replace(run, named_measured=measured, outcomes=outcomes, named_seconds=elapsed(started))
     run.save()
     return write_report(run)
 
 
+def elapsed(started: float) -> float:
+    return time.monotonic() - started
+
+
 @dataclass(frozen=True)
 class Run:
-    measured: str
-    mutants: list[Mutant]
-    outcomes: list[NamedOutcome]
-    seconds: tuple[float, float, float]
-    """The whole run, mutmut, the named mutations."""
+    mutmut_measured: str = ""
+    mutants: list[Mutant] = field(default_factory=list)
+    mutmut_seconds: float = 0.0
+    named_measured: str = ""
+    outcomes: list[NamedOutcome] = field(default_factory=list)
+    named_seconds: float = 0.0
 
     def save(self) -> None:
         RESULTS.write_text(json.dumps(asdict(self), indent=1))
@@ -163,8 +162,10 @@ class Run:
             raise SystemExit(f"no results in {RESULTS}: run `make mutation` first")
         saved = json.loads(RESULTS.read_text())
         return cls(
-            measured=saved["measured"],
+            mutmut_measured=saved["mutmut_measured"],
             mutants=[Mutant(**mutant) for mutant in saved["mutants"]],
+            mutmut_seconds=saved["mutmut_seconds"],
+            named_measured=saved["named_measured"],
             outcomes=[
                 NamedOutcome(
                     NamedMutation(**{**o["mutation"], "tests": tuple(o["mutation"]["tests"])}),
@@ -174,7 +175,7 @@ class Run:
                 )
                 for o in saved["outcomes"]
             ],
-            seconds=(saved["seconds"][0], saved["seconds"][1], saved["seconds"][2]),
+            named_seconds=saved["named_seconds"],
         )
 
 
@@ -190,34 +191,37 @@ def write_report(run: Run) -> int:
     return 1 if unexplained or failed_named else 0
 
 
-def snapshot(revision: str | None) -> str:
-    """Copy the tree to measure into TREE; returns what was measured, for the report."""
-    if TREE.exists():
-        shutil.rmtree(TREE)
-    TREE.mkdir(parents=True)
+def snapshot(revision: str | None, tree: Path) -> str:
+    """Copy the code to measure into `tree`; returns what was measured, for the report."""
+    if tree.exists():
+        shutil.rmtree(tree)
+    tree.mkdir(parents=True)
+    stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     head = git("rev-parse", "--short", revision or "HEAD")
     if revision:
         archive = subprocess.run(
             ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
         ).stdout
-        subprocess.run(["tar", "-x", "-C", str(TREE)], input=archive, check=True)
-        return f"commit {head}"
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        check_imports_come_from(tree)
+        return f"commit {head}, {stamp}"
     listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
     for relative in filter(None, listed.split("\0")):
         source = ROOT / relative
         if source.is_file():  # listed but deleted in the working tree: absent from the snapshot
-            target = TREE / relative
+            target = tree / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    check_imports_come_from(tree)
     changed = git("status", "--porcelain", "--untracked-files=no")
-    return f"working tree on {head}" + (" (with uncommitted changes)" if changed else "")
+    return f"working tree on {head}{' (with uncommitted changes)' if changed else ''}, {stamp}"
 
 
-def check_imports_come_from_the_snapshot() -> None:
+def check_imports_come_from(tree: Path) -> None:
     """The checkout is installed editable; a mutant is only tested if the snapshot's own packages
     are the ones imported, which holds when the snapshot is the working directory."""
-    found = run_python(["-c", "import contract; print(contract.__file__)"]).stdout.strip()
-    if not Path(found).is_relative_to(TREE):
+    found = run_python(["-c", "import contract; print(contract.__file__)"], tree).stdout.strip()
+    if not Path(found).is_relative_to(tree):
         raise SystemExit(f"the snapshot imports {found}, not its own copy: mutants would not run")
 
 
@@ -226,16 +230,21 @@ def run_mutmut(max_children: int) -> list[Mutant]:
     with log.open("w") as handle:
         finished = subprocess.run(
             [str(BIN / "mutmut"), "run", "--max-children", str(max_children)],
-            cwd=TREE,
+            cwd=MUTMUT_TREE,
             stdout=handle,
             stderr=subprocess.STDOUT,
             check=False,
         )
     if finished.returncode != 0:
         raise SystemExit(f"mutmut failed ({finished.returncode}); see {log}")
+    return mutmut_outcomes()
+
+
+def mutmut_outcomes() -> list[Mutant]:
+    """Every mutant of the run in MUTMUT_TREE, with the diff of each one that got through."""
     listing = subprocess.run(
         [str(BIN / "mutmut"), "results", "--all", "true"],
-        cwd=TREE,
+        cwd=MUTMUT_TREE,
         check=True,
         capture_output=True,
         text=True,
@@ -253,7 +262,11 @@ def run_mutmut(max_children: int) -> list[Mutant]:
 
 def mutmut_diff(name: str) -> str:
     shown = subprocess.run(
-        [str(BIN / "mutmut"), "show", name], cwd=TREE, check=True, capture_output=True, text=True
+        [str(BIN / "mutmut"), "show", name],
+        cwd=MUTMUT_TREE,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return "\n".join(line for line in shown.splitlines() if not line.startswith("# "))
 
@@ -290,7 +303,7 @@ def run_named(mutations: list[NamedMutation]) -> list[NamedOutcome]:
 
 
 def apply_and_test(mutation: NamedMutation) -> NamedOutcome:
-    path = TREE / mutation.file
+    path = NAMED_TREE / mutation.file
     original = path.read_text() if path.is_file() else ""
     if original.count(mutation.find) != 1:
         return NamedOutcome(mutation, "stale", "its text is not in the file exactly once", 0.0)
@@ -315,15 +328,18 @@ def run_pytest(tests: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
     second, and a cached .pyc of the mutant would then outlive it."""
     return run_python(
         ["-m", "pytest", *tests, "-n", "0", "-x", "-q", "-p", "no:cacheprovider", "-rf"],
+        NAMED_TREE,
         check=False,
     )
 
 
-def run_python(arguments: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_python(
+    arguments: list[str], tree: Path, *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
         [sys.executable, *arguments],
-        cwd=TREE,
+        cwd=tree,
         env=environment,
         check=check,
         capture_output=True,
@@ -371,7 +387,6 @@ def score(mutants: list[Mutant]) -> float:
 
 def report(run: Run, explanations: Explanations) -> str:
     mutants, outcomes = run.mutants, run.outcomes
-    total, mutmut_seconds, named_seconds = run.seconds
     killed_named = sum(o.status == KILLED for o in outcomes)
     lines = [
         "# Mutation testing report",
@@ -379,12 +394,11 @@ def report(run: Run, explanations: Explanations) -> str:
         "Written by `make mutation` (`scripts/mutation.py`); do not edit by hand. How to read it "
         "and what to do with a survivor: [testing.md](testing.md).",
         "",
-        f"- measured: {run.measured}",
-        f"- run time: {minutes(total)} (mutmut {minutes(mutmut_seconds)}, "
-        f"named mutations {minutes(named_seconds)})",
-        f"- mutmut: {sum(m.status in CAUGHT for m in mutants)} of {len(mutants)} mutants caught, "
+        f"- mutmut: {run.mutmut_measured}; {minutes(run.mutmut_seconds)}; "
+        f"{sum(m.status in CAUGHT for m in mutants)} of {len(mutants)} mutants caught, "
         f"score **{score(mutants):.1%}**",
-        f"- named mutations: {killed_named} of {len(outcomes)} killed",
+        f"- named mutations: {run.named_measured}; {minutes(run.named_seconds)}; "
+        f"{killed_named} of {len(outcomes)} killed",
         "",
         "## Named mutations",
         "",
