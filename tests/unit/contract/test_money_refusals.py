@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from contract.money import parse_money
+from contract.money import MAX_UNIT_PRICE, parse_money
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,9 @@ def test_a_decimal_that_is_no_amount_is_refused_with_its_reason(
 ) -> None:
     with pytest.raises(ValueError, match=f"^{reason}$"):
         parse_money(amount)
+
+
+def test_the_largest_amount_is_accepted_and_a_cent_more_refused() -> None:
+    assert parse_money(MAX_UNIT_PRICE) == MAX_UNIT_PRICE
+    with pytest.raises(ValueError, match=f"^money must be at most {MAX_UNIT_PRICE}$"):
+        parse_money(MAX_UNIT_PRICE + Decimal("0.01"))
