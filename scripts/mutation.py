@@ -114,6 +114,11 @@ def main() -> int:
         help="only the named mutations (after changing a view); the report keeps mutmut's last",
     )
     parser.add_argument(
+        "--mutmut-only",
+        action="store_true",
+        help="only mutmut (after changing a Python core); the report keeps the named mutations'",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="re-render the report from the last outcomes with the current explanations",
@@ -132,6 +137,8 @@ def main() -> int:
             run, mutmut_measured=measured, mutants=mutants, mutmut_seconds=elapsed(started)
         )
         run.save()
+    if args.mutmut_only:
+        return write_report(run)
     started = time.monotonic()
     measured = snapshot(args.revision, NAMED_TREE)
     outcomes = run_named(catalogue)
