@@ -117,6 +117,17 @@ def _wait_until_served_equals(
         time.sleep(1)
 
 
+def _freshness_of_run(stack: Stack, run_id: str | None, timeout: float = 90) -> dict[str, Any]:
+    """`/v1/freshness` once it reports `run_id` (its answer is cached apart from the metrics')."""
+    deadline = time.monotonic() + timeout
+    while True:
+        freshness = get_json(f"{stack.serve_url}/v1/freshness")
+        if (freshness["last_batch"] or {}).get("run_id") == run_id:
+            return freshness
+        assert time.monotonic() < deadline, f"freshness still reports {freshness['last_batch']}"
+        time.sleep(1)
+
+
 def _salesflow_ok(stack: Stack, *args: str) -> str:
     result = subprocess.run(
         salesflow(*args), env=stack.env, capture_output=True, timeout=900, check=False
@@ -154,8 +165,8 @@ def test_up_without_demo_data_serves_a_shops_own_numbers_across_batch_runs(tmp_p
         _salesflow_ok(stack, "reference", "load", "products", str(launch))
         _salesflow_ok(stack, "batch", "run", "--cutoff", "now")
         filled = _expected(events, {**categories, LAUNCH: "Ferramentas"})
-        _wait_until_served_equals(stack, filled, new_run_after=second_run)
-        freshness = get_json(f"{stack.serve_url}/v1/freshness")
+        third_run = _wait_until_served_equals(stack, filled, new_run_after=second_run)
+        freshness = _freshness_of_run(stack, third_run)
         assert freshness["last_batch"]["quality_counts"]["unknown_sku"] == 0
         assert freshness["reference"]["missing"] == [
             "no customers loaded: salesflow reference load customers FILE"
