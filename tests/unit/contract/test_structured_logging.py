@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -40,3 +41,23 @@ def test_records_become_one_json_object_a_line_on_stderr(
         "request_id": "req-1",
         "records": 3,
     }
+
+
+@pytest.mark.usefixtures("restored_root_logger", "machine_in_sao_paulo")
+def test_a_line_holds_a_utc_stamp_the_extra_fields_only_and_the_exception(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging()
+    try:
+        raise RuntimeError("disk full")
+    except RuntimeError:
+        logging.getLogger("salesflow.test").exception(
+            "write failed", extra={"at": datetime(2026, 11, 21, tzinfo=UTC), "_private": 1}
+        )
+    (line,) = capsys.readouterr().err.splitlines()
+    entry = json.loads(line)
+    assert set(entry) == {"ts", "level", "logger", "msg", "at", "exc"}
+    assert entry["at"] == "2026-11-21 00:00:00+00:00"
+    assert datetime.fromisoformat(entry["ts"]).utcoffset() == UTC.utcoffset(None)
+    assert entry["exc"].startswith("Traceback")
+    assert "RuntimeError: disk full" in entry["exc"]
