@@ -128,21 +128,22 @@ def main() -> int:
         return write_report(Run.load())
 
     catalogue = load_catalogue()
-    run = Run.load() if RESULTS.is_file() else Run()
     if not args.named_only:
         started = time.monotonic()
         measured = snapshot(args.revision, MUTMUT_TREE)
         mutants = run_mutmut(args.max_children)
         run = replace(
-            run, mutmut_measured=measured, mutants=mutants, mutmut_seconds=elapsed(started)
+            Run.latest(), mutmut_measured=measured, mutants=mutants, mutmut_seconds=elapsed(started)
         )
         run.save()
-    if args.mutmut_only:
-        return write_report(run)
+        if args.mutmut_only:
+            return write_report(run)
     started = time.monotonic()
     measured = snapshot(args.revision, NAMED_TREE)
     outcomes = run_named(catalogue)
-    run = replace(run, named_measured=measured, outcomes=outcomes, named_seconds=elapsed(started))
+    run = replace(
+        Run.latest(), named_measured=measured, outcomes=outcomes, named_seconds=elapsed(started)
+    )
     run.save()
     return write_report(run)
 
@@ -162,6 +163,12 @@ class Run:
 
     def save(self) -> None:
         RESULTS.write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def latest(cls) -> Run:
+        """The outcomes saved last, read when a phase ends: the other phase may have saved its
+        own meanwhile, from another process (`--named-only` beside `--mutmut-only`)."""
+        return cls.load() if RESULTS.is_file() else cls()
 
     @classmethod
     def load(cls) -> Run:
