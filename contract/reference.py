@@ -10,8 +10,10 @@ live in the lake is `contract.lake`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import Enum
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
@@ -77,6 +79,12 @@ class ReferenceTable:
     def schema(self) -> pa.Schema:
         """The columns of a loaded version, as the model declares them."""
         return arrow_schema(self.model)
+
+    def arrow(self, rows: Sequence[BaseModel]) -> pa.Table:
+        """Validated rows of this table as Arrow in `schema()`, enums as their values."""
+        dumped = [row.model_dump() for row in rows]
+        plain = [{k: v.value if isinstance(v, Enum) else v for k, v in d.items()} for d in dumped]
+        return pa.Table.from_pylist(plain, schema=self.schema())
 
     def effective_schema(self) -> pa.Schema:
         """The effective table: the model's columns, then the SCD type-2 bookkeeping."""

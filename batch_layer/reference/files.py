@@ -14,13 +14,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from batch_layer.errors import ReferenceFileError
 from contract.reference import ReferenceTable
@@ -75,7 +74,7 @@ def validate_rows(
     fields = table.model.model_fields
     required = [name for name, info in fields.items() if info.is_required()]
     problems: list[str] = []
-    valid: list[dict[str, Any]] = []
+    valid: list[BaseModel] = []
     first_seen: dict[str, str] = {}
     checked_columns: set[frozenset[str]] = set()
     try:
@@ -105,7 +104,7 @@ def validate_rows(
                 )
                 continue
             first_seen[key] = row.where
-            valid.append(_arrow_row(model.model_dump()))
+            valid.append(model)
     except _UnreadableError as error:
         problems.append(str(error))
     if not problems and not valid:
@@ -115,7 +114,7 @@ def validate_rows(
         if len(problems) > MAX_LISTED_PROBLEMS:
             shown.append(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problems")
         raise ReferenceFileError(file_name, shown)
-    return pa.Table.from_pylist(valid, schema=table.schema())
+    return table.arrow(valid)
 
 
 class _UnreadableError(Exception):
@@ -160,10 +159,6 @@ def _normalised(column: str, value: Any, decimal_separator: str) -> Any:
 
 def _column(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "(row)"
-
-
-def _arrow_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.value if isinstance(value, Enum) else value for key, value in row.items()}
 
 
 def _csv_rows(path: Path) -> Iterator[SourceRow]:

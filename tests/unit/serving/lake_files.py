@@ -134,16 +134,11 @@ def write_reference(lake: Path, catalog: ReferenceCatalog = TEST_CATALOG) -> Non
         ("customers", catalog.customers),
     )
     for table, rows in tables:
-        data = [row.model_dump(mode="python") for row in rows]
-        for row in data:
-            for key, value in row.items():
-                if hasattr(value, "value"):
-                    row[key] = value.value
         kind = reference_table(table)
         load_version(
             files,
             kind,
-            pa.Table.from_pylist(data, schema=kind.schema()),
+            kind.arrow(rows),
             effective_from=VALID_FROM_MIN,
             file_name="test catalog",
         )
