@@ -45,8 +45,12 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-STORE_ID = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
-"""The contract's store identifier (`contract.event.Identifier`)."""
+IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+"""The contract's identifier rule (`contract.event.Identifier`): a store id, and the `source` an
+API key's name is stamped on its events as, so a name the rule refuses would have every event of
+its key quarantined by the speed layer."""
+STORE_ID = IDENTIFIER
+IDENTIFIER_RULE = "1-64 of A-Z a-z 0-9 _ . : / -, no spaces"
 
 
 def parse_api_keys(value: str) -> list[ApiKey]:
@@ -63,16 +67,23 @@ def parse_api_keys(value: str) -> list[ApiKey]:
                 'print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" KEY'
             )
         stores = None
+        source = source.strip()
+        if not IDENTIFIER.match(source):
+            raise ValueError(
+                f"SALESFLOW_API_KEYS entry {source!r}: a key's name is the `source` stamped on its "
+                f"events and must follow the contract's identifier rule ({IDENTIFIER_RULE}); "
+                "rename the key, e.g. pos-sp-01"
+            )
         if store_list:
             names = [name.strip() for name in store_list.split("|")]
             bad = [name for name in names if not STORE_ID.match(name)]
             if bad:
                 raise ValueError(
                     f"SALESFLOW_API_KEYS entry {source!r}: {bad[0]!r} is not a store id "
-                    "(1-64 of A-Z a-z 0-9 _ . : / -); separate stores with |"
+                    f"({IDENTIFIER_RULE}); separate stores with |"
                 )
             stores = frozenset(names)
-        keys.append(ApiKey(source=source.strip(), sha256=digest, stores=stores))
+        keys.append(ApiKey(source=source, sha256=digest, stores=stores))
     return keys
 
 

@@ -42,8 +42,16 @@ class KeySet:
     keys: tuple[ApiKey, ...]
 
     @classmethod
-    def parse(cls, text: str) -> KeySet:
-        return cls(tuple(parse_api_keys(text)))
+    def parse(cls, text: str, where: str = "SALESFLOW_API_KEYS") -> KeySet:
+        """The set `text` holds; a `KeyStoreError` naming `where` and the entry at fault if any
+        entry breaks the format or the name rule, so a hand-edited set is refused when read,
+        not by the speed layer quarantining every event of the key."""
+        try:
+            return cls(tuple(parse_api_keys(text)))
+        except ValueError as error:
+            raise KeyStoreError(
+                f"{where} holds an invalid key set: {error}; correct that entry in {where} itself"
+            ) from None
 
     def render(self) -> str:
         return ",".join(_entry(key) for key in self.keys)
@@ -97,7 +105,7 @@ class FileKeyStore:
 
     def read(self) -> KeySet:
         try:
-            return KeySet.parse(self.path.read_text())
+            return KeySet.parse(self.path.read_text(), self.where)
         except FileNotFoundError:
             return KeySet(())
 
@@ -144,14 +152,14 @@ class SecretKeyStore:
 
     def _version(self, version: str | None) -> KeySet:
         value = self._client.get_secret_value(SecretId=self._secret_id, VersionId=version)
-        return KeySet.parse(value.get("SecretString", ""))
+        return KeySet.parse(value.get("SecretString", ""), self.where)
 
     def _current(self) -> tuple[KeySet, str | None]:
         try:
             value = self._client.get_secret_value(SecretId=self._secret_id)
         except self._client.exceptions.ResourceNotFoundException:
             return KeySet(()), None
-        return KeySet.parse(value.get("SecretString", "")), value["VersionId"]
+        return KeySet.parse(value.get("SecretString", ""), self.where), value["VersionId"]
 
     def _predecessor(self, version: str) -> str | None:
         """The version that was current just before `version` became it (AWSPREVIOUS)."""

@@ -138,3 +138,26 @@ def test_the_local_stack_keeps_its_keys_in_the_state_folder(
     assert hash_api_key(key) in stored.read_text()
     assert main(["keys", "list"]) == 0
     assert capsys.readouterr().out.startswith("till-7\t(every store)")
+
+
+def test_a_secret_holding_a_key_name_the_source_rule_refuses_is_refused_when_read(
+    environment: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A set put into the secret by hand (`aws secretsmanager put-secret-value`) is checked as
+    strictly as SALESFLOW_API_KEYS: the CLI names the secret and the entry, and an ingest API
+    started from that value refuses to start, instead of quarantining the key's events."""
+    client = aws_client(environment, "secretsmanager")
+    secret = ResourceNames.for_prefix(environment.name_prefix).api_keys_secret
+    value = f"shop-centro:{hash_api_key('a')},shop paulista:{hash_api_key('b')}"
+    client.put_secret_value(SecretId=secret, SecretString=value)
+
+    assert main(["keys", "--secret", "list"]) == 1
+    refused = capsys.readouterr().err
+    assert f"Secrets Manager secret {secret}" in refused
+    assert "'shop paulista'" in refused
+    assert "identifier rule" in refused
+    assert main(["keys", "--secret", "add", "shop-norte"]) == 1
+    assert "'shop paulista'" in capsys.readouterr().err
+    assert secret_value(environment) == value
+    with pytest.raises(ValueError, match="'shop paulista'"):
+        Settings(env="aws", api_keys=secret_value(environment))

@@ -43,3 +43,27 @@ def test_command_line_options_override_the_environment_only_when_given(monkeypat
     monkeypatch.setenv("SALESFLOW_SERVE_PORT", "9090")
     assert settings_with(serve_port=None).serve_port == 9090
     assert settings_with(serve_port=7070).serve_port == 7070
+
+
+@pytest.mark.parametrize("name", ["pos sp", "loja-são-paulo", "pos\tsp", "x" * 65, "pos;sp"])
+def test_a_key_name_the_source_rule_refuses_is_refused_at_start_naming_the_entry(monkeypatch, name):
+    """The name is stamped on every event as `source`: a name the contract refuses would have
+    every event of the key acknowledged and then quarantined by the speed layer."""
+    monkeypatch.setenv("SALESFLOW_API_KEYS", f"web:{'b' * 64},{name}:{'a' * 64}")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    message = str(refused.value)
+    assert f"entry {name!r}" in message
+    assert "identifier rule" in message
+    assert "A-Z a-z 0-9 _ . : / -" in message
+
+
+def test_key_names_accept_exactly_what_the_event_source_accepts():
+    from pydantic import TypeAdapter
+
+    from contract.event import Identifier
+
+    source = TypeAdapter(Identifier)
+    for name in ["pos-sp", "shop.example/web", "a", "x" * 64, "Loja_01"]:
+        (key,) = Settings(api_keys=f"{name}:{'a' * 64}").api_keys
+        assert source.validate_python(key.source) == name
