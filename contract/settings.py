@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,9 @@ def parse_api_keys(value: str) -> list[ApiKey]:
 
 ATTRIBUTE_KEY = re.compile(ATTRIBUTE_KEY_PATTERN)
 
+AWS_RATE_LIMIT_EVENTS_PER_SECOND = 1000.0
+"""Each key's default rate on AWS: far above a store's tills or a web shop's checkout, so it
+only stops a runaway or hostile client before it spends the stream's shards for everyone."""
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SALESFLOW_", extra="ignore", frozen=True)
@@ -154,6 +158,13 @@ class Settings(BaseSettings):
     speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
     speed_max_attempts: int = Field(3, ge=1, le=100)
 
+    rate_limit_events_per_second: float | None = Field(None, ge=0, le=1_000_000)
+    """Events per second each API key may send on average (a token bucket per key, a batch
+    costs its number of events); beyond it requests are answered 429 with `Retry-After`. 0 turns
+    the limit off; unset: off locally, `AWS_RATE_LIMIT_EVENTS_PER_SECOND` with `env=aws`."""
+    rate_limit_burst: int | None = Field(None, ge=1, le=10_000_000)
+    """Events a key may send at once above its rate; unset: the larger of one full batch
+    (`max_batch_events`) and one second at the rate."""
     # --- batch layer ------------------------------------------------------------------------
     batch_cutoff_lag_seconds: float = Field(300.0, ge=0, le=86_400)
     """How far a run's default cutoff T lies before its start. An event acknowledged just before
@@ -266,6 +277,17 @@ class Settings(BaseSettings):
 
     @property
     def reporting_zone(self) -> ZoneInfo:
+    @model_validator(mode="after")
+    def _rate_limit_defaults(self) -> Self:
+        rate = self.rate_limit_events_per_second
+        if rate is None:
+            rate = AWS_RATE_LIMIT_EVENTS_PER_SECOND if self.env == "aws" else 0.0
+            object.__setattr__(self, "rate_limit_events_per_second", rate)
+        if self.rate_limit_burst is None:
+            burst = max(self.max_batch_events, math.ceil(rate))
+            object.__setattr__(self, "rate_limit_burst", burst)
+        return self
+
         return ZoneInfo(self.reporting_tz)
 
     def endpoint_url(self, service: AwsService) -> str | None:

@@ -24,6 +24,7 @@ from ingest_api.fast_path import FastPathMiddleware
 from ingest_api.metrics import IngestMetrics
 from ingest_api.middleware import RequestIdMiddleware
 from ingest_api.models import BatchRequest
+from ingest_api.rate_limit import RateLimiter
 from ingest_api.routes import health, reconciliations, sales, segment
 from ingest_api.service import IngestService
 from ingest_api.sinks import Sink, build_sink
@@ -79,6 +80,7 @@ def create_app(
     app.state.service = service
     app.state.metrics = metrics
     app.state.reports = ReportStore(LakeFiles.open(settings.lake_uri, settings))
+    app.state.limiter = RateLimiter.from_settings(settings)
     app.add_exception_handler(ApiError, api_error_handler)
     routers = (sales.router, segment.router, reconciliations.router, health.router)
     for router in routers:

@@ -17,6 +17,7 @@ from contract.reconciliation import ReportStore
 from contract.settings import ApiKey, Settings
 from ingest_api.auth import API_KEY_HEADER, api_key_for
 from ingest_api.metrics import IngestMetrics
+from ingest_api.rate_limit import RateLimiter, admit
 from ingest_api.service import IngestService
 from ingest_api.sinks import Sink
 
@@ -31,10 +32,15 @@ class Ingest:
     service: IngestService
     metrics: IngestMetrics
     reports: ReportStore
+    limiter: RateLimiter | None
 
     @property
     def source(self) -> str:
         return self.key.source
+
+    def admit(self, events: int) -> None:
+        """429 with `Retry-After` when the key may not send `events` more events now."""
+        admit(self.limiter, self.metrics, self.source, events)
 
 
 def authenticate(request: Request) -> Ingest:
@@ -46,6 +52,7 @@ def authenticate(request: Request) -> Ingest:
         service=state.service,
         metrics=state.metrics,
         reports=state.reports,
+        limiter=state.limiter,
     )
 
 

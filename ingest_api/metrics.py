@@ -36,6 +36,12 @@ class IngestMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self._rate_limited = Counter(
+            "salesflow_ingest_rate_limited_events",
+            "Events refused with 429 because their API key was over its rate limit, by source.",
+            ["source"],
+            registry=self.registry,
+        )
         self._segment_messages = Counter(
             "salesflow_ingest_segment_messages",
             "Segment/RudderStack messages received, by `type` and `outcome` (sale, return, "
@@ -92,6 +98,9 @@ class IngestMetrics:
 
     def request_rejected(self, reason: str) -> None:
         self._refused.labels(reason).inc()
+
+    def rate_limited(self, source: str, events: int) -> None:
+        self._rate_limited.labels(source).inc(events)
 
     def segment_messages(self, message_type: str, outcome: str, count: int = 1) -> None:
         self._segment_messages.labels(message_type, outcome).inc(count)

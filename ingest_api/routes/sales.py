@@ -54,6 +54,17 @@ _COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "The X-API-Key header is missing or unknown."},
     413: {"model": ErrorResponse, "description": "The body is over 5 MiB or has > 500 events."},
     415: {"model": ErrorResponse, "description": "The Content-Type is not application/json."},
+    429: {
+        "model": ErrorResponse,
+        "description": "The API key is over its rate limit (SALESFLOW_RATE_LIMIT_EVENTS_PER_"
+        "SECOND, a batch counts its events); nothing is stored: resend after Retry-After.",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the key's rate limit admits these events.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
 }
 
 
@@ -98,6 +109,7 @@ def _bound_to_stores(batch: ParsedBatch, source: str, stores: frozenset[str] | N
 )
 async def post_sale(request: Request) -> Response:
     ingest = authenticate(request)
+    ingest.admit(1)
     settings = ingest.settings
     raw = await read_json_body(request, settings.max_body_bytes)
     received_at = datetime.now(UTC)
@@ -151,9 +163,9 @@ async def post_sales_batch(request: Request) -> Response:
     settings = ingest.settings
     raw = await read_json_body(request, settings.max_body_bytes)
     received_at = datetime.now(UTC)
-    batch = _bound_to_stores(
-        parse_batch(raw, received_at, settings.max_batch_events), ingest.source, ingest.key.stores
-    )
+    parsed = parse_batch(raw, received_at, settings.max_batch_events)
+    ingest.admit(len(parsed.valid) + len(parsed.rejected))
+    batch = _bound_to_stores(parsed, ingest.source, ingest.key.stores)
     ingest.metrics.events_rejected("invalid", len(batch.rejected))
     rejected = [event.model_dump() for event in batch.rejected]
     if not batch.valid:

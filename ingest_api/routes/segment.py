@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from contract.settings import Settings
 from ingest_api.errors import ApiError, json_response
 from ingest_api.metrics import IngestMetrics
+from ingest_api.rate_limit import admit
 from ingest_api.routes.lean import LeanRoute
 from ingest_api.segment.batch import (
     MESSAGE_TYPES,
@@ -63,6 +64,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": SegmentError, "description": "The write key is missing or unknown."},
     413: {"model": SegmentError, "description": "Over 500 KB per batch or 32 KB per message."},
     415: {"model": SegmentError, "description": "A Content-Encoding other than gzip."},
+    429: {
+        "model": SegmentError,
+        "description": "The write key is over its rate limit (each message counts as one "
+        "event); nothing is stored: resend after Retry-After (the SDKs do).",
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+    },
     503: {
         "model": SegmentError,
         "description": "The stream did not acknowledge in time; resend after Retry-After.",
@@ -119,6 +126,7 @@ async def _ingest(request: Request, messages_of: Callable[[Any], list[Any]]) -> 
         source = key.source
         received_at = datetime.now(UTC)
         messages = messages_of(envelope)
+        admit(request.app.state.limiter, request.app.state.metrics, source, len(messages))
         context = MappingContext(
             source, settings.segment_store_id_property, received_at, stores=key.stores
         )
