@@ -8,11 +8,13 @@ from pyspark.sql import functions as sf
 
 from batch_layer.quality import as_of_join, enrich
 from batch_layer.silver import LINE_FIELDS
+from contract.business_day import BusinessDay, Calendar
 from contract.gold import SALES_WIDE_PARTITION_COLUMN, SALES_WIDE_SCHEMA
 from contract.quality import QUARANTINE_RULES
 from contract.spark_schema import spark_schema
 
-QUARANTINE_FIELDS = (*LINE_FIELDS, "quality_rule")
+_BUSINESS_ZONE = "_business_zone"
+_STORE_ZONE = "_store_zone"
 
 
 def sales_wide(
@@ -20,18 +22,19 @@ def sales_wide(
     products: DataFrame,
     stores: DataFrame,
     customers: DataFrame,
-    reporting_tz: str,
+    calendar: Calendar,
 ) -> DataFrame:
     """`passed` lines (`LINE_FIELDS`) as gold rows, hash-partitioned by `sale_date`.
 
-    Money is negated for returns, so summing any column gives net figures; the calendar is
-    the reporting time zone's, so a sale at 22:00 in Sao Paulo counts on that local day.
-    Attributes and unit cost are those in force at the sale; a line whose product has no known
-    cost has NULL cost and margin (never a made-up zero). The
-    lines are shuffled by day before the reference joins: the shuffle then carries the 16 line
-    columns instead of the 38 gold ones (the joins are broadcast, so they keep the partitioning).
+    Money is negated for returns, so summing any column gives net figures; `sale_date` and the
+    calendar columns are in each sale's business zone (`contract.business_day`), so a sale at
+    22:00 in Sao Paulo counts on that local day. Attributes and unit cost are those in force at
+    the sale; a line whose product has no known cost has NULL cost and margin (never a made-up
+    zero). The lines are shuffled by day before the reference joins: the shuffle then carries
+    the line columns instead of the gold ones (the joins are broadcast, so they keep the
+    partitioning).
     """
-    local_time = sf.from_utc_timestamp(sf.col("occurred_at"), reporting_tz)
+    local_time = sf.from_utc_timestamp(sf.col("occurred_at"), sf.col(_BUSINESS_ZONE))
     gross = _money(_signed(sf.col("quantity") * sf.col("unit_price")))
     discount = _money(_signed(sf.col("discount")))
     cost = _money(_signed(sf.col("quantity") * sf.col("unit_cost")))
@@ -53,9 +56,15 @@ def sales_wide(
         "sale_weekday": (sf.dayofweek(local_time) + 5) % 7 + 1,
         "sale_hour": sf.hour(local_time),
     }
-    by_day = passed.select(
-        *LINE_FIELDS, sf.to_date(local_time).alias(SALES_WIDE_PARTITION_COLUMN)
-    ).repartition(SALES_WIDE_PARTITION_COLUMN)
+    by_day = (
+        _with_business_zone(passed, stores, calendar)
+        .select(
+            *LINE_FIELDS,
+            _BUSINESS_ZONE,
+            sf.to_date(local_time).alias(SALES_WIDE_PARTITION_COLUMN),
+        )
+        .repartition(SALES_WIDE_PARTITION_COLUMN)
+    )
     joined = as_of_join(
         enrich(by_day, products, stores), customers, "customer_id", customer_columns
     )
@@ -65,6 +74,19 @@ def sales_wide(
             computed.get(field.name, sf.col(field.name)).cast(field.dataType).alias(field.name)
             for field in target.fields
         ]
+    )
+
+
+def _with_business_zone(lines: DataFrame, stores: DataFrame, calendar: Calendar) -> DataFrame:
+    """`lines` with the zone their business day is counted in: the store's `time_zone` as of
+    the sale under `BusinessDay.STORE` (the reporting zone when it has none), else the
+    reporting zone."""
+    reporting = sf.lit(calendar.reporting_zone.key)
+    if calendar.business_day is not BusinessDay.STORE:
+        return lines.withColumn(_BUSINESS_ZONE, reporting)
+    zoned = as_of_join(lines, stores, "store_id", [sf.col("time_zone").alias(_STORE_ZONE)])
+    return zoned.withColumn(_BUSINESS_ZONE, sf.coalesce(sf.col(_STORE_ZONE), reporting)).drop(
+        _STORE_ZONE
     )
 
 

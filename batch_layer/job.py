@@ -85,7 +85,7 @@ def run_batch(
         classified = quality.classify(quality.enrich(silver.sale_lines(events), products, stores))
         counts = _count(classified)
         passed = classified.where(classified.outcome == quality.PASSED).select(*silver.LINE_FIELDS)
-        wide = gold.sales_wide(passed, products, stores, customers, settings.reporting_tz)
+        wide = gold.sales_wide(passed, products, stores, customers, settings.calendar)
         _write_sales_wide(wide, inputs.spark_uri(lake, f"{run_folder}/{SALES_WIDE}"))
         held = gold.quarantine(classified)
         _write_small(held, inputs.spark_uri(lake, f"{run_folder}/{QUALITY_QUARANTINE}"))

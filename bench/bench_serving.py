@@ -42,16 +42,18 @@ from batch_layer.reference.versions import load_version  # noqa: E402
 from bench.results_file import Figure, figure, write_results  # noqa: E402
 from contract.arrow_schema import MONEY_TYPE  # noqa: E402
 from contract.bronze import BRONZE_SCHEMA  # noqa: E402
+from contract.business_day import Calendar  # noqa: E402
 from contract.gold import SALES_WIDE  # noqa: E402
 from contract.lake import bronze_partition, gold_run  # noqa: E402
 from contract.lake_io import LakeFiles  # noqa: E402
 from contract.publication import Publication  # noqa: E402
 from contract.reference import VALID_FROM_MIN, reference_table  # noqa: E402
 from contract.settings import Settings  # noqa: E402
-from serving.buckets import Compare, EventTimeRange, Granularity, comparison  # noqa: E402
+from serving.buckets import Compare, EventTimeRange, Granularity, align, comparison  # noqa: E402
 from serving.dimensions import Filter, dimensions  # noqa: E402
 from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from serving.queries import (  # noqa: E402
+    EVERY_LINE,
     MERGED_VIEW,
     Slice,
     sales_metrics_sql,
@@ -59,6 +61,7 @@ from serving.queries import (  # noqa: E402
 )
 
 TZ = ZoneInfo("America/Sao_Paulo")
+CALENDAR = Calendar(TZ)
 GOLD_LINES = 10_000_000
 REALTIME_EVENTS = 100_000
 LINES_PER_EVENT = 2
@@ -391,25 +394,30 @@ def run_queries(lake: Path, repeats: int) -> list[Figure]:
         return EventTimeRange(local_day_start(last - timedelta(days=count - 1)), end)
 
     def shapes(last: date) -> dict[str, str]:
-        """Every measured query over ranges ending with the day `last`."""
-        month = days(last, 30)
+        """Every measured query over ranges ending with the day `last`, as the API asks them
+        (ranges aligned to their buckets)."""
+        month = align(days(last, 30), Granularity.DAY, TZ)
+
+        def metrics(
+            period: EventTimeRange, granularity: Granularity, slice_: Slice = EVERY_LINE
+        ) -> str:
+            return sales_metrics_sql(align(period, granularity, TZ), granularity, CALENDAR, slice_)
+
         return {
-            "one-day per-minute": sales_metrics_sql(days(last, 1), Granularity.MINUTE, TZ),
-            "one-day by store": sales_metrics_sql(
-                days(last, 1), Granularity.DAY, TZ, by("store_id")
+            "one-day per-minute": metrics(days(last, 1), Granularity.MINUTE),
+            "one-day by store": metrics(days(last, 1), Granularity.DAY, by("store_id")),
+            "one-day top products": top_products_sql(
+                align(days(last, 1), Granularity.TOTAL, TZ), 10, CALENDAR
             ),
-            "one-day top products": top_products_sql(days(last, 1), 10, TZ),
-            "7-day hourly by category": sales_metrics_sql(
-                days(last, 7), Granularity.HOUR, TZ, by("category")
+            "7-day hourly by category": metrics(days(last, 7), Granularity.HOUR, by("category")),
+            NEW_SHAPES[0]: metrics(
+                month, Granularity.DAY, by("store_id", "category", channel=("pos",))
             ),
-            NEW_SHAPES[0]: sales_metrics_sql(
-                month, Granularity.DAY, TZ, by("store_id", "category", channel=("pos",))
-            ),
-            NEW_SHAPES[1]: sales_metrics_sql(days(last, 365), Granularity.MONTH, TZ),
+            NEW_SHAPES[1]: metrics(days(last, 365), Granularity.MONTH),
             "30-day daily vs previous period": sales_metrics_sql(
                 month,
                 Granularity.DAY,
-                TZ,
+                CALENDAR,
                 comparison=comparison(Compare.PREVIOUS_PERIOD, month, TZ),
             ),
         }

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Annotated
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from contract.arrow_schema import TIMESTAMP_TYPE, arrow_schema
+from contract.business_day import known_time_zone
 from contract.event import Channel, CurrencyCode, Identifier
 from contract.money import Money
 
@@ -30,6 +32,9 @@ VALID_FROM_MIN = datetime(1970, 1, 1, tzinfo=UTC)
 so a catalog loaded late fills in the past."""
 VALID_TO_MAX = datetime(9999, 12, 31, tzinfo=UTC)
 """`valid_to` of a key's newest version: open-ended, without a NULL every join must special-case."""
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_time_zone)]
 
 
 class _ReferenceRow(BaseModel):
@@ -56,6 +61,9 @@ class Store(_ReferenceRow):
     state: str | None = None
     region: str | None = None
     opened_on: date | None = None
+    time_zone: TimeZoneName | None = None
+    """The store's IANA time zone (America/Manaus): its business day under
+    `SALESFLOW_BUSINESS_DAY=store`; none means the reporting zone (`contract.business_day`)."""
 
 
 class Customer(_ReferenceRow):
@@ -85,6 +93,15 @@ class ReferenceTable:
         dumped = [row.model_dump() for row in rows]
         plain = [{k: v.value if isinstance(v, Enum) else v for k, v in d.items()} for d in dumped]
         return pa.Table.from_pylist(plain, schema=self.schema())
+
+    def conform(self, rows: pa.Table) -> pa.Table:
+        """A stored version in `schema()`: a column the model gained after the version was
+        loaded (a store's `time_zone`) is NULL there, as if the file had left it empty."""
+        schema = self.schema()
+        missing = [f for f in schema if f.name not in rows.column_names and f.nullable]
+        for field in missing:
+            rows = rows.append_column(field, pa.nulls(rows.num_rows, field.type))
+        return rows.select(schema.names).cast(schema)
 
     def effective_schema(self) -> pa.Schema:
         """The effective table: the model's columns, then the SCD type-2 bookkeeping."""
@@ -129,6 +146,7 @@ REFERENCE_TABLES: dict[str, ReferenceTable] = {
                 "state": "SP",
                 "region": "Southeast",
                 "opened_on": "2012-03-15",
+                "time_zone": "America/Sao_Paulo",
             },
         ),
         ReferenceTable(

@@ -14,11 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contract.business_day import BusinessDay, Calendar, known_time_zone
 from contract.event import ATTRIBUTE_KEY_PATTERN
 from contract.names import DEFAULT_NAME_PREFIX, NAME_PREFIX_PATTERN, ResourceNames
 
@@ -67,7 +68,6 @@ def parse_api_keys(value: str) -> list[ApiKey]:
                 'name:sha256hex:STORE|STORE; hash a key with: python -c "import hashlib,sys; '
                 'print(hashlib.sha256(sys.argv[1].encode()).hexdigest())" KEY'
             )
-        stores = None
         source = source.strip()
         if not IDENTIFIER.match(source):
             raise ValueError(
@@ -75,6 +75,7 @@ def parse_api_keys(value: str) -> list[ApiKey]:
                 f"events and must follow the contract's identifier rule ({IDENTIFIER_RULE}); "
                 "rename the key, e.g. pos-sp-01"
             )
+        stores = None
         if store_list:
             names = [name.strip() for name in store_list.split("|")]
             bad = [name for name in names if not STORE_ID.match(name)]
@@ -89,10 +90,10 @@ def parse_api_keys(value: str) -> list[ApiKey]:
 
 
 ATTRIBUTE_KEY = re.compile(ATTRIBUTE_KEY_PATTERN)
-
 AWS_RATE_LIMIT_EVENTS_PER_SECOND = 1000.0
 """Each key's default rate on AWS: far above a store's tills or a web shop's checkout, so it
 only stops a runaway or hostile client before it spends the stream's shards for everyone."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SALESFLOW_", extra="ignore", frozen=True)
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
     name_prefix: str = Field(DEFAULT_NAME_PREFIX, pattern=NAME_PREFIX_PATTERN)
     state_dir: Path = Path(".salesflow")
     reporting_tz: str = "America/Sao_Paulo"
+    """The zone of every report's clock: range bounds, hour labels, and the business day of
+    stores without their own `time_zone` (or of every store, under `business_day=reporting`)."""
+    business_day: BusinessDay = BusinessDay.REPORTING
+    """`store`: a sale's `sale_date` and calendar columns follow its store's time zone
+    (`contract.business_day`); one setting for the batch, the real-time view and reconciliation."""
     opentelemetry: bool = False
     """FastAPI's OpenTelemetry traces, metrics and logs for both APIs, sent to the providers the
     process configures (e.g. under `opentelemetry-instrument`). Off: it costs CPU per request."""
@@ -152,12 +158,6 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(1, ge=1, le=3600)
     segment_store_id_property: str = Field("store_id", pattern=r"^[A-Za-z0-9_.$-]{1,64}$")
     """The Segment/RudderStack `properties` key holding the store id (else the write key's name)."""
-
-    # --- speed layer ------------------------------------------------------------------------
-    speed_batch_size: int = Field(500, ge=1, le=10_000)
-    speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
-    speed_max_attempts: int = Field(3, ge=1, le=100)
-
     rate_limit_events_per_second: float | None = Field(None, ge=0, le=1_000_000)
     """Events per second each API key may send on average (a token bucket per key, a batch
     costs its number of events); beyond it requests are answered 429 with `Retry-After`. 0 turns
@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     rate_limit_burst: int | None = Field(None, ge=1, le=10_000_000)
     """Events a key may send at once above its rate; unset: the larger of one full batch
     (`max_batch_events`) and one second at the rate."""
+
+    # --- speed layer ------------------------------------------------------------------------
+    speed_batch_size: int = Field(500, ge=1, le=10_000)
+    speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
+    speed_max_attempts: int = Field(3, ge=1, le=100)
+
     # --- batch layer ------------------------------------------------------------------------
     batch_cutoff_lag_seconds: float = Field(300.0, ge=0, le=86_400)
     """How far a run's default cutoff T lies before its start. An event acknowledged just before
@@ -241,11 +247,7 @@ class Settings(BaseSettings):
     @field_validator("reporting_tz")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown IANA time zone {value!r}, e.g. America/Sao_Paulo") from error
-        return value
+        return known_time_zone(value)
 
     @model_validator(mode="after")
     def _derive_names_and_refuse_unsafe(self) -> Self:
@@ -275,8 +277,6 @@ class Settings(BaseSettings):
                 raise ValueError("SALESFLOW_API_KEYS is empty: the API would accept no client")
         return self
 
-    @property
-    def reporting_zone(self) -> ZoneInfo:
     @model_validator(mode="after")
     def _rate_limit_defaults(self) -> Self:
         rate = self.rate_limit_events_per_second
@@ -288,7 +288,13 @@ class Settings(BaseSettings):
             object.__setattr__(self, "rate_limit_burst", burst)
         return self
 
+    @property
+    def reporting_zone(self) -> ZoneInfo:
         return ZoneInfo(self.reporting_tz)
+
+    @property
+    def calendar(self) -> Calendar:
+        return Calendar(self.reporting_zone, self.business_day)
 
     def endpoint_url(self, service: AwsService) -> str | None:
         specific: str | None = getattr(self, f"{service}_endpoint_url")

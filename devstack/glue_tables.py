@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contract.business_day import BusinessDay
 from serving.engines.glue_tables import table_input
 from serving.sql_files import PUBLISHED_TABLES, SqlParameters, table_statements
 from serving.table_definition import TableDefinition
@@ -35,6 +36,7 @@ def table_inputs() -> dict[str, dict[str, Any]]:
         published_locations={table: f"{UNPUBLISHED_RUN}/{table}" for table in PUBLISHED_TABLES},
         cutoff=datetime(1970, 1, 1, tzinfo=UTC),
         reporting_tz="UTC",
+        business_day=BusinessDay.REPORTING,
     )
     return {
         name: table_input(TableDefinition.parse(statement))

@@ -16,13 +16,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from contract.aws import aws_client
+from contract.errors import PublicationError
 from contract.lake import PUBLISHED_POINTER
 from contract.settings import Settings
 from serving.engines.athena_statements import AthenaStatements
 from serving.engines.base import QueryError
 from serving.engines.glue_tables import table_input
 from serving.errors import CatalogSyncError
-from serving.published_run import PublicationError, PublishedRun, read_published_run
+from serving.published_run import PublishedRun, read_published_run
 from serving.sql_files import PUBLISHED_TABLES, table_statements, view_statements
 from serving.table_definition import TableDefinition
 
@@ -39,7 +40,7 @@ class CatalogSync:
 
     def install(self, run: PublishedRun) -> None:
         """Tables on `run` (created when missing), then the views with its cutoff T."""
-        parameters = run.sql_parameters(self._settings.reporting_tz)
+        parameters = run.sql_parameters(self._settings)
         self._ensure_database()
         for statement in table_statements(parameters).values():
             self._ensure_table(TableDefinition.parse(statement))

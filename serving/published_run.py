@@ -9,20 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
-
+from contract.errors import PublicationError
 from contract.gold import SALES_WIDE
 from contract.lake import GOLD_RUNS, PUBLISHED_POINTER, LakeLocation
-from contract.publication import Publication
+from contract.lake_io import LakeFiles
+from contract.publication import Publication, read_publication
 from contract.settings import Settings
 from serving.sql_files import PUBLISHED_TABLES, SqlParameters
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNPUBLISHED_RUN = "_unpublished"
-
-
-class PublicationError(RuntimeError):
-    """`gold/_published.json` exists but cannot be read as a Publication."""
 
 
 @dataclass(frozen=True)
@@ -51,33 +47,23 @@ class PublishedRun:
             folder = f"{GOLD_RUNS}/{UNPUBLISHED_RUN}/{table}"
         return self.lake.uri_of(folder.strip("/"))
 
-    def sql_parameters(self, reporting_tz: str) -> SqlParameters:
+    def sql_parameters(self, settings: Settings) -> SqlParameters:
         return SqlParameters(
             lake=self.lake.uri,
             published_locations={table: self.table_location(table) for table in PUBLISHED_TABLES},
             cutoff=self.cutoff,
-            reporting_tz=reporting_tz,
+            reporting_tz=settings.reporting_tz,
+            business_day=settings.business_day,
         )
 
 
 def read_published_run(settings: Settings) -> PublishedRun:
-    """The run `gold/_published.json` points to, read through the lake's filesystem."""
-    lake = LakeLocation.parse(settings.lake_uri)
-    filesystem = lake.filesystem(
-        s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
-    )
-    try:
-        with filesystem.open_input_stream(lake.path(PUBLISHED_POINTER)) as stream:
-            text = stream.read()
-    except FileNotFoundError:
+    """The run `gold/_published.json` points to; one that names no gold table is refused."""
+    files = LakeFiles.open(settings.lake_uri, settings)
+    lake = files.location
+    publication = read_publication(files)
+    if publication is None:
         return PublishedRun(publication=None, lake=lake)
-    try:
-        publication = Publication.model_validate_json(text)
-    except ValidationError as error:
-        raise PublicationError(
-            f"{lake.uri_of(PUBLISHED_POINTER)} is not a valid publication pointer ({error}); "
-            "republish with `salesflow batch run`"
-        ) from error
     if SALES_WIDE not in publication.tables:
         raise PublicationError(
             f"{lake.uri_of(PUBLISHED_POINTER)} names no {SALES_WIDE} table; "

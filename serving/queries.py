@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 import sqlglot
 from sqlglot import exp
 
+from contract.business_day import Calendar
 from contract.gold import METRIC_DEFINITIONS
 from contract.reference import REFERENCE_TABLES, UNKNOWN_ATTRIBUTE
 from serving.buckets import (
@@ -78,8 +78,8 @@ class Slice:
     filters: tuple[Filter, ...] = ()
     attributes: Attributes = Attributes.AS_OF_SALE
 
-    def where(self, period: EventTimeRange, zone: ZoneInfo) -> str:
-        return " AND ".join([period.where(zone), *(f.where() for f in self.filters)])
+    def where(self, period: EventTimeRange, calendar: Calendar) -> str:
+        return " AND ".join([period.where(calendar), *(f.where() for f in self.filters)])
 
 
 EVERY_LINE = Slice()
@@ -89,7 +89,7 @@ EVERY_LINE = Slice()
 def sales_metrics_sql(
     period: EventTimeRange,
     granularity: Granularity,
-    zone: ZoneInfo,
+    calendar: Calendar,
     slice_: Slice = EVERY_LINE,
     comparison: Comparison | None = None,
 ) -> str:
@@ -104,10 +104,11 @@ def sales_metrics_sql(
     no total row is needed: every event falls in exactly one bucket, so the buckets' sums are
     the total, distinct counts included, and the distinct counting (most of the cost) is done
     once instead of twice."""
-    sides = [_side_lines(CURRENT, period, bucket_sql(granularity, zone, period), zone, slice_)]
+    zone = calendar.reporting_zone
+    sides = [_side_lines(CURRENT, period, bucket_sql(granularity, zone, period), calendar, slice_)]
     if comparison is not None:
         bucket = bucket_sql(granularity, zone, period, comparison.shift)
-        sides.append(_side_lines(COMPARISON, comparison.period, bucket, zone, slice_))
+        sides.append(_side_lines(COMPARISON, comparison.period, bucket, calendar, slice_))
     keys = ", ".join(["side", "bucket", *(_quoted(d.name) for d in slice_.group_by)])
     grouping = f"GROUPING SETS (({keys}), (side))" if slice_.group_by else keys
     return (
@@ -117,19 +118,19 @@ def sales_metrics_sql(
 
 
 def _side_lines(
-    side: str, period: EventTimeRange, bucket: str, zone: ZoneInfo, slice_: Slice
+    side: str, period: EventTimeRange, bucket: str, calendar: Calendar, slice_: Slice
 ) -> str:
     columns = [f"'{side}' AS side", f"{bucket} AS bucket", *(d.select() for d in slice_.group_by)]
     return (
         f"SELECT {', '.join([*columns, *METRIC_COLUMNS])} FROM {slice_.attributes.view} "
-        f"WHERE {slice_.where(period, zone)}"
+        f"WHERE {slice_.where(period, calendar)}"
     )
 
 
 def top_products_sql(
     period: EventTimeRange,
     limit: int,
-    zone: ZoneInfo,
+    calendar: Calendar,
     slice_: Slice = EVERY_LINE,
     order: ProductOrder = ProductOrder.NET_REVENUE,
 ) -> str:
@@ -139,7 +140,7 @@ def top_products_sql(
     )
     return (
         f"SELECT sku, {labels}, {_metrics()} "
-        f"FROM {slice_.attributes.view} WHERE {slice_.where(period, zone)} "
+        f"FROM {slice_.attributes.view} WHERE {slice_.where(period, calendar)} "
         f"GROUP BY sku ORDER BY {order.value} DESC NULLS LAST, sku LIMIT {int(limit)}"
     )
 
@@ -147,7 +148,7 @@ def top_products_sql(
 def slow_movers_sql(
     period: EventTimeRange,
     limit: int,
-    zone: ZoneInfo,
+    calendar: Calendar,
     slice_: Slice = EVERY_LINE,
     order: ProductOrder = ProductOrder.NET_REVENUE,
 ) -> str:
@@ -157,7 +158,7 @@ def slow_movers_sql(
     that sold nothing comes first, with zeros. Unknown margins (no cost) rank last."""
     product_filters = [f for f in slice_.filters if f.dimension.name in PRODUCT_DIMENSIONS]
     sale_filters = [f for f in slice_.filters if f.dimension.name not in PRODUCT_DIMENSIONS]
-    sold_where = " AND ".join([period.where(zone), *(f.where() for f in sale_filters)])
+    sold_where = " AND ".join([period.where(calendar), *(f.where() for f in sale_filters)])
     catalog_where = " AND ".join(["is_current", *(f.where() for f in product_filters)])
     metrics = ", ".join(
         f"COALESCE(s.{name}, 0) AS {name}" if name in ZERO_WHEN_UNSOLD else f"s.{name}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +24,12 @@ from serving.buckets import (
     Compare,
     EventTimeRange,
     Granularity,
+    as_utc,
     bucket_label,
     comparison,
     instant_label,
+    instants_of_wall,
+    is_wall_bucket,
 )
 from serving.cache import TtlCache
 from serving.dimensions import dimensions
@@ -92,6 +95,7 @@ class ServingService:
     def __init__(self, settings: Settings, engine: QueryEngine) -> None:
         self._settings = settings
         self.zone = settings.reporting_zone
+        self.calendar = settings.calendar
         self.engine = engine
         self.cache: TtlCache[BaseModel] = TtlCache(settings.serving_cache_seconds)
         self.dimensions = dimensions(settings.query_attributes)
@@ -116,20 +120,26 @@ class ServingService:
     def _sales(self, query: SalesQuery) -> SalesMetrics:
         run = self.engine.refresh()
         compared = comparison(query.compare, query.period, self.zone) if query.compare else None
-        sql = sales_metrics_sql(query.period, query.granularity, self.zone, query.slice_, compared)
+        sql = sales_metrics_sql(
+            query.period, query.granularity, self.calendar, query.slice_, compared
+        )
         names = [d.name for d in query.slice_.group_by]
+        walls = compared is not None and is_wall_bucket(query.granularity, compared.shift)
         cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
         totals: dict[str, dict[str, Any] | None] = {}
+        bucket_rows: dict[str, list[dict[str, Any]]] = {CURRENT: [], COMPARISON: []}
         for row in self.engine.query(sql).rows:
             side, bucket = row.pop("side"), row.pop("bucket")
-            key = (bucket, *(row.pop(name) for name in names))
+            groups = tuple(row.pop(name) for name in names)
             if bucket is None:
                 totals[side] = row
-            else:
-                cells.setdefault(key, {})[side] = row
+                continue
+            bucket_rows[side].append(row)
+            for placed in self._placed(bucket, side, walls, query.period):
+                cells.setdefault((placed, *groups), {})[side] = row
         if not names:  # no total rows were asked for: the buckets add up (sales_metrics_sql)
             for side in (CURRENT, COMPARISON):
-                totals[side] = _sum([sides[side] for sides in cells.values() if side in sides])
+                totals[side] = _sum(bucket_rows[side])
         compares = compared is not None
         # Sorted by bucket, then group values: never NULL (dimensions are labelled), so they
         # compare; all buckets of one answer have one type.
@@ -164,10 +174,23 @@ class ServingService:
             as_of=_now(),
         )
 
+    def _placed(
+        self, bucket: date | datetime, side: str, walls: bool, period: EventTimeRange
+    ) -> list[date | datetime]:
+        """The buckets of the answer a row sits in: its own (a date, or an instant made aware),
+        or, for a comparison minute or hour moved by whole days (a wall time, `is_wall_bucket`),
+        each asked bucket with that local time: two on a fall-back night, none for the hour a
+        spring-forward skips (that row then counts in the comparison's total only)."""
+        if not isinstance(bucket, datetime):
+            return [bucket]
+        if walls and side == COMPARISON:
+            return list(instants_of_wall(as_utc(bucket).replace(tzinfo=None), self.zone, period))
+        return [as_utc(bucket)]
+
     def _top_products(self, query: ProductsQuery) -> TopProducts:
         run = self.engine.refresh()
         build = slow_movers_sql if query.slow_movers else top_products_sql
-        sql = build(query.period, query.limit, self.zone, query.slice_, query.order)
+        sql = build(query.period, query.limit, self.calendar, query.slice_, query.order)
         rows = [
             ProductRow(
                 sku=row["sku"],
@@ -194,7 +217,7 @@ class ServingService:
         newest = result.rows[0]["newest_ingested_at"] if result.rows else None
         status = self.engine.query(reference_status_sql()).rows[0]
         now = datetime.now(UTC)
-        newest_utc = _as_utc(newest) if newest is not None else None
+        newest_utc = as_utc(newest) if newest is not None else None
         return Freshness(
             newest_event_ingested_at=_iso(newest_utc) if newest_utc else None,
             newest_event_age_seconds=(
@@ -293,13 +316,8 @@ def _reference_status(row: dict[str, Any]) -> ReferenceStatus:
     )
 
 
-def _as_utc(value: datetime) -> datetime:
-    """Engines return our `timestamp` columns naive (Athena) or aware (DuckDB): both are UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _iso(value: datetime) -> str:
-    return _as_utc(value).isoformat()
+    return as_utc(value).isoformat()
 
 
 def _now() -> str:

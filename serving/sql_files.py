@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from contract.business_day import BusinessDay
 from contract.customers import CUSTOMER_TABLES
 from contract.event import MAX_ITEMS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE
@@ -54,6 +55,7 @@ class SqlParameters:
     """Each of PUBLISHED_TABLES -> the full URI of its folder in the published run."""
     cutoff: datetime
     reporting_tz: str
+    business_day: BusinessDay
 
     def placeholders(self) -> dict[str, str]:
         cutoff = self.cutoff.astimezone(UTC)
@@ -67,6 +69,7 @@ class SqlParameters:
             "cutoff_date": f"{cutoff:%Y-%m-%d}",
             "cutoff_hour": f"{cutoff:%H}",
             "reporting_tz": self.reporting_tz,
+            "business_day": self.business_day.value,
             "max_line_net_amount": str(MAX_LINE_NET_AMOUNT),
             "max_items": str(MAX_ITEMS),
         }

@@ -183,7 +183,7 @@ def _write_effective(lake: LakeFiles, table: ReferenceTable, manifest: Reference
         ActiveVersion(
             v.version,
             v.effective_from,
-            lake.read_parquet(reference_version_file(table.name, v.version)).cast(table.schema()),
+            table.conform(lake.read_parquet(reference_version_file(table.name, v.version))),
         )
         for v in manifest.active()
     ]

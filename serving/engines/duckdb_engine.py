@@ -56,11 +56,27 @@ SCHEMA_FILE_PARTITION_VALUES = {
 """Where a table's schema file sits in its partition layout: a day no query ever asks for."""
 
 
+TRINO_FUNCTIONS = (
+    "CREATE MACRO at_timezone(instant, zone) AS timezone(zone, CAST(instant AS TIMESTAMPTZ))",
+)
+"""Trino functions the serving SQL uses that sqlglot passes through as they are: `at_timezone`
+(an instant's wall time in a zone given by a column, which `AT TIME ZONE` cannot take)."""
+
+
+def athena_session() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that runs the serving SQL once transpiled as Athena runs it: a
+    UTC session (timestamps are UTC instants) with the Trino functions of TRINO_FUNCTIONS."""
+    connection = duckdb.connect(":memory:")
+    connection.execute("SET TimeZone = 'UTC'")
+    for statement in TRINO_FUNCTIONS:
+        connection.execute(statement)
+    return connection
+
+
 class DuckDBEngine:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._connection = duckdb.connect(":memory:")
-        self._connection.execute("SET TimeZone = 'UTC'")
+        self._connection = athena_session()
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
         self._empty_tables: dict[str, TableDefinition] = {}
@@ -107,7 +123,7 @@ class DuckDBEngine:
     def _install(self, run: PublishedRun) -> None:
         """Map every table, create every view and materialize the real-time lines in one
         transaction: queries see the old run or the new one, never a mix."""
-        parameters = run.sql_parameters(self._settings.reporting_tz)
+        parameters = run.sql_parameters(self._settings)
         tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
         empty = {t.name: t for t in tables if not _has_files(t)}
         inputs = realtime_files(run)

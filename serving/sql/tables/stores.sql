@@ -9,6 +9,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS stores (
   state string,
   region string,
   opened_on date,
+  time_zone string,
   version int,
   valid_from timestamp,
   valid_to timestamp,

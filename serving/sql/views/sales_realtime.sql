@@ -8,7 +8,10 @@
 --     NULL attributes, cost and margin (contract/quality.py's flag rules);
 --   * the quarantine rules of contract/quality.py drop a line (currency other than its known
 --     store's, line net amount above the maximum);
---   * returns count negative; calendar columns are in the reporting time zone.
+--   * returns count negative; sale_date and the calendar columns are in the sale's business zone
+--     (contract/business_day.py): the store's time_zone as of the sale when business_day is
+--     'store' and the store has one, else the reporting time zone. at_timezone() takes a zone
+--     column, which AT TIME ZONE does not in Trino.
 -- T is a literal, re-rendered whenever a batch run is published (docs/adr/0008); its UTC date and
 -- hour prune the bronze partitions (projection on Athena, hive folders on DuckDB) to those since T.
 -- Lines are exploded by joining each event to the line numbers 1..cardinality(items): UNNEST of
@@ -123,9 +126,24 @@ signed_lines AS (
     l.*,
     CASE WHEN l.event_type = 'return' THEN -1 ELSE 1 END AS sign,
     CAST(l.quantity * l.unit_price AS decimal(18, 2)) AS line_gross,
-    CAST(l.quantity * l.unit_price - l.discount AS decimal(18, 2)) AS line_net,
-    l.occurred_at AT TIME ZONE '{{reporting_tz}}' AS local_occurred_at
+    CAST(l.quantity * l.unit_price - l.discount AS decimal(18, 2)) AS line_net
   FROM first_lines AS l
+),
+zoned_lines AS (
+  SELECT
+    l.*,
+    at_timezone(
+      l.occurred_at,
+      COALESCE(CASE WHEN '{{business_day}}' = 'store' THEN s.time_zone END, '{{reporting_tz}}')
+    ) AS local_occurred_at,
+    s.name AS store_name,
+    s.city AS store_city,
+    s.state AS store_state,
+    s.region AS store_region,
+    s.currency AS store_currency
+  FROM signed_lines AS l
+  LEFT JOIN stores AS s
+    ON s.store_id = l.store_id AND l.occurred_at >= s.valid_from AND l.occurred_at < s.valid_to
 )
 SELECT
   l.event_id,
@@ -159,10 +177,10 @@ SELECT
   p.category,
   p.subcategory,
   p.brand,
-  s.name AS store_name,
-  s.city AS store_city,
-  s.state AS store_state,
-  s.region AS store_region,
+  l.store_name,
+  l.store_city,
+  l.store_state,
+  l.store_region,
   c.segment AS customer_segment,
   c.city AS customer_city,
   c.state AS customer_state,
@@ -171,13 +189,11 @@ SELECT
   CAST(week_of_year(l.local_occurred_at) AS integer) AS sale_iso_week,
   CAST(day_of_week(l.local_occurred_at) AS integer) AS sale_weekday,
   CAST(hour(l.local_occurred_at) AS integer) AS sale_hour
-FROM signed_lines AS l
+FROM zoned_lines AS l
 LEFT JOIN products AS p
   ON p.sku = l.sku AND l.occurred_at >= p.valid_from AND l.occurred_at < p.valid_to
-LEFT JOIN stores AS s
-  ON s.store_id = l.store_id AND l.occurred_at >= s.valid_from AND l.occurred_at < s.valid_to
 LEFT JOIN customers AS c
   ON c.customer_id = l.customer_id AND l.occurred_at >= c.valid_from
   AND l.occurred_at < c.valid_to
-WHERE (s.currency IS NULL OR l.currency = s.currency)
+WHERE (l.store_currency IS NULL OR l.currency = l.store_currency)
   AND l.line_net <= DECIMAL '{{max_line_net_amount}}'

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from contract.business_day import BusinessDay
 from contract.settings import Settings
 from serving.engines.athena_results import converter
 from serving.engines.duckdb_engine import DuckDBEngine
@@ -109,7 +110,9 @@ def test_timestamps_keep_their_microseconds_through_every_view(
 
 def test_athena_sql_and_results_carry_timestamps_to_the_microsecond() -> None:
     parameters = SqlParameters(
-        lake="s3://lake", published_locations={}, cutoff=BOUNDARY + TICK, reporting_tz=TZ
+        lake="s3://lake", published_locations={}, cutoff=BOUNDARY + TICK,
+        reporting_tz=TZ,
+        business_day=BusinessDay.REPORTING,
     )
     realtime = view_statements(parameters)["sales_realtime"]
     assert realtime.count("TIMESTAMP '2026-11-21 13:45:10.250001'") == 2

@@ -13,6 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from batch_layer.csv_format import UPLOAD_COLUMNS
+from contract.business_day import BusinessDay
 from contract.bronze import BRONZE_SCHEMA
 from contract.customers import CUSTOMER_SCHEMAS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE, SALES_WIDE_SCHEMA, mart_schema
@@ -29,6 +30,7 @@ from serving.sql_files import (
     table_statements,
     view_statements,
 )
+from serving.engines.duckdb_engine import athena_session
 from serving.table_definition import TableDefinition
 from tests.unit.serving.lake_files import write_reference
 
@@ -37,6 +39,7 @@ PARAMETERS = SqlParameters(
     published_locations={t: f"s3://lake-bucket/lake/gold/runs/r1/{t}" for t in PUBLISHED_TABLES},
     cutoff=datetime(2026, 11, 21, 3, 0, tzinfo=UTC),
     reporting_tz="America/Sao_Paulo",
+    business_day=BusinessDay.STORE,
 )
 
 
@@ -72,9 +75,9 @@ def test_every_statement_runs_on_duckdb_after_transpilation(
         published_locations={t: str(lake / "gold" / "none" / t) for t in PUBLISHED_TABLES},
         cutoff=PARAMETERS.cutoff,
         reporting_tz=PARAMETERS.reporting_tz,
+        business_day=PARAMETERS.business_day,
     )
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
+    connection = athena_session()
     for statement in table_statements(local).values():
         table = TableDefinition.parse(statement)
         has_files = with_files and table.name in REFERENCE_TABLES
