@@ -19,13 +19,11 @@ from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
 
-from batch_layer.publish import read_publication
 from contract.customers import CUSTOMER_PROFILES
-from contract.errors import ProfileStoreError
-from contract.lake import LakeLocation
+from contract.errors import ProfileStoreError, PublicationError
 from contract.lake_io import LakeFiles
 from contract.profile_store import PROFILE_RETENTION, LoadedRun, ProfileStore
-from contract.publication import Publication
+from contract.publication import Publication, read_publication
 from contract.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -65,8 +63,8 @@ def load_published_profiles(settings: Settings, published_run_id: str | None) ->
     the store then follows what is published. A run without customer tables (published before
     they existed) or no run at all has nothing to load."""
     try:
-        publication = read_publication(LakeLocation.parse(settings.lake_uri), settings)
-    except (OSError, ValueError) as error:
+        publication = read_publication(LakeFiles.open(settings.lake_uri, settings))
+    except (OSError, ValueError, PublicationError) as error:
         return _not_loaded(published_run_id, f"the publication pointer is unreadable: {error}")
     if publication is None or CUSTOMER_PROFILES not in publication.tables:
         logger.info("no published run with customer profiles: nothing to load")

@@ -23,13 +23,12 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from batch_layer import lake_files
 from batch_layer.errors import BatchLayerError
-from batch_layer.publish import RUN_REPORT, read_publication
+from batch_layer.publish import RUN_REPORT
 from contract.gold import QUALITY_QUARANTINE, SALES_WIDE
-from contract.lake import GOLD_RUNS, PUBLISHED_POINTER, LakeLocation, gold_run
+from contract.lake import GOLD_RUNS, PUBLISHED_POINTER, gold_run
 from contract.lake_io import LakeFiles
-from contract.publication import Publication
+from contract.publication import Publication, read_publication
 from contract.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -67,8 +66,7 @@ class RunSummary:
 def list_runs(settings: Settings) -> list[RunSummary]:
     """Every run folder gold keeps, newest first (run ids start with their T and start time)."""
     files = LakeFiles.open(settings.lake_uri, settings)
-    location = LakeLocation.parse(settings.lake_uri)
-    published = read_publication(location, settings)
+    published = read_publication(files)
     run_ids = sorted(
         {
             path.removeprefix(f"{GOLD_RUNS}/").split("/", 1)[0]
@@ -88,13 +86,13 @@ def list_runs(settings: Settings) -> list[RunSummary]:
 
 def roll_back(settings: Settings, run_id: str) -> Publication:
     """Make `run_id` the published run again; returns its report, now the pointer."""
-    location = LakeLocation.parse(settings.lake_uri)
-    document = lake_files.read(location, f"{gold_run(run_id)}/{RUN_REPORT}", settings)
+    files = LakeFiles.open(settings.lake_uri, settings)
+    document = files.read_bytes(f"{gold_run(run_id)}/{RUN_REPORT}")
     if document is None:
         kept = ", ".join(r.run_id for r in list_runs(settings) if r.report is not None)
         raise UnknownRunError(f"no complete run {run_id!r} in the lake; kept: {kept or 'none'}")
     report = Publication.model_validate_json(document)
-    lake_files.write_atomically(location, PUBLISHED_POINTER, document, settings)
+    files.write_bytes(PUBLISHED_POINTER, document)
     logger.warning(
         "publication rolled back",
         extra={"run_id": run_id, "cutoff": report.cutoff.isoformat()},

@@ -40,10 +40,10 @@ from bench.results_file import Figure, figure, write_results  # noqa: E402
 from contract.aws import aws_client  # noqa: E402
 from contract.bronze import BRONZE_SCHEMA  # noqa: E402
 from contract.event import IngestedSaleEvent  # noqa: E402
+from contract.lake_io import LakeFiles  # noqa: E402
 from contract.settings import Settings  # noqa: E402
 from contract.wire import decode, encode  # noqa: E402
 from speed_layer import Batch, DeliveredRecord, land  # noqa: E402
-from speed_layer.lake_files import LakeFiles  # noqa: E402
 from tests.conftest import load_event  # noqa: E402
 from tests.integration.speed_layer.api_process import ingest_api  # noqa: E402
 from tests.integration.speed_layer.stack import (  # noqa: E402

@@ -14,3 +14,8 @@ class SalesflowError(Exception):
 
 class ProfileStoreError(SalesflowError):
     """The DynamoDB profile store refused or could not finish a read or a load (ADR 0013)."""
+
+
+class PublicationError(SalesflowError):
+    """`gold/_published.json` exists but does not name a readable run; republish with `salesflow
+    batch run` (or `salesflow batch rollback RUN_ID` to an earlier run)."""

@@ -1,17 +1,22 @@
-"""Whole-object reads and writes in the lake, the same for a local folder and for S3.
+"""Every read, write and listing of the lake, the same for a local folder and for S3.
 
-A write is atomic for readers: a local file is written beside its target under a name no reader
-globs for (`.<name>.<random>.tmp`) and renamed over it; an S3 object becomes visible all at once
-when its upload completes. Readers therefore see the old object or the new one, never a part.
+A write is atomic for readers, who glob for finished files (`*.parquet`, `*.json`): a local file
+is written beside its target under a name no reader globs for (`.<name>.<random>.tmp`), flushed
+to disk and renamed over it; an S3 object is one upload of the finished content, which S3 makes
+visible all at once. Readers therefore see the old object or the new one, never a part, and a
+crash leaves at most a hidden staging file behind. `replace_local_file` gives files outside the
+lake (a poller's checkpoints, the simulator's ledger) the same guarantee.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -20,10 +25,15 @@ import pyarrow.parquet as pq
 from contract.lake import LakeLocation
 from contract.settings import Settings
 
+PARQUET_COMPRESSION = "zstd"
+LOCAL_WRITE_BUFFER_BYTES = 1024 * 1024
+"""A local file is written through a buffer of this size: the Parquet writer makes many small
+writes per file, each a system call when unbuffered."""
+
 
 @dataclass(frozen=True)
 class LakeFiles:
-    """One lake root and the filesystem that reaches it."""
+    """One lake root and the filesystem that reaches it, opened once per process or request."""
 
     location: LakeLocation
     filesystem: pafs.FileSystem
@@ -36,24 +46,35 @@ class LakeFiles:
         )
         return cls(location, filesystem)
 
-    def write_bytes(self, relative: str, data: bytes) -> None:
+    @property
+    def is_local(self) -> bool:
+        return self.location.scheme == "file"
+
+    @contextmanager
+    def open_atomic(self, relative: str) -> Iterator[pa.NativeFile]:
+        """An output stream whose content appears at `relative` only if the block succeeds.
+
+        Local: a hidden staging file, flushed to disk and renamed into place. S3: the content is
+        buffered in memory and uploaded in one go after the block, because closing an S3 stream
+        after an error would still publish the partial object.
+        """
         target = self.location.path(relative)
-        if self.location.scheme == "s3":
-            with self.filesystem.open_output_stream(target) as stream:
-                stream.write(data)
+        if self.is_local:
+            with _staged_local_file(target) as stream:
+                yield stream
             return
-        folder, _, name = target.rpartition("/")
-        os.makedirs(folder, exist_ok=True)
-        temporary = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        buffer = pa.BufferOutputStream()
+        yield buffer
+        with self.filesystem.open_output_stream(target) as stream:
+            stream.write(buffer.getvalue())
+
+    def write_bytes(self, relative: str, data: bytes) -> None:
+        with self.open_atomic(relative) as sink:
+            sink.write(data)
+
+    def write_parquet(self, relative: str, table: pa.Table) -> None:
+        with self.open_atomic(relative) as sink:
+            pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
 
     def read_bytes(self, relative: str) -> bytes | None:
         """The object's bytes, or None when it does not exist."""
@@ -64,6 +85,15 @@ class LakeFiles:
             return None
         return data
 
+    def read_parquet(self, relative: str) -> pa.Table:
+        return pq.read_table(self.location.path(relative), filesystem=self.filesystem)
+
+    def parquet_row_count(self, relative: str) -> int:
+        """The rows of a Parquet file, from its footer alone."""
+        with self.filesystem.open_input_file(self.location.path(relative)) as handle:
+            count: int = pq.ParquetFile(handle).metadata.num_rows
+            return count
+
     def exists(self, relative: str) -> bool:
         info = self.filesystem.get_file_info(self.location.path(relative))
         return bool(info.type == pafs.FileType.File)
@@ -72,7 +102,7 @@ class LakeFiles:
         """A stream writing `relative` from its start, for large files. Not atomic for readers (a
         local file is visible while it grows): write where no reader looks, then `move` it."""
         target = self.location.path(relative)
-        if self.location.scheme != "s3":
+        if self.is_local:
             os.makedirs(target.rpartition("/")[0], exist_ok=True)
         return self.filesystem.open_output_stream(target)
 
@@ -83,24 +113,36 @@ class LakeFiles:
     def move(self, source: str, target: str) -> None:
         """A local rename (atomic); on S3 a server-side copy (visible at once), then a delete."""
         target_path = self.location.path(target)
-        if self.location.scheme != "s3":
+        if self.is_local:
             os.makedirs(target_path.rpartition("/")[0], exist_ok=True)
         self.filesystem.move(self.location.path(source), target_path)
 
     def list_files(self, folder: str) -> list[str]:
         """Every file under `folder`, as paths relative to the root, sorted; [] when none."""
+        return [path for path, _ in self.file_sizes(folder)]
+
+    def file_sizes(self, folder: str, *, recursive: bool = True) -> list[tuple[str, int]]:
+        """(path relative to the root, size in bytes) of the files under `folder`, sorted."""
         selector = pafs.FileSelector(
-            self.location.path(folder), recursive=True, allow_not_found=True
+            self.location.path(folder), recursive=recursive, allow_not_found=True
         )
-        root = self.location.path("") + "/"
         return sorted(
-            info.path.removeprefix(root)
+            (self._relative(info.path), info.size or 0)
             for info in self.filesystem.get_file_info(selector)
             if info.type == pafs.FileType.File
         )
 
+    def list_folders(self, folder: str) -> list[str]:
+        """The folders directly under `folder`, as paths relative to the root, sorted."""
+        selector = pafs.FileSelector(self.location.path(folder), allow_not_found=True)
+        return sorted(
+            self._relative(info.path)
+            for info in self.filesystem.get_file_info(selector)
+            if info.type == pafs.FileType.Directory
+        )
+
     def delete(self, relative: str) -> None:
-        """Remove a file; nothing happens when it does not exist."""
+        """Remove a file; nothing happens when it is already gone (reruns)."""
         with contextlib.suppress(FileNotFoundError):
             self.filesystem.delete_file(self.location.path(relative))
 
@@ -109,13 +151,37 @@ class LakeFiles:
         with contextlib.suppress(FileNotFoundError):
             self.filesystem.delete_dir(self.location.path(relative))
 
-    def write_parquet(self, relative: str, table: pa.Table) -> None:
-        buffer = io.BytesIO()
-        pq.write_table(table, buffer)
-        self.write_bytes(relative, buffer.getvalue())
-
-    def read_parquet(self, relative: str) -> pa.Table:
-        return pq.read_table(self.location.path(relative), filesystem=self.filesystem)
-
     def uri_of(self, relative: str) -> str:
         return self.location.uri_of(relative)
+
+    def _relative(self, path: str) -> str:
+        return path.removeprefix(self.location.path("") + "/")
+
+
+def replace_local_file(path: Path, data: bytes) -> None:
+    """Replace a local file outside the lake as atomically as a lake object (see above)."""
+    with _staged_local_file(str(path)) as stream:
+        stream.write(data)
+
+
+@contextmanager
+def _staged_local_file(target: str) -> Iterator[pa.NativeFile]:
+    """Write a hidden sibling of `target`, flush it to disk, rename it over `target`; on any
+    error remove it and leave `target` as it was."""
+    folder, _, name = target.rpartition("/")
+    os.makedirs(folder, exist_ok=True)
+    staging = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with pafs.LocalFileSystem().open_output_stream(
+            staging, buffer_size=LOCAL_WRITE_BUFFER_BYTES
+        ) as stream:
+            yield stream
+        descriptor = os.open(staging, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(staging, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staging)

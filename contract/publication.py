@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+
+from contract.errors import PublicationError
+from contract.lake import PUBLISHED_POINTER
+from contract.lake_io import LakeFiles
 
 
 def boundary_instant(cutoff: datetime) -> datetime:
@@ -41,3 +45,18 @@ class Publication(BaseModel):
     quality_counts: dict[str, int]
     duplicates: int
     duration_seconds: float
+
+
+def read_publication(lake: LakeFiles) -> Publication | None:
+    """The run the pointer names, or None before the first publication; every reader of the
+    pointer (the serving layer, rollbacks, the profile load) goes through here."""
+    document = lake.read_bytes(PUBLISHED_POINTER)
+    if document is None:
+        return None
+    try:
+        return Publication.model_validate_json(document)
+    except ValidationError as error:
+        raise PublicationError(
+            f"{lake.uri_of(PUBLISHED_POINTER)} is not a valid publication pointer ({error}); "
+            "republish with `salesflow batch run`"
+        ) from error

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.fs as pafs
-import pyarrow.parquet as pq
 from prometheus_client.parser import text_string_to_metric_families
 
-from contract.lake import BRONZE_EVENTS, LakeLocation
+from contract.lake import BRONZE_EVENTS
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -55,28 +54,19 @@ class BronzeRowCounter:
     """Counts bronze rows incrementally: a file's footer is read once, when it first appears."""
 
     def __init__(self, lake_uri: str, settings: Settings) -> None:
-        self._location = LakeLocation.parse(lake_uri)
-        self._filesystem = self._location.filesystem(
-            s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
-        )
+        self._lake = LakeFiles.open(lake_uri, settings)
         self._rows: dict[str, int] = {}
 
     def count(self) -> int:
-        selector = pafs.FileSelector(
-            self._location.path(BRONZE_EVENTS), recursive=True, allow_not_found=True
-        )
         current = {
-            info.path
-            for info in self._filesystem.get_file_info(selector)
-            if info.type == pafs.FileType.File
-            and info.path.endswith(".parquet")
-            and not Path(info.path).name.startswith(("_", "."))
+            path
+            for path in self._lake.list_files(BRONZE_EVENTS)
+            if path.endswith(".parquet") and not Path(path).name.startswith(("_", "."))
         }
         self._rows = {path: rows for path, rows in self._rows.items() if path in current}
         for path in current - self._rows.keys():
             try:
-                with self._filesystem.open_input_file(path) as file:
-                    self._rows[path] = pq.ParquetFile(file).metadata.num_rows
+                self._rows[path] = self._lake.parquet_row_count(path)
             except (OSError, ValueError):
                 continue
         return sum(self._rows.values())

@@ -12,12 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
+from contract.errors import PublicationError
 from contract.settings import Settings
 from contract.telemetry import fastapi_telemetry
 from serving.customers import CustomerService, profile_store
 from serving.engines.base import QueryEngine, QueryError, QueryTimeoutError
 from serving.engines.factory import build_engine
-from serving.published_run import PublicationError
 from serving.reconciliation.checker import ReconciliationMetrics, run_checks
 from serving.reconciliation.service import ReconciliationService
 from serving.routes import customers, metrics, prometheus, reconciliations, status

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
+
+from contract.lake_io import replace_local_file
 
 
 class CheckpointLockedError(RuntimeError):
@@ -74,9 +75,5 @@ class CheckpointFile:
 
     def _save(self, shard_id: str, checkpoint: ShardCheckpoint) -> None:
         self._shards[shard_id] = checkpoint
-        staging = self.path.with_name(f".{self.path.name}.tmp")
-        with staging.open("w") as handle:
-            json.dump({shard: asdict(entry) for shard, entry in self._shards.items()}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(staging, self.path)
+        document = {shard: asdict(entry) for shard, entry in self._shards.items()}
+        replace_local_file(self.path, json.dumps(document).encode())

@@ -11,13 +11,13 @@ from botocore.exceptions import ClientError
 
 from contract.aws import aws_client
 from contract.lake import LakeLocation
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.batching import BatchingPolicy
 from speed_layer.checkpoints import CheckpointFile, CheckpointLockedError
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.kinesis_poller import KinesisPoller
-from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import warm_up
 from speed_layer.shutdown import stop_on_signals
 from speed_layer.sqs_poller import SqsPoller

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from contract.bronze import BRONZE_SCHEMA
 from contract.lake import BRONZE_EVENTS
-from speed_layer.lake_files import PARQUET_COMPRESSION, LakeFiles
+from contract.lake_io import PARQUET_COMPRESSION, LakeFiles
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +114,10 @@ def compact_hour(
     lake: LakeFiles, partition: str, target_bytes: int = TARGET_FILE_BYTES
 ) -> CompactionResult | None:
     """Finish any interrupted plan, then merge the hour's small files; None if nothing to do."""
-    for plan_path, _ in _plans(lake, partition):
-        _recover(lake, CompactionPlan.from_json(lake.read_bytes(plan_path)))
+    for plan_path in _plans(lake, partition):
+        document = lake.read_bytes(plan_path)
+        if document is not None:
+            _recover(lake, CompactionPlan.from_json(document))
     small = [(path, size) for path, size in _live_files(lake, partition) if size < target_bytes]
     if len(small) < 2:
         return None
@@ -134,15 +136,15 @@ def compact_hour(
 def _live_files(lake: LakeFiles, partition: str) -> list[tuple[str, int]]:
     return [
         (path, size)
-        for path, size in lake.list_files(partition)
+        for path, size in lake.file_sizes(partition, recursive=False)
         if path.endswith(".parquet") and not PurePosixPath(path).name.startswith((".", "_"))
     ]
 
 
-def _plans(lake: LakeFiles, partition: str) -> Iterator[tuple[str, int]]:
+def _plans(lake: LakeFiles, partition: str) -> Iterator[str]:
     return (
-        (path, size)
-        for path, size in lake.list_files(partition)
+        path
+        for path, _ in lake.file_sizes(partition, recursive=False)
         if PurePosixPath(path).name.startswith(PLAN_PREFIX)
     )
 

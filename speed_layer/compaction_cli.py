@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from contract.lake import bronze_partition
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.compaction import (
@@ -16,7 +17,6 @@ from speed_layer.compaction import (
     closed_hours,
     compact_hour,
 )
-from speed_layer.lake_files import LakeFiles
 
 logger = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from contract.aws import aws_client
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.batching import BatchingPolicy
 from speed_layer.dead_letters import DeadLetterQueue
-from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import land, warm_up
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 

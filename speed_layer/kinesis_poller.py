@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract.lake_io import LakeFiles
 from speed_layer.batching import AWS_ERRORS, ERROR_PAUSE_SECONDS, BatchingPolicy
 from speed_layer.checkpoints import CheckpointFile
 from speed_layer.dead_letters import DeadLetterQueue
-from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import land
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 

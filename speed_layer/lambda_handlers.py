@@ -33,9 +33,9 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
-from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import land, warm_up
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key, sqs_batch_key
 

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 
 from contract.bronze import BronzeTableBuilder, bronze_table
 from contract.lake import bronze_partition
+from contract.lake_io import LakeFiles
 from contract.wire import decode
-from speed_layer.lake_files import LakeFiles
 from speed_layer.quarantine import QuarantinedRecord, quarantine_lines, quarantine_path
 from speed_layer.records import Batch
 

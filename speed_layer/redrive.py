@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract.aws import aws_client
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
-from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import land
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 

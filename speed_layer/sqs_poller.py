@@ -14,9 +14,9 @@ import threading
 import time
 from typing import Any
 
+from contract.lake_io import LakeFiles
 from speed_layer.batching import AWS_ERRORS, ERROR_PAUSE_SECONDS, BatchingPolicy
 from speed_layer.dead_letters import SQS_BATCH_LIMIT, DeadLetterQueue
-from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import land
 from speed_layer.records import Batch, DeliveredRecord, sqs_batch_key
 

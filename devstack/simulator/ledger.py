@@ -12,7 +12,6 @@ with the contract's own `SaleEvent`, so the ledger reads a payload exactly as th
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contract.event import EventType, SaleEvent
+from contract.lake_io import replace_local_file
 from contract.money import format_money
 
 GROUPINGS = ("store_id", "channel", "payment_method", "category")
@@ -194,10 +194,7 @@ class Ledger:
 
     def write(self, path: Path) -> None:
         """Replace the file atomically, so a reader (`salesflow up`) never sees half a ledger."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self.as_json(), indent=1) + "\n")
-        temporary.replace(path)
+        replace_local_file(path, (json.dumps(self.as_json(), indent=1) + "\n").encode())
 
 
 def _nested(groups: dict[tuple[str, str], Metrics]) -> dict[str, dict[str, Any]]:

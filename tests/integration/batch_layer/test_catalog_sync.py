@@ -22,12 +22,13 @@ from typing import Any
 import pytest
 
 from batch_layer.catalog import CATALOG_STALE_EXIT_CODE, sync_published_catalog
-from batch_layer.publish import publish, read_publication
+from batch_layer.publish import publish
 from contract.aws import aws_client
 from contract.customers import CUSTOMER_TABLES
 from contract.gold import MART_DIMENSIONS, QUALITY_QUARANTINE, SALES_WIDE
 from contract.lake import LakeLocation, gold_run
-from contract.publication import Publication
+from contract.lake_io import LakeFiles
+from contract.publication import Publication, read_publication
 from contract.settings import Settings
 from serving.sql_files import PUBLISHED_TABLES, VIEWS
 from tests.integration.batch_layer.scenario import build_scenario
@@ -212,7 +213,7 @@ def test_a_failed_sync_leaves_the_run_published_says_which_and_a_sync_alone_repa
     assert record.run_id == "run-1"  # type: ignore[attr-defined]
     assert "sync-catalog" in record.getMessage()
     assert "cancelled" in record.error  # type: ignore[attr-defined]
-    publication_now = read_publication(lake, settings)
+    publication_now = read_publication(LakeFiles.open(lake.uri, settings))
     assert publication_now is not None
     assert publication_now.run_id == "run-1"
     assert table_locations(settings)[SALES_WIDE].endswith("/gold/runs/run-1/sales_wide/"), (

@@ -12,7 +12,6 @@ import pytest
 from pyspark.sql import SparkSession
 
 from batch_layer.job import run_batch
-from batch_layer.publish import read_publication
 from contract.gold import (
     DAILY_SALES_BY_STORE,
     MART_DIMENSIONS,
@@ -21,7 +20,9 @@ from contract.gold import (
     SALES_WIDE_SCHEMA,
     mart_schema,
 )
-from contract.lake import CSV_UPLOADS, LakeLocation
+from contract.lake import CSV_UPLOADS
+from contract.lake_io import LakeFiles
+from contract.publication import read_publication
 from contract.quality import QUARANTINE_RULES
 from contract.settings import Settings
 from tests.integration.batch_layer.conftest import PublishedLake
@@ -176,7 +177,7 @@ def test_rerun_gives_the_same_gold_row_for_row(published_lake: PublishedLake, sp
         before = sorted_rows(read_table(lake, first, table), keys)
         after = sorted_rows(read_table(lake, second, table), keys)
         assert before == after, table
-    assert read_publication(LakeLocation.parse(settings.lake_uri), settings) == second
+    assert read_publication(LakeFiles.open(settings.lake_uri, settings)) == second
     assert (second.input_counts, second.output_counts, second.quality_counts) == (
         first.input_counts,
         first.output_counts,

@@ -10,12 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from batch_layer.publish import publish, read_publication
+from batch_layer.publish import publish
 from batch_layer.runs import list_runs, prune_runs
 from contract.aws import aws_client
 from contract.gold import MART_DIMENSIONS, QUALITY_QUARANTINE, SALES_WIDE
 from contract.lake import LakeLocation, gold_run
-from contract.publication import Publication
+from contract.lake_io import LakeFiles
+from contract.publication import Publication, read_publication
 from contract.settings import Settings
 from salesflow.cli import main
 
@@ -106,7 +107,7 @@ def test_runs_lists_the_kept_runs_and_rollback_serves_an_earlier_one_everywhere(
 
     assert main(["batch", "rollback", second]) == 0
     assert f"published {second} again" in capsys.readouterr().out
-    pointer = read_publication(LakeLocation.parse(settings.lake_uri), settings)
+    pointer = read_publication(LakeFiles.open(settings.lake_uri, settings))
     assert pointer is not None
     assert (pointer.run_id, pointer.cutoff) == (second, days[1])
     assert sales_wide_location(settings) == f"{settings.lake_uri}/{gold_run(second)}/{SALES_WIDE}/"
@@ -116,7 +117,7 @@ def test_runs_lists_the_kept_runs_and_rollback_serves_an_earlier_one_everywhere(
     refused = capsys.readouterr().err
     assert f"no complete run {unfinished!r}" in refused
     assert third in refused
-    assert read_publication(LakeLocation.parse(settings.lake_uri), settings) == pointer
+    assert read_publication(LakeFiles.open(settings.lake_uri, settings)) == pointer
 
 
 def test_pruning_keeps_the_served_run_whatever_its_age_and_the_newest_complete_ones(

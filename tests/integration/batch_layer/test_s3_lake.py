@@ -13,10 +13,11 @@ import pytest
 
 from batch_layer.csv_lambda import handler
 from batch_layer.csv_pending import load_pending
-from batch_layer.publish import publish, read_publication
+from batch_layer.publish import publish
 from contract.aws import aws_client
 from contract.lake import LakeLocation
-from contract.publication import Publication
+from contract.lake_io import LakeFiles
+from contract.publication import Publication, read_publication
 from contract.settings import Settings
 from tests.unit.batch_layer.csv_samples import csv_text, row
 
@@ -73,7 +74,7 @@ def test_an_unreadable_csv_stays_put_with_a_note(s3_settings: Settings):
 
 def test_the_pointer_is_one_object_replaced_whole_on_s3(s3_settings: Settings):
     lake = LakeLocation.parse(s3_settings.lake_uri)
-    assert read_publication(lake, s3_settings) is None
+    assert read_publication(LakeFiles.open(lake.uri, s3_settings)) is None
     publication = Publication(
         run_id="r1",
         cutoff=datetime(2026, 11, 22, 3, tzinfo=UTC),
@@ -86,7 +87,7 @@ def test_the_pointer_is_one_object_replaced_whole_on_s3(s3_settings: Settings):
         duration_seconds=0.1,
     )
     publish(lake, publication, s3_settings)
-    assert read_publication(lake, s3_settings) == publication
+    assert read_publication(LakeFiles.open(lake.uri, s3_settings)) == publication
     keys = {
         o["Key"]
         for o in aws_client(s3_settings, "s3").list_objects_v2(Bucket=s3_settings.lake_bucket)[

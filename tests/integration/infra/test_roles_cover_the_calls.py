@@ -300,7 +300,7 @@ def test_the_speed_handler_roles_cover_landing_a_batch_with_poison(
     make_event: Callable[..., dict[str, Any]],
     source: str,
 ) -> None:
-    from speed_layer.lake_files import LakeFiles
+    from contract.lake_io import LakeFiles
     from speed_layer.lambda_handlers import KinesisLanding, SqsLanding
     from tests.unit.speed_layer.wire_events import wire_records
 
@@ -345,9 +345,9 @@ def test_the_compaction_role_covers_merging_a_closed_hour(
     deployed: Settings, proxy: RecordingProxy, make_event: Callable[..., dict[str, Any]]
 ) -> None:
     from contract.lake import bronze_partition
+    from contract.lake_io import LakeFiles
     from speed_layer import Batch, DeliveredRecord, land
     from speed_layer.compaction import compact_hour
-    from speed_layer.lake_files import LakeFiles
     from tests.unit.speed_layer.wire_events import wire_records
 
     hour = datetime(2026, 11, 20, 22, 10, tzinfo=UTC)

@@ -14,8 +14,8 @@ from typing import Any
 
 from contract.aws import aws_client
 from contract.lake import LakeLocation
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
-from speed_layer.lake_files import LakeFiles
 from tests.moto_server import FAKE_CREDENTIALS
 from tests.processes import stop
 from tests.unit.speed_layer.wire_events import bronze_event_ids
@@ -56,9 +56,7 @@ def lake_event_ids(settings: Settings, lake_uri: str) -> list[str]:
 
 
 def lake_files(settings: Settings, lake_uri: str, folder: str = "bronze") -> list[str]:
-    return [
-        path for path, _ in LakeFiles.open(lake_uri, settings).list_files(folder, recursive=True)
-    ]
+    return [path for path in LakeFiles.open(lake_uri, settings).list_files(folder)]
 
 
 def put_kinesis(settings: Settings, records: Sequence[bytes], partition_key: str = "SP-01") -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from contract.lake import LakeLocation
-from speed_layer.lake_files import LakeFiles
+from contract.lake_io import LakeFiles
 from tests.integration.speed_layer.api_process import ingest_api
 from tests.integration.speed_layer.stack import (
     PROCESS_TIMEOUT,
@@ -58,7 +58,7 @@ def test_every_acknowledged_event_lands_exactly_once(
     lake = LakeFiles.open(lake_uri, moto_settings)
     rows = [
         row
-        for path, _ in lake.list_files("bronze/sales_events", recursive=True)
+        for path in lake.list_files("bronze/sales_events")
         for row in lake.read_parquet(path).to_pylist()
     ]
     assert {row["event_id"]: row["ingested_at"] for row in rows} == {

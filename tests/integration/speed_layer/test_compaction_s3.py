@@ -4,9 +4,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from contract.lake import bronze_partition
+from contract.lake_io import LakeFiles
 from speed_layer import Batch, DeliveredRecord, land
 from speed_layer.compaction import compact_hour
-from speed_layer.lake_files import LakeFiles
 from tests.integration.speed_layer.stack import create_resources, s3_lake_uri
 from tests.unit.speed_layer.wire_events import bronze_event_ids, wire_records
 

@@ -12,10 +12,10 @@ from collections import Counter
 from typing import Any
 
 from contract.aws import aws_client
+from contract.lake_io import LakeFiles
 from speed_layer.batching import BatchingPolicy
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.kcl_processor import KclRecordProcessor
-from speed_layer.lake_files import LakeFiles
 from tests.integration.speed_layer.stack import (
     REPO_ROOT,
     create_resources,
@@ -106,10 +106,10 @@ def test_the_record_processor_lands_checkpoints_and_quarantines(moto_settings, m
         assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == Counter(
             json.loads(p)["event_id"] for p in good
         )
-        (landed,) = lake.list_files("bronze/sales_events", recursive=True)
-        assert landed[0].endswith(f"/{SHARD}-1001-1004.parquet")
-        (quarantined,) = lake.list_files("bronze/_quarantine", recursive=True)
-        assert json.loads(lake.read_bytes(quarantined[0]))["source"] == f"{SHARD}:1002"
+        (landed,) = lake.list_files("bronze/sales_events")
+        assert landed.endswith(f"/{SHARD}-1001-1004.parquet")
+        (quarantined,) = lake.list_files("bronze/_quarantine")
+        assert json.loads(lake.open_input(quarantined).read())["source"] == f"{SHARD}:1002"
 
         daemon.send({"action": "shardEnded"})
         assert daemon.receive()["sequenceNumber"] is None, "checkpoint at SHARD_END"

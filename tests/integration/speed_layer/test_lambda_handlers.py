@@ -17,8 +17,8 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from contract.lake import bronze_partition
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
-from speed_layer.lake_files import LakeFiles
 from speed_layer.lambda_handlers import KinesisLanding, SqsLanding
 from tests.conftest import load_event
 from tests.integration.speed_layer.stack import (
@@ -74,10 +74,10 @@ def test_kinesis_handler_lands_the_batch_under_its_sequence_range_and_quarantine
     assert response == {"batchItemFailures": []}
     assert Counter(bronze_event_ids(s3_lake.location, s3_lake.filesystem)) == Counter(ids_of(good))
     last = FIRST_SEQUENCE + 4000
-    (landed,) = s3_lake.list_files("bronze/sales_events", recursive=True)
-    assert landed[0].endswith(f"/shardId-000000000006-{FIRST_SEQUENCE}-{last}.parquet")
-    (quarantined,) = s3_lake.list_files("bronze/_quarantine", recursive=True)
-    entry = json.loads(s3_lake.read_bytes(quarantined[0]))
+    (landed,) = s3_lake.list_files("bronze/sales_events")
+    assert landed.endswith(f"/shardId-000000000006-{FIRST_SEQUENCE}-{last}.parquet")
+    (quarantined,) = s3_lake.list_files("bronze/_quarantine")
+    entry = json.loads(s3_lake.open_input(quarantined).read())
     assert entry["source"] == f"shardId-000000000006:{FIRST_SEQUENCE + 1000}"
 
     KinesisLanding(s3_lake)(event, None)

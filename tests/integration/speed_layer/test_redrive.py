@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from contract.aws import aws_client
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from salesflow.cli import main
 from speed_layer.dead_letters import DeadLetterQueue
-from speed_layer.lake_files import LakeFiles
 from speed_layer.records import DeliveredRecord
 from speed_layer.redrive import redrive_kinesis, redrive_sqs
 from tests.integration.speed_layer.stack import (

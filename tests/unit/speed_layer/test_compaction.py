@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from contract.lake import bronze_partition
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from salesflow.cli import main
 from speed_layer import Batch, DeliveredRecord, land
 from speed_layer.compaction import PLAN_PREFIX, closed_hours, compact_hour
-from speed_layer.lake_files import LakeFiles
 from tests.unit.speed_layer.wire_events import bronze_event_ids, wire_records
 
 HOUR = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
@@ -30,7 +30,7 @@ def land_batches(lake: LakeFiles, make_event, batches: int, size: int = 20) -> N
 
 
 def names(lake: LakeFiles) -> list[str]:
-    return [Path(p).name for p, _ in lake.list_files(PARTITION)]
+    return [Path(p).name for p in lake.list_files(PARTITION)]
 
 
 def test_compaction_merges_an_hour_into_one_file_keeping_every_event_id(lake, make_event):
@@ -53,7 +53,7 @@ def test_compaction_merges_an_hour_into_one_file_keeping_every_event_id(lake, ma
 
 def test_outputs_are_at_least_the_target_size(lake, make_event):
     land_batches(lake, make_event, 7)
-    sizes = dict(lake.list_files(PARTITION))
+    sizes = dict(lake.file_sizes(PARTITION))
     target = 2 * max(sizes.values()) + 1
     before = Counter(bronze_event_ids(lake.location, lake.filesystem))
 
@@ -62,7 +62,7 @@ def test_outputs_are_at_least_the_target_size(lake, make_event):
     assert result is not None
     assert result.outputs == 2
     assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
-    assert all(size >= target * 0.9 for _, size in lake.list_files(PARTITION)), (
+    assert all(size >= target * 0.9 for _, size in lake.file_sizes(PARTITION)), (
         "Parquet compression makes outputs only roughly the sum of their inputs"
     )
 

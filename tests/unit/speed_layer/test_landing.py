@@ -11,10 +11,10 @@ from contract.arrow_schema import MONEY_TYPE
 from contract.bronze import BRONZE_SCHEMA
 from contract.event import IngestedSaleEvent
 from contract.lake import LakeLocation, bronze_partition
+from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.wire import encode
 from speed_layer import Batch, DeliveredRecord, land
-from speed_layer.lake_files import LakeFiles
 from speed_layer.landing import warm_up
 from speed_layer.records import kinesis_batch_key, sqs_batch_key
 from tests.unit.speed_layer.wire_events import bronze_event_ids, ingested_event, wire_records
@@ -81,7 +81,7 @@ def test_invalid_records_are_quarantined_with_reason_and_payload_and_the_rest_la
     (quarantine_file,) = [f for f in report.files if f.endswith(".jsonl")]
     assert quarantine_file.startswith("bronze/_quarantine/quarantined_date=")
     assert quarantine_file.endswith("/mixed.jsonl")
-    entries = [json.loads(line) for line in lake.read_bytes(quarantine_file).splitlines()]
+    entries = [json.loads(line) for line in lake.open_input(quarantine_file).read().splitlines()]
     assert [e["source"] for e in entries] == ["shard-1:1", "shard-1:2", "shard-1:3"]
     assert entries[0]["payload"] == "{not json"
     assert "json" in entries[0]["reason"].lower()
@@ -124,7 +124,7 @@ def test_interleaved_hours_a_bad_record_and_a_failed_write_are_reported_by_posit
     assert sorted(bronze_event_ids(lake.location, lake.filesystem)) == sorted(
         json.loads(p)["event_id"] for p in now
     )
-    (entry,) = [json.loads(line) for line in lake.read_bytes(quarantine_file).splitlines()]
+    (entry,) = [json.loads(line) for line in lake.open_input(quarantine_file).read().splitlines()]
     assert entry["source"] == "shard-1:2"
 
 
@@ -153,7 +153,7 @@ def test_records_whose_quarantine_cannot_be_written_are_reported_failed(make_eve
 
 def test_no_temporary_file_is_left_behind(make_event, lake):
     land(batch_of("k", wire_records(make_event, 3, NOON)), lake)
-    names = [Path(p).name for p, _ in lake.list_files("bronze", recursive=True)]
+    names = [Path(p).name for p in lake.list_files("bronze")]
     assert names == ["k.parquet"]
 
 
