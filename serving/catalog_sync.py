@@ -21,7 +21,7 @@ from contract.lake import PUBLISHED_POINTER
 from contract.settings import Settings
 from serving.engines.athena_statements import AthenaStatements
 from serving.engines.base import QueryError
-from serving.engines.glue_tables import table_input
+from serving.engines.glue_table_input import table_input
 from serving.errors import CatalogSyncError
 from serving.published_run import PublishedRun, read_published_run
 from serving.sql_files import PUBLISHED_TABLES, table_statements, view_statements

@@ -6,20 +6,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from batch_layer.csv_format import UPLOAD_COLUMNS
-from contract.business_day import BusinessDay
 from contract.bronze import BRONZE_SCHEMA
+from contract.business_day import BusinessDay
 from contract.customers import CUSTOMER_SCHEMAS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE, SALES_WIDE_SCHEMA, mart_schema
 from contract.reference import REFERENCE_TABLES
-from serving.engines.duckdb_engine import table_view, transpile
-from serving.engines.glue_tables import glue_type
+from serving.engines.duckdb_engine import athena_session, table_view, transpile
+from serving.engines.glue_table_input import glue_type
 from serving.sql_files import (
     ATHENA_DIALECT,
     PUBLISHED_TABLES,
@@ -30,7 +29,6 @@ from serving.sql_files import (
     table_statements,
     view_statements,
 )
-from serving.engines.duckdb_engine import athena_session
 from serving.table_definition import TableDefinition
 from tests.unit.serving.lake_files import write_reference
 

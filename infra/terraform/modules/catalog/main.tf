@@ -1,6 +1,6 @@
 # Glue database and tables over the lake, and the Athena workgroup every query runs in. The tables
 # are the serving layer's DDL (serving/sql/tables), rendered into tables.json as Glue TableInputs
-# by `python -m devstack.glue_tables`: columns, partition projection and storage are never typed
+# by `python -m devstack.terraform_tables`: columns, partition projection and storage are never typed
 # here a second time.
 
 locals {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from devstack.glue_tables import LAKE_ROOT_PLACEHOLDER, TABLES_FILE, render
+from devstack.terraform_tables import LAKE_ROOT_PLACEHOLDER, TABLES_FILE, render
 from serving.sql_files import PUBLISHED_TABLES, TABLES
 
 
 def test_the_committed_tables_file_matches_the_serving_ddl() -> None:
     assert TABLES_FILE.read_text() == render(), (
-        "serving/sql/tables changed: run `python -m devstack.glue_tables` and commit "
+        "serving/sql/tables changed: run `python -m devstack.terraform_tables` and commit "
         "infra/terraform/modules/catalog/tables.json"
     )
 
