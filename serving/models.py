@@ -146,6 +146,10 @@ class Display(BaseModel):
     country: str | None = Field(description="ISO 3166 country of the reporting time zone.")
     currency: str | None = Field(description="The currency of most current stores, if any.")
     reporting_tz: str
+    business_day: str = Field(
+        description="Whose calendar days and the calendar columns follow: `reporting` (the "
+        "reporting time zone's, for every store) or `store` (each store's own time zone)."
+    )
     today: str = Field(description="Today's date in the reporting time zone.")
     dimensions: list[str] = Field(description="What `group_by` and filters accept.")
     max_range_days: int

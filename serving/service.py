@@ -239,6 +239,7 @@ class ServingService:
             country=zone_country(self._settings.reporting_tz),
             currency=currencies[0]["currency"] if currencies else None,
             reporting_tz=self._settings.reporting_tz,
+            business_day=self.calendar.business_day.value,
             today=datetime.now(UTC).astimezone(self.zone).date().isoformat(),
             dimensions=list(self.dimensions),
             max_range_days=self.max_range_days,
