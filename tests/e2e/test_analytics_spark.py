@@ -24,7 +24,7 @@ from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
 from tests.unit.serving.analytics import CATALOG, CUTOFF, TZ, analytics_copies, expected_lines_of
 from tests.unit.serving.analytics_questions import CASES, analytics_event, assert_answers
-from tests.unit.serving.lake_files import write_inputs
+from tests.unit.serving.sample_lake import write_inputs
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 

@@ -62,7 +62,7 @@ from tests.e2e.customer_360_scenario import (
     money,
     scored,
 )
-from tests.unit.serving.lake_files import write_bronze, write_reference
+from tests.unit.serving.sample_lake import write_bronze, write_reference
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 

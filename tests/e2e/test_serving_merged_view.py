@@ -25,7 +25,7 @@ from contract.gold import METRIC_DEFINITIONS
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.lake_files import PRODUCTS, STORES, Copy, write_inputs
+from tests.unit.serving.sample_lake import PRODUCTS, STORES, Copy, write_inputs
 from tests.unit.serving.scenario import CUTOFF, LATER_CUTOFF, scenario_copies
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]

@@ -28,7 +28,7 @@ from tests.unit.serving.boundary import (
     boundary_copies,
     ingested_before,
 )
-from tests.unit.serving.lake_files import Copy, expected_lines, write_inputs
+from tests.unit.serving.sample_lake import Copy, expected_lines, write_inputs
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 

@@ -27,7 +27,7 @@ from contract.settings import Settings
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
 from tests.integration.batch_layer.gold_reader import read_table
-from tests.unit.serving.lake_files import STORES, ingested, write_reference
+from tests.unit.serving.sample_lake import STORES, ingested, write_reference
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 

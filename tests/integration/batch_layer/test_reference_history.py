@@ -20,7 +20,7 @@ from contract.lake_io import LakeFiles
 from contract.reference import reference_table
 from contract.settings import Settings
 from tests.integration.batch_layer.gold_reader import read_table
-from tests.unit.serving.lake_files import ingested, write_bronze
+from tests.unit.serving.sample_lake import ingested, write_bronze
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 

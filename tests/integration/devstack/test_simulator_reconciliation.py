@@ -27,7 +27,7 @@ from serving.engines.duckdb_engine import DuckDBEngine
 from serving.reconciliation.compare import Status
 from serving.reconciliation.service import ReconciliationService
 from tests.processes import uvicorn_in_thread
-from tests.unit.serving.lake_files import write_bronze
+from tests.unit.serving.sample_lake import write_bronze
 
 API_KEY = "till-test-key"
 TZ = "America/Sao_Paulo"

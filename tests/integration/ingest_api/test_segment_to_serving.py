@@ -21,7 +21,7 @@ from tests.integration.ingest_api.helpers import create_stream, read_stream
 from tests.integration.ingest_api.test_segment_sdks import record_statuses, sdk_client, send
 from tests.processes import uvicorn_in_thread
 from tests.unit.ingest_api.segment_messages import SOURCE, WRITE_KEY, segment_message
-from tests.unit.serving.lake_files import PRODUCTS, write_bronze, write_reference
+from tests.unit.serving.sample_lake import PRODUCTS, write_bronze, write_reference
 
 STORE = "WEB-01"
 TOTALS = (

@@ -17,7 +17,7 @@ import pytest
 from contract.lake import PUBLISHED_POINTER
 from tests.integration.serving.history import write_history_lake
 from tests.processes import free_port, stop, wait_for_http
-from tests.unit.serving.lake_files import (
+from tests.unit.serving.sample_lake import (
     STORES,
     Copy,
     expected_lines,

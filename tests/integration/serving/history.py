@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.unit.serving.analytics import CATALOG, PRICES, SOLD_SKUS, TZ
-from tests.unit.serving.lake_files import (
+from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
     ingested,

@@ -18,7 +18,7 @@ from contract.settings import Settings
 from serving.app import create_app
 from tests.integration.serving.chromium import chromium_page
 from tests.processes import uvicorn_in_thread
-from tests.unit.serving.lake_files import ingested, write_bronze, write_reference
+from tests.unit.serving.sample_lake import ingested, write_bronze, write_reference
 
 pytestmark = pytest.mark.browser
 

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contract.reference import Customer, Product, Store
-from tests.unit.serving.lake_files import (
+from tests.unit.serving.sample_lake import (
     CUSTOMERS,
     PRODUCTS,
     STORES,

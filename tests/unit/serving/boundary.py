@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.unit.serving.lake_files import Copy, ingested
+from tests.unit.serving.sample_lake import Copy, ingested
 
 TICK = timedelta(microseconds=1)
 BOUNDARY = datetime(2026, 11, 21, 13, 45, 10, 250000, tzinfo=UTC)

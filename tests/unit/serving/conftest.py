@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from contract.settings import Settings
-from tests.unit.serving.lake_files import (
+from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
     write_gold,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contract.quality import MAX_LINE_NET_AMOUNT
-from tests.unit.serving.lake_files import Copy, ingested
+from tests.unit.serving.sample_lake import Copy, ingested
 
 CUTOFF = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 QUANTITY = 2

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.unit.serving.lake_files import Copy, ingested
+from tests.unit.serving.sample_lake import Copy, ingested
 
 CUTOFF = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 LATER_CUTOFF = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

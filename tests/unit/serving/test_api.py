@@ -18,7 +18,7 @@ from contract.settings import Settings
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
 from tests.unit.serving.conftest import TZ
-from tests.unit.serving.lake_files import Copy, expected_lines
+from tests.unit.serving.sample_lake import Copy, expected_lines
 from tests.unit.serving.scenario import CUTOFF
 
 

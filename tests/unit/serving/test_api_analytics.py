@@ -39,7 +39,7 @@ from tests.unit.serving.analytics_questions import (
     assert_answers,
     served,
 )
-from tests.unit.serving.lake_files import write_gold, write_inputs
+from tests.unit.serving.sample_lake import write_gold, write_inputs
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from tests.unit.serving.boundary import (
     ingested_before,
     ingested_from,
 )
-from tests.unit.serving.lake_files import Copy, expected_lines, write_gold, write_inputs
+from tests.unit.serving.sample_lake import Copy, expected_lines, write_gold, write_inputs
 
 TZ = "America/Sao_Paulo"
 

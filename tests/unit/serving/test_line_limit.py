@@ -9,7 +9,7 @@ from typing import Any
 
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.lake_files import write_gold, write_inputs
+from tests.unit.serving.sample_lake import write_gold, write_inputs
 from tests.unit.serving.line_limit import CUTOFF, line_limit_copies
 
 

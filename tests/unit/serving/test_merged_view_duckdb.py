@@ -12,7 +12,7 @@ import pytest
 from contract.gold import METRIC_DEFINITIONS
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.lake_files import (
+from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
     ingested,

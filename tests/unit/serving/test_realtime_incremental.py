@@ -26,7 +26,7 @@ from contract.reference import reference_table
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
 from tests.conftest import load_event
-from tests.unit.serving.lake_files import (
+from tests.unit.serving.sample_lake import (
     PRODUCTS,
     STORES,
     Copy,

@@ -31,7 +31,7 @@ from serving.reconciliation.checker import ReconciliationMetrics, check
 from serving.reconciliation.compare import Status
 from serving.reconciliation.models import Reconciliations, StoreDayResult
 from serving.reconciliation.service import ReconciliationService
-from tests.unit.serving.lake_files import (
+from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
     ingested,

@@ -19,7 +19,7 @@ from contract.reference import reference_table
 from contract.settings import Settings
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.lake_files import ingested, write_bronze
+from tests.unit.serving.sample_lake import ingested, write_bronze
 
 TZ = "America/Sao_Paulo"
 INGESTED = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)

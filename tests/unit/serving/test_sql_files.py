@@ -30,7 +30,7 @@ from serving.sql_files import (
     view_statements,
 )
 from serving.table_definition import TableDefinition
-from tests.unit.serving.lake_files import write_reference
+from tests.unit.serving.sample_lake import write_reference
 
 PARAMETERS = SqlParameters(
     lake="s3://lake-bucket/lake",
