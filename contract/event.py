@@ -29,6 +29,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from contract.money import ZERO, Money
 
@@ -45,6 +46,11 @@ MAX_QUANTITY = 10_000
 
 RECEIVED_AT_CONTEXT_KEY = "received_at"
 """Validation context key: when given, `occurred_at` may be at most MAX_FUTURE_SKEW after it."""
+MAX_AGE_CONTEXT_KEY = "max_age"
+"""Validation context key: a `timedelta`; with RECEIVED_AT_CONTEXT_KEY, `occurred_at` may lie
+at most that long before it. The ingest API passes `SALESFLOW_MAX_EVENT_AGE_DAYS` (a years-old
+sale sent live is a broken clock or a replay); the CSV history loader passes none, as history is
+old by nature."""
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
 EventId = Annotated[
@@ -235,12 +241,23 @@ class SaleEvent(BaseModel):
 
     @field_validator("occurred_at")
     @classmethod
-    def _not_in_the_future(cls, occurred_at: datetime, info: ValidationInfo) -> datetime:
+    def _within_the_accepted_window(cls, occurred_at: datetime, info: ValidationInfo) -> datetime:
         received_at = _received_at(info.context)
-        if received_at is not None and occurred_at - received_at > MAX_FUTURE_SKEW:
+        if received_at is None:
+            return occurred_at
+        if occurred_at - received_at > MAX_FUTURE_SKEW:
             raise ValueError(
                 f"occurred_at is more than {int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes "
                 f"in the future (received at {received_at.isoformat()})"
+            )
+        max_age = info.context.get(MAX_AGE_CONTEXT_KEY) if info.context else None
+        if isinstance(max_age, timedelta) and received_at - occurred_at > max_age:
+            raise PydanticCustomError(
+                "occurred_at_too_old",
+                "occurred_at is more than {days} days before the event was received ({received}): "
+                "the API takes no sale this old (SALESFLOW_MAX_EVENT_AGE_DAYS); fix the clock "
+                "that stamped it, or load old history with `salesflow load-csv`",
+                {"days": max_age.days, "received": received_at.isoformat()},
             )
         return occurred_at
 

@@ -158,6 +158,10 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(1, ge=1, le=3600)
     segment_store_id_property: str = Field("store_id", pattern=r"^[A-Za-z0-9_.$-]{1,64}$")
     """The Segment/RudderStack `properties` key holding the store id (else the write key's name)."""
+    max_event_age_days: int = Field(400, ge=1, le=36_600)
+    """The oldest `occurred_at` the API takes, in days before it receives the event (422 beyond,
+    on `/v1/sales`, its batch and the Segment routes). A sale that old sent live is a broken
+    clock or a replay; history is loaded with `salesflow load-csv`, which this does not limit."""
     rate_limit_events_per_second: float | None = Field(None, ge=0, le=1_000_000)
     """Events per second each API key may send on average (a token bucket per key, a batch
     costs its number of events); beyond it requests are answered 429 with `Retry-After`. 0 turns

@@ -9,6 +9,7 @@ although they never await: FastAPI runs plain `def` dependencies in a thread poo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -37,6 +38,10 @@ class Ingest:
     @property
     def source(self) -> str:
         return self.key.source
+
+    @property
+    def max_event_age(self) -> timedelta:
+        return timedelta(days=self.settings.max_event_age_days)
 
     def admit(self, events: int) -> None:
         """429 with `Retry-After` when the key may not send `events` more events now."""

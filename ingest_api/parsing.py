@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 from starlette.requests import ClientDisconnect
 
-from contract.event import RECEIVED_AT_CONTEXT_KEY, SaleEvent
+from contract.event import MAX_AGE_CONTEXT_KEY, RECEIVED_AT_CONTEXT_KEY, SaleEvent
 from ingest_api.errors import ApiError
 from ingest_api.models import FieldError, RejectedEvent
 
@@ -52,10 +52,18 @@ async def read_json_body(request: Request, max_bytes: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def parse_sale_event(raw: bytes, received_at: datetime) -> SaleEvent:
+def validation_context(received_at: datetime, max_age: timedelta | None) -> dict[str, Any]:
+    """The contract's context for events received at `received_at`: not more than 5 minutes
+    ahead of it, nor (with `max_age`, the API's SALESFLOW_MAX_EVENT_AGE_DAYS) older than that."""
+    return {RECEIVED_AT_CONTEXT_KEY: received_at, MAX_AGE_CONTEXT_KEY: max_age}
+
+
+def parse_sale_event(
+    raw: bytes, received_at: datetime, max_age: timedelta | None = None
+) -> SaleEvent:
     """One event: 400 if the body is not JSON, 422 with field paths if it breaks the contract."""
     try:
-        return SaleEvent.model_validate_json(raw, context={RECEIVED_AT_CONTEXT_KEY: received_at})
+        return SaleEvent.model_validate_json(raw, context=validation_context(received_at, max_age))
     except ValidationError as error:
         details = error.errors(include_url=False, include_input=False)
         if details and details[0]["type"] == "json_invalid":
@@ -82,30 +90,30 @@ class _AllValidBatch(BaseModel):
     events: list[SaleEvent]
 
 
-def parse_batch(raw: bytes, received_at: datetime, max_events: int) -> ParsedBatch:
+def parse_batch(
+    raw: bytes, received_at: datetime, max_events: int, max_age: timedelta | None = None
+) -> ParsedBatch:
     """`{"events": [...]}`: 400 if not JSON, 413 above `max_events`, 422 for a broken envelope.
 
     Most batches are entirely valid, so the whole body is first validated in one pydantic pass;
     only when that fails is it parsed again and each event validated alone, to tell which ones.
     """
+    context = validation_context(received_at, max_age)
     try:
-        batch = _AllValidBatch.model_validate_json(
-            raw, context={RECEIVED_AT_CONTEXT_KEY: received_at}
-        )
+        batch = _AllValidBatch.model_validate_json(raw, context=context)
     except ValidationError:
-        return _parse_event_by_event(raw, received_at, max_events)
+        return _parse_event_by_event(raw, context, max_events)
     if not 1 <= len(batch.events) <= max_events:
-        return _parse_event_by_event(raw, received_at, max_events)
+        return _parse_event_by_event(raw, context, max_events)
     return ParsedBatch(valid=list(enumerate(batch.events)), rejected=[])
 
 
-def _parse_event_by_event(raw: bytes, received_at: datetime, max_events: int) -> ParsedBatch:
+def _parse_event_by_event(raw: bytes, context: dict[str, Any], max_events: int) -> ParsedBatch:
     try:
         envelope = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise _malformed(str(error)) from None
     events = _events_of(envelope, max_events)
-    context = {RECEIVED_AT_CONTEXT_KEY: received_at}
     valid: list[tuple[int, SaleEvent]] = []
     rejected: list[RejectedEvent] = []
     for index, item in enumerate(events):

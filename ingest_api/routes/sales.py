@@ -114,7 +114,7 @@ async def post_sale(request: Request) -> Response:
     raw = await read_json_body(request, settings.max_body_bytes)
     received_at = datetime.now(UTC)
     try:
-        event = parse_sale_event(raw, received_at)
+        event = parse_sale_event(raw, received_at, ingest.max_event_age)
     except ApiError:
         ingest.metrics.events_rejected("invalid", 1)
         raise
@@ -163,7 +163,7 @@ async def post_sales_batch(request: Request) -> Response:
     settings = ingest.settings
     raw = await read_json_body(request, settings.max_body_bytes)
     received_at = datetime.now(UTC)
-    parsed = parse_batch(raw, received_at, settings.max_batch_events)
+    parsed = parse_batch(raw, received_at, settings.max_batch_events, ingest.max_event_age)
     ingest.admit(len(parsed.valid) + len(parsed.rejected))
     batch = _bound_to_stores(parsed, ingest.source, ingest.key.stores)
     ingest.metrics.events_rejected("invalid", len(batch.rejected))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -128,7 +128,11 @@ async def _ingest(request: Request, messages_of: Callable[[Any], list[Any]]) -> 
         messages = messages_of(envelope)
         admit(request.app.state.limiter, request.app.state.metrics, source, len(messages))
         context = MappingContext(
-            source, settings.segment_store_id_property, received_at, stores=key.stores
+            source,
+            settings.segment_store_id_property,
+            received_at,
+            stores=key.stores,
+            max_age=timedelta(days=settings.max_event_age_days),
         )
         batch = classify(messages, context)
         _count(request.app.state.metrics, batch)

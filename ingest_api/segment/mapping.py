@@ -14,7 +14,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,6 @@ from pydantic_core import ErrorDetails
 from contract.event import (
     ATTRIBUTE_KEY_PATTERN,
     MAX_ATTRIBUTES,
-    RECEIVED_AT_CONTEXT_KEY,
     EventType,
     LineItem,
     SaleEvent,
@@ -33,7 +32,7 @@ from contract.event import (
 )
 from contract.money import CENT, ZERO, parse_money
 from ingest_api.models import FieldError
-from ingest_api.parsing import field_errors
+from ingest_api.parsing import field_errors, validation_context
 
 COMMERCE_EVENTS = {"Order Completed": EventType.SALE, "Order Refunded": EventType.RETURN}
 DEFAULT_CHANNEL = "ecommerce"
@@ -89,6 +88,8 @@ class MappingContext:
     received_at: datetime
     stores: frozenset[str] | None = None
     """The stores the write key is bound to; None: every store."""
+    max_age: timedelta | None = None
+    """The oldest `timestamp` accepted, before `received_at` (SALESFLOW_MAX_EVENT_AGE_DAYS)."""
 
 
 def commerce_event_type(message: Mapping[str, Any]) -> EventType | None:
@@ -120,7 +121,7 @@ def map_commerce_message(
     payload = _event_payload(message, properties, event_type, items, context)
     try:
         event = SaleEvent.model_validate_json(
-            orjson.dumps(payload), context={RECEIVED_AT_CONTEXT_KEY: context.received_at}
+            orjson.dumps(payload), context=validation_context(context.received_at, context.max_age)
         )
     except ValidationError as error:
         details = error.errors(include_url=False, include_input=False)

@@ -15,6 +15,7 @@ import time
 import urllib.request
 import uuid
 from collections import defaultdict
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,21 @@ STORES_CSV = (
     "POA-CENTRO;Centro;pos;BRL;Porto Alegre;RS;South\n"
     "WEB;Loja online;ecommerce;BRL;;;\n"
 )
+SHOP_ZONE = timezone(timedelta(hours=-3))
+"""The stack's reporting zone, America/Sao_Paulo, which keeps -03:00 all year."""
 LAUNCH = "FUR-650W"
 """A drill sold from the day it launched, before the catalog file had it."""
 
+DAY_ONE = (datetime.now(SHOP_ZONE) - timedelta(days=16)).date()
+"""The shop's first day of sales, a fortnight back whenever the test runs: fixed dates would one
+day be older than the API takes (SALESFLOW_MAX_EVENT_AGE_DAYS, 400 days)."""
+DAY_TWO = DAY_ONE + timedelta(days=1)
 SALES = [
-    ("POA-CENTRO", "pos", "2026-11-20T10:15:00-03:00", [("PAR-6MM", 3, "24.90")]),
-    ("POA-CENTRO", "pos", "2026-11-20T16:40:00-03:00", [("TIN-18L", 1, "1599.00"),
-                                                         ("PAR-6MM", 1, "24.90")]),
-    ("WEB", "ecommerce", "2026-11-21T09:05:00-03:00", [("TIN-18L", 2, "1549.00")]),
-    ("WEB", "ecommerce", "2026-11-21T11:30:00-03:00", [(LAUNCH, 1, "449.90")]),
+    ("POA-CENTRO", "pos", f"{DAY_ONE}T10:15:00-03:00", [("PAR-6MM", 3, "24.90")]),
+    ("POA-CENTRO", "pos", f"{DAY_ONE}T16:40:00-03:00", [("TIN-18L", 1, "1599.00"),
+                                                        ("PAR-6MM", 1, "24.90")]),
+    ("WEB", "ecommerce", f"{DAY_TWO}T09:05:00-03:00", [("TIN-18L", 2, "1549.00")]),
+    ("WEB", "ecommerce", f"{DAY_TWO}T11:30:00-03:00", [(LAUNCH, 1, "449.90")]),
 ]  # fmt: skip
 
 
@@ -94,7 +101,7 @@ def _served(stack: Stack) -> tuple[Figures, str | None]:
     run_id = None
     for dimension in ("store_id", "category"):
         answer = get_json(
-            f"{stack.serve_url}/v1/metrics/sales?from=2026-11-20&to=2026-11-22"
+            f"{stack.serve_url}/v1/metrics/sales?from={DAY_ONE}&to={DAY_TWO + timedelta(days=1)}"
             f"&granularity=day&group_by={dimension}"
         )
         run_id = answer["run_id"]
@@ -153,7 +160,7 @@ def test_up_without_demo_data_serves_a_shops_own_numbers_across_batch_runs(tmp_p
         events = _post_sales(stack)
         categories = {"PAR-6MM": "Fixação", "TIN-18L": "Tintas"}
         expected = _expected(events, categories)
-        assert expected[("2026-11-21", "(unknown)")] == Decimal("449.90")
+        assert expected[(str(DAY_TWO), "(unknown)")] == Decimal("449.90")
         first_run = _wait_until_served_equals(stack, expected)
         assert first_run is None
 
