@@ -19,14 +19,13 @@ day (a whole-store report, or one per terminal that sold); `gap` when a report d
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from contract.business_day import business_day_end
+from contract.business_day import Calendar, business_day_end
 from contract.event import EventType
 from contract.money import ZERO
 from contract.reconciliation import ReportInForce, ReportKey
@@ -161,14 +160,19 @@ class StoreDayOutcome:
 
 @dataclass(frozen=True)
 class Clock:
-    """When "now" is and how long an unmatched day may stay so before it is overdue."""
+    """When "now" is, how long an unmatched day may stay so before it is overdue, and when each
+    store's business day ends (`contract.business_day`: its own midnight under
+    `BusinessDay.STORE`, the reporting zone's otherwise)."""
 
     now: datetime
-    zone: ZoneInfo
+    calendar: Calendar
     grace: timedelta
+    store_zones: Mapping[str, str | None] = field(default_factory=dict)
+    """Each store's current `time_zone` in the reference data."""
 
-    def overdue(self, business_date: date) -> bool:
-        return self.now >= business_day_end(business_date, self.zone) + self.grace
+    def overdue(self, store_id: str, business_date: date) -> bool:
+        zone = self.calendar.zone_of(self.store_zones.get(store_id))
+        return self.now >= business_day_end(business_date, zone) + self.grace
 
 
 def compare_report(
@@ -276,7 +280,7 @@ def store_days(
                 counted={kind: counted[day][kind] for kind in EventType},
                 reports=day_reports,
                 unreported_terminals=unreported,
-                overdue=status is not Status.MATCHED and clock.overdue(business_date),
+                overdue=status is not Status.MATCHED and clock.overdue(store_id, business_date),
             )
         )
     return outcomes

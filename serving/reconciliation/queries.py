@@ -44,3 +44,8 @@ def _where(first: date, last: date, store_ids: list[str] | None) -> str:
         literals = ", ".join(exp.Literal.string(s).sql(ATHENA_DIALECT) for s in store_ids)
         where += f" AND store_id IN ({literals})"
     return where
+
+
+def store_zones_sql() -> str:
+    """Each current store's time zone: when its business day ends (`Clock.overdue`)."""
+    return "SELECT store_id, time_zone FROM stores WHERE is_current"

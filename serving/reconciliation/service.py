@@ -45,7 +45,7 @@ from serving.reconciliation.models import (
     StoreDayDetail,
     StoreDayResult,
 )
-from serving.reconciliation.queries import counted_events_sql, counted_groups_sql
+from serving.reconciliation.queries import counted_events_sql, counted_groups_sql, store_zones_sql
 from serving.reconciliation.results import ResultLog
 
 
@@ -73,6 +73,7 @@ class ReconciliationService:
         self.results = ResultLog(lake)
         self.engine = engine
         self.zone = settings.reporting_zone
+        self.calendar = settings.calendar
         self.grace = timedelta(hours=settings.reconciliation_grace_hours)
         self.lookback_days = settings.reconciliation_lookback_days
         self.cache: TtlCache[BaseModel] = TtlCache(settings.serving_cache_seconds)
@@ -149,7 +150,10 @@ class ReconciliationService:
             if listing
             else []
         )
-        outcomes = store_days(reports, groups, events, Clock(at, self.zone, self.grace))
+        zones = {
+            row["store_id"]: row["time_zone"] for row in self.engine.query(store_zones_sql()).rows
+        }
+        outcomes = store_days(reports, groups, events, Clock(at, self.calendar, self.grace, zones))
         for outcome in outcomes:
             for report in outcome.reports:
                 self.results.record(report, at)

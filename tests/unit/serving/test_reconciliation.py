@@ -22,8 +22,11 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
+from batch_layer.reference.versions import load_version
+from contract.business_day import BusinessDay
 from contract.lake_io import LakeFiles
 from contract.reconciliation import ReconciliationReport, ReportStore
+from contract.reference import VALID_FROM_MIN, reference_table
 from contract.settings import Settings
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
@@ -32,6 +35,7 @@ from serving.reconciliation.compare import Status
 from serving.reconciliation.models import Reconciliations, StoreDayResult
 from serving.reconciliation.service import ReconciliationService
 from tests.unit.serving.sample_lake import (
+    STORES,
     Copy,
     expected_lines,
     ingested,
@@ -405,3 +409,35 @@ def test_the_query_api_serves_reconciliations(world: World) -> None:
             assert client.get("/metrics").status_code == 200
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("business_day", list(BusinessDay))
+def test_a_store_day_is_overdue_after_the_end_of_the_stores_own_business_day(
+    world: World, business_day: BusinessDay
+) -> None:
+    stores = reference_table("stores")
+    manaus = STORES[1].model_copy(update={"time_zone": "America/Manaus"})
+    files = LakeFiles.open(str(world.root), world.settings)
+    load_version(
+        files, stores, stores.arrow([manaus]), effective_from=VALID_FROM_MIN, file_name="zones"
+    )
+    for store in (STORE, manaus.store_id):
+        world.send_report([world.sale(terminal=None, store=store)], terminal=None, store=store)
+    settings = Settings(
+        lake_uri=str(world.root),
+        reporting_tz=TZ,
+        business_day=business_day,
+        serving_cache_seconds=0,
+    )
+    grace = timedelta(hours=settings.reconciliation_grace_hours)
+    # Sao Paulo's 21 November ended at 03:00 UTC, Manaus's an hour later.
+    now = datetime(2026, 11, 22, 3, tzinfo=UTC) + grace + timedelta(minutes=30)
+    engine = DuckDBEngine(settings)
+    try:
+        service = ReconciliationService(settings, engine, clock=ticking(now))
+        overdue = {
+            row.store_id: row.overdue for row in service.reconciliations(DAY, DAY, None).rows
+        }
+    finally:
+        engine.close()
+    assert overdue == {STORE: True, manaus.store_id: business_day is BusinessDay.REPORTING}
