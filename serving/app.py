@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from contract.errors import PublicationError
 from contract.settings import Settings
 from contract.telemetry import fastapi_telemetry
 from serving.customers import CustomerService, profile_store
-from serving.engines.base import QueryEngine, QueryError, QueryTimeoutError
+from serving.engines.base import QueryEngine, QueryError
 from serving.engines.factory import build_engine
+from serving.failures import query_failed, unexpected_error
 from serving.reconciliation.checker import ReconciliationMetrics, run_checks
 from serving.reconciliation.service import ReconciliationService
 from serving.routes import customers, metrics, prometheus, reconciliations, status
 from serving.service import ServingService
-
-logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI:
@@ -70,14 +67,7 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
     app.include_router(prometheus.router)
     app.include_router(customers.router)
     app.include_router(status.router)
-    app.add_exception_handler(QueryError, _query_failed)
-    app.add_exception_handler(PublicationError, _query_failed)
+    app.add_exception_handler(QueryError, query_failed)
+    app.add_exception_handler(PublicationError, query_failed)
+    app.add_exception_handler(Exception, unexpected_error)
     return app
-
-
-async def _query_failed(_: Request, error: Exception) -> JSONResponse:
-    logger.warning("query failed", extra={"error_type": type(error).__name__})
-    status_code = 504 if isinstance(error, QueryTimeoutError) else 503
-    return JSONResponse(
-        {"detail": str(error)}, status_code=status_code, headers={"Retry-After": "5"}
-    )

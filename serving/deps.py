@@ -99,14 +99,18 @@ def event_time_range(service: ServiceDep, start: FromQuery, end: ToQuery) -> Eve
 
 
 def _in_window(name: str, value: datetime, zone: ZoneInfo) -> datetime:
-    instant = (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+    """`value` as a UTC instant within the years FIRST_DAY-END_DAY. A value at the ends of
+    Python's calendar (`0001-01-01T00:00+05:00`, `9999-12-31T23:59:59` read in a zone west of
+    UTC) has no UTC instant at all: converting it overflows, and that too is a 422, not a 500."""
+    outside = (
+        f"`{name}` ({value.isoformat()}) must lie in the years {FIRST_DAY.year}-{END_DAY.year - 1}"
+    )
+    try:
+        instant = (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+    except OverflowError:
+        _invalid(name, value, outside)
     if not local_midnight(FIRST_DAY, zone) <= instant <= local_midnight(END_DAY, zone):
-        _invalid(
-            name,
-            value,
-            f"`{name}` ({value.isoformat()}) must lie in the years "
-            f"{FIRST_DAY.year}-{END_DAY.year - 1}",
-        )
+        _invalid(name, value, outside)
     return instant
 
 

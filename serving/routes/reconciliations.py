@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
+from serving.buckets import END_DAY, FIRST_DAY
 from serving.reconciliation.models import Reconciliations, StoreDayDetail
 from serving.reconciliation.service import ReconciliationService
 
@@ -55,6 +56,8 @@ async def reconciliations(
     amounts, and the event ids to resend when the reports list them) or `not_reported`, and
     whether it is overdue. Without dates: the last SALESFLOW_RECONCILIATION_LOOKBACK_DAYS days."""
     service = _service(request)
+    for name, value in (("date", day), ("from", first), ("to", end)):
+        _within_years(name, value)
     if day is not None:
         if first is not None or end is not None:
             _invalid("date", day, "give either `date` or `from` and `to`, not both")
@@ -81,10 +84,22 @@ async def store_day(
     day: Annotated[date, Query(alias="date", description="The business day.")],
 ) -> BaseModel:
     """One store-day with every version of each report and each recorded change of its result."""
+    _within_years("date", day)
     detail = await _service(request).store_day(store_id, day)
     if detail is None:
         raise HTTPException(404, f"store {store_id} has neither a sale nor a report on {day}")
     return detail
+
+
+def _within_years(field: str, day: date | None) -> None:
+    """422 for a business day outside the years the query API answers (as `/v1/metrics`), so a
+    typo such as 0001-01-01 or 9999-12-31 is named instead of searched for or overflowing."""
+    if day is not None and not FIRST_DAY <= day < END_DAY:
+        _invalid(
+            field,
+            day,
+            f"`{field}` ({day}) must lie in the years {FIRST_DAY.year}-{END_DAY.year - 1}",
+        )
 
 
 def _invalid(field: str, value: object, message: str) -> NoReturn:
