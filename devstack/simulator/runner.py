@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from contract.money import format_money
 from devstack.catalog import DEFAULT_SEED, build_catalog
-from devstack.catalog_data import STORES
 from devstack.simulator.client import ApiKeyRefusedError, Delivery, IngestClient, RetryPolicy
 from devstack.simulator.events import EventFactory, EventKind, EventMix, Outgoing, Payload
 from devstack.simulator.ledger import Ledger
@@ -111,9 +110,11 @@ class Simulation:
         self.config = config
         self._clock = clock
         catalog = build_catalog(config.seed)
-        weights = {fact.store_id: fact.traffic_weight for fact in STORES}
         rhythm = Rhythm(
-            [StoreTraffic(store, weights.get(store.store_id, 1.0)) for store in catalog.stores],
+            [
+                StoreTraffic(store, catalog.traffic_weight(store.store_id))
+                for store in catalog.stores
+            ],
             flat=config.flat,
         )
         self.run_tag = secrets.token_hex(4)

@@ -12,7 +12,8 @@ from batch_layer.reference.versions import effective_file
 from contract.event import Channel
 from contract.reference import VALID_FROM_MIN, Customer, Product, Store, reference_table
 from contract.settings import Settings
-from devstack.catalog import build_catalog, shelf_price, write_reference
+from devstack.catalog import CATALOG_DIR, build_catalog, write_reference
+from salesflow.cli import main
 
 EVENTS_DIR = Path(__file__).parents[2] / "events"
 
@@ -26,11 +27,27 @@ def test_same_seed_gives_the_same_catalog():
     assert build_catalog(seed=7) == build_catalog(seed=7)
 
 
-def test_different_seeds_give_different_prices_and_customers():
+def test_different_seeds_give_the_same_products_and_stores_but_other_customers():
     first, second = build_catalog(seed=1), build_catalog(seed=2)
-    assert [p.sku for p in first.products] == [p.sku for p in second.products]
-    assert [p.list_price for p in first.products] != [p.list_price for p in second.products]
+    assert (first.products, first.stores) == (second.products, second.stores)
     assert first.customers != second.customers
+
+
+def test_every_store_has_a_traffic_weight(catalog):
+    assert set(catalog.traffic_weights) == {store.store_id for store in catalog.stores}
+    assert all(weight > 0 for weight in catalog.traffic_weights.values())
+
+
+def test_the_catalog_files_load_through_the_users_command(tmp_path):
+    lake = tmp_path / "lake"
+    for table in ("products", "stores"):
+        assert (
+            main(
+                ["reference", "load", table, str(CATALOG_DIR / f"{table}.csv"), "--lake", str(lake)]
+            )
+            == 0
+        )
+    assert pq.read_table(lake / effective_file(reference_table("stores"))).num_rows == 17
 
 
 def test_sizes_are_those_of_a_mid_sized_chain(catalog):
@@ -95,14 +112,6 @@ def test_sample_events_reference_ids_that_exist(catalog):
         assert event["store_id"] in stores
         assert event["customer_id"] in customers
         assert {item["sku"] for item in event["items"]} <= skus
-
-
-@pytest.mark.parametrize(
-    ("computed", "shelf"),
-    [("4587.13", "4589.90"), ("4593.00", "4589.90"), ("81.40", "80.90"), ("3.00", "9.90")],
-)
-def test_shelf_price_rounds_like_a_shop(computed, shelf):
-    assert shelf_price(Decimal(computed)) == Decimal(shelf)
 
 
 def test_write_reference_to_a_local_lake_reads_back_the_models(tmp_path, catalog):

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devstack.catalog import build_catalog
-from devstack.catalog_data import STORES
 from devstack.simulator.rhythm import Rhythm, StoreTraffic, is_open
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -14,8 +13,8 @@ SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 
 @pytest.fixture(scope="module")
 def stores():
-    weights = {fact.store_id: fact.traffic_weight for fact in STORES}
-    return [StoreTraffic(store, weights[store.store_id]) for store in build_catalog().stores]
+    catalog = build_catalog()
+    return [StoreTraffic(store, catalog.traffic_weight(store.store_id)) for store in catalog.stores]
 
 
 def _weights(rhythm: Rhythm, at: datetime) -> dict[str, float]:

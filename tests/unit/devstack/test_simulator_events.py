@@ -11,7 +11,6 @@ import pytest
 from contract.event import Channel, EventType, PaymentMethod, SaleEvent
 from contract.money import parse_money
 from devstack.catalog import build_catalog
-from devstack.catalog_data import STORES
 from devstack.simulator.events import EventFactory, EventKind, EventMix, Outgoing
 from devstack.simulator.rhythm import Rhythm, StoreTraffic, local_shape, store_time_zone
 
@@ -20,9 +19,9 @@ CATALOG = build_catalog()
 
 
 def _factory(seed: int = 5, mix: EventMix | None = None, flat: bool = False) -> EventFactory:
-    weights = {fact.store_id: fact.traffic_weight for fact in STORES}
     rhythm = Rhythm(
-        [StoreTraffic(store, weights[store.store_id]) for store in CATALOG.stores], flat=flat
+        [StoreTraffic(store, CATALOG.traffic_weight(store.store_id)) for store in CATALOG.stores],
+        flat=flat,
     )
     return EventFactory(CATALOG, rhythm, seed=seed, run_tag="t0", mix=mix)
 
