@@ -25,6 +25,7 @@ SHAPES_OUTPUT = {
     "name_prefix": "every resource name both sides derive when not given one",
     "aws_region": "where the lake, the Glue database and the workgroup are",
     "reporting_tz": "gold's calendar columns and the real-time view's days and hours",
+    "business_day": "whose calendar gold's and the real-time view's sale_date follows",
     "lake_uri": "where the job reads and writes, and the lake root the views' tables point into",
     "lake_bucket": "the lake bucket the names derive from",
     "glue_database": "the database whose tables and views both sides move to each run",
@@ -59,7 +60,7 @@ SHAPES_NOTHING = {
 }
 """Settings read in `batch_layer/` or `serving/` that change nothing in gold or the views."""
 
-DERIVED = {"reporting_zone": "reporting_tz"}
+DERIVED = {"reporting_zone": "reporting_tz", "calendar": "business_day"}
 """Properties of Settings, by the field they are computed from."""
 
 DRIVER_ENVIRONMENT_LOOP = (

@@ -23,6 +23,7 @@ locals {
     SALESFLOW_NAME_PREFIX              = var.name_prefix
     SALESFLOW_AWS_REGION               = var.region
     SALESFLOW_REPORTING_TZ             = var.reporting_tz
+    SALESFLOW_BUSINESS_DAY             = var.business_day
     SALESFLOW_STREAM_NAME              = module.stream.stream_name
     SALESFLOW_QUEUE_NAME               = module.stream.queue_name
     SALESFLOW_DEAD_LETTER_QUEUE_NAME   = module.stream.dead_letter_queue_name

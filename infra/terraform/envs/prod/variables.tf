@@ -202,6 +202,17 @@ variable "reporting_tz" {
   }
 }
 
+variable "business_day" {
+  description = "Whose calendar a sale's day follows (SALESFLOW_BUSINESS_DAY): reporting (the reporting time zone's, for every store) or store (each store's own time_zone in the stores reference data). Changing it restates gold's sale_date at the next batch run."
+  type        = string
+  default     = "reporting"
+
+  validation {
+    condition     = contains(["reporting", "store"], var.business_day)
+    error_message = "business_day must be reporting or store."
+  }
+}
+
 variable "athena_bytes_scanned_cutoff" {
   description = "Bytes one Athena query may scan before it is cancelled."
   type        = number
