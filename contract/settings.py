@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     publish_budget_seconds: float = Field(3.0, gt=0, le=60)
     """How long a request may wait for the stream to acknowledge before it is answered 503."""
     retry_after_seconds: int = Field(1, ge=1, le=3600)
+    readiness_check_seconds: float = Field(5.0, gt=0, le=300)
+    """How often a background task probes the stream or queue for `/readyz`, which answers from
+    the last result: readiness calls, however many, never compete with event writes."""
     segment_store_id_property: str = Field("store_id", pattern=r"^[A-Za-z0-9_.$-]{1,64}$")
     """The Segment/RudderStack `properties` key holding the store id (else the write key's name)."""
     max_event_age_days: int = Field(400, ge=1, le=36_600)

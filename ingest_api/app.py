@@ -25,6 +25,7 @@ from ingest_api.metrics import IngestMetrics
 from ingest_api.middleware import RequestIdMiddleware
 from ingest_api.models import BatchRequest
 from ingest_api.rate_limit import RateLimiter
+from ingest_api.readiness import ReadinessCheck
 from ingest_api.routes import health, reconciliations, sales, segment
 from ingest_api.service import IngestService
 from ingest_api.sinks import Sink, build_sink
@@ -63,10 +64,16 @@ def create_app(
     metrics = metrics or IngestMetrics()
     service = IngestService(sink=sink or build_sink(settings, metrics), metrics=metrics)
 
+    readiness = ReadinessCheck(service.sink, settings.readiness_check_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await service.sink.close()
+        await readiness.start()
+        try:
+            yield
+        finally:
+            await readiness.stop()
+            await service.sink.close()
 
     app = IngestApp(
         title="salesflow ingest API",
@@ -81,6 +88,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.reports = ReportStore(LakeFiles.open(settings.lake_uri, settings))
     app.state.limiter = RateLimiter.from_settings(settings)
+    app.state.readiness = readiness
     app.add_exception_handler(ApiError, api_error_handler)
     routers = (sales.router, segment.router, reconciliations.router, health.router)
     for router in routers:

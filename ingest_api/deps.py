@@ -2,7 +2,7 @@
 
 Nothing is built at import time, so a test can run many apps with different settings side by
 side. The event routes are `LeanRoute`s and call `authenticate(request)` themselves; the
-operational routes use FastAPI dependencies (`SinkDep`, `MetricsDep`). Those are `async def`
+operational routes use FastAPI dependencies (`ReadinessDep`, `MetricsDep`). Those are `async def`
 although they never await: FastAPI runs plain `def` dependencies in a thread pool.
 """
 
@@ -19,8 +19,8 @@ from contract.settings import ApiKey, Settings
 from ingest_api.auth import API_KEY_HEADER, api_key_for
 from ingest_api.metrics import IngestMetrics
 from ingest_api.rate_limit import RateLimiter, admit
+from ingest_api.readiness import ReadinessCheck
 from ingest_api.service import IngestService
-from ingest_api.sinks import Sink
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +61,15 @@ def authenticate(request: Request) -> Ingest:
     )
 
 
-async def _sink(request: Request) -> Sink:
-    sink: Sink = request.app.state.service.sink
-    return sink
-
-
 async def _metrics(request: Request) -> IngestMetrics:
     metrics: IngestMetrics = request.app.state.metrics
     return metrics
 
 
-SinkDep = Annotated[Sink, Depends(_sink)]
+async def _readiness(request: Request) -> ReadinessCheck:
+    readiness: ReadinessCheck = request.app.state.readiness
+    return readiness
+
+
+ReadinessDep = Annotated[ReadinessCheck, Depends(_readiness)]
 MetricsDep = Annotated[IngestMetrics, Depends(_metrics)]

@@ -1,11 +1,12 @@
-"""`/healthz` (the process answers), `/readyz` (the sink is reachable), `/metrics` (Prometheus)."""
+"""`/healthz` (the process answers), `/readyz` (the sink was reachable at its last check, see
+`ingest_api.readiness`), `/metrics` (Prometheus)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ingest_api.deps import MetricsDep, SinkDep
+from ingest_api.deps import MetricsDep, ReadinessDep
 from ingest_api.errors import json_response
 from ingest_api.models import Health
 
@@ -20,11 +21,13 @@ async def healthz() -> Response:
 @router.get(
     "/readyz",
     response_model=Health,
-    summary="Readiness: the stream or queue is reachable",
+    summary="Readiness: the stream or queue was reachable at the last check",
+    description="Answered from the last background check (every "
+    "SALESFLOW_READINESS_CHECK_SECONDS), never by probing the sink per request.",
     responses={503: {"model": Health, "description": "The sink is not reachable."}},
 )
-async def readyz(sink: SinkDep) -> Response:
-    readiness = await sink.ready()
+async def readyz(check: ReadinessDep) -> Response:
+    readiness = check.latest()
     if readiness.ready:
         return json_response(200, {"status": "ready", "detail": readiness.detail})
     return json_response(503, {"status": "unavailable", "detail": readiness.detail})

@@ -5,6 +5,7 @@ source), and nothing it refused."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from typing import Any
 
@@ -92,11 +93,15 @@ def test_round_trip_into_sqs(api_settings: Settings, event):
 
 
 def test_readyz_is_503_while_the_stream_does_not_exist(api_settings: Settings):
-    settings = api_settings.model_copy(update={"sink": "kinesis"})
+    """The answer comes from the background check, so it follows the stream within one
+    SALESFLOW_READINESS_CHECK_SECONDS."""
+    settings = api_settings.model_copy(update={"sink": "kinesis", "readiness_check_seconds": 0.2})
     with uvicorn_in_thread(create_app(settings)) as base_url:
         missing = httpx.get(f"{base_url}/readyz")
         create_stream(settings, shards=1)
-        present = httpx.get(f"{base_url}/readyz")
+        deadline = time.monotonic() + 10
+        while (present := httpx.get(f"{base_url}/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, present.text
+            time.sleep(0.1)
     assert missing.status_code == 503
     assert "ResourceNotFoundException" in missing.json()["detail"]
-    assert present.status_code == 200
