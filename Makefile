@@ -30,8 +30,10 @@ format: $(VENV)/.stamp
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+BENCHMARKS := batch customers history_load ingest realtime segment serving speed
+
 bench: $(VENV)/.stamp
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for module in $(BENCHMARKS); do echo "== python -m bench.$$module"; $(BIN)/python -m bench.$$module || exit 1; done
 
 # Not part of `make test`: about half an hour. Mutates the code that decides whether a sale counts
 # (mutmut, plus the named mistakes of tests/mutation/) in a snapshot under build/mutation/ and

@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 
 from contract.settings import Settings
 from devstack.java import find_java
-from tests.moto_server import FAKE_CREDENTIALS, moto_server
+from devstack.local_servers import FAKE_CREDENTIALS, moto_server
 
 EVENTS_DIR = Path(__file__).parent / "events"
 

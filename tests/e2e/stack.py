@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.moto_server import FAKE_CREDENTIALS
-from tests.processes import free_port, wait_for_http
+from devstack.local_servers import FAKE_CREDENTIALS, free_port, wait_for_http
 
 MARKER = "SALESFLOW_E2E_STACK"
 

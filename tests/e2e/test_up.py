@@ -24,9 +24,8 @@ from typing import Any
 import pytest
 
 from contract.settings import Settings
+from devstack.local_servers import FAKE_CREDENTIALS, free_port
 from tests.e2e.stack import MARKER, get_json, processes_with, running_up, salesflow
-from tests.moto_server import FAKE_CREDENTIALS
-from tests.processes import free_port
 
 pytestmark = pytest.mark.timeout(1200)
 

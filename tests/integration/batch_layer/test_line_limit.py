@@ -15,8 +15,8 @@ from batch_layer.job import run_batch
 from contract.gold import QUALITY_QUARANTINE, SALES_WIDE
 from contract.settings import Settings
 from tests.integration.batch_layer.gold_reader import read_table
-from tests.unit.serving.sample_lake import Copy, write_inputs
 from tests.unit.serving.line_limit import CUTOFF, line_limit_copies
+from tests.unit.serving.sample_lake import Copy, write_inputs
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 

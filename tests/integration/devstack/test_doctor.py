@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from devstack.local_servers import FAKE_CREDENTIALS, free_port
 from devstack.resources import bootstrap_resources
 from tests.fake_tools import fake_java_home
-from tests.moto_server import FAKE_CREDENTIALS
-from tests.processes import free_port
 
 
 def _doctor(tmp_path: Path, *options: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 
 from contract.settings import Settings, hash_api_key
+from devstack.local_servers import free_port, wait_for_http
 from tests.integration.ingest_api.conftest import API_KEY, ROOMY_BUDGET_SECONDS, SOURCE
 from tests.integration.ingest_api.helpers import create_stream, read_stream
-from tests.processes import free_port, wait_for_http
 
 
 def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -85,3 +85,38 @@ def test_without_keys_a_development_key_is_made_stored_and_accepted(
     assert response.status_code == 202
     assert key in printed
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_salesflow_api_answers_only_its_own_host_names(
+    moto_endpoint: str, moto_settings: Settings, event, tmp_path: Path
+):
+    """DNS rebinding: a page whose name resolves to 127.0.0.1 reaches the local API with its own
+    name in Host; the server refuses it, and still answers /healthz to any Host."""
+    create_stream(moto_settings, shards=1)
+    port = free_port()
+    process = _start_api(
+        {
+            "SALESFLOW_AWS_ENDPOINT_URL": moto_endpoint,
+            "SALESFLOW_NAME_PREFIX": moto_settings.name_prefix,
+            "SALESFLOW_API_KEYS": f"{SOURCE}:{hash_api_key(API_KEY)}",
+            "SALESFLOW_STATE_DIR": str(tmp_path),
+            "SALESFLOW_PUBLISH_BUDGET_SECONDS": str(ROOMY_BUDGET_SECONDS),
+        },
+        port,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    foreign = {"X-API-Key": API_KEY, "Host": f"rebound.example:{port}"}
+    try:
+        wait_for_http(f"{base_url}/healthz", process, timeout=60)
+        refused = httpx.post(f"{base_url}/v1/sales", json=event(), headers=foreign)
+        probe = httpx.get(f"{base_url}/healthz", headers={"Host": "10.0.3.17"})
+        local = httpx.post(
+            f"{base_url}/v1/sales",
+            json=event(),
+            headers={"X-API-Key": API_KEY, "Host": f"localhost:{port}"},
+        )
+    finally:
+        _stop(process)
+    assert refused.status_code == 400
+    assert probe.status_code == 200
+    assert local.status_code == 202

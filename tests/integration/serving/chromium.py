@@ -18,7 +18,7 @@ from typing import Any
 from websockets.sync.client import ClientConnection, connect
 
 from devstack.host import find_browser
-from tests.processes import stop
+from devstack.local_servers import stop
 
 FLAGS = (
     "--headless",

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from contract.lake import PUBLISHED_POINTER
+from devstack.local_servers import free_port, stop, wait_for_http
 from tests.integration.serving.history import write_history_lake
-from tests.processes import free_port, stop, wait_for_http
 from tests.unit.serving.sample_lake import (
     STORES,
     Copy,

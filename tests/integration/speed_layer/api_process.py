@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 
 from contract.settings import hash_api_key
+from devstack.local_servers import free_port
 from tests.integration.speed_layer.stack import eventually, process
-from tests.processes import free_port
 
 API_KEY = "speed-layer-test-key"
 

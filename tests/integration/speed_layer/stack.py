@@ -16,8 +16,7 @@ from contract.aws import aws_client
 from contract.lake import LakeLocation
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
-from tests.moto_server import FAKE_CREDENTIALS
-from tests.processes import stop
+from devstack.local_servers import FAKE_CREDENTIALS, stop
 from tests.unit.speed_layer.wire_events import bronze_event_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -10,6 +10,7 @@ import pytest
 
 from contract.lake import LakeLocation
 from contract.lake_io import LakeFiles
+from devstack.local_servers import stop
 from tests.integration.speed_layer.api_process import ingest_api
 from tests.integration.speed_layer.stack import (
     PROCESS_TIMEOUT,
@@ -20,7 +21,6 @@ from tests.integration.speed_layer.stack import (
     s3_lake_uri,
     settings_env,
 )
-from tests.processes import stop
 
 
 @pytest.mark.parametrize("sink", ["kinesis", "sqs"])

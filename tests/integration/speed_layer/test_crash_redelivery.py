@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from contract.settings import Settings
+from devstack.local_servers import stop
 from speed_layer.checkpoints import CheckpointFile
 from tests.integration.speed_layer.stack import (
     PROCESS_TIMEOUT,
@@ -21,7 +22,6 @@ from tests.integration.speed_layer.stack import (
     send_sqs,
     settings_env,
 )
-from tests.processes import stop
 from tests.unit.speed_layer.wire_events import wire_records
 
 

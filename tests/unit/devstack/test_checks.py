@@ -16,8 +16,8 @@ from devstack.checks import (
     render,
 )
 from devstack.java import JavaLookup, find_java
+from devstack.local_servers import free_port
 from tests.fake_tools import fake_java_home
-from tests.processes import free_port
 
 INSTALL = "sudo apt-get install openjdk-17-jre-headless"
 

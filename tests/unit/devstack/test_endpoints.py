@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from devstack.endpoints import NotReadyError, wait_until_ready
-from tests.processes import free_port
+from devstack.local_servers import free_port
 
 
 def test_waiting_stops_as_soon_as_the_process_is_dead():

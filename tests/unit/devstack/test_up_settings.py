@@ -12,9 +12,9 @@ import pytest
 import devstack.up
 from contract.settings import Settings, hash_api_key
 from devstack.java import find_java
+from devstack.local_servers import free_port
 from devstack.up import FAKE_AWS_CREDENTIALS, LocalStack, add_arguments
 from tests.fake_tools import fake_java_home
-from tests.processes import free_port
 
 SATURDAY_1AM_SAO_PAULO = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
-from tests.unit.serving.sample_lake import write_gold, write_inputs
 from tests.unit.serving.line_limit import CUTOFF, line_limit_copies
+from tests.unit.serving.sample_lake import write_gold, write_inputs
 
 
 def test_a_line_of_exactly_the_maximum_counts_and_a_cent_more_does_not(

@@ -12,7 +12,7 @@
    Baseline: time from the 202 to the record being returned by GetRecords to a reader polling
    the stream itself (the floor any consumer has).
 
-Run: `.venv/bin/python bench/bench_speed.py` (about 3 minutes).
+Run: `.venv/bin/python -m bench.speed` (about 3 minutes).
 """
 
 from __future__ import annotations
@@ -28,30 +28,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import httpx
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-import httpx  # noqa: E402
-import orjson  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-
-from bench.results_file import Figure, figure, write_results  # noqa: E402
-from contract.aws import aws_client  # noqa: E402
-from contract.bronze import BRONZE_SCHEMA  # noqa: E402
-from contract.event import IngestedSaleEvent  # noqa: E402
-from contract.lake_io import LakeFiles  # noqa: E402
-from contract.settings import Settings  # noqa: E402
-from contract.wire import decode, encode  # noqa: E402
-from speed_layer import Batch, DeliveredRecord, land  # noqa: E402
-from tests.conftest import load_event  # noqa: E402
-from tests.integration.speed_layer.api_process import ingest_api  # noqa: E402
-from tests.integration.speed_layer.stack import (  # noqa: E402
-    create_resources,
-    process,
-    settings_env,
-)
-from tests.moto_server import FAKE_CREDENTIALS, moto_server  # noqa: E402
+from bench.harness import child_env, ingest_api, sale_event, salesflow
+from bench.results_file import Figure, figure, write_results
+from contract.aws import aws_client
+from contract.bronze import BRONZE_SCHEMA
+from contract.event import IngestedSaleEvent
+from contract.lake_io import LakeFiles
+from contract.settings import Settings
+from contract.wire import decode, encode
+from devstack.local_servers import moto_server
+from devstack.resources import bootstrap_resources
+from speed_layer import Batch, DeliveredRecord, land
 
 BATCH_SIZE = 500
 THROUGHPUT_BATCHES = 30
@@ -63,12 +55,9 @@ LAKE_POLL_SECONDS = 0.02
 
 
 def sample_event(ingested_at: datetime) -> IngestedSaleEvent:
-    payload = load_event("sale") | {
-        "event_id": f"EV{uuid.uuid4().hex.upper()}",
-        "occurred_at": (ingested_at - timedelta(seconds=30)).isoformat(),
-        "ingested_at": ingested_at.isoformat(),
-        "source": "bench",
-    }
+    payload = sale_event(
+        ingested_at - timedelta(seconds=30), ingested_at=ingested_at.isoformat(), source="bench"
+    )
     return IngestedSaleEvent.model_validate(payload, strict=False)
 
 
@@ -180,14 +169,13 @@ def freshness(workdir: Path) -> list[Figure]:
             state_dir=workdir / "state",
             lake_uri=str(workdir / "lake"),
         )
-        create_resources(settings, shards=2)
-        env = settings_env(settings, settings.lake_uri, workdir / "pycache") | FAKE_CREDENTIALS
-        del env["SALESFLOW_SPEED_BATCHING_WINDOW_SECONDS"]
+        bootstrap_resources(settings, lake_uri=settings.lake_uri)
+        env = child_env(settings, workdir / "pycache")
         lake_watch, stream_watch = LakeWatcher(workdir / "lake"), StreamWatcher(settings)
         acked: dict[str, float] = {}
         with (
             ingest_api(env, "kinesis", workdir / "api.log") as api,
-            process(["salesflow", "speed"], env, workdir / "speed.log"),
+            salesflow(["speed"], env, workdir / "speed.log"),
             httpx.Client(base_url=api.base_url, headers=api.headers, timeout=10) as client,
         ):
             speed_log = workdir / "speed.log"
@@ -206,11 +194,7 @@ def freshness(workdir: Path) -> list[Figure]:
             with ThreadPoolExecutor(max_workers=16) as pool:
                 for n in range(FRESHNESS_EVENTS):
                     time.sleep(max(0.0, start + n / FRESHNESS_RATE - time.perf_counter()))
-                    event = load_event("sale") | {
-                        "event_id": f"EV{uuid.uuid4().hex.upper()}",
-                        "store_id": f"SP-LOJA-{n % 40:02d}",
-                        "occurred_at": datetime.now(UTC).isoformat(),
-                    }
+                    event = sale_event(datetime.now(UTC), store_id=f"SP-LOJA-{n % 40:02d}")
                     pool.submit(post, event)
             deadline = time.perf_counter() + 30
             while set(stream_watch.seen) - set(lake_watch.seen) and time.perf_counter() < deadline:

@@ -10,7 +10,7 @@
 
 Servers run as uvicorn subprocesses (uvloop + httptools); the load client is another process
 speaking raw HTTP/1.1 keep-alive over asyncio, so it costs little CPU next to the server on a
-2-core machine. Run: `.venv/bin/python bench/bench_ingest.py` (about 2 minutes).
+2-core machine. Run: `.venv/bin/python -m bench.ingest` (about 2 minutes).
 """
 
 from __future__ import annotations
@@ -37,11 +37,8 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.results_file import Figure, figure, write_results  # noqa: E402
-from contract.settings import hash_api_key  # noqa: E402
+from bench.results_file import Figure, figure, write_results
+from contract.settings import hash_api_key
 
 API_KEY = "bench-key"
 SINGLE_DURATION = 6.0
@@ -163,7 +160,16 @@ def run_load(port: int, kind: str, path: str, connections: int, seconds: float) 
         out = Path(scratch) / "load.json"
         subprocess.run(
             [
-                *(sys.executable, __file__, "load", "--port", str(port), "--kind", kind),
+                *(
+                    sys.executable,
+                    "-m",
+                    "bench.ingest",
+                    "load",
+                    "--port",
+                    str(port),
+                    "--kind",
+                    kind,
+                ),
                 *("--path", path, "--connections", str(connections), "--seconds", str(seconds)),
                 *("--out", str(out)),
             ],
@@ -241,11 +247,11 @@ def serve_main(args: argparse.Namespace) -> None:
 
 class Server:
     def __init__(self, app: str, env: dict[str, str] | None = None) -> None:
-        from tests.processes import free_port, wait_for_http
+        from devstack.local_servers import free_port, wait_for_http
 
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "serve", "--app", app, "--port", str(self.port)],
+            [sys.executable, "-m", "bench.ingest", "serve", "--app", app, "--port", str(self.port)],
             env={**os.environ, **(env or {})},
             stderr=subprocess.DEVNULL,
         )
@@ -262,7 +268,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        from tests.processes import stop
+        from devstack.local_servers import stop
 
         stop(self.process)
 
@@ -377,7 +383,7 @@ def bench_batch() -> list[Figure]:
 def bench_coalescing() -> list[Figure]:
     from contract.aws import aws_client
     from contract.settings import Settings
-    from tests.moto_server import FAKE_CREDENTIALS, moto_server
+    from devstack.local_servers import FAKE_CREDENTIALS, moto_server
 
     os.environ.update(FAKE_CREDENTIALS)
     with moto_server() as endpoint:

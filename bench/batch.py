@@ -6,7 +6,7 @@ dedupe, quality, sales_wide, quarantine, marts written as Parquet) and peak driv
 Spark the JVM, which holds the local-mode executors, plus the Python driver). Data is generated
 with numpy/pyarrow in seconds, never event by event. Usage:
 
-    .venv/bin/python bench/bench_batch.py [--sizes 1000000,10000000]
+    .venv/bin/python -m bench.batch [--sizes 1000000,10000000]
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.results_file import figure, write_results
 from contract.bronze import BRONZE_SCHEMA
@@ -310,7 +308,17 @@ WHERE c.outcome = 'passed'
 
 
 def _worker(engine: str, lake: Path, out: Path) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--worker", engine, "--lake", str(lake), "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.batch",
+        "--worker",
+        engine,
+        "--lake",
+        str(lake),
+        "--out",
+        str(out),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{engine} worker failed:\n{result.stderr[-4000:]}")

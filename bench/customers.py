@@ -5,7 +5,7 @@ Data, generated vectorised with numpy and pyarrow: a published run with CUSTOMER
 `customer_profiles` gold table, its cut points and a year of cohorts) and, in bronze since T,
 REALTIME_EVENTS events of 2 lines for those customers (200k real-time lines, the serving bench's
 volume). Gold sales lines do not enter a lookup (the real-time side is materialized on refresh,
-which `bench/bench_serving.py` measures), so the run holds none.
+which `python -m bench.serving` measures), so the run holds none.
 
 Figures, each against a baseline measured in the same run:
 1. Lookup on DuckDB (`CustomerService.profile`, no API cache, random customers): merged with the
@@ -16,7 +16,7 @@ Figures, each against a baseline measured in the same run:
    code path, not AWS's single-digit milliseconds.
 3. Profile load into moto (BatchWriteItem, 8 writers) in profiles/s against one PutItem at a time.
 
-Run: `.venv/bin/python bench/bench_customers.py` (about 2 minutes); results in
+Run: `.venv/bin/python -m bench.customers` (about 2 minutes); results in
 `bench/results/customers.json`.
 """
 
@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -39,13 +38,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.results_file import Figure, figure, write_results  # noqa: E402
-from contract.arrow_schema import MONEY_TYPE  # noqa: E402
-from contract.bronze import BRONZE_SCHEMA  # noqa: E402
-from contract.customers import (  # noqa: E402
+from bench.results_file import Figure, figure, write_results
+from contract.arrow_schema import MONEY_TYPE
+from contract.bronze import BRONZE_SCHEMA
+from contract.customers import (
     CUSTOMER_COHORTS,
     CUSTOMER_COHORTS_SCHEMA,
     CUSTOMER_PROFILES,
@@ -57,14 +53,14 @@ from contract.customers import (  # noqa: E402
     rfm_segment,
     score,
 )
-from contract.gold import SALES_WIDE  # noqa: E402
-from contract.lake import PUBLISHED_POINTER, bronze_partition, gold_run  # noqa: E402
-from contract.profile_store import PROFILE_RETENTION, ProfileStore  # noqa: E402
-from contract.publication import Publication  # noqa: E402
-from contract.settings import Settings  # noqa: E402
-from devstack.resources import bootstrap_resources  # noqa: E402
-from serving.customers import CustomerService  # noqa: E402
-from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
+from contract.gold import SALES_WIDE
+from contract.lake import PUBLISHED_POINTER, bronze_partition, gold_run
+from contract.profile_store import PROFILE_RETENTION, ProfileStore
+from contract.publication import Publication
+from contract.settings import Settings
+from devstack.resources import bootstrap_resources
+from serving.customers import CustomerService
+from serving.engines.duckdb_engine import DuckDBEngine
 
 TZ = "America/Sao_Paulo"
 CUSTOMERS = 200_000
@@ -294,7 +290,7 @@ def duckdb_figures(settings: Settings, sample: list[str]) -> tuple[list[Figure],
 
 
 def moto_figures(settings: Settings, sample: list[str], duckdb_p95: float) -> list[Figure]:
-    from tests.moto_server import FAKE_CREDENTIALS, moto_server
+    from devstack.local_servers import FAKE_CREDENTIALS, moto_server
 
     os.environ.update({k: v for k, v in FAKE_CREDENTIALS.items() if k not in os.environ})
     with moto_server() as endpoint:

@@ -14,14 +14,13 @@ analyst's (30 days by day, store and category with a filter; 365 days by month, 
 of gold's 10M lines; 30 days by day beside the previous 30). Each query runs through
 `DuckDBEngine.query` (sqlglot transpilation included), no API cache; p50/p95 of `--repeats`
 runs. Also reported: the time to refresh the real-time side after new bronze files land.
-Run: `.venv/bin/python bench/bench_serving.py` (about 3 minutes).
+Run: `.venv/bin/python -m bench.serving` (about 3 minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,24 +34,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from batch_layer.reference.versions import load_version  # noqa: E402
-from bench.results_file import Figure, figure, write_results  # noqa: E402
-from contract.arrow_schema import MONEY_TYPE  # noqa: E402
-from contract.bronze import BRONZE_SCHEMA  # noqa: E402
-from contract.business_day import Calendar  # noqa: E402
-from contract.gold import SALES_WIDE  # noqa: E402
-from contract.lake import bronze_partition, gold_run  # noqa: E402
-from contract.lake_io import LakeFiles  # noqa: E402
-from contract.publication import Publication  # noqa: E402
-from contract.reference import VALID_FROM_MIN, reference_table  # noqa: E402
-from contract.settings import Settings  # noqa: E402
-from serving.buckets import Compare, EventTimeRange, Granularity, align, comparison  # noqa: E402
-from serving.dimensions import Filter, dimensions  # noqa: E402
-from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
-from serving.queries import (  # noqa: E402
+from batch_layer.reference.versions import load_version
+from bench.results_file import Figure, figure, write_results
+from contract.arrow_schema import MONEY_TYPE
+from contract.bronze import BRONZE_SCHEMA
+from contract.business_day import Calendar
+from contract.gold import SALES_WIDE
+from contract.lake import bronze_partition, gold_run
+from contract.lake_io import LakeFiles
+from contract.publication import Publication
+from contract.reference import VALID_FROM_MIN, reference_table
+from contract.settings import Settings
+from serving.buckets import Compare, EventTimeRange, Granularity, align, comparison
+from serving.dimensions import Filter, dimensions
+from serving.engines.duckdb_engine import DuckDBEngine
+from serving.queries import (
     EVERY_LINE,
     MERGED_VIEW,
     Slice,

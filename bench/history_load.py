@@ -13,7 +13,7 @@ measurement runs in its own process, so peak RSS (VmHWM from /proc) is that of t
 2. the loader's peak RSS on the full file against its peak RSS on a file 20 times smaller: the
    memory must not grow with the file (target <= 1.25).
 
-Usage: `.venv/bin/python bench/bench_history_load.py [--bytes 2000000000]` (about 5 minutes at
+Usage: `.venv/bin/python -m bench.history_load [--bytes 2000000000]` (about 5 minutes at
 2 GB on 2 cores). Writes `bench/results/history_load.json`.
 """
 
@@ -31,11 +31,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.results_file import figure, write_results
+from devstack.catalog import build_catalog
 
-from bench.results_file import figure, write_results  # noqa: E402
-from devstack.catalog import build_catalog  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MAPPING = ROOT / "examples" / "mappings" / "erp_pdv.toml"
 HEADER = (
@@ -162,7 +161,7 @@ def _worker(kind: str, export: Path, lake: Path) -> dict[str, float]:
 
 def _measure(kind: str, export: Path, lake: Path) -> dict[str, float]:
     output = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, str(export), str(lake)],
+        [sys.executable, "-m", "bench.history_load", "--worker", kind, str(export), str(lake)],
         check=True,
         capture_output=True,
         text=True,

@@ -1,6 +1,6 @@
 """Benchmark: refreshing the local engine's real-time side when one bronze file lands.
 
-The lake of `bench_serving` (10M gold lines, and here 1M real-time events, 2M lines, by default:
+The lake of `bench.serving` (10M gold lines, and here 1M real-time events, 2M lines, by default:
 a chain of a few hundred stores by late afternoon). Measured in the same run:
 
 - baseline: re-materializing the whole real-time side (what a rewritten file, a compaction, a
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -26,27 +25,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench import bench_serving  # noqa: E402
-from bench.results_file import figure, write_results  # noqa: E402
-from contract.settings import Settings  # noqa: E402
-from serving.engines.duckdb_engine import DuckDBEngine  # noqa: E402
+from bench import serving as serving_bench
+from bench.results_file import figure, write_results
+from contract.settings import Settings
+from serving.engines.duckdb_engine import DuckDBEngine
 
 
 def generate(lake: Path, events: int) -> None:
     """The serving benchmark's lake, with `events` real-time events after its cutoff."""
-    bench_serving.REALTIME_EVENTS = events
+    serving_bench.REALTIME_EVENTS = events
     rng = np.random.default_rng(11)
-    cutoff = bench_serving.local_day_start(datetime.now(bench_serving.TZ).date())
-    catalog = bench_serving.Catalog(rng)
+    cutoff = serving_bench.local_day_start(datetime.now(serving_bench.TZ).date())
+    catalog = serving_bench.Catalog(rng)
     catalog.write(lake)
-    gold_lines = bench_serving.write_gold(lake, rng, catalog, cutoff)
-    bench_serving.write_realtime(
-        lake, rng, catalog, cutoff, gold_lines // bench_serving.LINES_PER_EVENT
+    gold_lines = serving_bench.write_gold(lake, rng, catalog, cutoff)
+    serving_bench.write_realtime(
+        lake, rng, catalog, cutoff, gold_lines // serving_bench.LINES_PER_EVENT
     )
-    bench_serving.publish(lake, cutoff, gold_lines)
+    serving_bench.publish(lake, cutoff, gold_lines)
 
 
 def land_one_file(lake: Path, batch_events: int) -> None:
@@ -86,7 +82,7 @@ def main() -> None:
         started = time.perf_counter()
         generate(lake, args.events)
         print(f"generated the lake in {time.perf_counter() - started:.1f} s")
-        engine = DuckDBEngine(Settings(lake_uri=str(lake), reporting_tz=bench_serving.TZ.key))
+        engine = DuckDBEngine(Settings(lake_uri=str(lake), reporting_tz=serving_bench.TZ.key))
         try:
             install_ms = timed_refresh_ms(engine)
             lines = engine.query("SELECT count(*) AS n FROM sales_realtime_unbatched").rows[0]["n"]

@@ -8,7 +8,7 @@
 Both run in one process against the same app (in-memory sink, emptied before every run so the
 garbage collector's work does not grow) through httpx's ASGI transport, in rounds that rotate
 which side goes first, so the client's cost and the machine's noise fall on both sides alike.
-Run: `.venv/bin/python bench/bench_segment.py` (about 1 minute).
+Run: `.venv/bin/python -m bench.segment` (about 1 minute).
 """
 
 from __future__ import annotations
@@ -17,23 +17,18 @@ import asyncio
 import base64
 import gzip
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.results_file import figure, write_results  # noqa: E402
-from contract.settings import Settings, hash_api_key  # noqa: E402
-from ingest_api.app import create_app  # noqa: E402
-from ingest_api.sinks import MemorySink  # noqa: E402
-from tests.unit.ingest_api.segment_messages import segment_message  # noqa: E402
+from bench.harness import segment_order
+from bench.results_file import figure, write_results
+from contract.settings import Settings, hash_api_key
+from ingest_api.app import create_app
+from ingest_api.sinks import MemorySink
 
 KEY = "bench-key"
 BATCH_SIZE = 100
@@ -59,7 +54,7 @@ def segment_orders(count: int) -> list[dict[str, Any]]:
         ]
         gross = sum(cents * quantity for _, cents, quantity in lines) / 100
         orders.append(
-            segment_message(
+            segment_order(
                 products=products,
                 order_id=f"WEB-{n:06d}",
                 store_id=f"WEB-{n % 4}",
