@@ -90,6 +90,8 @@ def parse_api_keys(value: str) -> list[ApiKey]:
 
 
 ATTRIBUTE_KEY = re.compile(ATTRIBUTE_KEY_PATTERN)
+ALLOWED_HOST = re.compile(r"^(\*|(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]+\])$")
+"""A `SALESFLOW_ALLOWED_HOSTS` entry: a name or IP, `*.domain` (Starlette's one wildcard), `*`."""
 AWS_RATE_LIMIT_EVENTS_PER_SECOND = 1000.0
 """Each key's default rate on AWS: far above a store's tills or a web shop's checkout, so it
 only stops a runaway or hostile client before it spends the stream's shards for everyone."""
@@ -173,6 +175,13 @@ class Settings(BaseSettings):
     """Events a key may send at once above its rate; unset: the larger of one full batch
     (`max_batch_events`) and one second at the rate."""
 
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    """Host headers `salesflow api` and `salesflow serve` answer (400 for others): names, IPs or
+    `*.example.com`, `*` for any. Unset: `localhost`, `127.0.0.1` and the host the server binds
+    locally, any on AWS (`trusted_hosts`). A web page the user's browser opens cannot then reach
+    the local APIs under a name of its own (DNS rebinding). `/healthz` answers any Host, as load
+    balancers probe it by the target's IP."""
+
     # --- speed layer ------------------------------------------------------------------------
     speed_batch_size: int = Field(500, ge=1, le=10_000)
     speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
@@ -251,6 +260,20 @@ class Settings(BaseSettings):
                     )
         return value
 
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _parse_allowed_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(host.strip().lower() for host in value.split(",") if host.strip())
+        if isinstance(value, (tuple, list)):
+            for host in value:
+                if not isinstance(host, str) or not ALLOWED_HOST.match(host):
+                    raise ValueError(
+                        f"SALESFLOW_ALLOWED_HOSTS entry {host!r} is not a host name, an IP "
+                        "address, `*.domain` or `*`; separate entries with commas, without ports"
+                    )
+        return value
+
     @field_validator("reporting_tz")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
@@ -302,6 +325,18 @@ class Settings(BaseSettings):
     @property
     def calendar(self) -> Calendar:
         return Calendar(self.reporting_zone, self.business_day)
+
+    def trusted_hosts(self, bind_host: str) -> tuple[str, ...]:
+        """The Host headers a server bound to `bind_host` answers: `allowed_hosts`, or by default
+        the loopback names and `bind_host` itself. With `env=aws` the default is any: the tasks
+        sit behind the load balancer, which picks what reaches them (the serving listener rule
+        forwards only the dashboard's host name), and a browser on the user's machine cannot
+        reach them by DNS rebinding as it can a local server."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        if self.env == "aws":
+            return ("*",)
+        return tuple(dict.fromkeys(("localhost", "127.0.0.1", bind_host.lower())))
 
     def endpoint_url(self, service: AwsService) -> str | None:
         specific: str | None = getattr(self, f"{service}_endpoint_url")

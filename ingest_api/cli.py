@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from contract.settings import settings_with
 from contract.structured_logging import configure_logging
+from contract.trusted_hosts import TrustedHosts
 from ingest_api.app import create_app
 from ingest_api.local_key import local_api_key
 
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         extra={"sink": settings.sink, "host": settings.ingest_host, "port": settings.ingest_port},
     )
     uvicorn.run(
-        create_app(settings),
+        TrustedHosts(create_app(settings), settings.trusted_hosts(settings.ingest_host)),
         host=settings.ingest_host,
         port=settings.ingest_port,
         log_config=None,

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from contract.settings import settings_with
 from contract.structured_logging import configure_logging
+from contract.trusted_hosts import TrustedHosts
 from serving.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"Dashboard: http://{settings.serve_host}:{settings.serve_port}/")
     uvicorn.run(
-        create_app(settings),
+        TrustedHosts(create_app(settings), settings.trusted_hosts(settings.serve_host)),
         host=settings.serve_host,
         port=settings.serve_port,
         log_config=None,

@@ -34,3 +34,16 @@ def test_the_served_api_answers_over_http(serve_process: str) -> None:
         page = http.get("/")
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
+
+
+def test_the_served_api_answers_only_its_own_host_names(serve_process: str) -> None:
+    """A page whose name its DNS points at 127.0.0.1 (rebinding) cannot read the dashboard's
+    numbers through the user's browser: its Host is refused; /healthz answers any Host."""
+    with httpx.Client(base_url=serve_process, timeout=30) as http:
+        rebound = http.get("/v1/freshness", headers={"Host": "rebound.example"})
+        page = http.get("/", headers={"Host": "rebound.example"})
+        probe = http.get("/healthz", headers={"Host": "10.0.3.17:8080"})
+        local = http.get("/v1/freshness")
+    assert (rebound.status_code, page.status_code) == (400, 400)
+    assert probe.status_code == 200
+    assert local.status_code == 200

@@ -44,6 +44,7 @@ SHAPES_NOTHING = {
     "endpoint_url": "emulator endpoints, unset in AWS (the method reading the *_endpoint_url)",
     "serve_host": "where a serving task listens",
     "serve_port": "where a serving task listens",
+    "allowed_hosts": "which Host names a serving task answers: who may reach it, not what it says",
     "serving_engine": "which engine answers the API; the job has none",
     "serving_cache_seconds": "how long API answers are reused",
     "serving_query_timeout_seconds": "how long one Athena statement may run: patience, not content",
@@ -60,8 +61,12 @@ SHAPES_NOTHING = {
 }
 """Settings read in `batch_layer/` or `serving/` that change nothing in gold or the views."""
 
-DERIVED = {"reporting_zone": "reporting_tz", "calendar": "business_day"}
-"""Properties of Settings, by the field they are computed from."""
+DERIVED = {
+    "reporting_zone": "reporting_tz",
+    "calendar": "business_day",
+    "trusted_hosts": "allowed_hosts",
+}
+"""Properties and methods of Settings, by the field they are computed from."""
 
 DRIVER_ENVIRONMENT_LOOP = (
     "[for name in sort(keys(var.environment)) : "

@@ -10,6 +10,8 @@ locals {
   environment = merge(var.environment, {
     SALESFLOW_SERVE_HOST = "0.0.0.0"
     SALESFLOW_SERVE_PORT = tostring(var.container_port)
+    # The one name the listener rule forwards; /healthz answers the health checks' target IP.
+    SALESFLOW_ALLOWED_HOSTS = var.host_name
   })
   lake_bucket_arn   = "arn:aws:s3:::${var.lake_bucket}"
   results_arn       = "arn:aws:s3:::${var.athena_results_bucket}"
