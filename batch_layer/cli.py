@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from batch_layer.spark_session import DEFAULT_SHUFFLE_PARTITIONS
 from contract.settings import Settings, settings_with
 from contract.structured_logging import configure_logging
 
@@ -64,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "loc
     run_parser.add_argument(
         "--master", default=default_master, help="Spark master; 'none' keeps the cluster's own"
     )
-    run_parser.add_argument("--shuffle-partitions", type=int, default=32)
+    run_parser.add_argument("--shuffle-partitions", type=int, default=DEFAULT_SHUFFLE_PARTITIONS)
     run_parser.add_argument("--driver-memory", default="4g")
     sync_parser = commands.add_parser(
         "sync-catalog",

@@ -6,7 +6,7 @@ in every engine and a test's job starts in seconds.
 
 A shuffle starts with `shuffle_partitions` partitions and adaptive execution merges the small
 ones, so a generous number costs little on small inputs and keeps each task's sort in memory on
-large ones (with 8 at 10M lines, the sort before the `sales_wide` write spilled 1.5 GiB to disk).
+large ones (docs/batch_layer.md has the measurements behind the default).
 Locally, files are listed on the driver: a distributed listing job runs on the same cores, and
 for bronze's day folders it took 2 s at any input size.
 """
@@ -19,12 +19,15 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 LOCAL_MASTER = "local[*]"
+DEFAULT_SHUFFLE_PARTITIONS = 32
+"""The partitions a shuffle starts with (see above); `salesflow batch run --shuffle-partitions`
+overrides it for one run."""
 
 
 def build_session(
     *,
     master: str | None = LOCAL_MASTER,
-    shuffle_partitions: int = 4,
+    shuffle_partitions: int = DEFAULT_SHUFFLE_PARTITIONS,
     driver_memory: str = "2g",
     app_name: str = "salesflow-batch",
 ) -> SparkSession:

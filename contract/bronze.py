@@ -11,13 +11,14 @@ from pydantic import BaseModel
 
 from contract.arrow_schema import arrow_schema
 from contract.event import IngestedSaleEvent
+from contract.pydantic_fast import field_values
 
 BRONZE_SCHEMA = arrow_schema(IngestedSaleEvent)
 
 
 def bronze_table(events: Iterable[IngestedSaleEvent]) -> pa.Table:
-    """The same table as `Table.from_pylist` of the events' `model_dump()`s, in a fraction of the
-    time (`model_dump` alone costs more than the rest of landing a record, profiled)."""
+    """The same table as `Table.from_pylist` of the events' `model_dump()`s, without the dicts:
+    the speed layer builds one for every batch it lands (docs/speed_layer.md, Benchmarks)."""
     builder = BronzeTableBuilder()
     for event in events:
         builder.append(event)
@@ -28,9 +29,9 @@ class BronzeTableBuilder:
     """A bronze table built column by column, one event at a time.
 
     `append` copies the event's validated values into one list per column (Arrow converts aware
-    datetimes to UTC itself), so a caller need not keep the model: landing used to keep a
-    batch's models until its table was built, about ten objects each for the garbage collector
-    to scan again and again, which cost as much as validating them (profiled).
+    datetimes to UTC itself), so a caller need not keep the models of a whole batch alive, about
+    ten objects an event for the garbage collector to scan again and again until the table is
+    built.
     """
 
     def __init__(self) -> None:
@@ -62,7 +63,7 @@ class _StructColumns:
                 self._arrays.append(partial(pa.array, values, type=field.type))
 
     def append(self, model: BaseModel) -> None:
-        values = model.__dict__
+        values = field_values(model)
         for name, column in self._scalars:
             column.append(values[name])
         for name, offsets, members in self._lists:

@@ -1,8 +1,8 @@
 """FastAPI's native OpenTelemetry for the ingest and query APIs: on only when settings ask.
 
 FastAPI (0.165) instruments every app by default and, on every request, looks up whether an
-OpenTelemetry provider is configured. With none configured, the usual case, that lookup alone
-is a tenth of a single-event ingest request's CPU (measured: 46 -> 41 us in-process), so both
+OpenTelemetry provider is configured. With none configured, the usual case, that lookup is a
+visible share of a single-event ingest request's CPU (docs/ingest_api.md, Traces), so both
 apps switch it off unless `SALESFLOW_OPENTELEMETRY=true`; then FastAPI's defaults apply.
 """
 

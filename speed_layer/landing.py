@@ -110,8 +110,8 @@ def _by_ingest_hour(
 ) -> Iterator[tuple[datetime, pa.Table, list[int]]]:
     """The table's rows per UTC hour of `ingested_at`, in hour order, with their batch positions.
 
-    Computed on the Arrow column, not per event in Python (that was a twentieth of landing a
-    record); a batch almost always falls in one hour and is then passed on without a copy.
+    Computed on the Arrow column, not per event in Python, since it runs for every record
+    landed; a batch almost always falls in one hour and is then passed on without a copy.
     """
     hours = pc.floor_temporal(table["ingested_at"], unit="hour")
     distinct = sorted(pc.unique(hours).to_pylist())
