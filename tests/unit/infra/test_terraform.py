@@ -369,3 +369,120 @@ def test_with_the_kcl_worker_on_the_lambda_no_longer_consumes_the_stream(
     assert [m["address"] for m in mappings] == ["module.speed.aws_lambda_event_source_mapping.sqs"]
     services = sorted(s["name"] for s in _after(plan, "aws_ecs_service"))
     assert services == [f"{PREFIX}-ingest-api", f"{PREFIX}-kcl-worker", f"{PREFIX}-serving"]
+
+
+UNEXPOSED_PATHS = ("/metrics", "/readyz", "/docs", "/docs/oauth2-redirect", "/openapi.json")
+"""Routes for the VPC only: the listener must answer them itself, whatever the host."""
+
+
+def _matches(pattern: str, path: str) -> bool:
+    return pattern == path or (pattern.endswith("/*") and path.startswith(pattern[:-1]))
+
+
+@needs_provider
+def test_the_listener_answers_the_operational_routes_404_before_any_forward(
+    plan: dict[str, Any],
+) -> None:
+    rules = _after(plan, "aws_lb_listener_rule")
+    blocking: dict[str, int] = {}
+    forwarding: list[int] = []
+    for rule in rules:
+        (action, *more) = sorted(rule["action"], key=lambda action: action.get("order") or 0)
+        if action["type"] == "fixed-response":
+            assert action["fixed_response"][0]["status_code"] == "404"
+            assert not [c for c in rule["condition"] if c["host_header"] or c["source_ip"]]
+            for condition in rule["condition"]:
+                for pattern in condition["path_pattern"][0]["values"]:
+                    blocking[pattern] = rule["priority"]
+        if any(a["type"] == "forward" for a in (action, *more)):
+            forwarding.append(rule["priority"])
+    for path in UNEXPOSED_PATHS:
+        assert any(_matches(pattern, path) for pattern in blocking), f"{path} is forwarded"
+    assert forwarding, "the dashboard's forward rule is planned"
+    assert max(blocking.values()) < min(forwarding)
+
+
+@needs_provider
+def test_every_service_the_key_admits_is_held_to_this_account(plan: dict[str, Any]) -> None:
+    (key,) = _after(plan, "aws_kms_key")
+    statements = json.loads(key["policy"])["Statement"]
+    (root,) = [s for s in statements if "AWS" in s["Principal"]]
+    account = root["Principal"]["AWS"].split(":")[4]
+    services = [s for s in statements if "Service" in s["Principal"]]
+    assert len(services) >= 3
+    for statement in services:
+        sources = [
+            values["aws:SourceAccount"]
+            for test, values in statement["Condition"].items()
+            if test.startswith("StringEquals") and "aws:SourceAccount" in values
+        ]
+        assert sources == [account], statement["Sid"]
+
+
+LOGIN_VARIABLES = PLAN_VARIABLES | {
+    "dashboard_login": {
+        "oidc": {
+            "issuer": "https://login.acme.example",
+            "authorization_endpoint": "https://login.acme.example/authorize",
+            "token_endpoint": "https://login.acme.example/oauth/token",
+            "user_info_endpoint": "https://login.acme.example/userinfo",
+            "client_id": "salesflow-dashboard",
+        },
+        "session_timeout_seconds": 28800,
+    },
+    "dashboard_oidc_client_secret": "not-a-real-secret",
+}
+
+
+@pytest.fixture(scope="module")
+def login_plan(env_root: Path, plan: dict[str, Any]) -> dict[str, Any]:
+    """The same root with a dashboard login (after `plan`, whose provider override it reuses)."""
+    (env_root / "login.tfvars.json").write_text(json.dumps(LOGIN_VARIABLES))
+    config = _cli_config(env_root)
+    result = run(
+        ["plan", "-input=false", "-lock=false", "-var-file=login.tfvars.json", "-out=login.bin"],
+        cwd=env_root,
+        cli_config=config,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = run(["show", "-json", "login.bin"], cwd=env_root, cli_config=config)
+    assert shown.returncode == 0, shown.stderr
+    document: dict[str, Any] = json.loads(shown.stdout)
+    return document
+
+
+def _dashboard_rule(plan: dict[str, Any]) -> dict[str, Any]:
+    (rule,) = [
+        r
+        for r in _after(plan, "aws_lb_listener_rule")
+        if any(c["host_header"] for c in r["condition"])
+    ]
+    return rule
+
+
+@needs_provider
+def test_without_a_login_the_dashboard_rule_only_forwards(plan: dict[str, Any]) -> None:
+    assert [a["type"] for a in _dashboard_rule(plan)["action"]] == ["forward"]
+    assert not [
+        r
+        for r in _after(plan, "aws_vpc_security_group_egress_rule")
+        if "identity" in r["description"]
+    ]
+
+
+@needs_provider
+def test_a_dashboard_login_authenticates_before_anything_is_forwarded(
+    login_plan: dict[str, Any],
+) -> None:
+    actions = sorted(_dashboard_rule(login_plan)["action"], key=lambda action: action["order"])
+    assert [a["type"] for a in actions] == ["authenticate-oidc", "forward"]
+    oidc = actions[0]["authenticate_oidc"][0]
+    assert oidc["on_unauthenticated_request"] == "authenticate"
+    assert oidc["issuer"] == "https://login.acme.example"
+    assert oidc["session_timeout"] == 28800
+    (egress,) = [
+        r
+        for r in _after(login_plan, "aws_vpc_security_group_egress_rule")
+        if "identity provider" in r["description"]
+    ]
+    assert (egress["from_port"], egress["to_port"]) == (443, 443)

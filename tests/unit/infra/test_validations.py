@@ -129,6 +129,24 @@ VALID = {
 }
 
 
+DASHBOARD = {
+    "dashboard_host_name": "dashboard.acme.example",
+    "dashboard_allowed_cidr_blocks": ["203.0.113.0/24"],
+}
+OIDC = {
+    "issuer": "https://login.acme.example",
+    "authorization_endpoint": "https://login.acme.example/authorize",
+    "token_endpoint": "https://login.acme.example/oauth/token",
+    "user_info_endpoint": "https://login.acme.example/userinfo",
+    "client_id": "salesflow-dashboard",
+}
+COGNITO = {
+    "user_pool_arn": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbCdEf",
+    "user_pool_client_id": "1example23456789",
+    "user_pool_domain": "acme-dashboard",
+}
+
+
 @pytest.fixture(scope="module")
 def initialised_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not provider_available():
@@ -154,8 +172,22 @@ def _config(root: Path) -> Path:
         ({"name_prefix": "acme-"}, "name_prefix must be 2-24 characters"),
         ({"dashboard_host_name": "dashboard.acme.example"}, "name at least one network"),
         ({"manage_catalog_encryption": True}, "needs glue_catalog_kms_key_arn"),
+        ({"dashboard_login": {"cognito": COGNITO}}, "only dashboard_host_name deploys"),
+        (DASHBOARD | {"dashboard_login": {"oidc": OIDC, "cognito": COGNITO}}, "exactly one of"),
+        (
+            DASHBOARD | {"dashboard_login": {"oidc": OIDC | {"token_endpoint": "http://idp/t"}}},
+            "must be https:// URLs",
+        ),
     ],
-    ids=["prefix-25-characters", "prefix-ends-with-hyphen", "dashboard-open", "catalog-key"],
+    ids=[
+        "prefix-25-characters",
+        "prefix-ends-with-hyphen",
+        "dashboard-open",
+        "catalog-key",
+        "login-without-dashboard",
+        "login-oidc-and-cognito",
+        "login-over-http",
+    ],
 )
 def test_terraform_refuses_it_before_calling_aws(
     initialised_root: Path, overrides: dict[str, Any], refusal: str, tmp_path: Path

@@ -215,6 +215,8 @@ module "serving" {
   private_subnet_ids    = var.private_subnet_ids
   host_name             = var.dashboard_host_name
   allowed_cidr_blocks   = var.dashboard_allowed_cidr_blocks
+  login                 = var.dashboard_login
+  oidc_client_secret    = var.dashboard_oidc_client_secret
   listener_arn          = module.ingest.https_listener_arn
   alb_security_group_id = module.ingest.load_balancer_security_group_id
   cluster_arn           = module.ingest.cluster_arn

@@ -281,7 +281,7 @@ variable "dashboard_host_name" {
 }
 
 variable "dashboard_allowed_cidr_blocks" {
-  description = "Networks allowed to open the dashboard (1 to 4 IPv4 CIDR blocks); it has no login of its own, so keep this to office or VPN ranges."
+  description = "Networks allowed to open the dashboard (1 to 4 IPv4 CIDR blocks); without dashboard_login it has no login, so keep this to office or VPN ranges."
   type        = list(string)
   default     = []
 
@@ -294,6 +294,40 @@ variable "dashboard_allowed_cidr_blocks" {
     condition     = var.dashboard_host_name == "" || length(var.dashboard_allowed_cidr_blocks) >= 1
     error_message = "dashboard_host_name deploys the dashboard, which has no login: name at least one network in dashboard_allowed_cidr_blocks."
   }
+}
+
+variable "dashboard_login" {
+  description = "A login the load balancer requires before the dashboard and query API, on top of dashboard_allowed_cidr_blocks (docs/deploy.md#a-login-for-the-dashboard): null for none, `oidc` (issuer, authorization_endpoint, token_endpoint, user_info_endpoint, client_id; the secret in dashboard_oidc_client_secret) or `cognito` (user_pool_arn, user_pool_client_id, user_pool_domain)."
+  type = object({
+    oidc = optional(object({
+      issuer                 = string
+      authorization_endpoint = string
+      token_endpoint         = string
+      user_info_endpoint     = string
+      client_id              = string
+      scope                  = optional(string, "openid email")
+    }))
+    cognito = optional(object({
+      user_pool_arn       = string
+      user_pool_client_id = string
+      user_pool_domain    = string
+      scope               = optional(string, "openid email")
+    }))
+    session_timeout_seconds = optional(number, 43200)
+  })
+  default = null
+
+  validation {
+    condition     = var.dashboard_login == null ? true : var.dashboard_host_name != ""
+    error_message = "dashboard_login protects the dashboard, which only dashboard_host_name deploys."
+  }
+}
+
+variable "dashboard_oidc_client_secret" {
+  description = "The OIDC client's secret for dashboard_login.oidc (e.g. TF_VAR_dashboard_oidc_client_secret); empty otherwise."
+  type        = string
+  default     = ""
+  sensitive   = true
 }
 
 variable "api_deletion_protection" {

@@ -132,8 +132,8 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
 }
 
 resource "aws_lb" "this" {
-  #checkov:skip=CKV_AWS_91:ALB access logs need an SSE-S3 bucket outside the platform key; request metrics and the API's structured logs cover auditing. Enable with an access-log bucket if required.
-  #checkov:skip=CKV2_AWS_28:WAF is an account-level choice with its own cost; the API authenticates every request and enforces body limits. Associate a web ACL to the ALB if required.
+  #checkov:skip=CKV_AWS_91:ALB access logs need an SSE-S3 bucket outside the platform key, which the stack does not create. Who sent what is kept elsewhere: every accepted event in bronze with its key's name and ingested_at, every refused request as a structured log line with its request id, requests by outcome in the API's metrics. Enable with an access-log bucket where required.
+  #checkov:skip=CKV2_AWS_28:WAF is an account-level choice with its own cost and is not attached: the API authenticates every event request, caps body sizes and rate-limits each key, and the listener answers the operational routes 404. Associate a web ACL to the ALB where required.
   name                       = "${var.name_prefix}-ingest"
   load_balancer_type         = "application"
   internal                   = var.internal
@@ -154,6 +154,45 @@ resource "aws_lb_listener" "https" {
   default_action {
     type             = "forward"
     target_group_arn = module.service.target_group_arn
+  }
+
+  tags = var.tags
+}
+
+# --- what the load balancer never forwards: the operational routes, answered 404 by the listener
+# /metrics, /readyz, /docs and /openapi.json of every service behind this listener (the serving
+# tasks' rule sits at a later priority) are for the VPC: the target groups' health checks call
+# the tasks directly, and /healthz stays reachable. An ALB rule takes at most three values per
+# condition, hence one rule per group.
+
+locals {
+  unexposed_paths = {
+    api_docs   = ["/docs", "/docs/*", "/redoc"]
+    operations = ["/metrics", "/metrics/*", "/readyz"]
+    schema     = ["/openapi.json"]
+  }
+}
+
+resource "aws_lb_listener_rule" "unexposed" {
+  for_each = local.unexposed_paths
+
+  listener_arn = aws_lb_listener.https.arn
+  priority     = index(sort(keys(local.unexposed_paths)), each.key) + 1
+
+  condition {
+    path_pattern {
+      values = each.value
+    }
+  }
+
+  action {
+    type = "fixed-response"
+
+    fixed_response {
+      content_type = "application/json"
+      message_body = jsonencode({ error = "not_found", message = "no such route on this address" })
+      status_code  = "404"
+    }
   }
 
   tags = var.tags

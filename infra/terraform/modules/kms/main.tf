@@ -11,7 +11,7 @@ locals {
 
 data "aws_iam_policy_document" "key" {
   #checkov:skip=CKV_AWS_109:In a key policy Resource "*" means this key only; the account-root statement is the AWS-required default that keeps the key manageable.
-  #checkov:skip=CKV_AWS_111:In a key policy Resource "*" means this key only; Logs is limited by encryption context, alarms and events by the topic policy.
+  #checkov:skip=CKV_AWS_111:In a key policy Resource "*" means this key only; every service statement carries an aws:SourceAccount condition (IfExists where AWS passes none), Logs is also limited by encryption context, alarms by their ARN.
   #checkov:skip=CKV_AWS_356:In a key policy Resource "*" means this key only; no narrower resource exists.
   # A key policy's Resource "*" means "this key"; the account root statement keeps the key
   # manageable through IAM, which AWS requires to avoid an unmanageable key.
@@ -38,18 +38,53 @@ data "aws_iam_policy_document" "key" {
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*"]
     }
+    # Confused deputy: Logs acting for another account's log group never uses this key. IfExists,
+    # as AWS documents the encryption context, not the source keys, for Logs' calls to KMS.
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
   }
 
-  # No source condition here, as in AWS's own example for alarms to an encrypted topic: the
-  # services (alarms, events, budgets) call KMS for the topic's owner, and the topic policy
-  # already admits only this account.
+  # Alarms publish to the encrypted alerts topic on behalf of this account's alarms only: AWS
+  # passes the source account and the alarm's ARN on these calls.
   statement {
-    sid       = "AlarmsAndEventsPublishToTheEncryptedTopic"
+    sid       = "AlarmsPublishToTheEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alarm:*"]
+    }
+  }
+
+  # Budgets and EventBridge: AWS does not document the source keys on their calls to KMS for an
+  # encrypted topic (for EventBridge it says they are absent), and a strict condition would drop
+  # every alert unseen. IfExists keeps out any call naming another account; the topic policy
+  # admits this account's budgets and rules only.
+  statement {
+    sid       = "BudgetsAndEventsPublishToTheEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["budgets.amazonaws.com", "events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

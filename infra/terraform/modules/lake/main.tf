@@ -23,8 +23,8 @@ locals {
 }
 
 resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV_AWS_144:Cross-region replication doubles the lake's cost; the lake is rebuilt from bronze, which the operator may replicate by policy.
-  #checkov:skip=CKV_AWS_18:Server access logs need an SSE-S3 target bucket; data access is audited with CloudTrail S3 data events instead.
+  #checkov:skip=CKV_AWS_144:Cross-region replication doubles the lake's cost and is not set up here: versioning protects against deletion, not against losing the region. Add a replication configuration where that is required.
+  #checkov:skip=CKV_AWS_18:Server access logs need an SSE-S3 target bucket outside the platform key, which the stack does not create; object-level access is not audited by default: turn on CloudTrail S3 data events for these buckets in the account's trail where that is required (docs/deploy.md).
   #checkov:skip=CKV2_AWS_62:Only the lake needs event notifications (the landing module owns them); results and artifacts trigger nothing.
   for_each = local.buckets
 

@@ -1,7 +1,7 @@
 # The query API and live dashboard (`salesflow serve --engine athena`) as an ECS service, reached
-# through the ingest API's load balancer by its own host name and only from the allowed networks:
-# the dashboard has no login of its own. It reads the published run and bronze through Athena,
-# and customer profiles from DynamoDB.
+# through the ingest API's load balancer by its own host name and only from the allowed networks,
+# optionally behind a login the load balancer requires (`login`: OIDC or Cognito). It reads the
+# published run and bronze through Athena, and customer profiles from DynamoDB.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -111,6 +111,19 @@ module "service" {
   tags         = var.tags
 }
 
+# The load balancer itself calls the identity provider's token and user-info endpoints.
+resource "aws_vpc_security_group_egress_rule" "login" {
+  count = var.login == null ? 0 : 1
+
+  security_group_id = var.alb_security_group_id
+  description       = "HTTPS from the load balancer to the dashboard's identity provider"
+  cidr_ipv4         = var.login_egress_cidr
+  from_port         = 443
+  to_port           = 443
+  ip_protocol       = "tcp"
+  tags              = var.tags
+}
+
 resource "aws_lb_listener_rule" "this" {
   listener_arn = var.listener_arn
   priority     = 10
@@ -127,8 +140,50 @@ resource "aws_lb_listener_rule" "this" {
     }
   }
 
+  # With a login, the load balancer authenticates first (OIDC or Cognito) and forwards only a
+  # request with a valid session; the tasks never see an unauthenticated one.
+  dynamic "action" {
+    for_each = try(var.login.oidc, null) == null ? [] : [var.login.oidc]
+
+    content {
+      type  = "authenticate-oidc"
+      order = 1
+
+      authenticate_oidc {
+        issuer                     = action.value.issuer
+        authorization_endpoint     = action.value.authorization_endpoint
+        token_endpoint             = action.value.token_endpoint
+        user_info_endpoint         = action.value.user_info_endpoint
+        client_id                  = action.value.client_id
+        client_secret              = var.oidc_client_secret
+        scope                      = action.value.scope
+        session_timeout            = var.login.session_timeout_seconds
+        on_unauthenticated_request = "authenticate"
+      }
+    }
+  }
+
+  dynamic "action" {
+    for_each = try(var.login.cognito, null) == null ? [] : [var.login.cognito]
+
+    content {
+      type  = "authenticate-cognito"
+      order = 1
+
+      authenticate_cognito {
+        user_pool_arn              = action.value.user_pool_arn
+        user_pool_client_id        = action.value.user_pool_client_id
+        user_pool_domain           = action.value.user_pool_domain
+        scope                      = action.value.scope
+        session_timeout            = var.login.session_timeout_seconds
+        on_unauthenticated_request = "authenticate"
+      }
+    }
+  }
+
   action {
     type             = "forward"
+    order            = var.login == null ? 1 : 2
     target_group_arn = module.service.target_group_arn
   }
 

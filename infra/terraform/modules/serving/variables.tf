@@ -73,12 +73,77 @@ variable "host_name" {
 }
 
 variable "allowed_cidr_blocks" {
-  description = "Networks allowed to open the dashboard and query API (it has no login of its own); at most 4."
+  description = "Networks allowed to open the dashboard and query API (with `login`, also its login page); at most 4."
   type        = list(string)
 
   validation {
     condition     = length(var.allowed_cidr_blocks) >= 1 && length(var.allowed_cidr_blocks) <= 4 && alltrue([for block in var.allowed_cidr_blocks : can(cidrhost(block, 0))])
     error_message = "allowed_cidr_blocks must list 1 to 4 IPv4 CIDR blocks (a listener rule takes 5 condition values, one is the host name)."
+  }
+}
+
+variable "login" {
+  description = "A login the load balancer requires before the dashboard and query API, on top of allowed_cidr_blocks: null for none, `oidc` (any OpenID Connect provider: issuer and endpoints, client id; the secret is oidc_client_secret) or `cognito` (a user pool's ARN, app client id and domain). Browsers are sent to the provider; a client without the session cookie cannot query."
+  type = object({
+    oidc = optional(object({
+      issuer                 = string
+      authorization_endpoint = string
+      token_endpoint         = string
+      user_info_endpoint     = string
+      client_id              = string
+      scope                  = optional(string, "openid email")
+    }))
+    cognito = optional(object({
+      user_pool_arn       = string
+      user_pool_client_id = string
+      user_pool_domain    = string
+      scope               = optional(string, "openid email")
+    }))
+    session_timeout_seconds = optional(number, 43200)
+  })
+  default = null
+
+  validation {
+    condition     = var.login == null ? true : (var.login.oidc == null) != (var.login.cognito == null)
+    error_message = "login takes exactly one of oidc or cognito (or is null for no login)."
+  }
+
+  validation {
+    condition     = try(var.login.oidc, null) == null ? true : alltrue([for url in [var.login.oidc.issuer, var.login.oidc.authorization_endpoint, var.login.oidc.token_endpoint, var.login.oidc.user_info_endpoint] : startswith(url, "https://")])
+    error_message = "login.oidc's issuer and endpoints must be https:// URLs."
+  }
+
+  validation {
+    condition     = try(var.login.cognito, null) == null ? true : can(regex("^arn:aws[a-z-]*:cognito-idp:", var.login.cognito.user_pool_arn))
+    error_message = "login.cognito.user_pool_arn must be a Cognito user pool ARN."
+  }
+
+  validation {
+    condition     = var.login == null ? true : var.login.session_timeout_seconds >= 60 && var.login.session_timeout_seconds <= 604800
+    error_message = "login.session_timeout_seconds must be 60 to 604800 (7 days)."
+  }
+}
+
+variable "login_egress_cidr" {
+  description = "Where the load balancer may open HTTPS connections to the identity provider of `login` (its token and user-info endpoints); the internet by default."
+  type        = string
+  default     = "0.0.0.0/0"
+
+  validation {
+    condition     = can(cidrhost(var.login_egress_cidr, 0))
+    error_message = "login_egress_cidr must be an IPv4 CIDR block."
+  }
+}
+
+variable "oidc_client_secret" {
+  description = "The OIDC client's secret, for login.oidc (kept out of the login object so it stays sensitive); empty otherwise."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.oidc_client_secret == "" || length(var.oidc_client_secret) >= 8
+    error_message = "oidc_client_secret must be empty or the client's secret."
   }
 }
 
