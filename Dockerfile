@@ -19,6 +19,7 @@
 FROM --platform=linux/amd64 python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b AS python-base
 
 # --- the project as a wheel ---------------------------------------------------------------------
+# Production code only: the local stack (devstack/) is neither copied nor packaged (pyproject.toml).
 FROM python-base AS wheel
 ARG SETUPTOOLS_VERSION=80.9.0
 WORKDIR /src
@@ -28,7 +29,6 @@ COPY ingest_api/ ingest_api/
 COPY speed_layer/ speed_layer/
 COPY batch_layer/ batch_layer/
 COPY serving/ serving/
-COPY devstack/ devstack/
 COPY salesflow/ salesflow/
 RUN pip install --no-cache-dir --only-binary=:all: "setuptools==${SETUPTOOLS_VERSION}" \
     && pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .

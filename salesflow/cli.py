@@ -20,6 +20,10 @@ class Command:
     summary: str
 
 
+LOCAL_STACK = "devstack"
+"""The package of the local-only commands (`up`, `doctor`, `simulate`, `cost`): in a checkout,
+never in the wheel or the images."""
+
 COMMANDS = (
     Command("up", "devstack.up", "run the whole platform locally (moto, API, speed, serving)"),
     Command("doctor", "devstack.doctor", "check this machine can run `up`, with the fix for each"),
@@ -78,7 +82,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((c for c in COMMANDS if c.name == arguments[0]), None)
     if command is None:
         top.error(f"unknown command {arguments[0]!r}")
-    module = importlib.import_module(command.module)
+    try:
+        module = importlib.import_module(command.module)
+    except ModuleNotFoundError as error:
+        if error.name != LOCAL_STACK:
+            raise
+        print(
+            f"salesflow {command.name} belongs to the local stack, which this installation does "
+            "not include (production images and the wheel ship without it); run it from a "
+            f"checkout: `make setup`, then `.venv/bin/salesflow {command.name}`",
+            file=sys.stderr,
+        )
+        return 2
     parser = argparse.ArgumentParser(prog=f"salesflow {command.name}", description=command.summary)
     module.add_arguments(parser)
     args = parser.parse_args(arguments[1:])

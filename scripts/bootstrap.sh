@@ -36,7 +36,10 @@ fi
 # Precompiled bytecode: child processes (API, poller, moto) start in ~3 s instead of ~10 s when
 # PYTHONDONTWRITEBYTECODE is set, as it is on CI machines.
 .venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python requirements/dev.lock
-.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
+# In place and in "compat" mode: the checkout's root goes on the path, so the local stack
+# (devstack/), which the wheel does not ship, imports from here with everything else.
+.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e . \
+    --config-setting editable_mode=compat
 touch .venv/.stamp
 
 # checkov (the Terraform security scan of tests/unit/infra) pins dependencies that conflict with

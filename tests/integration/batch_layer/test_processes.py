@@ -86,13 +86,14 @@ def test_a_run_killed_halfway_changes_nothing_readers_see(
 
 
 def _build_wheel(tmp_path: Path) -> Path:
-    """The salesflow wheel as the Dockerfile's `wheel` stage builds it, unpacked: the layout of
-    the EMR environment's site-packages."""
+    """The salesflow wheel as the Dockerfile's `wheel` stage builds it (from a clean source
+    distribution, not from whatever an earlier build left in the checkout), unpacked: the layout
+    of the EMR environment's site-packages."""
     wheels = tmp_path / "wheels"
     subprocess.run(
         [
             str(Path(sys.executable).parent / "uv"),
-            *("build", "--wheel", "--quiet", "--out-dir", str(wheels), str(REPO)),
+            *("build", "--quiet", "--out-dir", str(wheels), str(REPO)),
         ],
         cwd=tmp_path,
         capture_output=True,
@@ -129,6 +130,7 @@ def test_the_emr_environment_runs_the_job_and_carries_the_catalog_sync(
         check=True,
     )
     job_module, sync_module, views, sql_dir = probe.stdout.split()
+    assert not (site / "devstack").exists(), "the local stack stays out of production artefacts"
     assert job_module.startswith(str(site))
     assert sync_module.startswith(str(site))
     assert int(views) >= 5
