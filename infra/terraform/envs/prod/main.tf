@@ -121,25 +121,26 @@ module "customer_profiles" {
 module "ingest" {
   source = "../../modules/ingest"
 
-  name_prefix          = var.name_prefix
-  kms_key_arn          = module.kms.key_arn
-  vpc_id               = var.vpc_id
-  public_subnet_ids    = var.public_subnet_ids
-  private_subnet_ids   = var.private_subnet_ids
-  allowed_cidr_blocks  = var.allowed_cidr_blocks
-  certificate_arn      = var.certificate_arn
-  deletion_protection  = var.api_deletion_protection
-  container_image      = "${module.registry.service_repository_url}:${var.image_tag}"
-  repository_arn       = module.registry.service_repository_arn
-  sink                 = var.sink
-  stream_arn           = module.stream.stream_arn
-  queue_arn            = module.stream.queue_arn
-  api_keys_secret_name = local.names.api_keys_secret
-  lake_bucket          = module.lake.lake_bucket
-  min_tasks            = var.api_min_tasks
-  max_tasks            = var.api_max_tasks
-  environment          = local.salesflow_environment
-  tags                 = local.tags
+  name_prefix                  = var.name_prefix
+  kms_key_arn                  = module.kms.key_arn
+  vpc_id                       = var.vpc_id
+  public_subnet_ids            = var.public_subnet_ids
+  private_subnet_ids           = var.private_subnet_ids
+  allowed_cidr_blocks          = var.allowed_cidr_blocks
+  certificate_arn              = var.certificate_arn
+  deletion_protection          = var.api_deletion_protection
+  container_image              = "${module.registry.service_repository_url}:${var.image_tag}"
+  repository_arn               = module.registry.service_repository_arn
+  sink                         = var.sink
+  stream_arn                   = module.stream.stream_arn
+  queue_arn                    = module.stream.queue_arn
+  api_keys_secret_name         = local.names.api_keys_secret
+  lake_bucket                  = module.lake.lake_bucket
+  min_tasks                    = var.api_min_tasks
+  max_tasks                    = var.api_max_tasks
+  rate_limit_events_per_second = var.api_rate_limit_events_per_second
+  environment                  = local.salesflow_environment
+  tags                         = local.tags
 }
 
 module "speed" {

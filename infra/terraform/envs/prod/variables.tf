@@ -330,6 +330,17 @@ variable "dashboard_oidc_client_secret" {
   sensitive   = true
 }
 
+variable "api_rate_limit_events_per_second" {
+  description = "Events per second each API key may send to one ingest task on average (429 with Retry-After beyond; a batch counts its events); with N tasks a key may send up to N times this. 0 turns the limit off."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.api_rate_limit_events_per_second >= 0 && var.api_rate_limit_events_per_second <= 1000000
+    error_message = "api_rate_limit_events_per_second must be 0 (off) to 1000000."
+  }
+}
+
 variable "api_deletion_protection" {
   description = "Protect the ingest API's load balancer from deletion; set false and apply before `terraform destroy`."
   type        = bool

@@ -8,6 +8,8 @@ locals {
     SALESFLOW_SINK        = var.sink
     SALESFLOW_INGEST_HOST = "0.0.0.0"
     SALESFLOW_INGEST_PORT = tostring(var.container_port)
+    # A token bucket per API key in each task (docs/ingest_api.md#rate-limits).
+    SALESFLOW_RATE_LIMIT_EVENTS_PER_SECOND = tostring(var.rate_limit_events_per_second)
   })
 }
 

@@ -207,6 +207,17 @@ variable "sink" {
   }
 }
 
+variable "rate_limit_events_per_second" {
+  description = "Events per second each API key may send to one API task on average (SALESFLOW_RATE_LIMIT_EVENTS_PER_SECOND; a batch counts its events); beyond it 429 with Retry-After. Per task: with N tasks a key may send up to N times this in all. 0 turns the limit off."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.rate_limit_events_per_second >= 0 && var.rate_limit_events_per_second <= 1000000
+    error_message = "rate_limit_events_per_second must be 0 (off) to 1000000."
+  }
+}
+
 variable "stream_arn" {
   description = "Kinesis stream the API may publish to."
   type        = string
