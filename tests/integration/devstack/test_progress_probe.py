@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 
 from contract.settings import ApiKey, Settings, hash_api_key
@@ -24,7 +26,8 @@ def test_acknowledged_is_the_ingest_apis_accepted_counter(tmp_path, make_event):
             serve_url=None,
         )
         assert probe.read().acknowledged == 0
-        events = [make_event() for _ in range(3)]
+        now = datetime.now(UTC).isoformat()
+        events = [make_event(occurred_at=now) for _ in range(3)]
         response = httpx.post(
             f"{url}/v1/sales/batch", json={"events": events}, headers={"X-API-Key": "k"}
         )

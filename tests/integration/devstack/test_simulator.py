@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,7 +174,8 @@ def test_a_refused_key_stops_the_run_with_a_clear_error(ingest):
 
 def test_batch_with_an_invalid_event_acknowledges_the_valid_ones(ingest, make_event):
     app, sink = ingest
-    good, bad, other = make_event(), make_event(), make_event()
+    now = datetime.now(UTC).isoformat()
+    good, bad, other = (make_event(occurred_at=now) for _ in range(3))
     bad["items"][0]["quantity"] = 0
 
     async def send() -> Delivery:
