@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import copy
 import os
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from contract.settings import Settings, hash_api_key
-from devstack.local_servers import FAKE_CREDENTIALS, free_port, stop, wait_for_http
+from contract.settings import Settings
+from devstack.local_servers import FAKE_CREDENTIALS
 
 API_KEY = "bench-key"
-API_STARTUP_SECONDS = 60.0
 
 _SALE: dict[str, Any] = {
     "event_type": "sale",
@@ -105,39 +99,3 @@ def child_env(settings: Settings, pycache: Path) -> dict[str, str]:
             "SALESFLOW_LAKE_URI": settings.lake_uri,
         }
     )
-
-
-@contextmanager
-def salesflow(
-    arguments: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `salesflow <arguments>` as a child logging to `log`; SIGTERM it (then kill) on exit."""
-    with log.open("ab") as output:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "salesflow", *arguments],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield child
-    finally:
-        stop(child)
-
-
-@dataclass(frozen=True)
-class RunningApi:
-    base_url: str
-    headers: dict[str, str]
-
-
-@contextmanager
-def ingest_api(env: dict[str, str], sink: str, log: Path) -> Iterator[RunningApi]:
-    """The real ingest API (`salesflow api`) on a free port, answering `API_KEY`."""
-    port = free_port()
-    api_env = env | {"SALESFLOW_API_KEYS": f"bench:{hash_api_key(API_KEY)}"}
-    arguments = ["api", "--sink", sink, "--port", str(port), "--log-level", "warning"]
-    with salesflow(arguments, api_env, log) as child:
-        base_url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base_url}/readyz", child, timeout=API_STARTUP_SECONDS, log=log)
-        yield RunningApi(base_url, {"X-API-Key": API_KEY})

@@ -33,7 +33,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.harness import child_env, ingest_api, sale_event, salesflow
+from bench.harness import API_KEY, child_env, sale_event
 from bench.results_file import Figure, figure, write_results
 from contract.aws import aws_client
 from contract.bronze import BRONZE_SCHEMA
@@ -41,7 +41,7 @@ from contract.event import IngestedSaleEvent
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.wire import decode, encode
-from devstack.local_servers import moto_server
+from devstack.local_servers import ingest_api, moto_server, python_module
 from devstack.resources import bootstrap_resources
 from speed_layer import Batch, DeliveredRecord, land
 
@@ -174,8 +174,8 @@ def freshness(workdir: Path) -> list[Figure]:
         lake_watch, stream_watch = LakeWatcher(workdir / "lake"), StreamWatcher(settings)
         acked: dict[str, float] = {}
         with (
-            ingest_api(env, "kinesis", workdir / "api.log") as api,
-            salesflow(["speed"], env, workdir / "speed.log"),
+            ingest_api(env, "kinesis", workdir / "api.log", api_key=API_KEY) as api,
+            python_module(["salesflow", "speed"], env, workdir / "speed.log"),
             httpx.Client(base_url=api.base_url, headers=api.headers, timeout=10) as client,
         ):
             speed_log = workdir / "speed.log"

@@ -1,5 +1,6 @@
 """Servers that tests and benchmarks start: a free loopback port, waiting until one answers,
-stopping it for sure, and the AWS emulator on a port of its own.
+stopping it for sure, the AWS emulator on a port of its own, `python -m` children and the real
+ingest API.
 
 Every test or benchmark that starts a process goes through these, so a server that does not come
 up fails with its own output in the message and no child outlives its caller.
@@ -10,13 +11,16 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contract.settings import hash_api_key
 from devstack.endpoints import emulator_command
 
 FAKE_CREDENTIALS = {
@@ -91,3 +95,38 @@ def moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
         yield endpoint
     finally:
         stop(process)
+
+
+@contextmanager
+def python_module(
+    arguments: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `python -m <arguments>` as a child logging to `log`; SIGTERM it (then kill) on exit."""
+    with log.open("ab") as output:
+        child = subprocess.Popen(
+            [sys.executable, "-m", *arguments], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        yield child
+    finally:
+        stop(child)
+
+
+@dataclass(frozen=True)
+class RunningApi:
+    base_url: str
+    headers: dict[str, str]
+
+
+@contextmanager
+def ingest_api(
+    env: dict[str, str], sink: str, log: Path, *, api_key: str, timeout: float = 60.0
+) -> Iterator[RunningApi]:
+    """The real ingest API (`salesflow api`) on a free port, answering `api_key`, once ready."""
+    port = free_port()
+    api_env = env | {"SALESFLOW_API_KEYS": f"local:{hash_api_key(api_key)}"}
+    arguments = ["salesflow", "api", "--sink", sink, "--port", str(port), "--log-level", "warning"]
+    with python_module(arguments, api_env, log) as child:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{base_url}/readyz", child, timeout=timeout, log=log)
+        yield RunningApi(base_url, {"X-API-Key": api_key})

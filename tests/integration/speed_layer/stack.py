@@ -4,11 +4,8 @@ consumer and API processes, and reading what landed."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,7 @@ from contract.aws import aws_client
 from contract.lake import LakeLocation
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
-from devstack.local_servers import FAKE_CREDENTIALS, stop
+from devstack.local_servers import FAKE_CREDENTIALS
 from tests.unit.speed_layer.wire_events import bronze_event_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -140,25 +137,6 @@ def settings_env(settings: Settings, lake_uri: str, pycache: Path, **extra: str)
     )
     env.update(extra)
     return env
-
-
-@contextmanager
-def process(
-    arguments: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `python -m <arguments>` from the repository root; SIGTERM it (then kill) on exit."""
-    with log.open("ab") as output:
-        child = subprocess.Popen(
-            [sys.executable, "-m", *arguments],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield child
-    finally:
-        stop(child)
 
 
 def local_lake(tmp_path: Path) -> str:

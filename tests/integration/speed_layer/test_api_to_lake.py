@@ -10,17 +10,17 @@ import pytest
 
 from contract.lake import LakeLocation
 from contract.lake_io import LakeFiles
-from devstack.local_servers import stop
-from tests.integration.speed_layer.api_process import ingest_api
+from devstack.local_servers import ingest_api, python_module, stop
 from tests.integration.speed_layer.stack import (
     PROCESS_TIMEOUT,
     create_resources,
     eventually,
     lake_event_ids,
-    process,
     s3_lake_uri,
     settings_env,
 )
+
+API_KEY = "speed-layer-test-key"
 
 
 @pytest.mark.parametrize("sink", ["kinesis", "sqs"])
@@ -33,8 +33,10 @@ def test_every_acknowledged_event_lands_exactly_once(
     env = settings_env(moto_settings, lake_uri, pycache)
     acknowledged: dict[str, str] = {}
     with (
-        ingest_api(env, sink, tmp_path / "api.log") as api,
-        process(["salesflow", "speed", "--source", sink], env, tmp_path / "speed.log") as speed,
+        ingest_api(env, sink, tmp_path / "api.log", api_key=API_KEY) as api,
+        python_module(
+            ["salesflow", "speed", "--source", sink], env, tmp_path / "speed.log"
+        ) as speed,
         httpx.Client(base_url=api.base_url, headers=api.headers, timeout=10) as client,
     ):
         for _ in range(8):

@@ -10,14 +10,13 @@ from pathlib import Path
 import duckdb
 
 from contract.settings import Settings
-from devstack.local_servers import stop
+from devstack.local_servers import python_module, stop
 from speed_layer.checkpoints import CheckpointFile
 from tests.integration.speed_layer.stack import (
     PROCESS_TIMEOUT,
     create_resources,
     eventually,
     lake_event_ids,
-    process,
     put_kinesis,
     send_sqs,
     settings_env,
@@ -33,7 +32,7 @@ def crash_once(
     source: str, settings: Settings, lake_uri: str, tmp_path: Path, pycache: Path
 ) -> None:
     env = settings_env(settings, lake_uri, pycache)
-    with process(
+    with python_module(
         ["tests.integration.speed_layer.crashing_consumer", source], env, tmp_path / "crash.log"
     ) as child:
         child.wait(timeout=60)
@@ -58,7 +57,7 @@ def test_kinesis_redelivery_after_a_crash_leaves_no_duplicate(
 
     put_kinesis(moto_settings, later)
     env = settings_env(moto_settings, lake_uri, pycache)
-    with process(["salesflow", "speed"], env, tmp_path / "speed.log") as consumer:
+    with python_module(["salesflow", "speed"], env, tmp_path / "speed.log") as consumer:
         eventually(
             lambda: set(lake_event_ids(moto_settings, lake_uri)) == set(ids_of(first + later)),
             what="every event after the restart",
@@ -84,7 +83,9 @@ def test_sqs_redelivery_after_a_crash_is_removed_by_event_id_at_read_time(
 
     send_sqs(moto_settings, later)
     env = settings_env(moto_settings, lake_uri, pycache)
-    with process(["salesflow", "speed", "--source", "sqs"], env, tmp_path / "speed.log") as child:
+    with python_module(
+        ["salesflow", "speed", "--source", "sqs"], env, tmp_path / "speed.log"
+    ) as child:
         eventually(
             lambda: set(lake_event_ids(moto_settings, lake_uri)) == set(ids_of(first + later)),
             what="every event after the restart",
