@@ -12,28 +12,26 @@ unchanged, so a contract-format file is held to exactly the rules an API request
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from batch_layer.csv_format import CSV_COLUMNS
 from batch_layer.errors import MappingError
+from batch_layer.mapping_files import MAPPING_NAME, MappingFile, Source, parse_mapping_file
 from contract.event import Channel, CurrencyCode, EventType, Identifier, PaymentMethod
 from contract.lake import CSV_MAPPINGS
 from contract.lake_io import LakeFiles
@@ -41,96 +39,66 @@ from contract.lake_io import LakeFiles
 ISO_TIMESTAMPS = "iso"
 """`timestamp_format` value for ISO 8601 / RFC 3339 times (`2026-11-27T14:03:11-03:00`)."""
 DEFAULT_MAX_OPEN_EVENTS = 1_000
-MAPPING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-"""A mapping's name: its file name without `.toml`, also the landing folder that selects it."""
-
-_ASCII_PROBE = '\n\r,;|\t".0123456789'
-
-
-class _Source(BaseModel):
-    """`"COLUMN"` or `{ column = "COLUMN" }` (a source column) or `{ constant = "value" }`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    column: Annotated[str, Field(min_length=1)] | None = None
-    constant: Annotated[str, Field(min_length=1)] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _a_plain_string_names_a_column(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"column": value}
-        if not isinstance(value, dict):
-            raise ValueError('give a column name ("COLUMN") or { constant = "value" }')
-        return value
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Self:
-        if (self.column is None) == (self.constant is None):
-            raise ValueError('give either a column name ("COLUMN") or { constant = "value" }')
-        return self
 
 
 class _Columns(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: _Source | None = None
-    event_type: _Source
-    occurred_at: _Source
-    channel: _Source
-    store_id: _Source
-    order_id: _Source | None = None
-    customer_id: _Source | None = None
-    currency: _Source
-    payment_method: _Source
-    sku: _Source
-    quantity: _Source
-    unit_price: _Source
-    discount: _Source | None = None
+    event_id: Source | None = None
+    event_type: Source
+    occurred_at: Source
+    channel: Source
+    store_id: Source
+    order_id: Source | None = None
+    customer_id: Source | None = None
+    currency: Source
+    payment_method: Source
+    sku: Source
+    quantity: Source
+    unit_price: Source
+    discount: Source | None = None
 
     @field_validator(
         "event_id", "occurred_at", "order_id", "sku", "quantity", "unit_price", "discount"
     )
     @classmethod
-    def _varies_per_row(cls, source: _Source | None) -> _Source | None:
+    def _varies_per_row(cls, source: Source | None) -> Source | None:
         if source is not None and source.constant is not None:
             raise ValueError("must name a source column: this field differs from row to row")
         return source
 
     @field_validator("event_type")
     @classmethod
-    def _event_type(cls, source: _Source) -> _Source:
+    def _event_type(cls, source: Source) -> Source:
         return _checked_constant(source, EventType)
 
     @field_validator("channel")
     @classmethod
-    def _channel(cls, source: _Source) -> _Source:
+    def _channel(cls, source: Source) -> Source:
         return _checked_constant(source, Channel)
 
     @field_validator("payment_method")
     @classmethod
-    def _payment_method(cls, source: _Source) -> _Source:
+    def _payment_method(cls, source: Source) -> Source:
         return _checked_constant(source, PaymentMethod)
 
     @field_validator("currency")
     @classmethod
-    def _currency(cls, source: _Source) -> _Source:
+    def _currency(cls, source: Source) -> Source:
         if source.constant is not None and not re.fullmatch(r"[A-Z]{3}", source.constant):
             raise ValueError(f"constant {source.constant!r} is not an ISO 4217 code like 'BRL'")
         return source
 
     @field_validator("store_id", "customer_id")
     @classmethod
-    def _identifier(cls, source: _Source | None) -> _Source | None:
+    def _identifier(cls, source: Source | None) -> Source | None:
         constant = source.constant if source is not None else None
         if constant is not None and not re.fullmatch(r"[A-Za-z0-9_.:/-]{1,64}", constant):
             raise ValueError(f"constant {constant!r} must be 1-64 characters of A-Z a-z 0-9 _.:/-")
         return source
 
 
-def _checked_constant(
-    source: _Source, allowed: type[EventType | Channel | PaymentMethod]
-) -> _Source:
+def _checked_constant(source: Source, allowed: type[EventType | Channel | PaymentMethod]) -> Source:
     values = [member.value for member in allowed]
     if source.constant is not None and source.constant not in values:
         raise ValueError(f"constant {source.constant!r} is not one of {', '.join(values)}")
@@ -151,40 +119,12 @@ class _Values(BaseModel):
     sku: dict[str, Identifier] | None = None
 
 
-class _MappingFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    source_system: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/-]{1,40}$")]
-    encoding: str = "utf-8"
-    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    decimal_separator: Literal[".", ","] = "."
-    thousands_separator: Literal["", ".", ",", " ", "'"] = ""
+class _MappingFile(MappingFile):
     timestamp_format: Annotated[str, Field(min_length=1)] = ISO_TIMESTAMPS
     time_zone: str | None = None
     max_open_events: Annotated[int, Field(ge=1, le=1_000_000)] = DEFAULT_MAX_OPEN_EVENTS
     columns: _Columns
     values: _Values = _Values()
-
-    @field_validator("encoding")
-    @classmethod
-    def _ascii_compatible(cls, encoding: str) -> str:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError as error:
-            raise ValueError(f"unknown encoding {encoding!r}; e.g. utf-8, latin-1") from error
-        if _ASCII_PROBE.encode(name, errors="replace") != _ASCII_PROBE.encode("ascii"):
-            raise ValueError(
-                f"{encoding!r} does not write digits, separators and newlines as ASCII does "
-                "(UTF-16/32); re-save the export as UTF-8"
-            )
-        return name
-
-    @field_validator("delimiter")
-    @classmethod
-    def _usable_delimiter(cls, delimiter: str) -> str:
-        if delimiter in '"\r\n':
-            raise ValueError("the delimiter cannot be a quote or a line break")
-        return delimiter
 
     @field_validator("time_zone")
     @classmethod
@@ -214,22 +154,13 @@ class _MappingFile(BaseModel):
         return pattern
 
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.thousands_separator == self.decimal_separator:
-            raise ValueError("thousands_separator: must differ from decimal_separator")
+    def _zone_for_naive_times(self) -> Self:
         naive = self.timestamp_format != ISO_TIMESTAMPS and "%z" not in self.timestamp_format
         if naive and self.time_zone is None:
             raise ValueError(
                 f"time_zone: required, because timestamp_format {self.timestamp_format!r} has "
                 "no %z (the times carry no offset); name their IANA zone, e.g. America/Sao_Paulo"
             )
-        for field in _Values.model_fields:
-            if getattr(self.values, field) is not None:
-                source: _Source | None = getattr(self.columns, field)
-                if source is None or source.column is None:
-                    raise ValueError(
-                        f"values.{field}: a value map needs columns.{field} to name a column"
-                    )
         return self
 
 
@@ -293,19 +224,7 @@ CONTRACT_FORMAT = ExportMapping(
 
 def parse_mapping(data: bytes, name: str) -> ExportMapping:
     """Validate a mapping file's bytes; raises MappingError naming the TOML key at fault."""
-    if not MAPPING_NAME.match(name):
-        raise MappingError(
-            f"mapping name {name!r} must be 1-64 characters of A-Z a-z 0-9 _ . - "
-            "(it is the file name without .toml)"
-        )
-    try:
-        document = tomllib.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise MappingError(f"mapping {name}: not a valid UTF-8 TOML file: {error}") from error
-    try:
-        model = _MappingFile.model_validate(document)
-    except ValidationError as error:
-        raise MappingError(f"mapping {name}: " + "; ".join(_problems(error))) from error
+    model = parse_mapping_file(data, name, _MappingFile)
     values = model.values.model_dump(exclude_none=True)
     fields = {
         field: FieldSource(
@@ -355,16 +274,3 @@ def mapping_from_lake(lake: LakeFiles, name: str) -> ExportMapping:
             f"{lake.uri_of(f'{CSV_MAPPINGS}/{name}.toml')}"
         )
     return parse_mapping(data, name)
-
-
-def _problems(error: ValidationError) -> list[str]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        key = ".".join(str(part) for part in detail["loc"])
-        message = str(detail["msg"]).removeprefix("Value error, ")
-        if detail["type"] == "missing":
-            message = "required, but missing"
-        elif detail["type"] == "extra_forbidden":
-            message = "not a mapping key (check its spelling)"
-        problems.append(f"{key}: {message}" if key else message)
-    return problems

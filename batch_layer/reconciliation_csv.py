@@ -17,22 +17,20 @@ replaces the reports it changes, keeping the earlier versions.
 
 from __future__ import annotations
 
-import codecs
 import logging
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from batch_layer.csv_format import source_name
-from batch_layer.csv_mapping import MAPPING_NAME, _problems, _Source
 from batch_layer.csv_reading import read_export
 from batch_layer.csv_rows import _Numbers
 from batch_layer.errors import CsvFileError, MappingError, ZReportFileError
+from batch_layer.mapping_files import MappingFile, Source, parse_mapping_file
 from contract.event import RECEIVED_AT_CONTEXT_KEY, EventType, Identifier
 from contract.reconciliation import ReconciliationReport, ReportStore
 
@@ -51,20 +49,19 @@ ZREPORT_COLUMNS = (
 """The contract's own Z-report CSV; only `REQUIRED_CONTRACT_COLUMNS` must be there, and
 `terminal_id`, the returns and `event_ids` may be empty."""
 REQUIRED_CONTRACT_COLUMNS = ("store_id", "business_date", "sale_count", "sale_net_amount")
-_ASCII_PROBE = '\n\r,;|\t".0123456789'
 
 
 class _ZColumns(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    store_id: _Source
-    business_date: _Source
-    terminal_id: _Source | None = None
-    sale_count: _Source
-    sale_net_amount: _Source
-    return_count: _Source | None = None
-    return_net_amount: _Source | None = None
-    event_ids: _Source | None = None
+    store_id: Source
+    business_date: Source
+    terminal_id: Source | None = None
+    sale_count: Source
+    sale_net_amount: Source
+    return_count: Source | None = None
+    return_net_amount: Source | None = None
+    event_ids: Source | None = None
 
     @field_validator(
         "business_date",
@@ -75,7 +72,7 @@ class _ZColumns(BaseModel):
         "event_ids",
     )
     @classmethod
-    def _varies_per_row(cls, source: _Source | None) -> _Source | None:
+    def _varies_per_row(cls, source: Source | None) -> Source | None:
         if source is not None and source.constant is not None:
             raise ValueError("must name a source column: this field differs from row to row")
         return source
@@ -88,29 +85,11 @@ class _ZValues(BaseModel):
     terminal_id: dict[str, Identifier] | None = None
 
 
-class _ZMappingFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    source_system: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/-]{1,40}$")]
-    encoding: str = "utf-8"
-    delimiter: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    decimal_separator: Literal[".", ","] = "."
-    thousands_separator: Literal["", ".", ",", " ", "'"] = ""
+class _ZMappingFile(MappingFile):
     date_format: Annotated[str, Field(min_length=1)] = ISO_DATES
     event_id_separator: Annotated[str, Field(min_length=1, max_length=1)] = " "
     columns: _ZColumns
     values: _ZValues = _ZValues()
-
-    @field_validator("encoding")
-    @classmethod
-    def _ascii_compatible(cls, encoding: str) -> str:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError as error:
-            raise ValueError(f"unknown encoding {encoding!r}; e.g. utf-8, latin-1") from error
-        if _ASCII_PROBE.encode(name, errors="replace") != _ASCII_PROBE.encode("ascii"):
-            raise ValueError(f"{encoding!r} does not write digits and separators as ASCII does")
-        return name
 
     @field_validator("date_format")
     @classmethod
@@ -141,7 +120,7 @@ class ZMapping:
     thousands_separator: str
     date_format: str
     event_id_separator: str
-    columns: Mapping[str, _Source]
+    columns: Mapping[str, Source]
     values: Mapping[str, Mapping[str, str]]
 
     def label(self, field: str) -> str:
@@ -160,7 +139,7 @@ CONTRACT_ZREPORT_FORMAT = ZMapping(
     thousands_separator="",
     date_format=ISO_DATES,
     event_id_separator=" ",
-    columns={name: _Source(column=name) for name in ZREPORT_COLUMNS},
+    columns={name: Source(column=name) for name in ZREPORT_COLUMNS},
     values={},
 )
 
@@ -168,25 +147,11 @@ CONTRACT_ZREPORT_FORMAT = ZMapping(
 def read_zmapping(path: Path) -> ZMapping:
     """A Z-report mapping file; MappingError names the TOML key at fault."""
     name = path.stem
-    if not MAPPING_NAME.match(name):
-        raise MappingError(f"mapping name {name!r} must be 1-64 characters of A-Z a-z 0-9 _ . -")
     try:
-        document = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        data = path.read_bytes()
     except OSError as error:
         raise MappingError(f"mapping {path}: cannot be read: {error}") from error
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise MappingError(f"mapping {name}: not a valid UTF-8 TOML file: {error}") from error
-    try:
-        model = _ZMappingFile.model_validate(document)
-    except ValidationError as error:
-        raise MappingError(f"mapping {name}: " + "; ".join(_problems(error))) from error
-    for field in _ZValues.model_fields:
-        source: _Source | None = getattr(model.columns, field)
-        if getattr(model.values, field) is not None and (source is None or source.column is None):
-            raise MappingError(
-                f"mapping {name}: values.{field}: a value map needs columns.{field} to name a "
-                "column"
-            )
+    model = parse_mapping_file(data, name, _ZMappingFile)
     return ZMapping(
         name=name,
         source_system=model.source_system,
