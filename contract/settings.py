@@ -185,6 +185,10 @@ class Settings(BaseSettings):
     # --- speed layer ------------------------------------------------------------------------
     speed_batch_size: int = Field(500, ge=1, le=10_000)
     speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
+    proxied_internal_routes: bool = False
+    """Answer `/metrics`, `/readyz`, `/docs` and `/openapi.json` to requests a proxy forwarded
+    (they carry `X-Forwarded-For` or `Forwarded`). Off: 404, as the load balancer's listener
+    rules answer them, but after the path is decoded (`contract.internal_routes`)."""
     speed_max_attempts: int = Field(3, ge=1, le=100)
 
     # --- batch layer ------------------------------------------------------------------------

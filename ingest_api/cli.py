@@ -12,6 +12,7 @@ import logging
 import uvicorn
 from pydantic import ValidationError
 
+from contract.internal_routes import InternalRoutes
 from contract.settings import settings_with
 from contract.structured_logging import configure_logging
 from contract.trusted_hosts import TrustedHosts
@@ -46,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
         extra={"sink": settings.sink, "host": settings.ingest_host, "port": settings.ingest_port},
     )
     uvicorn.run(
-        TrustedHosts(create_app(settings), settings.trusted_hosts(settings.ingest_host)),
+        InternalRoutes(
+            TrustedHosts(create_app(settings), settings.trusted_hosts(settings.ingest_host)),
+            proxied_allowed=settings.proxied_internal_routes,
+        ),
         host=settings.ingest_host,
         port=settings.ingest_port,
         log_config=None,

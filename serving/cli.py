@@ -14,6 +14,7 @@ import logging
 import uvicorn
 from pydantic import ValidationError
 
+from contract.internal_routes import InternalRoutes
 from contract.settings import settings_with
 from contract.structured_logging import configure_logging
 from contract.trusted_hosts import TrustedHosts
@@ -54,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"Dashboard: http://{settings.serve_host}:{settings.serve_port}/")
     uvicorn.run(
-        TrustedHosts(create_app(settings), settings.trusted_hosts(settings.serve_host)),
+        InternalRoutes(
+            TrustedHosts(create_app(settings), settings.trusted_hosts(settings.serve_host)),
+            proxied_allowed=settings.proxied_internal_routes,
+        ),
         host=settings.serve_host,
         port=settings.serve_port,
         log_config=None,

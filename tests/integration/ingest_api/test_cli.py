@@ -120,3 +120,30 @@ def test_salesflow_api_answers_only_its_own_host_names(
     assert refused.status_code == 400
     assert probe.status_code == 200
     assert local.status_code == 202
+
+
+def test_salesflow_api_keeps_its_internal_routes_from_forwarded_requests(
+    moto_endpoint: str, moto_settings: Settings, tmp_path: Path
+):
+    """Behind the load balancer a percent-encoded path passes its 404 rules; the server itself
+    answers /metrics 404 to any forwarded request, and as ever from inside the network."""
+    create_stream(moto_settings, shards=1)
+    port = free_port()
+    process = _start_api(
+        {
+            "SALESFLOW_AWS_ENDPOINT_URL": moto_endpoint,
+            "SALESFLOW_NAME_PREFIX": moto_settings.name_prefix,
+            "SALESFLOW_API_KEYS": f"{SOURCE}:{hash_api_key(API_KEY)}",
+            "SALESFLOW_STATE_DIR": str(tmp_path),
+        },
+        port,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base_url}/healthz", process, timeout=60)
+        forwarded = httpx.get(f"{base_url}/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+        inside = httpx.get(f"{base_url}/metrics")
+    finally:
+        _stop(process)
+    assert forwarded.status_code == 404
+    assert inside.status_code == 200

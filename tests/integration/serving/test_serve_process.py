@@ -47,3 +47,14 @@ def test_the_served_api_answers_only_its_own_host_names(serve_process: str) -> N
     assert (rebound.status_code, page.status_code) == (400, 400)
     assert probe.status_code == 200
     assert local.status_code == 200
+
+
+def test_the_served_api_keeps_its_internal_routes_from_forwarded_requests(
+    serve_process: str,
+) -> None:
+    forwarded = {"X-Forwarded-For": "203.0.113.9"}
+    with httpx.Client(base_url=serve_process, timeout=30) as http:
+        assert http.get("/openapi.json", headers=forwarded).status_code == 404
+        assert http.get("/metrics", headers=forwarded).status_code == 404
+        assert http.get("/v1/freshness", headers=forwarded).status_code == 200
+        assert http.get("/openapi.json").status_code == 200
