@@ -52,7 +52,17 @@ def default_cutoff(started_at: datetime, settings: Settings) -> datetime:
 def add_arguments(parser: argparse.ArgumentParser, *, default_master: str = "local[*]") -> None:
     """`default_master="none"` (EMR) keeps the session the cluster configured."""
     commands = parser.add_subparsers(dest="action", required=True, metavar="action")
-    run_parser = commands.add_parser("run", help="rebuild gold from inputs ingested before T")
+    run_parser = commands.add_parser(
+        "run",
+        help="bring gold up to T: only what arrived since the published T, unless --full",
+    )
+    run_parser.add_argument(
+        "--full",
+        action="store_true",
+        help="rebuild every day from bronze, the CSV uploads and the reference data instead of "
+        "only the days what arrived since the last run affects (same tables; the AWS schedule "
+        "runs one weekly)",
+    )
     run_parser.add_argument(
         "--cutoff",
         type=parse_cutoff,
@@ -164,7 +174,9 @@ def _run_job(args: argparse.Namespace, settings: Settings) -> int:
     )
     cutoff = args.cutoff or default_cutoff(datetime.now(UTC), settings)
     try:
-        publication = run_batch(settings.lake_uri, cutoff, settings=settings, spark=spark)
+        publication = run_batch(
+            settings.lake_uri, cutoff, settings=settings, spark=spark, full=args.full
+        )
     finally:
         spark.stop()
     print(publication.model_dump_json(indent=2), file=sys.stdout)

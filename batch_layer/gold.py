@@ -57,12 +57,8 @@ def sales_wide(
         "sale_hour": sf.hour(local_time),
     }
     by_day = (
-        _with_business_zone(passed, stores, calendar)
-        .select(
-            *LINE_FIELDS,
-            _BUSINESS_ZONE,
-            sf.to_date(local_time).alias(SALES_WIDE_PARTITION_COLUMN),
-        )
+        with_sale_date(passed.select(*LINE_FIELDS), stores, calendar)
+        .select(*LINE_FIELDS, _BUSINESS_ZONE, SALES_WIDE_PARTITION_COLUMN)
         .repartition(SALES_WIDE_PARTITION_COLUMN)
     )
     joined = as_of_join(
@@ -77,17 +73,20 @@ def sales_wide(
     )
 
 
-def _with_business_zone(lines: DataFrame, stores: DataFrame, calendar: Calendar) -> DataFrame:
-    """`lines` with the zone their business day is counted in: the store's `time_zone` as of
-    the sale under `BusinessDay.STORE` (the reporting zone when it has none), else the
-    reporting zone."""
+def with_sale_date(lines: DataFrame, stores: DataFrame, calendar: Calendar) -> DataFrame:
+    """`lines` (with `store_id` and `occurred_at`) with their business date, `sale_date`, and
+    the zone it is counted in (`_business_zone`): the store's `time_zone` as of the sale under
+    `BusinessDay.STORE` (the reporting zone when it has none), else the reporting zone."""
     reporting = sf.lit(calendar.reporting_zone.key)
     if calendar.business_day is not BusinessDay.STORE:
-        return lines.withColumn(_BUSINESS_ZONE, reporting)
-    zoned = as_of_join(lines, stores, "store_id", [sf.col("time_zone").alias(_STORE_ZONE)])
-    return zoned.withColumn(_BUSINESS_ZONE, sf.coalesce(sf.col(_STORE_ZONE), reporting)).drop(
-        _STORE_ZONE
-    )
+        zoned = lines.withColumn(_BUSINESS_ZONE, reporting)
+    else:
+        zoned = as_of_join(
+            lines, stores, "store_id", [sf.col("time_zone").alias(_STORE_ZONE)]
+        ).withColumn(_BUSINESS_ZONE, sf.coalesce(sf.col(_STORE_ZONE), reporting))
+        zoned = zoned.drop(_STORE_ZONE)
+    local_time = sf.from_utc_timestamp(sf.col("occurred_at"), sf.col(_BUSINESS_ZONE))
+    return zoned.withColumn(SALES_WIDE_PARTITION_COLUMN, sf.to_date(local_time))
 
 
 def quarantine(classified: DataFrame) -> DataFrame:

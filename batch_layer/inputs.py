@@ -38,9 +38,12 @@ def cutoff_literal(cutoff: datetime) -> Column:
     return sf.lit(cutoff.astimezone(UTC).isoformat()).cast("timestamp")
 
 
-def read_bronze_events(spark: SparkSession, lake: LakeLocation, cutoff: datetime) -> DataFrame:
-    """Bronze rows ingested before the cutoff. Only `*.parquet` files are read, so markers or
-    manifests that compaction leaves beside them are ignored."""
+def read_bronze_events(
+    spark: SparkSession, lake: LakeLocation, cutoff: datetime, since: datetime | None = None
+) -> DataFrame:
+    """Bronze rows ingested before the cutoff (and at or after `since`, for an incremental run;
+    the `ingest_date` partitions outside the window are not read). Only `*.parquet` files are
+    read, so markers or manifests that compaction leaves beside them are ignored."""
     schema = spark_schema(BRONZE_SCHEMA)
     uri = spark_uri(lake, BRONZE_EVENTS)
     if not path_exists(spark, uri):
@@ -49,11 +52,20 @@ def read_bronze_events(spark: SparkSession, lake: LakeLocation, cutoff: datetime
     if "ingest_date" in frame.columns:
         cutoff_date = cutoff.astimezone(UTC).date().isoformat()
         frame = frame.where(sf.col("ingest_date") <= sf.lit(cutoff_date).cast("date"))
-    return frame.where(sf.col("ingested_at") < cutoff_literal(cutoff)).select(*BRONZE_SCHEMA.names)
+        if since is not None:
+            since_date = since.astimezone(UTC).date().isoformat()
+            frame = frame.where(sf.col("ingest_date") >= sf.lit(since_date).cast("date"))
+    frame = frame.where(sf.col("ingested_at") < cutoff_literal(cutoff))
+    if since is not None:
+        frame = frame.where(sf.col("ingested_at") >= cutoff_literal(since))
+    return frame.select(*BRONZE_SCHEMA.names)
 
 
-def read_csv_lines(spark: SparkSession, lake: LakeLocation, cutoff: datetime) -> DataFrame:
-    """Accepted CSV rows (one per sale line) uploaded before the cutoff, typed as in bronze."""
+def read_csv_lines(
+    spark: SparkSession, lake: LakeLocation, cutoff: datetime, since: datetime | None = None
+) -> DataFrame:
+    """Accepted CSV rows (one per sale line) uploaded before the cutoff (and at or after
+    `since`), typed as in bronze."""
 
     raw_schema = StructType([StructField(name, StringType()) for name in UPLOAD_COLUMNS])
     uri = spark_uri(lake, CSV_UPLOADS)
@@ -82,7 +94,10 @@ def read_csv_lines(spark: SparkSession, lake: LakeLocation, cutoff: datetime) ->
             for name in UPLOAD_COLUMNS
         ]
     )
-    return typed.where(sf.col("ingested_at") < cutoff_literal(cutoff))
+    typed = typed.where(sf.col("ingested_at") < cutoff_literal(cutoff))
+    if since is not None:
+        typed = typed.where(sf.col("ingested_at") >= cutoff_literal(since))
+    return typed
 
 
 def read_reference(spark: SparkSession, lake: LakeLocation, table: str) -> DataFrame:

@@ -1,9 +1,11 @@
 """The nightly job: bronze + CSV uploads + reference -> silver -> gold run folder -> publication.
 
 `run_batch(lake_uri, cutoff, settings=...)` is the entry point for the CLI, the devstack, the
-EMR entry script and tests. It reads every input line ingested before `cutoff`, writes
-`gold/runs/<run_id>/{sales_wide,quality_quarantine,<marts>,<customer tables>}` and then publishes
-the run. The same inputs and cutoff always give the same rows; only the run id and timings differ.
+EMR entry script and tests. It reads what was ingested since the published T (everything, for a
+full run), adds the new events to silver, rebuilds the `sales_wide` days they or a reference
+change affect, writes `gold/runs/<run_id>/{sales_wide,sales_wide_manifest,quality_quarantine,
+<marts>,<customer tables>}` and then publishes the new state. The same inputs and cutoff always
+give the same rows, whichever runs led there; only run ids and timings differ (ADR 0018).
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
+from pyspark.sql.types import StructType
 
-from batch_layer import gold, inputs, marts, quality, silver
+from batch_layer import gold, gold_state, increment, inputs, marts, quality, silver, silver_store
 from batch_layer.csv_pending import load_pending
 from batch_layer.customers import write_customer_tables
 from batch_layer.publish import publish
@@ -30,10 +33,13 @@ from contract.gold import (
     SALES_WIDE,
     SALES_WIDE_PARTITION_COLUMN,
     SALES_WIDE_SCHEMA,
+    mart_schema,
 )
-from contract.lake import LakeLocation, gold_run
-from contract.publication import Publication, boundary_instant
+from contract.lake import LakeLocation, gold_run, sales_wide_manifest
+from contract.lake_io import LakeFiles
+from contract.publication import DayPartition, Publication, boundary_instant, read_publication
 from contract.quality import FLAG_RULES, QUARANTINE_RULES
+from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from contract.spark_schema import spark_schema
 
@@ -51,15 +57,51 @@ class LineCounts:
     """Lines kept in gold with each flag rule (`contract.quality.FLAG_RULES`)."""
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One run's fixed context: where it reads and writes, what it builds on."""
+
+    session: SparkSession
+    lake: LakeLocation
+    files: LakeFiles
+    run_id: str
+    cutoff: datetime
+    base: Publication | None
+    """The published state this run builds on; None for a full run."""
+    reference: dict[str, DataFrame]
+    settings: Settings
+
+    def uri(self, table: str) -> str:
+        return inputs.spark_uri(self.lake, f"{gold_run(self.run_id)}/{table}")
+
+
+@dataclass(frozen=True)
+class BuiltState:
+    """What a run wrote, before it is published."""
+
+    counts: LineCounts
+    silver_runs: list[str]
+    days: dict[str, DayPartition]
+    days_written: int
+    quarantined: int
+    customer_profiles: int
+
+
 def run_batch(
     lake_uri: str,
     cutoff: datetime,
     *,
     settings: Settings,
     spark: SparkSession | None = None,
+    full: bool = False,
 ) -> Publication:
-    """Rebuild gold from every line ingested before `cutoff` (timezone-aware, taken to the whole
-    millisecond below: `contract.publication.boundary_instant`) and publish it.
+    """Bring gold up to `cutoff` (timezone-aware, taken to the whole millisecond below:
+    `contract.publication.boundary_instant`) and publish it; returns the publication served.
+
+    Incremental by default (`batch_layer.increment`): only what was ingested since the published
+    T is read, and only the days it affects are rebuilt; `full` (or a state a run cannot build
+    on) rebuilds every day from bronze. Both publish the same tables. A run that finds nothing
+    new publishes nothing and returns the state already served.
 
     `lake_uri` is a local folder or `s3://bucket/prefix` (S3 needs a Spark with an S3
     filesystem, as on EMR). Without `spark`, a local session is started (and left running for
@@ -69,47 +111,48 @@ def run_batch(
     started = time.monotonic()
     load_pending(lake_uri, settings=settings)
     lake = LakeLocation.parse(lake_uri)
+    files = LakeFiles.open(lake_uri, settings)
     session = spark or build_session()
-    run_id = _new_run_id(cutoff)
-    run_folder = gold_run(run_id)
-    logger.info("batch run started", extra={"run_id": run_id, "cutoff": cutoff.isoformat()})
-
-    products = inputs.read_reference(session, lake, "products")
-    stores = inputs.read_reference(session, lake, "stores")
-    customers = inputs.read_reference(session, lake, "customers")
+    published = read_publication(files)
+    base = increment.base_state(files, published, settings, cutoff=cutoff, full=full)
+    run = _Run(
+        session=session,
+        lake=lake,
+        files=files,
+        run_id=_new_run_id(cutoff),
+        cutoff=cutoff,
+        base=base,
+        reference={name: inputs.read_reference(session, lake, name) for name in REFERENCE_TABLES},
+        settings=settings,
+    )
+    logger.info(
+        "batch run started",
+        extra={"run_id": run.run_id, "cutoff": cutoff.isoformat(), "incremental": bool(base)},
+    )
+    since = base.cutoff if base is not None else None
     events = silver.ranked_events(
-        inputs.read_bronze_events(session, lake, cutoff),
-        inputs.read_csv_lines(session, lake, cutoff),
+        inputs.read_bronze_events(session, lake, cutoff, since),
+        inputs.read_csv_lines(session, lake, cutoff, since),
     ).persist()
     try:
-        classified = quality.classify(quality.enrich(silver.sale_lines(events), products, stores))
-        counts = _count(classified)
-        passed = classified.where(classified.outcome == quality.PASSED).select(*silver.LINE_FIELDS)
-        wide = gold.sales_wide(passed, products, stores, customers, settings.calendar)
-        _write_sales_wide(wide, inputs.spark_uri(lake, f"{run_folder}/{SALES_WIDE}"))
-        held = gold.quarantine(classified)
-        _write_small(held, inputs.spark_uri(lake, f"{run_folder}/{QUALITY_QUARANTINE}"))
+        built = _build(run, events)
     finally:
         events.unpersist()
-
-    written = _read_sales_wide(session, inputs.spark_uri(lake, f"{run_folder}/{SALES_WIDE}"))
-    for mart in MART_DIMENSIONS:
-        _write_small(
-            marts.build_mart(written, mart), inputs.spark_uri(lake, f"{run_folder}/{mart}")
+    if built is None:
+        assert published is not None, "a full run always builds"
+        logger.info(
+            "batch run found nothing new: nothing published",
+            extra={"run_id": run.run_id, "served_run_id": published.run_id},
         )
-    profiles = write_customer_tables(
-        written,
-        customers,
-        cutoff.astimezone(settings.reporting_zone).date(),
-        lambda frame, table: _write_small(frame, inputs.spark_uri(lake, f"{run_folder}/{table}")),
-    )
-
-    publication = _publication(run_id, cutoff, counts, profiles, time.monotonic() - started)
+        return published
+    publication = _publication(run, built, time.monotonic() - started)
     publish(lake, publication, settings)
     logger.info(
         "batch run published",
         extra={
-            "run_id": run_id,
+            "run_id": run.run_id,
+            "kind": publication.kind,
+            "days_written": built.days_written,
             "sales_wide_rows": publication.output_counts[SALES_WIDE],
             "duplicates": publication.duplicates,
             "quarantined": publication.output_counts[QUALITY_QUARANTINE],
@@ -117,6 +160,173 @@ def run_batch(
         },
     )
     return publication
+
+
+def _build(run: _Run, events: DataFrame) -> BuiltState | None:
+    """Silver's new part, then the affected `sales_wide` days and the quarantine, marts and
+    customer tables of the new state, in the run's folder; None when nothing changed."""
+    products, stores = run.reference["products"], run.reference["stores"]
+    lines = silver.sale_lines(events)
+    if run.base is not None:
+        known = silver_store.read_event_ids(run.session, run.lake, run.base.silver_runs)
+        lines = increment.mark_known(lines, known)
+    counts = _count(quality.classify(quality.enrich(lines, products, stores)))
+    fresh = lines.where(~sf.col("duplicate")).select(*silver_store.STORED_FIELDS)
+    affected = _affected_days(run, fresh)
+    if affected is not None and not affected and sum(counts.lines_by_origin.values()) == 0:
+        return None
+    silver_store.write_part(fresh, run.lake, run.run_id)
+    silver_runs = [run.run_id] if run.base is None else [*run.base.silver_runs, run.run_id]
+    day_lines = (
+        fresh
+        if affected is None
+        else silver_store.read_lines(
+            run.session, run.lake, silver_runs, fresh.schema, increment.around(affected)
+        )
+    )
+    classified = quality.classify(
+        quality.enrich(day_lines.withColumn("duplicate", sf.lit(False)), products, stores)
+    )
+    written = _write_days(run, classified, affected)
+    kept = (
+        {}
+        if run.base is None or affected is None
+        else {
+            day: partition
+            for day, partition in run.base.sales_wide_days.items()
+            if date.fromisoformat(day) not in affected
+        }
+    )
+    days = {**kept, **written}
+    gold_state.write_manifests(run.files, run.run_id, gold_state.day_files(run.files, days))
+    state = _read_days(run, days)
+    quarantined = _write_quarantine(run, classified, affected)
+    _write_marts(run, state, affected)
+    profiles = write_customer_tables(
+        state,
+        run.reference["customers"],
+        run.cutoff.astimezone(run.settings.reporting_zone).date(),
+        lambda frame, table: _write_small(frame, run.uri(table)),
+    )
+    increment.keep_reference_snapshot(run.files, run.run_id)
+    return BuiltState(counts, silver_runs, days, len(written), quarantined, profiles)
+
+
+def _affected_days(run: _Run, fresh: DataFrame) -> set[date] | None:
+    """The business days an incremental run rebuilds; None for a full run (all of them)."""
+    if run.base is None:
+        return None
+    stores = run.reference["stores"]
+    stored = silver_store.read_lines(run.session, run.lake, run.base.silver_runs, fresh.schema)
+    affected = increment.business_days(fresh, stores, run.settings)
+    affected |= increment.changed_reference_days(
+        run.session, run.lake, run.base, stored, run.reference, settings=run.settings
+    )
+    return affected
+
+
+def _write_days(
+    run: _Run, classified: DataFrame, affected: set[date] | None
+) -> dict[str, DayPartition]:
+    """The passed lines' `sales_wide` rows of the affected days (all, for a full run), in the
+    run's folder; each day written with its row count."""
+    passed = classified.where(classified.outcome == quality.PASSED).select(*silver.LINE_FIELDS)
+    wide = gold.sales_wide(
+        passed,
+        run.reference["products"],
+        run.reference["stores"],
+        run.reference["customers"],
+        run.settings.calendar,
+    )
+    if affected is not None:
+        wide = wide.where(sf.col(SALES_WIDE_PARTITION_COLUMN).isin(sorted(affected)))
+    _write_sales_wide(wide, run.uri(SALES_WIDE))
+    written = run.files.list_files(f"{gold_run(run.run_id)}/{SALES_WIDE}")
+    if not any(path.endswith(".parquet") for path in written):
+        return {}
+    rows = (
+        _read_sales_wide(run.session, run.uri(SALES_WIDE))
+        .groupBy(SALES_WIDE_PARTITION_COLUMN)
+        .count()
+        .collect()
+    )
+    return {
+        row[SALES_WIDE_PARTITION_COLUMN].isoformat(): DayPartition(
+            run_id=run.run_id, rows=row["count"]
+        )
+        for row in rows
+    }
+
+
+def _read_days(run: _Run, days: dict[str, DayPartition]) -> DataFrame:
+    """The state's `sales_wide`: each day read from the run folder that holds it."""
+    schema = spark_schema(SALES_WIDE_SCHEMA)
+    by_run: dict[str, list[str]] = defaultdict(list)
+    for day, partition in sorted(days.items()):
+        by_run[partition.run_id].append(day)
+    frames = [
+        run.session.read.schema(schema)
+        .option("basePath", inputs.spark_uri(run.lake, f"{gold_run(run_id)}/{SALES_WIDE}"))
+        .parquet(
+            *[inputs.spark_uri(run.lake, gold_state.day_folder(run_id, day)) for day in wanted]
+        )
+        for run_id, wanted in by_run.items()
+    ]
+    if not frames:
+        return run.session.createDataFrame([], schema)
+    state = frames[0]
+    for frame in frames[1:]:
+        state = state.unionByName(frame)
+    return state
+
+
+def _previous(run: _Run, table: str, schema: StructType) -> DataFrame | None:
+    """`table` as the base state published it, or None for a full run."""
+    if run.base is None or table not in run.base.tables:
+        return None
+    uri = inputs.spark_uri(run.lake, run.base.tables[table])
+    return run.session.read.schema(schema).parquet(uri)
+
+
+def _write_quarantine(run: _Run, classified: DataFrame, affected: set[date] | None) -> int:
+    """The held lines of the state: this run's for the affected days, the base state's for the
+    others. Returns how many."""
+    held = gold.quarantine(classified)
+    previous = _previous(run, QUALITY_QUARANTINE, held.schema)
+    if affected is not None and previous is not None:
+        stores, days = run.reference["stores"], sorted(affected)
+        held = _on_days(held, stores, run, days, keep=True).unionByName(
+            _on_days(previous, stores, run, days, keep=False)
+        )
+    _write_small(held, run.uri(QUALITY_QUARANTINE))
+    return run.session.read.parquet(run.uri(QUALITY_QUARANTINE)).count()
+
+
+def _on_days(
+    lines: DataFrame, stores: DataFrame, run: _Run, days: list[date], *, keep: bool
+) -> DataFrame:
+    """The lines whose business day is (`keep`) or is not among `days`."""
+    dated = gold.with_sale_date(lines, stores, run.settings.calendar)
+    on_days = sf.col(SALES_WIDE_PARTITION_COLUMN).isin(days)
+    return dated.where(on_days if keep else ~on_days).select(*lines.columns)
+
+
+def _write_marts(run: _Run, state: DataFrame, affected: set[date] | None) -> None:
+    """Each mart of the state: rebuilt from the affected days' rows, the base's rows kept for
+    the other days (a mart row is one day's group, so both are exact)."""
+    for mart in MART_DIMENSIONS:
+        previous = _previous(run, mart, spark_schema(mart_schema(mart)))
+        if affected is None or previous is None:
+            built = marts.build_mart(state, mart)
+        else:
+            days = sorted(affected)
+            fresh = marts.build_mart(
+                state.where(sf.col(SALES_WIDE_PARTITION_COLUMN).isin(days)), mart
+            )
+            built = previous.where(~sf.col(SALES_WIDE_PARTITION_COLUMN).isin(days)).unionByName(
+                fresh
+            )
+        _write_small(built, run.uri(mart))
 
 
 def _new_run_id(cutoff: datetime) -> str:
@@ -178,22 +388,18 @@ def _read_sales_wide(spark: SparkSession, uri: str) -> DataFrame:
     return spark.read.schema(spark_schema(SALES_WIDE_SCHEMA)).parquet(uri)
 
 
-def _publication(
-    run_id: str,
-    cutoff: datetime,
-    counts: LineCounts,
-    customer_profiles: int,
-    duration_seconds: float,
-) -> Publication:
+def _publication(run: _Run, built: BuiltState, duration_seconds: float) -> Publication:
+    counts = built.counts
     outcome = counts.lines_by_outcome
+    tables = {
+        table: f"{gold_run(run.run_id)}/{table}"
+        for table in (QUALITY_QUARANTINE, *MART_DIMENSIONS, *CUSTOMER_TABLES)
+    }
     return Publication(
-        run_id=run_id,
-        cutoff=cutoff.astimezone(UTC),
+        run_id=run.run_id,
+        cutoff=run.cutoff.astimezone(UTC),
         published_at=datetime.now(UTC),
-        tables={
-            table: f"{gold_run(run_id)}/{table}"
-            for table in (SALES_WIDE, QUALITY_QUARANTINE, *MART_DIMENSIONS, *CUSTOMER_TABLES)
-        },
+        tables={SALES_WIDE: sales_wide_manifest(run.run_id), **tables},
         input_counts={
             "bronze_events": counts.events_by_origin.get(silver.BRONZE_ORIGIN, 0),
             "bronze_lines": counts.lines_by_origin.get(silver.BRONZE_ORIGIN, 0),
@@ -202,9 +408,9 @@ def _publication(
             "lines": sum(counts.lines_by_origin.values()),
         },
         output_counts={
-            SALES_WIDE: outcome.get(quality.PASSED, 0),
-            QUALITY_QUARANTINE: sum(outcome.get(rule, 0) for rule in QUARANTINE_RULES),
-            CUSTOMER_PROFILES: customer_profiles,
+            SALES_WIDE: sum(partition.rows for partition in built.days.values()),
+            QUALITY_QUARANTINE: built.quarantined,
+            CUSTOMER_PROFILES: built.customer_profiles,
         },
         quality_counts={
             **counts.flagged,
@@ -212,4 +418,9 @@ def _publication(
         },
         duplicates=outcome.get(silver.DUPLICATE, 0),
         duration_seconds=duration_seconds,
+        kind="full" if run.base is None else "incremental",
+        full_cutoff=run.cutoff if run.base is None else run.base.full_cutoff,
+        silver_runs=built.silver_runs,
+        sales_wide_days=built.days,
+        calendar=increment.calendar_key(run.settings),
     )

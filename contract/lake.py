@@ -64,6 +64,27 @@ def gold_run(run_id: str) -> str:
     return f"{GOLD_RUNS}/{run_id}"
 
 
+SILVER_RUNS = f"{SILVER}/runs"
+
+
+def silver_run(run_id: str) -> str:
+    """What one batch run added to silver: `silver/runs/<run_id>/`, holding `lines/` (the new
+    events' typed, deduplicated sale lines, by `occurred_date`, the UTC date of `occurred_at`) and
+    `event_ids/` (their event ids, the index the next runs deduplicate against). A run's part
+    counts only once a publication lists it (`contract.publication.Publication.silver_runs`)."""
+    return f"{SILVER_RUNS}/{run_id}"
+
+
+MANIFEST_FILE = "manifest"
+"""The file in each partition folder of a symlink table that lists its data files."""
+
+
+def sales_wide_manifest(run_id: str) -> str:
+    """A run's view of every `sales_wide` day: `sale_date=D/manifest`, the URIs of that day's
+    files, which an earlier run may have written (Athena's symlink input format; ADR 0018)."""
+    return f"{gold_run(run_id)}/sales_wide_manifest"
+
+
 @dataclass(frozen=True)
 class LakeLocation:
     """A parsed lake URI: a local folder, or an S3 bucket and key prefix."""

@@ -7,8 +7,9 @@ here and nothing else, so a half-written run folder is never read.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from contract.errors import PublicationError
 from contract.lake import PUBLISHED_POINTER
@@ -31,6 +32,15 @@ def boundary_instant(cutoff: datetime) -> datetime:
     return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
 
 
+class DayPartition(BaseModel):
+    """One `sales_wide` day of a published state: the run whose folder holds its files."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    rows: int
+
+
 class Publication(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -39,12 +49,29 @@ class Publication(BaseModel):
     """T: every event ingested before it is in gold; events ingested at or after it are not."""
     published_at: AwareDatetime
     tables: dict[str, str]
-    """Table name -> the run folder holding it, relative to the lake root."""
+    """Table name -> the run folder holding it, relative to the lake root (for `sales_wide`, the
+    run's manifest folder, `contract.lake.sales_wide_manifest`)."""
     input_counts: dict[str, int]
+    """What this run read: the whole history for a full run, what arrived since the previous T
+    for an incremental one."""
     output_counts: dict[str, int]
+    """The published tables' rows (the whole state, however the run built it)."""
     quality_counts: dict[str, int]
     duplicates: int
     duration_seconds: float
+    kind: Literal["full", "incremental"] = "full"
+    silver_runs: list[str] = Field(default_factory=list)
+    """The runs whose silver parts hold every line of this state, oldest first (a full run
+    starts the list again). Empty for a state published before silver was stored: the next run
+    is then a full one."""
+    sales_wide_days: dict[str, DayPartition] = Field(default_factory=dict)
+    """`sale_date` (ISO) -> where that day's `sales_wide` files are. An incremental run rewrites
+    the days it affects and lists the others as they were: they are reused, never copied."""
+    full_cutoff: AwareDatetime | None = None
+    """T of the full rebuild this state's chain of incremental runs started from."""
+    calendar: str = ""
+    """`<reporting zone>|<business day rule>` the state's dates were computed with: a run under
+    another calendar rebuilds everything."""
 
 
 def read_publication(lake: LakeFiles) -> Publication | None:

@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     customer_profiles_table: str = ""
     lake_uri: str = ".salesflow/lake"
     """A local folder or s3://bucket/prefix."""
+    batch_full_every_days: int = Field(7, ge=0, le=366)
+    """A run rebuilds every day from bronze when the state's last full rebuild is this many days
+    older than its T (0: only when asked, `salesflow batch run --full`), so any drift between the
+    incremental state and the inputs heals by design (ADR 0018)."""
     gold_runs_kept: int = Field(7, ge=2, le=400)
     """Complete run folders the nightly job keeps besides the published one (rollback targets)."""
 
@@ -181,14 +185,14 @@ class Settings(BaseSettings):
     locally, any on AWS (`trusted_hosts`). A web page the user's browser opens cannot then reach
     the local APIs under a name of its own (DNS rebinding). `/healthz` answers any Host, as load
     balancers probe it by the target's IP."""
-
-    # --- speed layer ------------------------------------------------------------------------
-    speed_batch_size: int = Field(500, ge=1, le=10_000)
-    speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
     proxied_internal_routes: bool = False
     """Answer `/metrics`, `/readyz`, `/docs` and `/openapi.json` to requests a proxy forwarded
     (they carry `X-Forwarded-For` or `Forwarded`). Off: 404, as the load balancer's listener
     rules answer them, but after the path is decoded (`contract.internal_routes`)."""
+
+    # --- speed layer ------------------------------------------------------------------------
+    speed_batch_size: int = Field(500, ge=1, le=10_000)
+    speed_batching_window_seconds: float = Field(0.5, ge=0, le=300)
     speed_max_attempts: int = Field(3, ge=1, le=100)
 
     # --- batch layer ------------------------------------------------------------------------

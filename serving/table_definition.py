@@ -15,7 +15,11 @@ from sqlglot import exp
 
 from serving.sql_files import ATHENA_DIALECT
 
-Storage = Literal["parquet", "csv"]
+Storage = Literal["parquet", "parquet_manifest", "csv"]
+"""`parquet_manifest`: Parquet files listed by a `manifest` text file in each partition folder
+(Hive's symlink input format), so a state can name files that other runs wrote (ADR 0018)."""
+SYMLINK_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,14 @@ class TableDefinition:
                 partition_columns = _columns(prop.this.expressions)
             elif isinstance(prop, exp.LocationProperty):
                 location = prop.this.name
-            elif isinstance(prop, exp.RowFormatSerdeProperty):
+            elif isinstance(prop, exp.RowFormatSerdeProperty) and prop.this.name != PARQUET_SERDE:
                 storage = "csv"
                 serde_properties = {
                     p.this.name: p.args["value"].name
                     for p in prop.args["serde_properties"].expressions
                 }
+            elif isinstance(prop, exp.FileFormatProperty) and _is_symlink(prop):
+                storage = "parquet_manifest"
             elif type(prop) is exp.Property:
                 table_properties[prop.this.name] = prop.args["value"].name
         if not location:
@@ -86,3 +92,11 @@ def _columns(definitions: list[exp.Expression]) -> tuple[Column, ...]:
             raise ValueError(f"expected `name type`, got {definition.sql(ATHENA_DIALECT)}")
         columns.append(Column(definition.name, definition.args["kind"]))
     return tuple(columns)
+
+
+def _is_symlink(prop: exp.FileFormatProperty) -> bool:
+    formats = prop.this
+    return (
+        isinstance(formats, exp.InputOutputFormat)
+        and formats.args["input_format"].name == SYMLINK_INPUT_FORMAT
+    )

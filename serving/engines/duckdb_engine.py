@@ -27,7 +27,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, reference_effective
+from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, MANIFEST_FILE, reference_effective
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
@@ -179,7 +179,7 @@ class DuckDBEngine:
         """An empty Parquet file with every column of the table's DDL, read together with the
         lake's files (`union_by_name`): files written before a column was added to the contract
         then read it as NULL instead of failing the view. None for CSV tables."""
-        if table.storage != "parquet":
+        if table.storage == "csv":
             return None
         folder = self._schema_files / table.name
         for column in table.partition_columns:
@@ -284,6 +284,8 @@ def table_view(
     location, and `name` names the view otherwise (the real-time side's `_delta_` views).
     """
     view = _quoted(name or table.name)
+    if files is None and table.storage == "parquet_manifest":
+        files = manifest_listed_files(table)
     if empty or files == ():
         columns = ", ".join(
             f"CAST(NULL AS {_duckdb_type(c)}) AS {_quoted(c.name)}" for c in table.all_columns
@@ -328,9 +330,21 @@ def _scan(
 
 
 def _file_pattern(table: TableDefinition) -> str:
-    suffix = "csv" if table.storage == "csv" else "parquet"
     levels = "/*" * len(table.partition_columns)
+    if table.storage == "parquet_manifest":
+        return f"{table.location}{levels}/{MANIFEST_FILE}"
+    suffix = "csv" if table.storage == "csv" else "parquet"
     return f"{table.location}{levels}/*.{suffix}"
+
+
+def manifest_listed_files(table: TableDefinition) -> tuple[str, ...]:
+    """The Parquet files a symlink table's manifests list (one path or URI per line), as Athena
+    reads them: a state's days may live in the folders of the runs that wrote them."""
+    listed = []
+    for manifest in sorted(glob.iglob(_file_pattern(table))):
+        lines = Path(manifest).read_text().splitlines()
+        listed += [line.removeprefix("file://") for line in lines if line.strip()]
+    return tuple(listed)
 
 
 def _has_files(table: TableDefinition) -> bool:

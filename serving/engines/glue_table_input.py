@@ -18,6 +18,11 @@ _PARQUET: dict[str, Any] = {
         "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     },
 }
+_PARQUET_MANIFEST: dict[str, Any] = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+    "SerdeInfo": _PARQUET["SerdeInfo"],
+}
 _CSV: dict[str, Any] = {
     "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
     "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
@@ -31,14 +36,18 @@ def glue_type(column: Column) -> str:
 
 
 def table_input(table: TableDefinition) -> dict[str, Any]:
-    storage = _CSV if table.storage == "csv" else _PARQUET
+    storage = {"csv": _CSV, "parquet_manifest": _PARQUET_MANIFEST}.get(table.storage, _PARQUET)
     serde = storage["SerdeInfo"] | (
         {"Parameters": table.serde_properties} if table.serde_properties else {}
     )
     return {
         "Name": table.name,
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"EXTERNAL": "TRUE", "classification": table.storage, **table.properties},
+        "Parameters": {
+            "EXTERNAL": "TRUE",
+            "classification": "csv" if table.storage == "csv" else "parquet",
+            **table.properties,
+        },
         "PartitionKeys": [{"Name": c.name, "Type": glue_type(c)} for c in table.partition_columns],
         "StorageDescriptor": {
             "Columns": [{"Name": c.name, "Type": glue_type(c)} for c in table.columns],

@@ -1,5 +1,7 @@
--- Gold sales_wide of the published batch run (contract.gold.SALES_WIDE_SCHEMA). The location is
--- the run folder named by gold/_published.json; switching runs rewrites the location template.
+-- Gold sales_wide of the published state (contract.gold.SALES_WIDE_SCHEMA). The location is the
+-- published run's manifest folder: one `sale_date=D/manifest` per day, listing the Parquet files
+-- of that day, which earlier runs may have written (symlink input format, ADR 0018); switching
+-- runs rewrites the location template.
 CREATE EXTERNAL TABLE IF NOT EXISTS sales_wide (
   event_id string,
   line_number int,
@@ -45,7 +47,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS sales_wide (
   sale_hour int
 )
 PARTITIONED BY (sale_date date)
-STORED AS PARQUET
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION '{{sales_wide_location}}'
 TBLPROPERTIES (
   'projection.enabled' = 'true',

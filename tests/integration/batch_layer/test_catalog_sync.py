@@ -7,17 +7,14 @@ when its state manager says so), so the tests read back what was submitted, in o
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,6 +28,7 @@ from contract.lake_io import LakeFiles
 from contract.publication import Publication, read_publication
 from contract.settings import Settings
 from serving.sql_files import PUBLISHED_TABLES, VIEWS
+from tests.integration.athena import create_athena_resources, moto_api, queries_held
 from tests.integration.batch_layer.scenario import build_scenario
 
 REPO = Path(__file__).resolve().parents[3]
@@ -41,10 +39,7 @@ T2 = datetime(2026, 11, 22, 5, 30, tzinfo=UTC)
 @pytest.fixture
 def settings(moto_settings: Settings) -> Settings:
     """An S3 lake, the results bucket and the workgroup, as Terraform makes them."""
-    s3 = aws_client(moto_settings, "s3")
-    s3.create_bucket(Bucket=moto_settings.lake_bucket)
-    s3.create_bucket(Bucket=moto_settings.athena_results_bucket)
-    aws_client(moto_settings, "athena").create_work_group(Name=moto_settings.athena_workgroup)
+    create_athena_resources(moto_settings)
     return moto_settings.model_copy(
         update={
             "lake_uri": f"s3://{moto_settings.lake_bucket}/lake",
@@ -56,28 +51,9 @@ def settings(moto_settings: Settings) -> Settings:
 
 @pytest.fixture
 def stuck_queries(moto_endpoint: str) -> Iterator[None]:
-    """Athena executions stay queued until the test lets them go."""
-    moto_api(
-        moto_endpoint,
-        "state-manager/set-transition",
-        {
-            "model_name": "athena::execution",
-            "transition": {"progression": "manual", "times": 10**9},
-        },
-    )
-    yield
-    moto_api(moto_endpoint, "state-manager/unset-transition", {"model_name": "athena::execution"})
-
-
-def moto_api(endpoint: str, path: str, payload: dict[str, Any]) -> None:
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/{path}",
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
+    """Athena executions stay queued until the test lets them go (or the fixture ends)."""
+    with queries_held(moto_endpoint, 10**9):
+        yield
 
 
 def publication(run_id: str, cutoff: datetime) -> Publication:
@@ -270,7 +246,7 @@ def test_the_emr_entry_point_takes_every_setting_from_its_driver_environment(
     assert table_locations(settings)[SALES_WIDE].endswith("/gold/runs/run-1/sales_wide/")
     statements = succeeded_statements(settings)
     assert_views_recreated_with(statements, T1)
-    assert "AT TIME ZONE 'Asia/Tokyo'" in statements[VIEWS.index("sales_realtime")]
+    assert "THEN s.time_zone END, 'Asia/Tokyo')" in statements[VIEWS.index("sales_realtime")]
 
 
 @pytest.mark.spark
@@ -279,8 +255,7 @@ def test_the_nightly_job_moves_the_catalog_to_the_run_it_published(
     moto_settings: Settings, moto_endpoint: str, tmp_path: Path
 ) -> None:
     """`salesflow batch run` as the EMR entry point runs it: settings from the environment only."""
-    aws_client(moto_settings, "s3").create_bucket(Bucket=moto_settings.athena_results_bucket)
-    aws_client(moto_settings, "athena").create_work_group(Name=moto_settings.athena_workgroup)
+    create_athena_resources(moto_settings, lake_bucket=False)
     lake = Path(moto_settings.lake_uri)
     scenario = build_scenario(lake, moto_settings)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SALESFLOW_")} | {
@@ -312,6 +287,7 @@ def test_the_nightly_job_moves_the_catalog_to_the_run_it_published(
     assert result.returncode == 0, result.stderr[-3000:]
     published = Publication.model_validate_json((lake / "gold" / "_published.json").read_bytes())
     assert table_locations(moto_settings) == {
-        table: f"{lake}/gold/runs/{published.run_id}/{table}/" for table in PUBLISHED_TABLES
+        table: f"{lake}/{published.tables[table]}/" for table in PUBLISHED_TABLES
     }
+    assert published.tables[SALES_WIDE] == f"gold/runs/{published.run_id}/sales_wide_manifest"
     assert_views_recreated_with(succeeded_statements(moto_settings), scenario.cutoff)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -163,10 +164,22 @@ def test_gold_tables_have_the_contract_schemas(published_lake: PublishedLake):
     assert all(row["net_amount"] <= 0 and row["net_units"] < 0 for row in returns)
 
 
-def test_rerun_gives_the_same_gold_row_for_row(published_lake: PublishedLake, spark: SparkSession):
+def test_a_rerun_at_the_same_t_finds_nothing_new_and_publishes_nothing(
+    published_lake: PublishedLake, spark: SparkSession
+) -> None:
     settings = published_lake.settings
     first = published_lake.publication
-    second = run_batch(settings.lake_uri, first.cutoff, settings=settings, spark=spark)
+    again = run_batch(settings.lake_uri, first.cutoff, settings=settings, spark=spark)
+    assert again == first
+    assert read_publication(LakeFiles.open(settings.lake_uri, settings)) == first
+
+
+def test_a_full_rerun_gives_the_same_gold_row_for_row(
+    published_lake: PublishedLake, spark: SparkSession
+) -> None:
+    settings = published_lake.settings
+    first = published_lake.publication
+    second = run_batch(settings.lake_uri, first.cutoff, settings=settings, spark=spark, full=True)
     assert second.run_id != first.run_id
     lake = Path(settings.lake_uri)
     for table, keys in [
@@ -195,8 +208,9 @@ def test_a_failing_run_leaves_the_previous_publication(
     before = pointer.read_bytes()
     bad_upload = lake / CSV_UPLOADS / f"{'0' * 64}.csv"
     bad_upload.write_text("not,the,upload,header\n1,2,3,4\n")
+    later = published_lake.publication.cutoff + timedelta(hours=1)
     with pytest.raises(Exception, match=r"(?i)header"):
-        run_batch(str(lake), published_lake.publication.cutoff, settings=settings, spark=spark)
+        run_batch(str(lake), later, settings=settings, spark=spark)
     assert pointer.read_bytes() == before
 
 
@@ -210,6 +224,6 @@ def test_empty_lake_publishes_empty_gold(spark: SparkSession, tmp_path: Path, pu
     assert publication.input_counts["lines"] == 0
     assert publication.output_counts[SALES_WIDE] == 0
     assert read_table(lake, publication, DAILY_SALES_BY_STORE).num_rows == 0
-    wide_folder = lake / publication.tables[SALES_WIDE]
-    assert wide_folder.is_dir()
+    assert publication.sales_wide_days == {}
+    wide_folder = lake / "gold" / "runs" / publication.run_id / SALES_WIDE
     assert not list(wide_folder.rglob("*.parquet")), "an empty gold has no data files"

@@ -55,6 +55,8 @@ SHAPES_NOTHING = {
     "csv_landing_prefix": "read by the CSV Lambda alone, to find a landed export's mapping",
     "csv_dead_letter_queue_name": "where `salesflow load-csv --dead-letters` finds failed loads",
     "gold_runs_kept": "how many older runs the job keeps for rollback; the served one always",
+    "batch_full_every_days": "whether a run rebuilds every day or only the affected ones: the "
+    "same tables either way",
     "reconciliation_grace_hours": "when an unmatched store-day counts as overdue (metric, alarm)",
     "reconciliation_check_seconds": "how often a serving process re-checks the tills' reports",
     "reconciliation_lookback_days": "how many business days the periodic check covers",

@@ -28,7 +28,14 @@ from contract.bronze import bronze_table
 from contract.business_day import BusinessDay
 from contract.event import IngestedSaleEvent
 from contract.gold import SALES_WIDE, SALES_WIDE_SCHEMA
-from contract.lake import CSV_UPLOADS, PUBLISHED_POINTER, bronze_partition, gold_run
+from contract.lake import (
+    CSV_UPLOADS,
+    MANIFEST_FILE,
+    PUBLISHED_POINTER,
+    bronze_partition,
+    gold_run,
+    sales_wide_manifest,
+)
 from contract.lake_io import LakeFiles
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.reference import VALID_FROM_MIN, Customer, Product, Store, reference_table
@@ -297,7 +304,8 @@ def expected_lines(
 
 
 def write_gold(lake: Path, lines: list[dict[str, Any]], cutoff: datetime, run_id: str) -> None:
-    """Gold files of one run, hive-partitioned by sale_date, then the pointer, last."""
+    """Gold files of one run, hive-partitioned by sale_date, each day's manifest listing them
+    (as the batch job writes its state), then the pointer, last."""
     table_folder = lake / gold_run(run_id) / SALES_WIDE
     table_folder.mkdir(parents=True, exist_ok=True)
     by_date: dict[date, list[dict[str, Any]]] = {}
@@ -309,6 +317,9 @@ def write_gold(lake: Path, lines: list[dict[str, Any]], cutoff: datetime, run_id
         folder.mkdir(parents=True, exist_ok=True)
         rows = [{k: v for k, v in line.items() if k != "sale_date"} for line in group]
         pq.write_table(pa.Table.from_pylist(rows, schema=file_schema), folder / "part-0.parquet")
+        manifest = lake / sales_wide_manifest(run_id) / folder.name / MANIFEST_FILE
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(f"{folder / 'part-0.parquet'}\n")
     publish(lake, run_id, cutoff, len(lines))
 
 
@@ -317,7 +328,7 @@ def publish(lake: Path, run_id: str, cutoff: datetime, rows: int) -> None:
         "run_id": run_id,
         "cutoff": cutoff.isoformat(),
         "published_at": datetime.now(UTC).isoformat(),
-        "tables": {SALES_WIDE: f"{gold_run(run_id)}/{SALES_WIDE}"},
+        "tables": {SALES_WIDE: sales_wide_manifest(run_id)},
         "input_counts": {},
         "output_counts": {SALES_WIDE: rows},
         "quality_counts": {},
