@@ -48,6 +48,12 @@ router = APIRouter(tags=["reconciliation"], route_class=LeanRoute)
         413: {"model": ErrorResponse, "description": "The body is over the size limit."},
         415: {"model": ErrorResponse, "description": "The Content-Type is not application/json."},
         422: {"model": ErrorResponse, "description": "The report breaks its contract."},
+        429: {
+            "model": ErrorResponse,
+            "description": "The API key is over its rate limit (a report counts as one event); "
+            "nothing is stored: resend after Retry-After.",
+            "headers": {"Retry-After": {"schema": {"type": "string"}}},
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -63,6 +69,7 @@ router = APIRouter(tags=["reconciliation"], route_class=LeanRoute)
 )
 async def post_reconciliation(request: Request) -> Response:
     ingest = authenticate(request)
+    ingest.admit(1)
     raw = await read_json_body(request, ingest.settings.max_body_bytes)
     received_at = datetime.now(UTC)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,9 +39,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def limited_app(memory_sink: MemorySink, clock: Clock) -> FastAPI:
+def limited_app(memory_sink: MemorySink, clock: Clock, tmp_path: Path) -> FastAPI:
     """Three keys at 0.5 events/s with bursts of 2, on a clock the test moves."""
     settings = Settings(
+        lake_uri=str(tmp_path / "lake"),
         sink="memory",
         api_keys=f"{SOURCE}:{hash_api_key(API_KEY)},web:{hash_api_key(OTHER_KEY)},"
         f"segment:{hash_api_key(WRITE_KEY)}",
@@ -131,6 +134,24 @@ def test_segment_batches_are_limited_by_their_messages(
     assert _refused_count(limited, "segment") == 1
 
 
+def test_an_end_of_day_report_costs_one_event(
+    limited: TestClient, event: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Each report is a write to the lake: a flood of them is limited like a flood of sales."""
+    for _ in range(2):
+        limited.post("/v1/sales", json=event())
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    report = {
+        "store_id": "SP-PAULISTA-01",
+        "business_date": yesterday,
+        "totals": {"sale": {"count": 1, "net_amount": "10.00"}},
+    }
+    refused = limited.post("/v1/reconciliations", json=report)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "2"
+    assert not list(tmp_path.rglob("reconciliation/reports/**/*.json"))
+
+
 def test_the_limit_is_off_by_default_locally_and_on_in_aws() -> None:
     local = Settings()
     assert local.rate_limit_events_per_second == 0
@@ -158,6 +179,6 @@ def test_a_refused_request_takes_no_tokens() -> None:
 
 def test_the_openapi_schema_documents_429_with_retry_after(client: TestClient) -> None:
     paths: dict[str, Any] = client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/sales", "/v1/sales/batch", "/v1/batch", "/v1/track"):
+    for path in ("/v1/sales", "/v1/sales/batch", "/v1/batch", "/v1/track", "/v1/reconciliations"):
         documented = paths[path]["post"]["responses"]["429"]
         assert "Retry-After" in documented["headers"], path
