@@ -19,6 +19,7 @@ from contract.lake_io import LakeFiles
 from contract.publication import Publication, read_publication
 from contract.settings import Settings
 from salesflow.cli import main
+from tests.integration.athena import create_athena_resources
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
@@ -27,10 +28,7 @@ NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 def settings(moto_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """An S3 lake at the bucket's root, the results bucket and the workgroup, as deployed; the
     same settings in the environment for the CLI."""
-    s3 = aws_client(moto_settings, "s3")
-    s3.create_bucket(Bucket=moto_settings.lake_bucket)
-    s3.create_bucket(Bucket=moto_settings.athena_results_bucket)
-    aws_client(moto_settings, "athena").create_work_group(Name=moto_settings.athena_workgroup)
+    create_athena_resources(moto_settings)
     environment = {
         "SALESFLOW_AWS_ENDPOINT_URL": moto_settings.aws_endpoint_url or "",
         "SALESFLOW_NAME_PREFIX": moto_settings.name_prefix,

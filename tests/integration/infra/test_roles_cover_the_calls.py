@@ -28,6 +28,7 @@ import pytest
 from contract.aws import aws_client
 from contract.settings import Settings
 from tests.conftest import load_event
+from tests.integration.athena import create_athena_resources
 from tests.integration.infra.recording_proxy import (
     ACCOUNT,
     REGION,
@@ -63,10 +64,7 @@ def deployed(proxy: RecordingProxy, name_prefix: str, tmp_path: Path) -> Setting
         csv_lambda_max_bytes=2000,
         serving_query_timeout_seconds=5.0,
     )
-    s3 = aws_client(settings, "s3")
-    for bucket in (settings.lake_bucket, settings.athena_results_bucket):
-        s3.create_bucket(Bucket=bucket)
-    aws_client(settings, "athena").create_work_group(Name=settings.athena_workgroup)
+    create_athena_resources(settings)
     glue = aws_client(settings, "glue")
     glue.create_database(DatabaseInput={"Name": settings.glue_database})
     catalog = json.loads((MODULES_DIR / "catalog" / "tables.json").read_text())

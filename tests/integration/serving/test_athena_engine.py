@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,27 +20,14 @@ from serving.engines import QueryCancelledError, QueryFailedError, QueryTimeoutE
 from serving.engines.athena_engine import AthenaEngine
 from serving.engines.athena_statements import raise_for_state
 from serving.sql_files import VIEWS
+from tests.integration.athena import create_athena_resources, moto_api, queries_held
 
 LAKE_PREFIX = "lake"
 
 
-def moto_api(endpoint: str, path: str, payload: dict[str, Any]) -> None:
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/{path}",
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
 @pytest.fixture
 def settings(moto_settings: Settings) -> Settings:
-    s3 = aws_client(moto_settings, "s3")
-    s3.create_bucket(Bucket=moto_settings.lake_bucket)
-    s3.create_bucket(Bucket=moto_settings.athena_results_bucket)
-    aws_client(moto_settings, "athena").create_work_group(Name=moto_settings.athena_workgroup)
+    create_athena_resources(moto_settings)
     return moto_settings.model_copy(
         update={
             "lake_uri": f"s3://{moto_settings.lake_bucket}/{LAKE_PREFIX}",
@@ -61,27 +46,14 @@ def engine(settings: Settings) -> Iterator[AthenaEngine]:
 @pytest.fixture
 def slow_queries(moto_endpoint: str) -> Iterator[None]:
     """Athena executions stay QUEUED, then RUNNING, for several polls each."""
-    moto_api(
-        moto_endpoint,
-        "state-manager/set-transition",
-        {"model_name": "athena::execution", "transition": {"progression": "manual", "times": 3}},
-    )
-    yield
-    moto_api(moto_endpoint, "state-manager/unset-transition", {"model_name": "athena::execution"})
+    with queries_held(moto_endpoint, 3):
+        yield
 
 
 @pytest.fixture
 def stuck_queries(moto_endpoint: str) -> Iterator[None]:
-    moto_api(
-        moto_endpoint,
-        "state-manager/set-transition",
-        {
-            "model_name": "athena::execution",
-            "transition": {"progression": "manual", "times": 10**9},
-        },
-    )
-    yield
-    moto_api(moto_endpoint, "state-manager/unset-transition", {"model_name": "athena::execution"})
+    with queries_held(moto_endpoint, 10**9):
+        yield
 
 
 def publish(settings: Settings, run_id: str, cutoff: datetime) -> None:
