@@ -1,7 +1,8 @@
 """The serving SQL files and the one way to fill their placeholders.
 
 Everything is written once in the Athena dialect under `serving/sql/`: Hive DDL for the tables in
-`tables/`, Trino views in `views/`. What changes per deployment or per published batch run (lake
+`tables/` (the marts' own follows from the contract, `serving.mart_tables`), Trino views in
+`views/`. What changes per deployment or per published batch run (lake
 root, the gold run's location, cutoff T, reporting time zone) is a `{{name}}` placeholder, so
 both engines render the very same text. Unknown or missing placeholders fail loudly: a typo must
 not produce SQL that silently reads nothing.
@@ -19,6 +20,7 @@ from contract.customers import CUSTOMER_TABLES
 from contract.event import MAX_ITEMS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE
 from contract.quality import MAX_LINE_NET_AMOUNT
+from serving.mart_tables import mart_table_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 ATHENA_DIALECT = "athena"
@@ -96,6 +98,11 @@ def view_statements(parameters: SqlParameters) -> dict[str, str]:
 
 def _rendered(folder: str, names: tuple[str, ...], parameters: SqlParameters) -> dict[str, str]:
     placeholders = parameters.placeholders()
-    return {
-        name: render((SQL_DIR / folder / f"{name}.sql").read_text(), placeholders) for name in names
-    }
+    return {name: render(_template(folder, name), placeholders) for name in names}
+
+
+def _template(folder: str, name: str) -> str:
+    """A file of `sql/<folder>/`, except the marts' tables, which follow from the contract."""
+    if folder == "tables" and name in MART_DIMENSIONS:
+        return mart_table_sql(name)
+    return (SQL_DIR / folder / f"{name}.sql").read_text()
