@@ -18,7 +18,11 @@ def _anchors() -> set[str]:
 
 def _alarm_keys() -> set[str]:
     text = OBSERVABILITY.read_text()
-    keys = set(re.findall(r"^      ([a-z0-9-]+) = \{$", text, flags=re.MULTILINE))
+    keys = set(
+        re.findall(
+            r"^ {4,6}([a-z0-9]+(?:-[a-z0-9]+)+) = (?:merge\([^{]*)?\{$", text, flags=re.MULTILINE
+        )
+    )
     keys |= {key.split("-${")[0] for key in re.findall(r'"(lambda-errors-\$\{name\})"', text)}
     return keys
 

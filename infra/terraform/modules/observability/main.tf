@@ -54,7 +54,39 @@ locals {
     missing    = "notBreaching"
   }
 
+  # What alarms on counts share: anything at all within five minutes is worth a look.
+  any_in_five_minutes = {
+    period    = 300
+    periods   = 1
+    threshold = 0
+  }
+
+  # A dead-letter queue holding anything: each description names the redrive that empties it.
+  dead_letter_queues = {
+    dead-letter-queue-depth = {
+      queue       = var.dead_letter_queue_name
+      description = "Sales queue messages were delivered max_receive_count times without landing and sit in the SQS dead-letter queue: fix the cause, then `salesflow redrive sqs` (docs/operations.md#dead-letter-queue-depth)."
+    }
+    kinesis-dead-letter-queue-depth = {
+      queue       = var.kinesis_dead_letter_queue_name
+      description = "Kinesis batches exhausted their retries and their pointers (or records) sit in the Kinesis dead-letter queue: fix the cause, then `salesflow redrive kinesis` within the stream's retention (docs/operations.md#kinesis-dead-letter-queue-depth)."
+    }
+    csv-dead-letter-queue-depth = {
+      queue       = var.csv_dead_letter_queue_name
+      description = "Landed CSV exports failed to load after the Lambda's retries; their S3 events sit in the CSV dead-letter queue: fix the cause, then `salesflow load-csv --dead-letters` (docs/operations.md#csv-dead-letter-queue-depth)."
+    }
+  }
+
   alarm_definitions = merge(
+    {
+      for name, queue in local.dead_letter_queues : name => merge(local.any_in_five_minutes, {
+        description = queue.description
+        namespace   = "AWS/SQS"
+        metric      = "ApproximateNumberOfMessagesVisible"
+        dimensions  = { QueueName = queue.queue }
+        statistic   = "Maximum"
+      })
+    },
     {
       stream-iterator-age = {
         description = "Records wait in Kinesis longer than ${var.max_iterator_age_seconds}s: the speed layer is falling behind and the dashboard is stale (docs/operations.md#stream-iterator-age)."
@@ -64,36 +96,6 @@ locals {
         statistic   = "Maximum"
         threshold   = var.max_iterator_age_seconds * 1000
       }
-      dead-letter-queue-depth = {
-        description = "Sales queue messages were delivered max_receive_count times without landing and sit in the SQS dead-letter queue: fix the cause, then `salesflow redrive sqs` (docs/operations.md#dead-letter-queue-depth)."
-        namespace   = "AWS/SQS"
-        metric      = "ApproximateNumberOfMessagesVisible"
-        dimensions  = { QueueName = var.dead_letter_queue_name }
-        statistic   = "Maximum"
-        period      = 300
-        periods     = 1
-        threshold   = 0
-      }
-      kinesis-dead-letter-queue-depth = {
-        description = "Kinesis batches exhausted their retries and their pointers (or records) sit in the Kinesis dead-letter queue: fix the cause, then `salesflow redrive kinesis` within the stream's retention (docs/operations.md#kinesis-dead-letter-queue-depth)."
-        namespace   = "AWS/SQS"
-        metric      = "ApproximateNumberOfMessagesVisible"
-        dimensions  = { QueueName = var.kinesis_dead_letter_queue_name }
-        statistic   = "Maximum"
-        period      = 300
-        periods     = 1
-        threshold   = 0
-      }
-      csv-dead-letter-queue-depth = {
-        description = "Landed CSV exports failed to load after the Lambda's retries; their S3 events sit in the CSV dead-letter queue: fix the cause, then `salesflow load-csv --dead-letters` (docs/operations.md#csv-dead-letter-queue-depth)."
-        namespace   = "AWS/SQS"
-        metric      = "ApproximateNumberOfMessagesVisible"
-        dimensions  = { QueueName = var.csv_dead_letter_queue_name }
-        statistic   = "Maximum"
-        period      = 300
-        periods     = 1
-        threshold   = 0
-      }
       sqs-backlog-age = {
         description = "The oldest message on the sales queue is older than ${var.max_queue_age_seconds}s: the SQS consumer is failing or falling behind (docs/operations.md#sqs-backlog-age)."
         namespace   = "AWS/SQS"
@@ -102,26 +104,20 @@ locals {
         statistic   = "Maximum"
         threshold   = var.max_queue_age_seconds
       }
-      scheduler-target-errors = {
+      scheduler-target-errors = merge(local.any_in_five_minutes, {
         description = "A schedule of the platform (nightly job, hourly compaction) could not start its target: EMR or ECS refused the call (docs/operations.md#scheduler-target-errors)."
         namespace   = "AWS/Scheduler"
         metric      = "TargetErrorCount"
         dimensions  = { ScheduleGroup = var.schedule_group_name }
         statistic   = "Sum"
-        period      = 300
-        periods     = 1
-        threshold   = 0
-      }
-      scheduler-dropped-invocations = {
+      })
+      scheduler-dropped-invocations = merge(local.any_in_five_minutes, {
         description = "A schedule of the platform gave up on an invocation after its retries: a nightly run or a compaction did not happen (docs/operations.md#scheduler-dropped-invocations)."
         namespace   = "AWS/Scheduler"
         metric      = "InvocationDroppedCount"
         dimensions  = { ScheduleGroup = var.schedule_group_name }
         statistic   = "Sum"
-        period      = 300
-        periods     = 1
-        threshold   = 0
-      }
+      })
       api-5xx = {
         description = "The ingest API answers 5xx: clients retry, but the stream may be throttled or unreachable (docs/operations.md#api-5xx)."
         namespace   = "AWS/ApplicationELB"
@@ -208,16 +204,13 @@ locals {
       }
     },
     {
-      for name in var.lambda_function_names : "lambda-errors-${name}" => {
+      for name in var.lambda_function_names : "lambda-errors-${name}" => merge(local.any_in_five_minutes, {
         description = "Lambda ${name} fails: its batches are retried, bisected and finally parked in its source's dead-letter queue (docs/operations.md#lambda-errors)."
         namespace   = "AWS/Lambda"
         metric      = "Errors"
         dimensions  = { FunctionName = name }
         statistic   = "Sum"
-        period      = 300
-        periods     = 1
-        threshold   = 0
-      }
+      })
     },
   )
 
