@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 STREAM_SHARDS = 2
 QUEUE_VISIBILITY_SECONDS = 30
 CHECKPOINT_TABLE_KEY = "leaseKey"
+
+_NOT_FOUND = ("ResourceNotFoundException",)
+_NO_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,8 @@ def bootstrap_resources(settings: Settings, *, lake_uri: str) -> Bootstrap:
 
 
 def _ensure_stream(kinesis: Any, name: str) -> bool:
-    try:
-        kinesis.describe_stream_summary(StreamName=name)
+    if _exists(lambda: kinesis.describe_stream_summary(StreamName=name), _NOT_FOUND):
         return False
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
     kinesis.create_stream(StreamName=name, ShardCount=STREAM_SHARDS)
     kinesis.get_waiter("stream_exists").wait(
         StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
@@ -99,22 +99,15 @@ def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str,
         url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         return url, False
     except ClientError as error:
-        if error.response["Error"]["Code"] not in (
-            "AWS.SimpleQueueService.NonExistentQueue",
-            "QueueDoesNotExist",
-        ):
+        if error.response["Error"]["Code"] not in _NO_QUEUE:
             raise
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     return url, True
 
 
 def _ensure_bucket(s3: Any, bucket: str, region: str) -> bool:
-    try:
-        s3.head_bucket(Bucket=bucket)
+    if _exists(lambda: s3.head_bucket(Bucket=bucket), ("404", "NoSuchBucket")):
         return False
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
-            raise
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
@@ -123,43 +116,41 @@ def _ensure_bucket(s3: Any, bucket: str, region: str) -> bool:
 
 
 def _ensure_table(dynamodb: Any, name: str) -> bool:
-    try:
-        dynamodb.describe_table(TableName=name)
-        return False
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": CHECKPOINT_TABLE_KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": CHECKPOINT_TABLE_KEY, "KeyType": "HASH"}],
-    )
-    return True
+    """The speed layer's checkpoint table, keyed by shard."""
+    return _ensure_dynamodb_table(dynamodb, name, [(CHECKPOINT_TABLE_KEY, "HASH")])
 
 
 def _ensure_profile_table(dynamodb: Any, name: str) -> bool:
     """Terraform's `customer_profiles` table: (customer_id, run_id) keys, TTL on `expires_at`."""
-    try:
-        dynamodb.describe_table(TableName=name)
+    keys = [(PARTITION_KEY, "HASH"), (SORT_KEY, "RANGE")]
+    if not _ensure_dynamodb_table(dynamodb, name, keys):
         return False
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-            {"AttributeName": SORT_KEY, "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-        ],
-    )
     dynamodb.update_time_to_live(
         TableName=name,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
     )
+    return True
+
+
+def _ensure_dynamodb_table(dynamodb: Any, name: str, keys: list[tuple[str, str]]) -> bool:
+    """An on-demand table with string `keys` ((attribute, HASH or RANGE)); True if made now."""
+    if _exists(lambda: dynamodb.describe_table(TableName=name), _NOT_FOUND):
+        return False
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+        KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+    )
+    return True
+
+
+def _exists(describe: Callable[[], object], missing: tuple[str, ...]) -> bool:
+    """Whether `describe` finds the resource: False on one of the `missing` error codes."""
+    try:
+        describe()
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in missing:
+            raise
+        return False
     return True
