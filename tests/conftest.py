@@ -36,6 +36,17 @@ if "JAVA_HOME" not in os.environ:
 
 
 @pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The worker's one local Spark session, small enough for a shared 2-core machine; every
+    Spark test (batch, e2e) shares it, and pyspark is imported only when one asks for it."""
+    from batch_layer.spark_session import build_session
+
+    session = build_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One moto server process per test session (per xdist worker), over real HTTP."""
     with moto_server() as endpoint:

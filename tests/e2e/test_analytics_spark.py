@@ -10,7 +10,6 @@ oracle-written gold; this one proves the Spark job's gold answers them alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from fastapi.testclient import TestClient
 from pyspark.sql import SparkSession
 
 from batch_layer.job import run_batch
-from batch_layer.spark_session import build_session
 from contract.settings import Settings
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
@@ -27,14 +25,6 @@ from tests.unit.serving.analytics_questions import CASES, analytics_event, asser
 from tests.unit.serving.sample_lake import write_inputs
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """The worker's one local session (shared with the batch tests through getOrCreate)."""
-    session = build_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
-    yield session
-    session.stop()
 
 
 def test_the_analysts_questions_across_a_real_batch_run(

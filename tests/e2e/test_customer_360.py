@@ -12,7 +12,6 @@ through a later run is invisible: lookups read that run's gold until its load fi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,7 +28,6 @@ from batch_layer.profile_load import (
     load_profiles,
     load_published_profiles,
 )
-from batch_layer.spark_session import build_session
 from contract.customers import (
     CUSTOMER_COHORTS,
     CUSTOMER_PROFILES,
@@ -67,14 +65,6 @@ from tests.unit.serving.sample_lake import write_bronze, write_reference
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 RUN_FIELDS = ("boundary", "run_id", "as_of", "source", "since_boundary")
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """The worker's one local session (shared with the batch tests through getOrCreate)."""
-    session = build_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
-    yield session
-    session.stop()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ runs again with a later T and nothing changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ import pytest
 from pyspark.sql import SparkSession
 
 from batch_layer.job import run_batch
-from batch_layer.spark_session import build_session
 from contract.gold import METRIC_DEFINITIONS
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
@@ -36,14 +35,6 @@ BY_DAY_AND_STORE = (
     + ", ".join(f"{sql} AS {name}" for name, sql in METRIC_DEFINITIONS.items())
     + " FROM sales_merged GROUP BY 1, 2"
 )
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """The worker's one local session (shared with the batch tests through getOrCreate)."""
-    session = build_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
-    yield session
-    session.stop()
 
 
 def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,17 +9,9 @@ import pytest
 from pyspark.sql import SparkSession
 
 from batch_layer.job import run_batch
-from batch_layer.spark_session import build_session
 from contract.publication import Publication
 from contract.settings import Settings
 from tests.integration.batch_layer.scenario import Scenario, build_scenario
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    session = build_session(master="local[2]", shuffle_partitions=2, driver_memory="1g")
-    yield session
-    session.stop()
 
 
 @dataclass(frozen=True)
