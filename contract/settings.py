@@ -214,7 +214,7 @@ class Settings(BaseSettings):
     """Largest landed CSV export the Lambda loads itself; a larger one is handed to the nightly
     job (`bronze/csv_pending/`), which streams it with the same loader before reading its inputs.
     The loader's memory and /tmp use do not grow with the file, so the limit is time: the
-    Lambda reads the object twice and converts it at the rate `bench/bench_history_load.py`
+    Lambda reads the object twice and converts it at the rate `python -m bench.history_load`
     measures; docs/batch_layer.md derives the default from Terraform's 300 s timeout."""
 
     # --- reconciliation ---------------------------------------------------------------------
