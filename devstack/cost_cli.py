@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             gold_runs_kept=args.gold_runs_kept,
         )
         prices = load_prices(args.prices)
-    except (ValueError, OSError) as error:
+    except (PriceFileError, ValueError, OSError) as error:
         kind = "price file" if isinstance(error, (PriceFileError, OSError)) else "workload"
         sys.stderr.write(f"salesflow cost: invalid {kind}: {error}\n")
         return 2

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from contract.settings import Settings
-from speed_layer.dead_letters import DeadLetterError
+from speed_layer.errors import DeadLetterError
 
 MAX_BACKOFF_SECONDS = 20.0
 ERROR_PAUSE_SECONDS = 1.0

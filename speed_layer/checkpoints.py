@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from contract.lake_io import replace_local_file
-
-
-class CheckpointLockedError(RuntimeError):
-    """Another poller already consumes this stream from this state dir."""
+from speed_layer.errors import CheckpointLockedError
 
 
 @dataclass(frozen=True)

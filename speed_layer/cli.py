@@ -15,18 +15,15 @@ from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.batching import BatchingPolicy
-from speed_layer.checkpoints import CheckpointFile, CheckpointLockedError
+from speed_layer.checkpoints import CheckpointFile
 from speed_layer.dead_letters import DeadLetterQueue
+from speed_layer.errors import CheckpointLockedError, MissingResourceError
 from speed_layer.kinesis_poller import KinesisPoller
 from speed_layer.landing import warm_up
 from speed_layer.shutdown import stop_on_signals
 from speed_layer.sqs_poller import SqsPoller
 
 logger = logging.getLogger(__name__)
-
-
-class MissingResourceError(RuntimeError):
-    """A stream or queue the poller needs does not exist."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

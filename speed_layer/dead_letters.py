@@ -13,16 +13,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from speed_layer.errors import DeadLetterError
 from speed_layer.records import DeliveredRecord
 
 logger = logging.getLogger(__name__)
 
 SQS_BATCH_LIMIT = 10
 MAX_REASON_CHARS = 1000
-
-
-class DeadLetterError(RuntimeError):
-    """The dead-letter queue refused records; the caller must not checkpoint past them."""
 
 
 class DeadLetterQueue:

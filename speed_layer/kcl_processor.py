@@ -33,14 +33,11 @@ from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.batching import BatchingPolicy
 from speed_layer.dead_letters import DeadLetterQueue
+from speed_layer.errors import ProtocolError
 from speed_layer.landing import land, warm_up
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 
 logger = logging.getLogger(__name__)
-
-
-class ProtocolError(RuntimeError):
-    """The daemon sent something the protocol does not allow; the daemon restarts the child."""
 
 
 class KclRecordProcessor:

@@ -36,12 +36,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
+from speed_layer.errors import RecordNotLandedError
 from speed_layer.landing import land, warm_up
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key, sqs_batch_key
-
-
-class RecordNotLandedError(RuntimeError):
-    """The record's Parquet file could not be written; Lambda will deliver it again."""
 
 
 class KinesisLanding:

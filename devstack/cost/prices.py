@@ -12,8 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from devstack.errors import DevstackError
 
-class PriceFileError(ValueError):
+
+class PriceFileError(DevstackError):
     """The price file is missing a price or holds something that is not a decimal string."""
 
 

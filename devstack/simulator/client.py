@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from devstack.errors import DevstackError
+
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -27,7 +29,7 @@ BATCH_PATH = "/v1/sales/batch"
 REPORT_PATH = "/v1/reconciliations"
 
 
-class ApiKeyRefusedError(Exception):
+class ApiKeyRefusedError(DevstackError):
     """The API answered 401: retrying cannot help, the key or its configuration is wrong."""
 
 

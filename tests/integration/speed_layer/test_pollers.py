@@ -14,7 +14,8 @@ from contract.lake import bronze_partition
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from speed_layer.checkpoints import CheckpointFile
-from speed_layer.cli import MissingResourceError, consume
+from speed_layer.cli import consume
+from speed_layer.errors import MissingResourceError
 from tests.integration.speed_layer.stack import (
     create_resources,
     dead_letter_count,

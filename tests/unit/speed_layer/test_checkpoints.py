@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from speed_layer.checkpoints import CheckpointFile, CheckpointLockedError, ShardCheckpoint
+from speed_layer.checkpoints import CheckpointFile, ShardCheckpoint
+from speed_layer.errors import CheckpointLockedError
 
 
 def test_checkpoints_are_write_ahead_and_survive_a_restart(tmp_path):
