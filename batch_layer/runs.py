@@ -14,7 +14,10 @@ it is removed, and serving it again is one pointer write:
 - After each publication the job keeps the published run and the `SALESFLOW_GOLD_RUNS_KEPT`
   newest complete runs, removes the other complete ones, and removes unpublished folders older
   than a day (a run still writing is younger). The served run is never removed, whatever its age:
-  no lifecycle rule expires run folders, because S3 cannot tell which one is served.
+  no lifecycle rule expires run folders, because S3 cannot tell which one is served. A kept
+  state reads unchanged days from the folders of the runs that wrote them and its silver from
+  the runs it lists (ADR 0018): those folders stay as long as a kept state names them, so an old
+  state stays readable (and a rollback target) until it leaves the kept ones.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from batch_layer import gold_state
 from batch_layer.errors import BatchLayerError
 from batch_layer.publish import RUN_REPORT
 from contract.gold import QUALITY_QUARANTINE, SALES_WIDE
-from contract.lake import GOLD_RUNS, PUBLISHED_POINTER, gold_run
+from contract.lake import GOLD_RUNS, PUBLISHED_POINTER, SILVER_RUNS, gold_run, silver_run
 from contract.lake_io import LakeFiles
 from contract.publication import Publication, read_publication
 from contract.settings import Settings
@@ -107,15 +111,24 @@ def prune_runs(settings: Settings, *, now: datetime | None = None) -> list[str]:
     complete = [run for run in runs if run.report is not None]
     kept = {run.run_id for run in complete[: settings.gold_runs_kept]}
     kept |= {run.run_id for run in runs if run.published}
+    referenced = set(kept)
+    for run in runs:
+        if run.run_id in kept and run.report is not None:
+            referenced |= gold_state.referenced_runs(run.report.sales_wide_days)
+            referenced |= set(run.report.silver_runs)
     files = LakeFiles.open(settings.lake_uri, settings)
     removed = []
     for run in runs:
-        if run.run_id in kept or (run.report is None and not _abandoned(run.run_id, now)):
+        if run.run_id in referenced or (run.report is None and not _abandoned(run.run_id, now)):
             continue
         files.delete_folder(gold_run(run.run_id))
         removed.append(run.run_id)
+    for folder in files.list_folders(SILVER_RUNS):
+        run_id = folder.rsplit("/", 1)[-1]
+        if run_id not in referenced and _abandoned(run_id, now):
+            files.delete_folder(silver_run(run_id))
     if removed:
-        logger.info("old runs removed", extra={"runs": removed, "kept": sorted(kept)})
+        logger.info("old runs removed", extra={"runs": removed, "kept": sorted(referenced)})
     return removed
 
 
