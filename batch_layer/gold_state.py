@@ -12,6 +12,7 @@ the one pointer write that publishes it (ADR 0018).
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -48,16 +49,40 @@ def day_files(lake: LakeFiles, days: Mapping[str, DayPartition]) -> dict[str, li
 
 
 def write_manifests(lake: LakeFiles, run_id: str, files: Mapping[str, Iterable[str]]) -> None:
-    """One manifest per day: the full URIs of its files, in the format Athena's symlink tables
-    read (a URI per line)."""
+    """One manifest per day, a file per line: in an S3 lake its full URI, as Athena's symlink
+    tables read it; in a local lake its path relative to the manifest's folder, so the lake can
+    be moved or copied and stay readable (`resolve`)."""
     for day, paths in sorted(files.items()):
-        text = "".join(f"{lake.uri_of(path)}\n" for path in sorted(paths))
+        folder = f"{sales_wide_manifest(run_id)}/{SALES_WIDE_PARTITION_COLUMN}={day}"
+        lines = [
+            posixpath.relpath(path, folder) if lake.is_local else lake.uri_of(path)
+            for path in sorted(paths)
+        ]
         lake.write_bytes(
-            f"{sales_wide_manifest(run_id)}/{SALES_WIDE_PARTITION_COLUMN}={day}/{MANIFEST_FILE}",
-            text.encode(),
+            f"{folder}/{MANIFEST_FILE}", "".join(f"{line}\n" for line in lines).encode()
         )
+
+
+def resolve(line: str, manifest_folder: str) -> str:
+    """A manifest line as a path or URI readers can open: relative lines (a local lake's) are
+    relative to the manifest's folder."""
+    if "://" in line or line.startswith("/"):
+        return line
+    return posixpath.normpath(posixpath.join(manifest_folder, line))
 
 
 def referenced_runs(days: Mapping[str, DayPartition]) -> set[str]:
     """The runs whose folders a state reads `sales_wide` from."""
     return {partition.run_id for partition in days.values()}
+
+
+def published_files(lake: LakeFiles, manifest_folder: str) -> list[str]:
+    """The data files a published `sales_wide` manifest folder lists (full paths or URIs), for
+    readers outside the engines: the pyarrow tools, benchmarks and tests."""
+    listed = []
+    for path in lake.list_files(manifest_folder):
+        if path.endswith(f"/{MANIFEST_FILE}"):
+            content = (lake.read_bytes(path) or b"").decode()
+            folder = posixpath.dirname(lake.uri_of(path))
+            listed += [resolve(line, folder) for line in content.splitlines() if line]
+    return listed

@@ -28,9 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from batch_layer import gold_state
 from bench.results_file import figure, write_results
 from contract.bronze import BRONZE_SCHEMA
 from contract.gold import METRIC_DEFINITIONS, SALES_WIDE_SCHEMA
+from contract.lake_io import LakeFiles
 from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from devstack.catalog import build_catalog, write_reference
@@ -54,11 +56,22 @@ def _strings(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, pa.array(numbers).cast(pa.string()), "")
 
 
-def generate_lake(lake: Path, lines: int, seed: int = 7) -> int:
-    """Bronze events with ~`lines` sale lines (plus 1% re-sent duplicates, 0.5% late events, a few
-    lines failing each quality rule, some ingested after the cutoff). Returns input lines."""
+def generate_lake(
+    lake: Path,
+    lines: int,
+    seed: int = 7,
+    *,
+    days: int = DAYS,
+    cutoff: datetime = CUTOFF,
+    id_prefix: str = "EV-",
+    late_days: int = 20,
+    late_share: float = 0.005,
+) -> int:
+    """Bronze events with ~`lines` sale lines over the `days` before `cutoff` (plus 1% re-sent
+    duplicates, `late_share` of events `late_days` late, a few lines failing each quality rule,
+    some ingested after the cutoff). Returns input lines."""
     rng = np.random.default_rng(seed)
-    catalog = build_catalog(seed, customer_count=20_000)
+    catalog = build_catalog(7, customer_count=20_000)
     write_reference(str(lake), catalog, settings=Settings(lake_uri=str(lake)))
     per_event = rng.choice([1, 2, 3, 4], size=lines // 2 + 1000, p=[0.4, 0.3, 0.2, 0.1])
     n_events = int(np.searchsorted(np.cumsum(per_event), lines) + 1)
@@ -68,10 +81,11 @@ def generate_lake(lake: Path, lines: int, seed: int = 7) -> int:
     events = len(source_index)
     counts = per_event[source_index]
 
-    start = int((CUTOFF - timedelta(days=DAYS)).timestamp() * MICROS)
-    occurred = start + rng.integers(0, DAYS * 86400 * MICROS, n_events)
+    start = int((cutoff - timedelta(days=days)).timestamp() * MICROS)
+    occurred = start + rng.integers(0, days * 86400 * MICROS, n_events)
     ingested = occurred + rng.integers(MICROS, 120 * MICROS, n_events)
-    occurred[rng.random(n_events) < 0.005] -= 20 * 86400 * MICROS
+    late = rng.random(n_events) < late_share
+    occurred[late] -= rng.integers(1, late_days * 86400 * MICROS, int(late.sum()))
     ingested = ingested[source_index]
     ingested[n_events:] += 300 * MICROS
     occurred = occurred[source_index]
@@ -110,7 +124,7 @@ def generate_lake(lake: Path, lines: int, seed: int = 7) -> int:
         ),
         type=item_type,
     )
-    ids = _strings("EV-", np.arange(n_events)).take(pa.array(source_index))
+    ids = _strings(id_prefix, np.arange(n_events)).take(pa.array(source_index))
     timestamp = BRONZE_SCHEMA.field("occurred_at").type
     columns = {
         "event_id": ids,
@@ -120,7 +134,7 @@ def generate_lake(lake: Path, lines: int, seed: int = 7) -> int:
         "occurred_at": pa.array(occurred, timestamp),
         "channel": channels.take(store_pick),
         "store_id": store_ids.take(store_pick),
-        "order_id": _strings("O-", np.arange(n_events)).take(pa.array(source_index)),
+        "order_id": _strings(f"O{id_prefix}", np.arange(n_events)).take(pa.array(source_index)),
         "customer_id": customers.take(customer_pick),
         "currency": pa.array(["BRL", "USD"]).take(currency),
         "payment_method": payments.take(rng.integers(0, len(payments), n_events)[source_index]),
@@ -137,7 +151,7 @@ def generate_lake(lake: Path, lines: int, seed: int = 7) -> int:
         day = datetime.fromtimestamp(int(day_index[begin]) * 86400, UTC).date()
         folder = lake / f"bronze/sales_events/ingest_date={day}/ingest_hour=00"
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.slice(begin, end - begin), folder / "part-0.parquet")
+        pq.write_table(table.slice(begin, end - begin), folder / f"part-{id_prefix}0.parquet")
     return total_lines
 
 
@@ -195,8 +209,10 @@ def run_spark(lake: Path, out: Path) -> dict[str, float | str]:
     publication = run_batch(str(lake), CUTOFF, settings=settings, spark=spark)
     seconds = time.perf_counter() - started
     rss = peak_rss_bytes()
-    wide = lake / publication.tables["sales_wide"]
-    net = pq.read_table(wide, columns=["net_amount"])["net_amount"]
+    files = gold_state.published_files(
+        LakeFiles.open(str(lake), settings), publication.tables["sales_wide"]
+    )
+    net = pq.read_table(files, columns=["net_amount"])["net_amount"]
     return {
         "seconds": seconds,
         "session_seconds": session_seconds,

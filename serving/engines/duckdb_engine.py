@@ -342,8 +342,9 @@ def manifest_listed_files(table: TableDefinition) -> tuple[str, ...]:
     reads them: a state's days may live in the folders of the runs that wrote them."""
     listed = []
     for manifest in sorted(glob.iglob(_file_pattern(table))):
-        lines = Path(manifest).read_text().splitlines()
-        listed += [line.removeprefix("file://") for line in lines if line.strip()]
+        folder = Path(manifest).parent
+        for line in filter(None, Path(manifest).read_text().splitlines()):
+            listed.append(str((folder / line).resolve()) if not line.startswith("/") else line)
     return tuple(listed)
 
 

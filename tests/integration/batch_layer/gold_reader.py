@@ -19,7 +19,7 @@ def read_table(lake: Path, publication: Publication, table: str) -> pa.Table:
     folder = lake / publication.tables[table]
     if table == "sales_wide":
         listed = [
-            line
+            str((manifest.parent / line).resolve())
             for manifest in sorted(folder.glob(f"*/{MANIFEST_FILE}"))
             for line in manifest.read_text().splitlines()
         ]

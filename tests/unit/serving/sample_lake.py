@@ -319,7 +319,7 @@ def write_gold(lake: Path, lines: list[dict[str, Any]], cutoff: datetime, run_id
         pq.write_table(pa.Table.from_pylist(rows, schema=file_schema), folder / "part-0.parquet")
         manifest = lake / sales_wide_manifest(run_id) / folder.name / MANIFEST_FILE
         manifest.parent.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(f"{folder / 'part-0.parquet'}\n")
+        manifest.write_text(f"../../{SALES_WIDE}/{folder.name}/part-0.parquet\n")
     publish(lake, run_id, cutoff, len(lines))
 
 

@@ -1,0 +1,165 @@
+"""Incremental nightly batch benchmark: one new day on top of 180 and 365 days of history.
+
+For each history length, in a worker process of its own: a full rebuild of the history (the
+baseline, measured in the same run), then one new day lands (1% of the history's lines, 5% of its
+events late, spread over the last 30 days) and the incremental run absorbs it. Reported: both
+wall times and their ratio (target <= 0.10, goal 0.05), the growth of the incremental run from 180
+to 365 days of history (target < 1.2x), the days it rewrote, and the worker's peak RSS. The
+incremental state is checked against a full rebuild of the same inputs (rows and net amount).
+
+    .venv/bin/python -m bench.batch_incremental [--lines 10000000]
+
+`--lines` is the 365-day history; the 180-day one is scaled to the same lines per day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from batch_layer import gold_state
+from bench.batch import CUTOFF, REPORTING_TZ, generate_lake, peak_rss_bytes
+from bench.results_file import figure, write_results
+from contract.lake_io import LakeFiles
+from contract.publication import Publication
+from contract.settings import Settings
+
+NEW_DAY_SHARE = 0.01
+LATE_SHARE = 0.05
+LATE_DAYS = 30
+
+
+def _net(lake: Path, settings: Settings, publication: Publication) -> str:
+    files = gold_state.published_files(
+        LakeFiles.open(str(lake), settings), publication.tables["sales_wide"]
+    )
+    return str(pc.sum(pq.read_table(files, columns=["net_amount"])["net_amount"]).as_py())
+
+
+def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
+    """Full rebuild of the history, a new day, the incremental run, a full run to check it."""
+    from batch_layer.job import run_batch
+    from batch_layer.spark_session import build_session
+
+    settings = Settings(lake_uri=str(lake), reporting_tz=REPORTING_TZ, batch_full_every_days=0)
+    spark = build_session(master="local[2]", driver_memory="5g")
+    started = time.perf_counter()
+    full = run_batch(str(lake), CUTOFF, settings=settings, spark=spark)
+    full_seconds = time.perf_counter() - started
+
+    new_day_end = CUTOFF + timedelta(days=1)
+    new_lines = generate_lake(
+        lake,
+        int(history_lines * NEW_DAY_SHARE),
+        seed=11,
+        days=1,
+        cutoff=new_day_end,
+        id_prefix="NEW-",
+        late_days=LATE_DAYS,
+        late_share=LATE_SHARE,
+    )
+    started = time.perf_counter()
+    incremental = run_batch(str(lake), new_day_end, settings=settings, spark=spark)
+    incremental_seconds = time.perf_counter() - started
+    rss = peak_rss_bytes()
+    check = run_batch(str(lake), new_day_end, settings=settings, spark=spark, full=True)
+    spark.stop()
+    if (incremental.output_counts, _net(lake, settings, incremental)) != (
+        check.output_counts,
+        _net(lake, settings, check),
+    ):
+        raise RuntimeError(f"incremental state differs from a full rebuild: {incremental}")
+    return {
+        "days": days,
+        "history_rows": full.output_counts["sales_wide"],
+        "new_lines": new_lines,
+        "full_seconds": full_seconds,
+        "incremental_seconds": incremental_seconds,
+        "days_rewritten": sum(
+            1 for p in incremental.sales_wide_days.values() if p.run_id == incremental.run_id
+        ),
+        "kind": incremental.kind,
+        "peak_rss": rss,
+    }
+
+
+def _worker(lake: Path, lines: int, days: int) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.batch_incremental",
+        "--worker",
+        "--lake",
+        str(lake),
+        "--lines",
+        str(lines),
+        "--days",
+        str(days),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"worker failed:\n{result.stderr[-4000:]}")
+    measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=10_000_000)
+    parser.add_argument("--worker", action="store_true")
+    parser.add_argument("--lake", type=Path)
+    parser.add_argument("--days", type=int, default=365)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(run_worker(args.lake, args.lines, args.days)))
+        return
+    measured = {}
+    for days in (180, 365):
+        lines = args.lines * days // 365
+        root = Path(tempfile.mkdtemp(prefix="bench-incremental-"))
+        try:
+            generate_lake(root / "lake", lines, days=days)
+            measured[days] = _worker(root / "lake", lines, days)
+            print(f"{days} days: {measured[days]}", flush=True)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    figures = []
+    for days, result in measured.items():
+        figures += [
+            figure(f"full_rebuild_{days}_days_seconds", result["full_seconds"], "s"),
+            figure(
+                f"incremental_run_{days}_days_vs_full",
+                result["incremental_seconds"],
+                "s",
+                baseline=result["full_seconds"],
+                target="<= 0.10",
+            ),
+            figure(f"days_rewritten_{days}_days", result["days_rewritten"], "days"),
+            figure(f"history_rows_{days}_days", result["history_rows"], "rows"),
+            figure(f"peak_rss_{days}_days_gib", result["peak_rss"] / 2**30, "GiB"),
+        ]
+    figures.append(
+        figure(
+            "incremental_growth_180_to_365_days",
+            measured[365]["incremental_seconds"],
+            "s",
+            baseline=measured[180]["incremental_seconds"],
+            target="< 1.2",
+        )
+    )
+    write_results("batch_incremental", figures)
+
+
+if __name__ == "__main__":
+    main()
