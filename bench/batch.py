@@ -119,7 +119,13 @@ def generate_lake(
     items = pa.ListArray.from_arrays(
         pa.array(offsets),
         pa.StructArray.from_arrays(
-            [skus.take(sku_pick), pa.array(quantity), _decimals(price), _decimals(discount)],
+            [
+                skus.take(sku_pick),
+                pa.array(quantity),
+                _decimals(price),
+                _decimals(discount),
+                *[pa.nulls(total_lines, f.type) for f in list(item_type.value_type)[4:]],
+            ],
             fields=list(item_type.value_type),
         ),
         type=item_type,
@@ -143,8 +149,12 @@ def generate_lake(
         "ingested_at": pa.array(ingested, timestamp),
         "source": pa.array(["pos", "web"]).take((ingested % 2).astype(np.int8)),
     }
+    for name in BRONZE_SCHEMA.names:
+        columns.setdefault(name, pa.nulls(events, BRONZE_SCHEMA.field(name).type))
     order = np.argsort(ingested, kind="stable")
-    table = pa.Table.from_arrays(list(columns.values()), schema=BRONZE_SCHEMA).take(order)
+    table = pa.Table.from_arrays(
+        [columns[name] for name in BRONZE_SCHEMA.names], schema=BRONZE_SCHEMA
+    ).take(order)
     day_index = ingested[order] // (86400 * MICROS)
     boundaries = np.flatnonzero(np.diff(day_index)) + 1
     for begin, end in zip(np.r_[0, boundaries], np.r_[boundaries, events], strict=True):

@@ -73,6 +73,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
     incremental = run_batch(str(lake), new_day_end, settings=settings, spark=spark)
     incremental_seconds = time.perf_counter() - started
     rss = peak_rss_bytes()
+    reuse = _publication_alternatives(lake, settings, incremental)
     check = run_batch(str(lake), new_day_end, settings=settings, spark=spark, full=True)
     spark.stop()
     if (incremental.output_counts, _net(lake, settings, incremental)) != (
@@ -91,6 +92,39 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         ),
         "kind": incremental.kind,
         "peak_rss": rss,
+        **reuse,
+    }
+
+
+def _publication_alternatives(
+    lake: Path, settings: Settings, state: Publication
+) -> dict[str, float]:
+    """What publishing the state costs by manifests (what the job does) against copying the
+    unchanged days into the new run's folder (the alternative ADR 0018 rejects): both timed on
+    the same state, into a scratch folder."""
+    files = LakeFiles.open(str(lake), settings)
+    listed = gold_state.day_files(files, state.sales_wide_days)
+    started = time.perf_counter()
+    gold_state.write_manifests(files, "bench-scratch-manifests", listed)
+    manifest_seconds = time.perf_counter() - started
+    scratch = lake / "gold" / "runs" / "bench-scratch-copy"
+    started = time.perf_counter()
+    copied = 0
+    for day, paths in listed.items():
+        if state.sales_wide_days[day].run_id == state.run_id:
+            continue
+        for path in paths:
+            target = scratch / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(lake / path, target)
+            copied += (lake / path).stat().st_size
+    copy_seconds = time.perf_counter() - started
+    shutil.rmtree(scratch, ignore_errors=True)
+    files.delete_folder("gold/runs/bench-scratch-manifests")
+    return {
+        "manifest_seconds": manifest_seconds,
+        "copy_seconds": copy_seconds,
+        "copied_gib": copied / 2**30,
     }
 
 
@@ -148,6 +182,13 @@ def main() -> None:
             figure(f"days_rewritten_{days}_days", result["days_rewritten"], "days"),
             figure(f"history_rows_{days}_days", result["history_rows"], "rows"),
             figure(f"peak_rss_{days}_days_gib", result["peak_rss"] / 2**30, "GiB"),
+            figure(
+                f"publish_by_manifests_{days}_days_vs_copying_unchanged_days",
+                result["manifest_seconds"],
+                "s",
+                baseline=result["copy_seconds"],
+            ),
+            figure(f"unchanged_days_copy_would_write_{days}_days_gib", result["copied_gib"], "GiB"),
         ]
     figures.append(
         figure(

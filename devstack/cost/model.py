@@ -2,8 +2,9 @@
 
 The model follows what `infra/terraform` deploys: the Kinesis stream and the SQS queue both
 exist (only the configured sink carries events), one Lambda invocation lands one Parquet file,
-the nightly job rebuilds the whole history on EMR Serverless and keeps `gold_runs_kept` run
-folders, dashboards query one day of real-time bronze through Athena. What cannot be derived
+the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the days late events
+reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
+days, dashboards query one day of real-time bronze through Athena. What cannot be derived
 from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
 Decimal; amounts are rounded to cents only when shown.
 """
@@ -102,6 +103,12 @@ class Assumptions:
     spark_vcpu_hours_per_input_gb: Decimal = Decimal("0.5")
     spark_gb_per_vcpu: Decimal = Decimal(4)
     spark_get_requests_per_file: Decimal = Decimal(3)
+    affected_days_per_run: Decimal = Decimal(30)
+    """Business days an incremental run rewrites: late events reach back a month (ADR 0018)."""
+    full_rebuild_every_days: Decimal = Decimal(7)
+    """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
+    event_id_index_bytes_per_event: Decimal = Decimal(12)
+    """Compressed Parquet of the sorted event ids every incremental run reads to deduplicate."""
     athena_scanned_fraction: Decimal = Decimal("0.5")
     """Share of a day's bronze columns a dashboard query reads."""
     kms_requests_per_s3_request: Decimal = Decimal("0.01")
@@ -257,7 +264,11 @@ def _s3_requests(w: Workload, a: Assumptions, v: _Volumes) -> tuple[Decimal, Dec
 
 
 def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
-    stored_gb = v.bronze_gb + v.gold_gb_per_run * w.gold_runs_kept
+    rewritten_share = min(Decimal(1), a.affected_days_per_run / w.retention_days)
+    # Kept states share unchanged days: two full copies (the last two full rebuilds) and the
+    # days each kept incremental run rewrote.
+    gold_copies = 2 + w.gold_runs_kept * rewritten_share
+    stored_gb = v.bronze_gb + v.gold_gb_per_run * gold_copies
     puts, gets = _s3_requests(w, a, v)
     monthly = (
         stored_gb * p("s3", "standard_gb_month")
@@ -265,7 +276,8 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         + gets / 1000 * p("s3", "get_requests_per_thousand")
     )
     basis = (
-        f"{stored_gb:.1f} GB stored ({v.bronze_gb:.1f} bronze + {w.gold_runs_kept} gold runs), "
+        f"{stored_gb:.1f} GB stored ({v.bronze_gb:.1f} bronze + {gold_copies:.2f} gold copies "
+        f"for {w.gold_runs_kept} kept states), "
         f"{puts:.0f} PUT, {gets:.0f} GET"
     )
     return LineItem("S3", monthly, basis)
@@ -282,13 +294,26 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     return LineItem("Athena", monthly, basis)
 
 
-def _emr(a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
-    vcpu_hours = (a.spark_base_vcpu_hours + a.spark_vcpu_hours_per_input_gb * v.bronze_gb) * v.days
+def _emr(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    full_runs = v.days / a.full_rebuild_every_days
+    incremental_runs = v.days - full_runs
+    index_gb = v.events / v.days * w.retention_days * a.event_id_index_bytes_per_event / GB
+    affected = min(a.affected_days_per_run, Decimal(w.retention_days))
+    incremental_gb = v.bronze_gb_per_day * (1 + affected) + index_gb
+    vcpu_hours = full_runs * (
+        a.spark_base_vcpu_hours + a.spark_vcpu_hours_per_input_gb * v.bronze_gb
+    ) + incremental_runs * (
+        a.spark_base_vcpu_hours + a.spark_vcpu_hours_per_input_gb * incremental_gb
+    )
     gb_hours = vcpu_hours * a.spark_gb_per_vcpu
     monthly = vcpu_hours * p("emr_serverless", "vcpu_hour") + gb_hours * p(
         "emr_serverless", "gb_hour"
     )
-    basis = f"{v.days:.1f} nightly rebuilds of {v.bronze_gb:.1f} GB bronze: {vcpu_hours:.0f} vCPU-h"
+    basis = (
+        f"{full_runs:.1f} full rebuilds of {v.bronze_gb:.1f} GB bronze and {incremental_runs:.1f} "
+        f"incremental runs of {incremental_gb:.1f} GB ({affected:.0f} days rewritten, "
+        f"{index_gb:.2f} GB of event ids): {vcpu_hours:.0f} vCPU-h"
+    )
     return LineItem("EMR Serverless", monthly, basis)
 
 
@@ -349,7 +374,7 @@ def estimate(
         _lambda(a, v, prices),
         _s3(workload, a, v, prices),
         _athena(workload, a, v, prices),
-        _emr(a, v, prices),
+        _emr(workload, a, v, prices),
         _fargate(workload, a, v, prices),
         _alb(workload, a, v, prices),
         _kms(workload, a, v, prices),

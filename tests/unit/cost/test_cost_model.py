@@ -7,6 +7,7 @@ can be checked with pencil and paper; byte counts are chosen so GB figures are e
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -130,10 +131,20 @@ def test_athena_bills_at_least_10_mb_per_query(prices) -> None:
     assert _item(ONE_PER_SECOND, prices, "Athena") == Decimal("0.34332275390625")
 
 
-def test_emr_serverless_rebuilds_the_whole_history_every_night(prices) -> None:
-    # bronze: 10 days x 11,059,200 B = 0.102996826171875 GB; per night 1 + 0.5 x that vCPU-h,
-    # x 30 nights = 31.544952392578125 vCPU-h x 0.05 + 4 GB each x 0.005.
-    assert _item(ONE_PER_SECOND, prices, "EMR Serverless") == Decimal("2.20814666748046875")
+def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:
+    # bronze 11,059,200 B a day (10 days kept); a month of 30 runs: 30/7 full rebuilds reading
+    # all 10 days, the other 180/7 reading a new day and the 10 days late events reach (capped
+    # at the history) plus the ids index (864,000 ids x 12 B): vCPU-h = 30/7 x (1 + 0.5 x 10d)
+    # + 180/7 x (1 + 0.5 x (11d + index)) = 31.8015248..., each at 0.05 + 4 GB x 0.005.
+    day = Fraction(11_059_200, 1024**3)
+    index = Fraction(86_400 * 10 * 12, 1024**3)
+    vcpu_hours = Fraction(30, 7) * (1 + day * 10 / 2) + Fraction(180, 7) * (
+        1 + (day * 11 + index) / 2
+    )
+    expected = vcpu_hours * Fraction(7, 100)
+    got = _item(ONE_PER_SECOND, prices, "EMR Serverless")
+    assert abs(Fraction(got) - expected) < Fraction(1, 10**12)
+    assert Decimal("2.226") < got < Decimal("2.227")
 
 
 def test_fargate_keeps_two_api_tasks_and_runs_compaction_hourly(prices) -> None:
