@@ -51,6 +51,7 @@ PAGE = """JSON.stringify({
   error: document.getElementById('error').textContent,
   batch: document.getElementById('batch').textContent,
   freshness: document.getElementById('freshness').textContent,
+  period: document.getElementById('period-label').textContent,
   kpis: Object.fromEntries([...document.querySelectorAll('.kpi')].map(k => [k.dataset.metric, {
     value: k.querySelector('.value').textContent,
     previous: (k.querySelector('.previous') || {}).textContent || null,
@@ -242,6 +243,7 @@ def test_every_control_changes_the_numbers_and_they_equal_the_apis(
 ) -> None:
     first = open_dashboard(page, f"{history_serve}/?preset=last_30_days")
     assert first["locale"] == "pt-BR"
+    assert first["period"].endswith(" · business days in America/Sao_Paulo")
     shown = {"last 30 days": assert_page_equals_api(api, first)["totals"]}
 
     year = change(page, "preset", "this_year")
