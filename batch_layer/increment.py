@@ -21,6 +21,8 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 
@@ -31,7 +33,7 @@ from contract.gold import SALES_WIDE_PARTITION_COLUMN
 from contract.lake import LakeLocation, gold_run
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
-from contract.reference import REFERENCE_TABLES, reference_table
+from contract.reference import REFERENCE_TABLES, ReferenceTable, reference_table
 from contract.settings import Settings
 from contract.spark_schema import spark_schema
 
@@ -83,15 +85,18 @@ def snapshot_file(run_id: str, table: str) -> str:
     return f"{gold_run(run_id)}/{REFERENCE_SNAPSHOT}/{table}.parquet"
 
 
-def keep_reference_snapshot(lake: LakeFiles, run_id: str) -> None:
-    """Copy the effective tables this run joins into its folder (an empty table when a kind was
-    never loaded), so the next run can tell what changed."""
-    for name, table in REFERENCE_TABLES.items():
-        content = lake.read_bytes(effective_file(table))
-        if content is None:
-            lake.write_parquet(snapshot_file(run_id, name), table.effective_schema().empty_table())
-        else:
-            lake.write_bytes(snapshot_file(run_id, name), content)
+def reference_snapshot(lake: LakeFiles) -> dict[str, bytes]:
+    """The effective tables as a run starts (an empty table for a kind never loaded), kept in
+    its folder by `keep_reference_snapshot` so the next run can tell what changed."""
+    return {
+        name: lake.read_bytes(effective_file(table)) or _empty_parquet(table)
+        for name, table in REFERENCE_TABLES.items()
+    }
+
+
+def keep_reference_snapshot(lake: LakeFiles, run_id: str, snapshot: dict[str, bytes]) -> None:
+    for name, content in snapshot.items():
+        lake.write_bytes(snapshot_file(run_id, name), content)
 
 
 def mark_known(lines: DataFrame, known_ids: DataFrame) -> DataFrame:
@@ -115,12 +120,16 @@ def changed_reference_days(
     stored_lines: DataFrame,
     current: dict[str, DataFrame],
     *,
+    files: LakeFiles,
     settings: Settings,
 ) -> set[date]:
-    """The business days of the stored lines a reference change since `base` restates."""
+    """The business days of the stored lines a reference change since `base` restates. A table
+    whose effective file is byte for byte the state's snapshot is skipped without Spark."""
     days: set[date] = set()
     previous_stores = _snapshot(spark, lake, base.run_id, "stores")
     for name, table in REFERENCE_TABLES.items():
+        if _unchanged(files, base.run_id, table):
+            continue
         before = _snapshot(spark, lake, base.run_id, name)
         after = current[name]
         columns = [f.name for f in table.effective_schema()]
@@ -151,6 +160,17 @@ def changed_reference_days(
         )
         days |= touched
     return days
+
+
+def _unchanged(files: LakeFiles, run_id: str, table: ReferenceTable) -> bool:
+    current = files.read_bytes(effective_file(table)) or _empty_parquet(table)
+    return files.read_bytes(snapshot_file(run_id, table.name)) == current
+
+
+def _empty_parquet(table: ReferenceTable) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.effective_schema().empty_table(), sink)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def around(days: Iterable[date]) -> set[date]:

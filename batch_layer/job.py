@@ -69,6 +69,8 @@ class _Run:
     base: Publication | None
     """The published state this run builds on; None for a full run."""
     reference: dict[str, DataFrame]
+    reference_snapshot: dict[str, bytes]
+    """The effective reference files as the run started: what it joins, kept for the next."""
     settings: Settings
 
     def uri(self, table: str) -> str:
@@ -123,6 +125,7 @@ def run_batch(
         cutoff=cutoff,
         base=base,
         reference={name: inputs.read_reference(session, lake, name) for name in REFERENCE_TABLES},
+        reference_snapshot=increment.reference_snapshot(files),
         settings=settings,
     )
     logger.info(
@@ -208,7 +211,7 @@ def _build(run: _Run, events: DataFrame) -> BuiltState | None:
         run.cutoff.astimezone(run.settings.reporting_zone).date(),
         lambda frame, table: _write_small(frame, run.uri(table)),
     )
-    increment.keep_reference_snapshot(run.files, run.run_id)
+    increment.keep_reference_snapshot(run.files, run.run_id, run.reference_snapshot)
     return BuiltState(counts, silver_runs, days, len(written), quarantined, profiles)
 
 
@@ -220,7 +223,13 @@ def _affected_days(run: _Run, fresh: DataFrame) -> set[date] | None:
     stored = silver_store.read_lines(run.session, run.lake, run.base.silver_runs, fresh.schema)
     affected = increment.business_days(fresh, stores, run.settings)
     affected |= increment.changed_reference_days(
-        run.session, run.lake, run.base, stored, run.reference, settings=run.settings
+        run.session,
+        run.lake,
+        run.base,
+        stored,
+        run.reference,
+        files=run.files,
+        settings=run.settings,
     )
     return affected
 
