@@ -34,15 +34,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from batch_layer import gold_state
 from batch_layer.reference.versions import load_version
 from bench.results_file import Figure, figure, write_results
 from contract.arrow_schema import MONEY_TYPE
 from contract.bronze import BRONZE_SCHEMA
 from contract.business_day import Calendar
 from contract.gold import SALES_WIDE
-from contract.lake import bronze_partition, gold_run
+from contract.lake import bronze_partition, gold_run, sales_wide_manifest
 from contract.lake_io import LakeFiles
-from contract.publication import Publication
+from contract.publication import DayPartition, Publication
 from contract.reference import VALID_FROM_MIN, reference_table
 from contract.settings import Settings
 from serving.buckets import Compare, EventTimeRange, Granularity, align, comparison
@@ -316,11 +317,18 @@ def gold_occurred_us(lake: Path, event_numbers: np.ndarray) -> np.ndarray:
 
 
 def publish(lake: Path, cutoff: datetime, lines: int) -> None:
+    """The written days as a published state: each day's manifest, then the pointer."""
+    files = LakeFiles.open(str(lake), Settings(lake_uri=str(lake)))
+    days = {
+        folder.name.partition("=")[2]: DayPartition(run_id=RUN_ID, rows=0)
+        for folder in (lake / gold_run(RUN_ID) / SALES_WIDE).iterdir()
+    }
+    gold_state.write_manifests(files, RUN_ID, gold_state.day_files(files, days))
     publication = Publication(
         run_id=RUN_ID,
         cutoff=cutoff,
         published_at=datetime.now(UTC),
-        tables={SALES_WIDE: f"{gold_run(RUN_ID)}/{SALES_WIDE}"},
+        tables={SALES_WIDE: sales_wide_manifest(RUN_ID)},
         input_counts={},
         output_counts={SALES_WIDE: lines},
         quality_counts={},
