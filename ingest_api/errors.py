@@ -14,7 +14,13 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
+from contract.errors import SalesflowError
+
 logger = logging.getLogger(__name__)
+
+
+class IngestApiError(SalesflowError):
+    """Root of the ingest layer's errors outside a request (key stores, settings)."""
 
 
 class ApiError(Exception):

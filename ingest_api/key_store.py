@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from contract.settings import ApiKey, parse_api_keys
+from ingest_api.errors import IngestApiError
 
 KEY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 """A key's name: the `source` its events are stamped with, so no `:`, `,` or white space."""
@@ -33,7 +34,7 @@ LOCAL_KEYS_FILE = "api-keys"
 """`<state-dir>/api-keys`: the local stack's key set (the demo key lives beside it in `api-key`)."""
 
 
-class KeyStoreError(ValueError):
+class KeyStoreError(IngestApiError):
     """A key change that cannot be made (a name taken or unknown, the last key, a lost race)."""
 
 
@@ -110,6 +111,8 @@ class FileKeyStore:
             return KeySet(())
 
     def change(self, change: Change) -> KeySet:
+        """Apply `change` and replace the file atomically, owner-only (0600) before it appears
+        under its name, which `contract.lake_io.replace_local_file` cannot promise."""
         updated = change(self.read())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from serving.errors import ServingError
 from serving.published_run import PublishedRun
 
 
@@ -32,7 +33,7 @@ class QueryEngine(Protocol):
     def close(self) -> None: ...
 
 
-class QueryError(RuntimeError):
+class QueryError(ServingError):
     """A query could not be answered; the message says why and what to do."""
 
 
