@@ -15,8 +15,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from batch_layer import gold_state
+from bench.harness import worker_result
 from bench.results_file import figure, write_results
 from contract.bronze import BRONZE_SCHEMA
 from contract.gold import METRIC_DEFINITIONS, SALES_WIDE_SCHEMA
@@ -334,22 +333,7 @@ WHERE c.outcome = 'passed'
 
 
 def _worker(engine: str, lake: Path, out: Path) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        "bench.batch",
-        "--worker",
-        engine,
-        "--lake",
-        str(lake),
-        "--out",
-        str(out),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{engine} worker failed:\n{result.stderr[-4000:]}")
-    measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return measured
+    return worker_result("bench.batch", engine, "--lake", str(lake), "--out", str(out))
 
 
 def main() -> None:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -30,6 +28,7 @@ import pyarrow.parquet as pq
 
 from batch_layer import gold_state
 from bench.batch import CUTOFF, REPORTING_TZ, generate_lake, peak_rss_bytes
+from bench.harness import worker_result
 from bench.results_file import figure, write_results
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
@@ -129,23 +128,9 @@ def _publication_alternatives(
 
 
 def _worker(lake: Path, lines: int, days: int) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        "bench.batch_incremental",
-        "--worker",
-        "--lake",
-        str(lake),
-        "--lines",
-        str(lines),
-        "--days",
-        str(days),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"worker failed:\n{result.stderr[-4000:]}")
-    measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return measured
+    return worker_result(
+        "bench.batch_incremental", "--lake", str(lake), "--lines", str(lines), "--days", str(days)
+    )
 
 
 def main() -> None:

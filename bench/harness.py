@@ -8,7 +8,10 @@ benchmark never imports the test tree and runs as a module: `python -m bench.<la
 from __future__ import annotations
 
 import copy
+import json
 import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,3 +102,14 @@ def child_env(settings: Settings, pycache: Path) -> dict[str, str]:
             "SALESFLOW_LAKE_URI": settings.lake_uri,
         }
     )
+
+
+def worker_result(module: str, *arguments: str) -> dict[str, Any]:
+    """Run `python -m module --worker ARGUMENTS` in a process of its own (so its peak memory is
+    its own) and return the JSON object its last output line holds."""
+    command = [sys.executable, "-m", module, "--worker", *arguments]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{module} worker failed:\n{result.stderr[-4000:]}")
+    measured: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return measured
