@@ -110,7 +110,9 @@ def test_timestamps_keep_their_microseconds_through_every_view(
 
 def test_athena_sql_and_results_carry_timestamps_to_the_microsecond() -> None:
     parameters = SqlParameters(
-        lake="s3://lake", published_locations={}, cutoff=BOUNDARY + TICK,
+        lake="s3://lake",
+        published_locations={},
+        cutoff=BOUNDARY + TICK,
         reporting_tz=TZ,
         business_day=BusinessDay.REPORTING,
     )
