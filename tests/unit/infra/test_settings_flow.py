@@ -45,6 +45,8 @@ SHAPES_NOTHING = {
     "serve_host": "where a serving task listens",
     "serve_port": "where a serving task listens",
     "allowed_hosts": "which Host names a serving task answers: who may reach it, not what it says",
+    "proxied_internal_routes": "whether a serving task answers its internal routes to forwarded "
+    "requests: who may reach them, not what they say",
     "serving_engine": "which engine answers the API; the job has none",
     "serving_cache_seconds": "how long API answers are reused",
     "serving_query_timeout_seconds": "how long one Athena statement may run: patience, not content",
