@@ -121,14 +121,16 @@ def changed_reference_days(
     current: dict[str, DataFrame],
     *,
     files: LakeFiles,
+    snapshot: dict[str, bytes],
     settings: Settings,
 ) -> set[date]:
     """The business days of the stored lines a reference change since `base` restates. A table
-    whose effective file is byte for byte the state's snapshot is skipped without Spark."""
+    whose effective file as this run read it (`snapshot`, from `reference_snapshot`) is byte for
+    byte the state's is skipped without Spark."""
     days: set[date] = set()
     previous_stores = _snapshot(spark, lake, base.run_id, "stores")
     for name, table in REFERENCE_TABLES.items():
-        if _unchanged(files, base.run_id, table):
+        if files.read_bytes(snapshot_file(base.run_id, name)) == snapshot[name]:
             continue
         before = _snapshot(spark, lake, base.run_id, name)
         after = current[name]
@@ -160,11 +162,6 @@ def changed_reference_days(
         )
         days |= touched
     return days
-
-
-def _unchanged(files: LakeFiles, run_id: str, table: ReferenceTable) -> bool:
-    current = files.read_bytes(effective_file(table)) or _empty_parquet(table)
-    return files.read_bytes(snapshot_file(run_id, table.name)) == current
 
 
 def _empty_parquet(table: ReferenceTable) -> bytes:

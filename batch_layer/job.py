@@ -229,6 +229,7 @@ def _affected_days(run: _Run, fresh: DataFrame) -> set[date] | None:
         stored,
         run.reference,
         files=run.files,
+        snapshot=run.reference_snapshot,
         settings=run.settings,
     )
     return affected
