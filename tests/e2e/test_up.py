@@ -157,7 +157,9 @@ def test_up_runs_the_nightly_batch_when_due_and_shows_when_the_next_is(tmp_path)
     """The nightly run as scheduled by `up` itself, due at the next minute (the default 02:30 is
     the same code with another time: tests/unit/devstack/test_up_settings.py)."""
     zone = Settings().reporting_zone
-    due = (datetime.now(zone) + timedelta(minutes=1)).strftime("%H:%M")
+    # At least 30 s away: `up` schedules the first HH:MM strictly after its own start, so a time
+    # that passes while a loaded machine starts it would be tomorrow's.
+    due = (datetime.now(zone) + timedelta(seconds=90)).strftime("%H:%M")
     ledger = tmp_path / "ledger.json"
     with running_up(tmp_path, "--nightly-at", due) as stack:
         assert f"nightly batch    {due} {zone.key} daily" in stack.output.read_text()
