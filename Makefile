@@ -19,6 +19,7 @@ demo: $(VENV)/.stamp
 
 test: $(VENV)/.test-stamp lint
 	$(BIN)/python -m devstack.host check test
+	$(BIN)/python -m devstack.jars fetch --optional
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.stamp

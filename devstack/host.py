@@ -13,6 +13,8 @@ What is needed, and why:
   batch run needs it) and says how to install it; `make test` refuses to start without it.
 - Chromium (or Chrome) for the dashboard test, `make test` only.
 - Python's venv module, which Debian and Ubuntu ship apart (`python3.X-venv`).
+- Maven, `make test` only, to resolve the pinned Java engines of the AWS-path tests
+  (devstack/jars.py). Without it those tests skip, naming what is missing; the rest still runs.
 
 Where the package manager is known, the set-up installs what is missing itself: apt-get on
 Debian and Ubuntu, dnf on Fedora and RHEL, Homebrew on macOS. Elsewhere (Arch, openSUSE, Alpine,
@@ -36,19 +38,23 @@ from typing import Literal
 
 from devstack.java import HOMEBREW_FORMULA, LINUX_JVM_DIRS, RECOMMENDED_MAJOR, find_java
 
-Need = Literal["java", "browser", "venv"]
+Need = Literal["java", "browser", "venv", "maven"]
 Mode = Literal["runtime", "test"]
 
 WHAT: Mapping[Need, str] = {
     "java": f"a Java {RECOMMENDED_MAJOR} runtime",
     "browser": "Chromium",
     "venv": "Python's venv module",
+    "maven": "Apache Maven (`mvn`)",
 }
 WHY: Mapping[Need, str] = {
     "java": "Spark runs the batch job (the nightly rebuild, `salesflow batch run`) on it, and "
     "Spark 3.5 runs on Java 8, 11 and 17",
     "browser": "the dashboard test drives a headless Chromium",
     "venv": "the set-up creates .venv with it",
+    "maven": "it resolves the pinned Java engines the AWS-path tests run (the KCL daemon, "
+    "Spark's S3 connector, Trino) from Maven Central into a cache (devstack/jars.py); without it "
+    "those tests skip and say which artifact is missing",
 }
 BROWSER_COMMANDS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 MACOS_BROWSERS = (
@@ -61,6 +67,8 @@ FALLBACK: Mapping[Need, str] = {
     "to its folder",
     "browser": "install Chromium or Google Chrome and put it on PATH as `chromium`",
     "venv": "install Python 3.11+ with its venv module (https://www.python.org/downloads/)",
+    "maven": "install Apache Maven 3.9 (https://maven.apache.org/install.html) and put `mvn` "
+    "on PATH",
 }
 """What to do where no package manager we know provides the need."""
 
@@ -97,7 +105,12 @@ def _apt_family(name: str, browser: str) -> Family:
         tool="apt-get",
         install=("apt-get", *_APT_LOCK, "install", "-y", "-qq", "--no-install-recommends"),
         shown=("apt-get", "install"),
-        packages={"java": _DEBIAN_JAVA, "browser": (browser,), "venv": ("python3-venv",)},
+        packages={
+            "java": _DEBIAN_JAVA,
+            "browser": (browser,),
+            "venv": ("python3-venv",),
+            "maven": ("maven",),
+        },
         automatic=True,
         refresh=("apt-get", *_APT_LOCK, "update", "-qq"),
         env={"DEBIAN_FRONTEND": "noninteractive"},
@@ -112,7 +125,11 @@ FAMILIES: Mapping[str, Family] = {
         tool="dnf",
         install=("dnf", "install", "-y"),
         shown=("dnf", "install"),
-        packages={"java": ("java-17-openjdk-headless",), "browser": ("chromium",)},
+        packages={
+            "java": ("java-17-openjdk-headless",),
+            "browser": ("chromium",),
+            "maven": ("maven",),
+        },
         automatic=True,
     ),
     "macos": Family(
@@ -120,7 +137,11 @@ FAMILIES: Mapping[str, Family] = {
         tool="brew",
         install=("brew", "install"),
         shown=("brew", "install"),
-        packages={"java": (HOMEBREW_FORMULA,), "browser": ("--cask", "google-chrome")},
+        packages={
+            "java": (HOMEBREW_FORMULA,),
+            "browser": ("--cask", "google-chrome"),
+            "maven": ("maven",),
+        },
         automatic=True,
         needs_root=False,
         get_tool="install Homebrew (https://brew.sh), then run",
@@ -130,7 +151,11 @@ FAMILIES: Mapping[str, Family] = {
         tool="pacman",
         install=("pacman", "-S", "--needed", "--noconfirm"),
         shown=("pacman", "-S"),
-        packages={"java": ("jre17-openjdk-headless",), "browser": ("chromium",)},
+        packages={
+            "java": ("jre17-openjdk-headless",),
+            "browser": ("chromium",),
+            "maven": ("maven",),
+        },
         automatic=False,
     ),
     "suse": Family(
@@ -138,7 +163,11 @@ FAMILIES: Mapping[str, Family] = {
         tool="zypper",
         install=("zypper", "--non-interactive", "install"),
         shown=("zypper", "install"),
-        packages={"java": ("java-17-openjdk-headless",), "browser": ("chromium",)},
+        packages={
+            "java": ("java-17-openjdk-headless",),
+            "browser": ("chromium",),
+            "maven": ("maven",),
+        },
         automatic=False,
     ),
     "alpine": Family(
@@ -146,7 +175,11 @@ FAMILIES: Mapping[str, Family] = {
         tool="apk",
         install=("apk", "add"),
         shown=("apk", "add"),
-        packages={"java": ("openjdk17-jre-headless",), "browser": ("chromium",)},
+        packages={
+            "java": ("openjdk17-jre-headless",),
+            "browser": ("chromium",),
+            "maven": ("maven",),
+        },
         automatic=False,
     ),
 }
@@ -299,6 +332,8 @@ class Machine:
             needs.append("java")
         if mode == "test" and find_browser(self.which, self.host.kernel) is None:
             needs.append("browser")
+        if mode == "test" and self.which("mvn") is None:
+            needs.append("maven")
         return needs
 
     def line(self, need: Need) -> str:
@@ -322,7 +357,8 @@ def provide(machine: Machine, mode: Mode, *, install: bool) -> int:
     """Install what `mode` needs and is missing (when `install`), then report what still is.
 
     Returns the exit status: 1 when something the mode cannot run without is still missing
-    (venv for both; Java and the browser for `test`), else 0.
+    (venv for both; Java and the browser for `test`; Maven's absence only skips the tests of the
+    Java engines), else 0.
     """
     missing = machine.missing(mode)
     if missing and install:
@@ -343,7 +379,8 @@ def provide(machine: Machine, mode: Mode, *, install: bool) -> int:
     for need in missing:
         lines += [f"  - {WHAT[need]}: {WHY[need]}", f"      {machine.line(need)}"]
     say("\n".join(lines))
-    return 1 if mode == "test" or "venv" in missing else 0
+    fatal = {"venv", "java", "browser"} if mode == "test" else {"venv"}
+    return 1 if fatal & set(missing) else 0
 
 
 def _target(mode: Mode) -> str:
