@@ -43,7 +43,7 @@ mutation: $(VENV)/.test-stamp
 	$(BIN)/python scripts/mutation.py
 
 lock:
-	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra spark pyproject.toml -o requirements/dev.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra spark --extra kcl pyproject.toml -o requirements/dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
