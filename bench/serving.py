@@ -115,6 +115,7 @@ class Catalog:
                 "region": ["Sudeste"] * STORES,
                 "currency": ["BRL"] * STORES,
                 "opened_on": [date(2020, 1, 1)] * STORES,
+                "time_zone": [None] * STORES,  # the reporting zone's business days
             },
             "customers": {
                 "customer_id": self.customers,
@@ -389,47 +390,57 @@ NEW_SHAPES = ("30-day daily by store and category, pos", "365-day monthly")
 """The query shapes of the analyst's dashboard, held to the absolute target too."""
 
 
+def day_range(last: date, count: int) -> EventTimeRange:
+    """The `count` local days ending with `last`."""
+    end = local_day_start(last + timedelta(days=1))
+    return EventTimeRange(local_day_start(last - timedelta(days=count - 1)), end)
+
+
+TODAY_SHAPES = ("one-day per-minute", "one-day by store", "one-day top products")
+"""The queries of the dashboard showing today (the end-to-end freshness benchmark times them)."""
+
+
+def dashboard_queries(last: date) -> dict[str, str]:
+    """Every measured query over ranges ending with the day `last`, as the API asks them (ranges
+    aligned to their buckets)."""
+    month = align(day_range(last, 30), Granularity.DAY, TZ)
+
+    def metrics(
+        period: EventTimeRange, granularity: Granularity, slice_: Slice = EVERY_LINE
+    ) -> str:
+        return sales_metrics_sql(align(period, granularity, TZ), granularity, CALENDAR, slice_)
+
+    return {
+        TODAY_SHAPES[0]: metrics(day_range(last, 1), Granularity.MINUTE),
+        TODAY_SHAPES[1]: metrics(day_range(last, 1), Granularity.DAY, by("store_id")),
+        TODAY_SHAPES[2]: top_products_sql(
+            align(day_range(last, 1), Granularity.TOTAL, TZ), 10, CALENDAR
+        ),
+        "7-day hourly by category": metrics(day_range(last, 7), Granularity.HOUR, by("category")),
+        NEW_SHAPES[0]: metrics(
+            month, Granularity.DAY, by("store_id", "category", channel=("pos",))
+        ),
+        NEW_SHAPES[1]: metrics(day_range(last, 365), Granularity.MONTH),
+        "30-day daily vs previous period": sales_metrics_sql(
+            month,
+            Granularity.DAY,
+            CALENDAR,
+            comparison=comparison(Compare.PREVIOUS_PERIOD, month, TZ),
+        ),
+    }
+
+
+def on_gold(sql: str) -> str:
+    """The same query over gold alone."""
+    return sql.replace(f"FROM {MERGED_VIEW}", "FROM sales_batch")
+
+
 def run_queries(lake: Path, repeats: int) -> list[Figure]:
     published = Publication.model_validate_json((lake / "gold" / "_published.json").read_text())
     today = published.cutoff.astimezone(TZ).date()
-
-    def days(last: date, count: int) -> EventTimeRange:
-        end = local_day_start(last + timedelta(days=1))
-        return EventTimeRange(local_day_start(last - timedelta(days=count - 1)), end)
-
-    def shapes(last: date) -> dict[str, str]:
-        """Every measured query over ranges ending with the day `last`, as the API asks them
-        (ranges aligned to their buckets)."""
-        month = align(days(last, 30), Granularity.DAY, TZ)
-
-        def metrics(
-            period: EventTimeRange, granularity: Granularity, slice_: Slice = EVERY_LINE
-        ) -> str:
-            return sales_metrics_sql(align(period, granularity, TZ), granularity, CALENDAR, slice_)
-
-        return {
-            "one-day per-minute": metrics(days(last, 1), Granularity.MINUTE),
-            "one-day by store": metrics(days(last, 1), Granularity.DAY, by("store_id")),
-            "one-day top products": top_products_sql(
-                align(days(last, 1), Granularity.TOTAL, TZ), 10, CALENDAR
-            ),
-            "7-day hourly by category": metrics(days(last, 7), Granularity.HOUR, by("category")),
-            NEW_SHAPES[0]: metrics(
-                month, Granularity.DAY, by("store_id", "category", channel=("pos",))
-            ),
-            NEW_SHAPES[1]: metrics(days(last, 365), Granularity.MONTH),
-            "30-day daily vs previous period": sales_metrics_sql(
-                month,
-                Granularity.DAY,
-                CALENDAR,
-                comparison=comparison(Compare.PREVIOUS_PERIOD, month, TZ),
-            ),
-        }
-
-    merged_queries = shapes(today)
+    merged_queries = dashboard_queries(today)
     gold_queries = {
-        name: sql.replace(f"FROM {MERGED_VIEW}", "FROM sales_batch")
-        for name, sql in shapes(today - timedelta(days=1)).items()
+        name: on_gold(sql) for name, sql in dashboard_queries(today - timedelta(days=1)).items()
     }
     engine = DuckDBEngine(Settings(lake_uri=str(lake), reporting_tz=TZ.key))
     figures: list[Figure] = []
