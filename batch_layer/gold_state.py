@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from contract.gold import SALES_WIDE, SALES_WIDE_PARTITION_COLUMN
-from contract.lake import MANIFEST_FILE, gold_run, sales_wide_manifest
+from contract.lake import MANIFEST_FILE, gold_run, manifest_lines, sales_wide_manifest
 from contract.lake_io import LakeFiles
 from contract.publication import DayPartition
 
@@ -51,7 +51,7 @@ def day_files(lake: LakeFiles, days: Mapping[str, DayPartition]) -> dict[str, li
 def write_manifests(lake: LakeFiles, run_id: str, files: Mapping[str, Iterable[str]]) -> None:
     """One manifest per day, a file per line: in an S3 lake its full URI, as Athena's symlink
     tables read it; in a local lake its path relative to the manifest's folder, so the lake can
-    be moved or copied and stay readable (`resolve`)."""
+    be moved or copied and stay readable (`contract.lake.manifest_lines`)."""
     for day, paths in sorted(files.items()):
         folder = f"{sales_wide_manifest(run_id)}/{SALES_WIDE_PARTITION_COLUMN}={day}"
         lines = [
@@ -61,14 +61,6 @@ def write_manifests(lake: LakeFiles, run_id: str, files: Mapping[str, Iterable[s
         lake.write_bytes(
             f"{folder}/{MANIFEST_FILE}", "".join(f"{line}\n" for line in lines).encode()
         )
-
-
-def resolve(line: str, manifest_folder: str) -> str:
-    """A manifest line as a path or URI readers can open: relative lines (a local lake's) are
-    relative to the manifest's folder."""
-    if "://" in line or line.startswith("/"):
-        return line
-    return posixpath.normpath(posixpath.join(manifest_folder, line))
 
 
 def referenced_runs(days: Mapping[str, DayPartition]) -> set[str]:
@@ -83,6 +75,5 @@ def published_files(lake: LakeFiles, manifest_folder: str) -> list[str]:
     for path in lake.list_files(manifest_folder):
         if path.endswith(f"/{MANIFEST_FILE}"):
             content = (lake.read_bytes(path) or b"").decode()
-            folder = posixpath.dirname(lake.uri_of(path))
-            listed += [resolve(line, folder) for line in content.splitlines() if line]
+            listed += manifest_lines(content, posixpath.dirname(lake.uri_of(path)))
     return listed

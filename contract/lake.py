@@ -6,6 +6,7 @@ Every layer builds paths with these helpers so the layout is defined once.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,22 @@ def silver_run(run_id: str) -> str:
 
 MANIFEST_FILE = "manifest"
 """The file in each partition folder of a symlink table that lists its data files."""
+
+
+def manifest_lines(content: str, manifest_folder: str) -> list[str]:
+    """The data files a manifest lists, as paths or URIs a reader can open.
+
+    An S3 lake's manifests hold full URIs, as Athena's symlink tables read them; a local lake's
+    hold paths relative to the manifest's folder, so the lake can be moved or copied and stay
+    readable. Every reader of a manifest (the batch job, the DuckDB engine, the tools and tests)
+    resolves its lines here."""
+    return [
+        line
+        if "://" in line or line.startswith("/")
+        else posixpath.normpath(posixpath.join(manifest_folder, line))
+        for line in content.splitlines()
+        if line
+    ]
 
 
 def sales_wide_manifest(run_id: str) -> str:

@@ -27,7 +27,13 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, MANIFEST_FILE, reference_effective
+from contract.lake import (
+    BRONZE_EVENTS,
+    CSV_UPLOADS,
+    MANIFEST_FILE,
+    manifest_lines,
+    reference_effective,
+)
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
@@ -340,12 +346,11 @@ def _file_pattern(table: TableDefinition) -> str:
 def manifest_listed_files(table: TableDefinition) -> tuple[str, ...]:
     """The Parquet files a symlink table's manifests list (one path or URI per line), as Athena
     reads them: a state's days may live in the folders of the runs that wrote them."""
-    listed = []
-    for manifest in sorted(glob.iglob(_file_pattern(table))):
-        folder = Path(manifest).parent
-        for line in filter(None, Path(manifest).read_text().splitlines()):
-            listed.append(str((folder / line).resolve()) if not line.startswith("/") else line)
-    return tuple(listed)
+    return tuple(
+        line
+        for manifest in sorted(glob.iglob(_file_pattern(table)))
+        for line in manifest_lines(Path(manifest).read_text(), str(Path(manifest).parent))
+    )
 
 
 def _has_files(table: TableDefinition) -> bool:

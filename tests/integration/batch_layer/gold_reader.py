@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from contract.gold import SALES_WIDE_PARTITION_COLUMN, SALES_WIDE_SCHEMA
-from contract.lake import MANIFEST_FILE
+from contract.lake import MANIFEST_FILE, manifest_lines
 from contract.publication import Publication
 
 
@@ -19,9 +19,9 @@ def read_table(lake: Path, publication: Publication, table: str) -> pa.Table:
     folder = lake / publication.tables[table]
     if table == "sales_wide":
         listed = [
-            str((manifest.parent / line).resolve())
+            line
             for manifest in sorted(folder.glob(f"*/{MANIFEST_FILE}"))
-            for line in manifest.read_text().splitlines()
+            for line in manifest_lines(manifest.read_text(), str(manifest.parent))
         ]
         if not listed:
             return SALES_WIDE_SCHEMA.empty_table()
