@@ -7,6 +7,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from devstack.cost.inputs import EVENT_BYTES, assumptions_with, measured_inputs
 from devstack.cost.model import Workload, estimate
 from devstack.cost.prices import PriceFileError, load_prices
 from devstack.cost.report import as_json, as_table
@@ -45,7 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--events-per-day", type=_count, default=1_000_000, help="events a day (1M, 250k, ...)"
     )
     parser.add_argument(
-        "--event-bytes", type=_count, default=defaults.event_bytes, help="average event size"
+        "--event-bytes",
+        type=_count,
+        default=None,
+        help="average bytes of one event on the stream (default: as `python -m "
+        f"bench.cost_inputs` measured it, else {defaults.event_bytes})",
     )
     parser.add_argument(
         "--retention-days",
@@ -91,10 +96,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    measured = measured_inputs()
+    event_bytes = args.event_bytes
+    if event_bytes is None:
+        event_bytes = (
+            round(measured[EVENT_BYTES].value)
+            if EVENT_BYTES in measured
+            else Workload(events_per_day=1).event_bytes
+        )
+    else:
+        measured.pop(EVENT_BYTES, None)
     try:
         workload = Workload(
             events_per_day=args.events_per_day,
-            event_bytes=args.event_bytes,
+            event_bytes=event_bytes,
             retention_days=args.retention_days,
             dashboard_queries_per_hour=args.dashboard_queries_per_hour,
             batch_size=args.batch_size,
@@ -109,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         kind = "price file" if isinstance(error, (PriceFileError, OSError)) else "workload"
         sys.stderr.write(f"salesflow cost: invalid {kind}: {error}\n")
         return 2
-    result = estimate(workload, prices)
-    sys.stdout.write(as_json(result) if args.format == "json" else as_table(result))
+    result = estimate(workload, prices, assumptions_with(measured))
+    sys.stdout.write(
+        as_json(result, measured) if args.format == "json" else as_table(result, measured)
+    )
     return 0

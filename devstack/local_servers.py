@@ -120,12 +120,19 @@ class RunningApi:
 
 @contextmanager
 def ingest_api(
-    env: dict[str, str], sink: str, log: Path, *, api_key: str, timeout: float = 60.0
+    env: dict[str, str],
+    sink: str,
+    log: Path,
+    *,
+    api_key: str,
+    timeout: float = 60.0,
+    log_level: str = "warning",
 ) -> Iterator[RunningApi]:
-    """The real ingest API (`salesflow api`) on a free port, answering `api_key`, once ready."""
+    """The real ingest API (`salesflow api`) on a free port, answering `api_key`, once ready;
+    quieter than in production unless `log_level` says otherwise."""
     port = free_port()
     api_env = env | {"SALESFLOW_API_KEYS": f"local:{hash_api_key(api_key)}"}
-    arguments = ["salesflow", "api", "--sink", sink, "--port", str(port), "--log-level", "warning"]
+    arguments = ["salesflow", "api", "--sink", sink, "--port", str(port), "--log-level", log_level]
     with python_module(arguments, api_env, log) as child:
         base_url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base_url}/readyz", child, timeout=timeout, log=log)

@@ -1,0 +1,97 @@
+"""Which of the cost model's per-event figures are measured on the real code, and by which run.
+
+The benchmarks write what they measure to `bench/results/` (`python -m bench.cost_inputs` for the
+stream and the logs, `python -m bench.freshness` for bronze at a day's scale). This module maps
+those figures onto the model's inputs, so `salesflow cost` prices a deployment from what the code
+does today and says, line by line, which inputs are measured and which are still assumed. A
+figure missing from the results (a fresh checkout that never ran the benchmarks keeps the
+committed ones) leaves the documented assumption in place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from devstack.cost.model import Assumptions
+
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Source:
+    benchmark: str
+    """The results file (its layer name): `cost_inputs`, `freshness`."""
+    metric: str
+
+
+@dataclass(frozen=True)
+class MeasuredInput:
+    name: str
+    """The `Assumptions` field (or `event_bytes`, the workload's default) it sets."""
+    value: Decimal
+    source: Source
+    at: str
+
+
+EVENT_BYTES = "event_bytes"
+"""The workload's average bytes per event on the stream: measured unless the operator says."""
+
+_SOURCES: Mapping[str, Source] = {
+    EVENT_BYTES: Source("cost_inputs", "stream bytes per record"),
+    "log_bytes_per_api_request": Source("cost_inputs", "ingest API log bytes per request"),
+    "log_bytes_per_invocation": Source("cost_inputs", "speed layer log bytes per landed batch"),
+    "bronze_bytes_scanned_per_event": Source(
+        "freshness", "bronze bytes per event, hours compacted"
+    ),
+}
+
+
+def measured_inputs(results_dir: Path = RESULTS_DIR) -> dict[str, MeasuredInput]:
+    """The inputs the committed (or freshly run) benchmarks measured, by model field."""
+    figures = {name: _figures(results_dir / f"{name}.json") for name in _benchmarks()}
+    measured: dict[str, MeasuredInput] = {}
+    for name, source in _SOURCES.items():
+        found = figures[source.benchmark].get(source.metric)
+        if found is not None:
+            measured[name] = MeasuredInput(
+                name, Decimal(str(found["value"])), source, str(found["at"])
+            )
+    bronze = measured.get("bronze_bytes_scanned_per_event")
+    stream = measured.get(EVENT_BYTES)
+    if bronze is not None and stream is not None:
+        measured["parquet_bytes_per_event_byte"] = MeasuredInput(
+            "parquet_bytes_per_event_byte",
+            (bronze.value / stream.value).quantize(Decimal("0.0001")),
+            Source("freshness", f"{bronze.source.metric} / {stream.source.metric}"),
+            bronze.at,
+        )
+    return measured
+
+
+def assumptions_with(measured: Mapping[str, MeasuredInput]) -> Assumptions:
+    """The model's assumptions with every measured figure put in place of the assumed one."""
+    known = {field.name for field in fields(Assumptions)}
+    return replace(
+        Assumptions(), **{name: m.value for name, m in measured.items() if name in known}
+    )
+
+
+def assumed_inputs(measured: Mapping[str, MeasuredInput]) -> list[str]:
+    """The model's inputs no benchmark measures (yet): rules of thumb and deployment defaults."""
+    return [field.name for field in fields(Assumptions) if field.name not in measured]
+
+
+def _benchmarks() -> set[str]:
+    return {source.benchmark for source in _SOURCES.values()}
+
+
+def _figures(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    rows = json.loads(path.read_text())
+    return {row["metric"]: row for row in rows if isinstance(row, dict) and "metric" in row}

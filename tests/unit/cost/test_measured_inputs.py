@@ -1,0 +1,71 @@
+"""The cost model's inputs taken from what the benchmarks measured (devstack/cost/inputs.py)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from devstack.cost import Assumptions
+from devstack.cost.inputs import (
+    EVENT_BYTES,
+    assumed_inputs,
+    assumptions_with,
+    measured_inputs,
+)
+from salesflow.cli import main
+
+AT = "2026-12-06T18:00:00+00:00"
+
+
+def _results(folder: Path, name: str, figures: dict[str, float]) -> None:
+    rows = [{"metric": metric, "value": value, "at": AT} for metric, value in figures.items()]
+    (folder / f"{name}.json").write_text(json.dumps(rows))
+
+
+def test_benchmark_figures_replace_the_assumptions_they_measure(tmp_path) -> None:
+    _results(
+        tmp_path,
+        "cost_inputs",
+        {
+            "stream bytes per record": 500.0,
+            "ingest API log bytes per request": 0.0,
+            "speed layer log bytes per landed batch": 180.0,
+            "an unrelated figure": 1.0,
+        },
+    )
+    _results(tmp_path, "freshness", {"bronze bytes per event, hours compacted": 75.0})
+    measured = measured_inputs(tmp_path)
+    assert measured[EVENT_BYTES].value == Decimal(500)
+    assumptions = assumptions_with(measured)
+    assert assumptions.log_bytes_per_api_request == Decimal(0)
+    assert assumptions.log_bytes_per_invocation == Decimal(180)
+    assert assumptions.bronze_bytes_scanned_per_event == Decimal(75)
+    assert assumptions.parquet_bytes_per_event_byte == Decimal("0.15")
+    assert assumptions.gold_bytes_per_bronze_byte == Assumptions().gold_bytes_per_bronze_byte
+    assert "log_bytes_per_api_request" not in assumed_inputs(measured)
+    assert "gold_bytes_per_bronze_byte" in assumed_inputs(measured)
+    assert measured["parquet_bytes_per_event_byte"].source.benchmark == "freshness"
+
+
+def test_without_results_every_input_stays_assumed(tmp_path) -> None:
+    measured = measured_inputs(tmp_path)
+    assert measured == {}
+    assert assumptions_with(measured) == Assumptions()
+    assert len(assumed_inputs(measured)) == len(Assumptions.__dataclass_fields__)
+
+
+def test_the_cli_says_which_inputs_are_measured_and_an_explicit_size_wins(capsys) -> None:
+    assert main(["cost", "--events-per-day", "1M", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    measured = {item["input"]: item for item in document["inputs"]["measured"]}
+    assert measured[EVENT_BYTES]["benchmark"] == "python -m bench.cost_inputs"
+    assert document["workload"]["event_bytes"] == str(
+        round(Decimal(measured[EVENT_BYTES]["value"]))
+    )
+    assert "spark_vcpu_hours_per_input_gb" in document["inputs"]["assumed"]
+
+    assert main(["cost", "--events-per-day", "1M", "--event-bytes", "900", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["workload"]["event_bytes"] == "900"
+    assert EVENT_BYTES not in {item["input"] for item in document["inputs"]["measured"]}
