@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -100,6 +101,27 @@ def running_stack(scratch: Path, cache_seconds: float | None) -> Iterator[Stack]
             raise RuntimeError(f"salesflow up did not stop:\n{log.read_text()[-3000:]}") from None
 
 
+class Load:
+    """The simulator in a thread and event loop of its own, which the caller can stop early."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self._simulation = simulation
+        self._loop = asyncio.new_event_loop()
+        self._stop = asyncio.Event()
+        self.thread = threading.Thread(target=self._run, name="load")
+
+    def _run(self) -> None:
+        try:
+            self._loop.run_until_complete(self._simulation.run(self._stop))
+        finally:
+            self._loop.close()
+
+    def stop(self) -> None:
+        """Ask the simulator to stop (it waits for the requests in flight); a no-op once done."""
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the run is over
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+
 @dataclass(frozen=True)
 class Measured:
     samples: list[ProbeSample]
@@ -124,7 +146,7 @@ def measure(stack: Stack, args: argparse.Namespace) -> Measured:
         concurrency=args.concurrency,
     )
     simulation = Simulation(config)
-    load = threading.Thread(target=lambda: asyncio.run(simulation.run()), name="load")
+    load = Load(simulation)
     probe = Probe(
         stack.ingest_url,
         stack.serve_url,
@@ -140,20 +162,21 @@ def measure(stack: Stack, args: argparse.Namespace) -> Measured:
         stack_processes(stack.up.pid), lambda: (stats.events_sent, stats.acknowledged), started
     )
     monitor.tick()
-    load.start()
+    load.thread.start()
     prober.start()
     printed = 0
     try:
-        while load.is_alive():
+        while load.thread.is_alive():
             tick = monitor.tick()
             if tick.at >= printed * 60:
                 printed += 1
                 print(progress(tick, probe.samples), flush=True)
             time.sleep(1.0 - (time.monotonic() - started) % 1.0)
     finally:
+        load.stop()
         stop_probe.set()
         prober.join()
-        load.join()
+        load.thread.join()
     if probe.failure is not None:
         raise RuntimeError("the freshness probe failed") from probe.failure
     monitor.tick()
@@ -223,6 +246,12 @@ def computed_figures(samples: list[ProbeSample]) -> list[Figure]:
     ]
 
 
+def during_load(ticks: list[Tick], minutes: float) -> list[Tick]:
+    """The ticks while the load ran: not the tail where the simulator resends what the API did
+    not take before it stops, which would understate the rate."""
+    return [tick for tick in ticks if tick.at <= minutes * 60 + 1]
+
+
 def rate_figures(ticks: list[Tick], prefix: str, requested: float) -> list[Figure]:
     first, last = ticks[0], ticks[-1]
     seconds = last.at - first.at
@@ -290,6 +319,7 @@ def main() -> None:
         "--cache-seconds", type=float, default=None, help="SALESFLOW_SERVING_CACHE_SECONDS"
     )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-freshness-") as scratch_name:
         scratch = Path(scratch_name)
@@ -310,13 +340,18 @@ def main() -> None:
         figure("probe posts refused (503/429) and resent", measured.probe_refused, "posts"),
         figure("probe polls not answered 200", measured.probe_query_errors, "polls"),
         figure("load generator requests resent", measured.load_retries, "requests"),
-        *rate_figures(ticks, "", args.rate),
+        *rate_figures(during_load(ticks, args.minutes), "", args.rate),
         *component_figures(ticks),
         *scan_figures(scan),
         *queries,
         *per_minute(samples, ticks, args.rate),
     ]
     write_results("freshness", figures)
+
+
+def _stop_on_sigterm(*_: object) -> None:
+    """Unwind as Ctrl-C does, so the stack is stopped rather than left running."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
