@@ -79,7 +79,7 @@ class Stack:
 
 
 @contextmanager
-def running_up(tmp_path: Path, *options: str) -> Iterator[Stack]:
+def running_up(tmp_path: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[Stack]:
     """`salesflow up --no-simulator` on free ports; on exit SIGTERM it and check nothing is left.
 
     Without the default nightly run, unless `options` schedule one: a test running across 02:30
@@ -110,7 +110,7 @@ def running_up(tmp_path: Path, *options: str) -> Iterator[Stack]:
             ),
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **FAKE_CREDENTIALS, MARKER: marker},
+            env={**os.environ, **FAKE_CREDENTIALS, **(env or {}), MARKER: marker},
             start_new_session=True,
         )
     try:

@@ -1,0 +1,185 @@
+"""A small fault-injecting HTTP proxy in front of the moto server, for the fault campaign.
+
+Every AWS call of the stack goes through it (`SALESFLOW_AWS_ENDPOINT_URL` points here) and is
+forwarded to the emulator unchanged, unless a fault is switched on:
+
+- `record_failure_fraction`: PutRecords fails that share of its records the way a throttled
+  shard does. The chosen records are taken out of the forwarded call, so they really are not
+  written, and `ProvisionedThroughputExceededException` entries are spliced back into the answer
+  at their positions.
+- `call_error_fraction`: that share of PutRecords calls is answered 500 `InternalFailure`
+  without reaching the emulator.
+- `slow_fraction`, `slow_seconds`: that share of PutRecords calls is held past the ingest API's
+  publish budget, then forwarded: the records are written although the API already answered 503,
+  so the client's resend makes a duplicate.
+- `s3_put_failing`: every S3 object PUT is answered 503 `SlowDown`, as while S3 throttles a
+  prefix.
+
+It runs in the test's process (uvicorn in a thread) and counts what it did, per fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from devstack.local_servers import free_port
+
+PUT_RECORDS = "Kinesis_20131202.PutRecords"
+_HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding"}
+
+
+@dataclass
+class Faults:
+    record_failure_fraction: float = 0.0
+    call_error_fraction: float = 0.0
+    slow_fraction: float = 0.0
+    slow_seconds: float = 0.0
+    s3_put_failing: bool = False
+    seed: int = 11
+    injected: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> float:
+        with self._lock:
+            return self._rng.random()
+
+    def count(self, fault: str, n: int = 1) -> None:
+        with self._lock:
+            self.injected[fault] += n
+
+    def clear(self) -> None:
+        self.record_failure_fraction = self.call_error_fraction = self.slow_fraction = 0.0
+        self.s3_put_failing = False
+
+
+class _Proxy:
+    def __init__(self, upstream: str, faults: Faults) -> None:
+        self.upstream = upstream
+        self.faults = faults
+        self.client = httpx.AsyncClient(base_url=upstream, timeout=60)
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        target = request.headers.get("x-amz-target", "")
+        if target == PUT_RECORDS:
+            return await self._put_records(request, body)
+        if self.faults.s3_put_failing and request.method == "PUT" and not target:
+            self.faults.count("s3 PUT answered 503")
+            return Response(
+                b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate."
+                b"</Message></Error>",
+                status_code=503,
+                media_type="application/xml",
+            )
+        return await self._forward(request, body)
+
+    async def _put_records(self, request: Request, body: bytes) -> Response:
+        faults = self.faults
+        if faults.draw() < faults.call_error_fraction:
+            faults.count("PutRecords answered 500")
+            return Response(
+                json.dumps({"__type": "InternalFailure", "message": "injected"}).encode(),
+                status_code=500,
+                media_type="application/x-amz-json-1.1",
+            )
+        if faults.draw() < faults.slow_fraction:
+            faults.count("PutRecords held past the publish budget")
+            await asyncio.sleep(faults.slow_seconds)
+        call = json.loads(body)
+        records = call["Records"]
+        failing = [faults.draw() < faults.record_failure_fraction for _ in records]
+        if not any(failing):
+            return await self._forward(request, body)
+        faults.count("records failed as throttled", sum(failing))
+        kept = [record for record, fail in zip(records, failing, strict=True) if not fail]
+        answers: list[dict[str, str]] = []
+        if kept:
+            forwarded = await self._upstream(
+                request, json.dumps({**call, "Records": kept}).encode()
+            )
+            if forwarded.status_code != 200:
+                return Response(forwarded.content, status_code=forwarded.status_code)
+            answers = forwarded.json()["Records"]
+        written = iter(answers)
+        spliced = [
+            {
+                "ErrorCode": "ProvisionedThroughputExceededException",
+                "ErrorMessage": "Rate exceeded for shard (injected)",
+            }
+            if fail
+            else next(written)
+            for fail in failing
+        ]
+        failed = sum(1 for answer in spliced if "ErrorCode" in answer)
+        return Response(
+            json.dumps({"FailedRecordCount": failed, "Records": spliced}).encode(),
+            media_type="application/x-amz-json-1.1",
+        )
+
+    async def _forward(self, request: Request, body: bytes) -> Response:
+        answer = await self._upstream(request, body)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS}
+        kept.pop("content-encoding", None)
+        if request.method == "HEAD" and "content-length" in answer.headers:
+            kept["content-length"] = answer.headers["content-length"]
+        return Response(answer.content, status_code=answer.status_code, headers=kept)
+
+    async def _upstream(self, request: Request, body: bytes) -> httpx.Response:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        query = request.url.query
+        return await self.client.request(
+            request.method,
+            request.url.path + (f"?{query}" if query else ""),
+            content=body,
+            headers=headers,
+        )
+
+
+@contextmanager
+def fault_proxy(upstream: str) -> Iterator[tuple[str, Faults]]:
+    """The proxy on a free port in front of `upstream`; yields its URL and its switchable faults."""
+    faults = Faults()
+    proxy = _Proxy(upstream, faults)
+    app = Starlette(
+        routes=[
+            Route(
+                "/{path:path}",
+                proxy.handle,
+                methods=["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"],
+            )
+        ]
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the fault proxy did not start within 30 s")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", faults
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
