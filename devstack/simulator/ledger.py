@@ -7,12 +7,18 @@ The end-to-end test compares the platform's merged numbers with this ledger, so 
 `costed_net_revenue` the net revenue of those lines, days in the reporting time zone, each
 `event_id` counted once however often it was sent. Events are parsed
 with the contract's own `SaleEvent`, so the ledger reads a payload exactly as the API does.
+
+Its memory does not grow with the run: it keeps only the most recent `id_window` acknowledged
+ids. That is still exact, because the simulator only ever resends an event that is not yet
+acknowledged (a retry, a lost event sent after all) or one of the last `DUPLICATE_POOL_SIZE`
+acknowledged (a duplicate on purpose), far fewer than the window (a test checks it). The
+written ledger lists the ids it holds: every one in a run shorter than the window.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +33,9 @@ from contract.money import format_money
 
 GROUPINGS = ("store_id", "channel", "payment_method", "category")
 """The `group_by` values of the query API that the ledger keeps per day."""
+ACKNOWLEDGED_ID_WINDOW = 200_000
+"""Acknowledged ids the ledger keeps to recognise resends: about 20 MB, whatever the run's
+length; an hour at 300 events/s would otherwise keep a million."""
 
 
 @dataclass
@@ -119,6 +128,9 @@ class Ledger:
     """The catalog's unit cost per sku; a sku missing here has no known cost (no margin)."""
     stats: DeliveryStats = field(default_factory=DeliveryStats)
     acknowledged_ids: set[str] = field(default_factory=set)
+    """The most recent `id_window` acknowledged ids (all of them in a shorter run)."""
+    id_window: int = ACKNOWLEDGED_ID_WINDOW
+    _acknowledged_order: deque[str] = field(default_factory=deque, repr=False)
     rejected: dict[str, list[Any]] = field(default_factory=dict)
     unconfirmed_ids: set[str] = field(default_factory=set)
     """Sent but never answered 2xx nor 4xx: may or may not be in the stream."""
@@ -134,7 +146,7 @@ class Ledger:
         self.unconfirmed_ids.discard(event.event_id)
         if event.event_id in self.acknowledged_ids:
             return False
-        self.acknowledged_ids.add(event.event_id)
+        self._remember(event.event_id)
         self.stats.acknowledged += 1
         day = event.occurred_at.astimezone(self.reporting_zone).date().isoformat()
         sign = event.sign
@@ -163,6 +175,12 @@ class Ledger:
         for category in categories:
             self.by_day_group["category"][(day, category)].count_event(event.event_type)
         return True
+
+    def _remember(self, event_id: str) -> None:
+        self.acknowledged_ids.add(event_id)
+        self._acknowledged_order.append(event_id)
+        if len(self._acknowledged_order) > self.id_window:
+            self.acknowledged_ids.discard(self._acknowledged_order.popleft())
 
     def record_rejected(self, event_id: str, errors: list[Any]) -> None:
         self.unconfirmed_ids.discard(event_id)

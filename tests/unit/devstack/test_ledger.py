@@ -6,7 +6,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from contract.gold import METRIC_DEFINITIONS
-from devstack.simulator.ledger import Ledger, Metrics
+from devstack.simulator.events import DUPLICATE_POOL_SIZE
+from devstack.simulator.ledger import ACKNOWLEDGED_ID_WINDOW, Ledger, Metrics
 
 CATEGORIES = {"NB-DELL-I5-16": "Notebooks", "MOUSE-LOGI-M170": "Periféricos"}
 UNIT_COSTS = {"NB-DELL-I5-16": Decimal("3800.00")}
@@ -109,3 +110,21 @@ def test_ledger_file_is_json_with_money_as_strings(tmp_path, make_event):
     )
     assert written["stats"]["acknowledged"] == 1
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_the_ledger_keeps_a_bounded_window_of_ids_and_still_counts_each_event_once(make_event):
+    ledger = _ledger()
+    ledger.id_window = 3
+    sales = [make_event("sale") for _ in range(5)]
+    assert all(ledger.record_acknowledged(sale) for sale in sales)
+    assert ledger.acknowledged_ids == {sale["event_id"] for sale in sales[-3:]}
+    assert not ledger.record_acknowledged(sales[-1])
+    assert ledger.stats.acknowledged == 5
+    assert ledger.totals.as_json()["orders"] == 5
+
+
+def test_the_window_outlasts_every_resend_the_simulator_makes():
+    """Duplicates repeat one of the last DUPLICATE_POOL_SIZE acknowledged events; retries and
+    lost events resend events not yet acknowledged. A smaller window would count a duplicate
+    twice."""
+    assert DUPLICATE_POOL_SIZE * 10 <= ACKNOWLEDGED_ID_WINDOW
