@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     publish_linger_ms: float = Field(5.0, ge=0, le=1000)
     publish_budget_seconds: float = Field(3.0, gt=0, le=60)
     """How long a request may wait for the stream to acknowledge before it is answered 503."""
+    log_sample_rate: float = Field(1.0, ge=0, le=1)
+    """Share of the per-request info lines (refused requests) that are logged; the metrics count
+    every request whatever the rate (`contract.structured_logging`)."""
     retry_after_seconds: int = Field(1, ge=1, le=3600)
     readiness_check_seconds: float = Field(5.0, gt=0, le=300)
     """How often a background task probes the stream or queue for `/readyz`, which answers from

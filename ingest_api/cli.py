@@ -32,12 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_logging(args.log_level)
     try:
         settings = settings_with(sink=args.sink, ingest_host=args.host, ingest_port=args.port)
     except ValidationError as error:
         print(f"salesflow api: invalid settings:\n{error}")
         return 2
+    configure_logging(args.log_level, sample_rate=settings.log_sample_rate)
     if not settings.api_keys:
         key, api_key, path = local_api_key(settings.state_dir)
         settings = settings.model_copy(update={"api_keys": [api_key]})

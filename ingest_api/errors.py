@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from contract.errors import SalesflowError
+from contract.structured_logging import SAMPLED
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,12 @@ async def api_error_handler(request: Request, error: Exception) -> Response:
     request.app.state.metrics.request_rejected(error.error)
     logger.info(
         "request refused",
-        extra={"status": error.status_code, "reason": error.error, "path": request.url.path},
+        extra={
+            "status": error.status_code,
+            "reason": error.error,
+            "path": request.url.path,
+            SAMPLED: True,
+        },
     )
     body = {"error": error.error, "message": error.message, "errors": [], **error.body}
     return json_response(error.status_code, body, error.headers)

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from contract.structured_logging import SAMPLED
 from ingest_api.errors import ApiError, json_response
 from ingest_api.models import FieldError
 from ingest_api.segment.batch import RejectedMessage
@@ -51,7 +52,12 @@ def error_response(request: Request, error: ApiError) -> Response:
     request.app.state.metrics.request_rejected(error.error)
     logger.info(
         "segment request refused",
-        extra={"status": error.status_code, "reason": error.error, "path": request.url.path},
+        extra={
+            "status": error.status_code,
+            "reason": error.error,
+            "path": request.url.path,
+            SAMPLED: True,
+        },
     )
     body = {"success": False, "code": error.error, "message": error.message, **error.body}
     return json_response(error.status_code, body, error.headers)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contract.structured_logging import configure_logging, request_id_var
+from contract.structured_logging import SAMPLED, SampleFilter, configure_logging, request_id_var
 
 
 @pytest.fixture
@@ -61,3 +61,21 @@ def test_a_line_holds_a_utc_stamp_the_extra_fields_only_and_the_exception(
     assert datetime.fromisoformat(entry["ts"]).utcoffset() == UTC.utcoffset(None)
     assert entry["exc"].startswith("Traceback")
     assert "RuntimeError: disk full" in entry["exc"]
+
+
+def test_only_the_marked_info_lines_are_sampled() -> None:
+    """A refused request's line is kept at the sample rate; other lines and warnings always."""
+    draws = iter([0.2, 0.7])
+    keep_half = SampleFilter(0.5, draw=lambda: next(draws))
+
+    def record(level: int, **extra: object) -> logging.LogRecord:
+        made = logging.LogRecord("t", level, __file__, 1, "refused", None, None)
+        made.__dict__.update(extra)
+        return made
+
+    assert keep_half.filter(record(logging.INFO, **{SAMPLED: True}))
+    assert not keep_half.filter(record(logging.INFO, **{SAMPLED: True}))
+    assert keep_half.filter(record(logging.INFO))
+    assert keep_half.filter(record(logging.WARNING, **{SAMPLED: True}))
+    assert not SampleFilter(0.0).filter(record(logging.INFO, **{SAMPLED: True}))
+    assert SampleFilter(1.0).filter(record(logging.INFO, **{SAMPLED: True}))

@@ -40,6 +40,7 @@ SHAPES_OUTPUT = {
 caps are not settings: they are `contract` constants, compiled into both sides alike."""
 
 SHAPES_NOTHING = {
+    "log_sample_rate": "how many refused requests are logged, not what is stored or served",
     "state_dir": "a local state folder; AWS components keep none",
     "endpoint_url": "emulator endpoints, unset in AWS (the method reading the *_endpoint_url)",
     "serve_host": "where a serving task listens",

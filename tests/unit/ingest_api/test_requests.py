@@ -138,5 +138,6 @@ def test_logs_are_json_with_the_request_id_and_no_payload(client, event, caplog)
     refused = next(line for line in lines if line["msg"] == "request refused")
     assert refused["request_id"] == "trace-42"
     assert (refused["status"], refused["reason"]) == (422, "validation_failed")
+    assert refused["sampled"] is True, "a refusal line must obey SALESFLOW_LOG_SAMPLE_RATE"
     assert "C-SECRET-99" not in caplog.text
     assert payload["order_id"] not in caplog.text
