@@ -123,11 +123,16 @@ class LakeFiles:
 
     def file_sizes(self, folder: str, *, recursive: bool = True) -> list[tuple[str, int]]:
         """(path relative to the root, size in bytes) of the files under `folder`, sorted."""
+        return [(path, size) for path, size, _ in self.file_versions(folder, recursive=recursive)]
+
+    def file_versions(self, folder: str, *, recursive: bool = True) -> list[tuple[str, int, int]]:
+        """(path relative to the root, size in bytes, modification time in ns) of the files
+        under `folder`, sorted: a file rewritten in place shows as another version."""
         selector = pafs.FileSelector(
             self.location.path(folder), recursive=recursive, allow_not_found=True
         )
         return sorted(
-            (self._relative(info.path), info.size or 0)
+            (self._relative(info.path), info.size or 0, info.mtime_ns or 0)
             for info in self.filesystem.get_file_info(selector)
             if info.type == pafs.FileType.File
         )

@@ -1,4 +1,4 @@
-"""DuckDB as the local Athena: the same DDL and views, on the lake's local Parquet and CSV files.
+"""DuckDB as the local Athena: the same DDL and views, on the lake's Parquet and CSV files.
 
 Tables become DuckDB views over `read_parquet`/`read_csv` built from the parsed Hive DDL; the
 Athena views and every query are transpiled by sqlglot, never rewritten by hand. Parquet
@@ -11,12 +11,15 @@ materialized into a table of its own name. New bronze and CSV files are merged i
 file; a published run, a compaction or a reference load rebuilds it (`duckdb_realtime`).
 Dashboard queries then read a small table instead of recomputing the real-time side and its
 anti-join against all of gold each time; the SQL is still the Athena views'.
+
+The lake is a local folder or `s3://` (`duckdb_lake`: DuckDB reads S3 through the lake's own
+filesystem). Which files exist is asked of the same filesystem that reads them: globs and
+manifests through DuckDB, the real-time inputs' versions through `contract.lake_io`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
+import fnmatch
 import logging
 import shutil
 import tempfile
@@ -34,9 +37,11 @@ from contract.lake import (
     manifest_lines,
     reference_effective,
 )
+from contract.lake_io import LakeFiles
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
+from serving.engines.duckdb_lake import attach_lake
 from serving.engines.duckdb_realtime import (
     DELTA_SALE_DATES,
     LIVE_REALTIME_VIEW,
@@ -82,7 +87,9 @@ def athena_session() -> duckdb.DuckDBPyConnection:
 class DuckDBEngine:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._lake = LakeFiles.open(settings.lake_uri, settings)
         self._connection = athena_session()
+        attach_lake(self._connection, self._lake)
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
         self._empty_tables: dict[str, TableDefinition] = {}
@@ -93,17 +100,12 @@ class DuckDBEngine:
 
     def refresh(self) -> PublishedRun:
         run = read_published_run(self._settings)
-        if run.lake.scheme != "file":
-            raise QueryFailedError(
-                f"the DuckDB engine reads a local lake only, not {run.lake.uri}; "
-                "use --engine athena for a lake in S3"
-            )
         with self._lock:
-            filled = [t for t in self._empty_tables.values() if _has_files(t)]
+            filled = [t for t in self._empty_tables.values() if self._has_files(t)]
             if self._served is None or run.publication != self._served.publication or filled:
                 self._install(run)
                 return run
-            files = realtime_files(run)
+            files = realtime_files(run, self._lake)
             if files != self._realtime_files:
                 self._update_realtime(run, files)
                 self._realtime_files = files
@@ -131,11 +133,17 @@ class DuckDBEngine:
         transaction: queries see the old run or the new one, never a mix."""
         parameters = run.sql_parameters(self._settings)
         tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
-        empty = {t.name: t for t in tables if not _has_files(t)}
-        inputs = realtime_files(run)
+        empty = {t.name: t for t in tables if not self._has_files(t)}
+        inputs = realtime_files(run, self._lake)
         views = view_statements(parameters)
         statements = [
-            table_view(t, empty=t.name in empty, schema_file=self._schema_file(t)) for t in tables
+            table_view(
+                t,
+                empty=t.name in empty,
+                schema_file=self._schema_file(t),
+                files=self._manifest_listed_files(t) if t.name not in empty else None,
+            )
+            for t in tables
         ]
         for name, statement in views.items():
             if name == REALTIME_VIEW:
@@ -180,6 +188,41 @@ class DuckDBEngine:
         finally:
             cursor.close()
         self._transaction(delta_merge_statements(self._views, days))
+
+    def _glob(self, pattern: str) -> list[str]:
+        """The files matching `pattern`, listed by the filesystem DuckDB reads them with."""
+        cursor = self._connection.cursor()
+        try:
+            return [
+                row[0] for row in cursor.execute("SELECT file FROM glob(?)", [pattern]).fetchall()
+            ]
+        finally:
+            cursor.close()
+
+    def _has_files(self, table: TableDefinition) -> bool:
+        return bool(self._glob(_file_pattern(table)))
+
+    def _manifest_listed_files(self, table: TableDefinition) -> tuple[str, ...] | None:
+        """The Parquet files a symlink table's manifests list (one path or URI per line), as
+        Athena reads them: a state's days may live in the folders of the runs that wrote them.
+        None for the other tables, which are read from their location."""
+        if table.storage != "parquet_manifest":
+            return None
+        manifests = sorted(self._glob(_file_pattern(table)))
+        if not manifests:
+            return ()
+        cursor = self._connection.cursor()
+        try:
+            contents = cursor.execute(
+                "SELECT filename, content FROM read_text(?) ORDER BY filename", [manifests]
+            ).fetchall()
+        finally:
+            cursor.close()
+        return tuple(
+            line
+            for manifest, content in contents
+            for line in manifest_lines(content, manifest.rpartition("/")[0])
+        )
 
     def _schema_file(self, table: TableDefinition) -> str | None:
         """An empty Parquet file with every column of the table's DDL, read together with the
@@ -229,27 +272,31 @@ def transpile(sql: str, *, rename: str | None = None) -> str:
     return statement.sql(DUCKDB_DIALECT)
 
 
-def realtime_files(run: PublishedRun) -> frozenset[tuple[str, int, int]]:
-    """Path, size and mtime of every file the real-time view reads: bronze partitions from the
+def realtime_files(run: PublishedRun, lake: LakeFiles) -> frozenset[tuple[str, int, int]]:
+    """URI, size and mtime of every file the real-time view reads: bronze partitions from the
     cutoff's UTC date on, CSV uploads and the reference tables (a catalog load fills in the
     attributes of lines sold before it). A change means the materialized lines are stale."""
-    root = Path(run.lake.root)
-    first_partition = f"ingest_date={run.cutoff:%Y-%m-%d}"
-    folders = [
+    first_partition = f"{BRONZE_EVENTS}/ingest_date={run.cutoff:%Y-%m-%d}"
+    days = [
         day
-        for day in _subfolders(root / BRONZE_EVENTS)
-        if day.name.startswith("ingest_date=") and day.name >= first_partition
+        for day in lake.list_folders(BRONZE_EVENTS)
+        if day.startswith(f"{BRONZE_EVENTS}/ingest_date=") and day >= first_partition
     ]
-    paths = [f for day in folders for hour in _subfolders(day) for f in hour.glob("*.parquet")]
-    paths += list((root / CSV_UPLOADS).glob("*.csv"))
-    for table in REFERENCE_TABLES:
-        paths += list((root / reference_effective(table)).glob("*.parquet"))
-    files = set()
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            stat = path.stat()
-            files.add((str(path), stat.st_size, stat.st_mtime_ns))
-    return frozenset(files)
+    folders = [(day, "*/*.parquet") for day in days]
+    folders.append((CSV_UPLOADS, "*.csv"))
+    folders += [(reference_effective(table), "*.parquet") for table in REFERENCE_TABLES]
+    return frozenset(
+        (lake.uri_of(path), size, modified)
+        for folder, pattern in folders
+        for path, size, modified in lake.file_versions(folder)
+        if _matches(path.removeprefix(f"{folder}/"), pattern)
+    )
+
+
+def _matches(relative: str, pattern: str) -> bool:
+    """Whether a path matches a glob segment by segment (`*` never crosses a `/`)."""
+    parts, wanted = relative.split("/"), pattern.split("/")
+    return len(parts) == len(wanted) and all(map(fnmatch.fnmatchcase, parts, wanted))
 
 
 def new_source_files(
@@ -261,16 +308,11 @@ def new_source_files(
     changed (a file rewritten or removed, a reference table loaded)."""
     if not before <= now:
         return None
-    root = Path(run.lake.root)
-    bronze_root, csv_root = f"{root / BRONZE_EVENTS}/", f"{root / CSV_UPLOADS}/"
+    bronze_root, csv_root = f"{run.lake.uri_of(BRONZE_EVENTS)}/", f"{run.lake.uri_of(CSV_UPLOADS)}/"
     added = sorted(path for path, _, _ in now - before)
     bronze = tuple(p for p in added if p.startswith(bronze_root))
     csv = tuple(p for p in added if p.startswith(csv_root))
     return NewFiles(bronze, csv) if len(bronze) + len(csv) == len(added) else None
-
-
-def _subfolders(folder: Path) -> list[Path]:
-    return [entry for entry in folder.iterdir() if entry.is_dir()] if folder.is_dir() else []
 
 
 def table_view(
@@ -290,8 +332,8 @@ def table_view(
     location, and `name` names the view otherwise (the real-time side's `_delta_` views).
     """
     view = _quoted(name or table.name)
-    if files is None and table.storage == "parquet_manifest":
-        files = manifest_listed_files(table)
+    if files is None and table.storage == "parquet_manifest" and not empty:
+        raise ValueError(f"{table.name} is read through its manifests: pass the files they list")
     if empty or files == ():
         columns = ", ".join(
             f"CAST(NULL AS {_duckdb_type(c)}) AS {_quoted(c.name)}" for c in table.all_columns
@@ -341,20 +383,6 @@ def _file_pattern(table: TableDefinition) -> str:
         return f"{table.location}{levels}/{MANIFEST_FILE}"
     suffix = "csv" if table.storage == "csv" else "parquet"
     return f"{table.location}{levels}/*.{suffix}"
-
-
-def manifest_listed_files(table: TableDefinition) -> tuple[str, ...]:
-    """The Parquet files a symlink table's manifests list (one path or URI per line), as Athena
-    reads them: a state's days may live in the folders of the runs that wrote them."""
-    return tuple(
-        line
-        for manifest in sorted(glob.iglob(_file_pattern(table)))
-        for line in manifest_lines(Path(manifest).read_text(), str(Path(manifest).parent))
-    )
-
-
-def _has_files(table: TableDefinition) -> bool:
-    return next(glob.iglob(_file_pattern(table)), None) is not None
 
 
 def _duckdb_type(column: Column) -> str:
