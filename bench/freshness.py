@@ -32,13 +32,9 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,56 +45,14 @@ from bench.freshness_monitor import Monitor, Tick, stack_processes
 from bench.freshness_probe import Probe, ProbeSample
 from bench.freshness_queries import today_query_figures
 from bench.freshness_scan import BronzeScan, bronze_scan
+from bench.freshness_stack import Stack, running_stack
 from bench.results_file import Figure, figure, write_results
 from devstack.catalog import DEFAULT_SEED, build_catalog
-from devstack.local_servers import FAKE_CREDENTIALS, free_port, wait_for_http
 from devstack.simulator.runner import Simulation, SimulationConfig
 
 P99_TARGET_MS = 2000.0
 PROBE_TIMEOUT = 120.0
 MIB = 1024**2
-
-
-@dataclass(frozen=True)
-class Stack:
-    up: subprocess.Popen[bytes]
-    state: Path
-    ingest_url: str
-    serve_url: str
-    api_key: str
-
-
-@contextmanager
-def running_stack(scratch: Path, cache_seconds: float | None) -> Iterator[Stack]:
-    """`salesflow up` on free ports with its state in `scratch`; SIGTERM on exit, which lands
-    what the stream still holds before the stack stops."""
-    state = scratch / "state"
-    ingest_port, serve_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESFLOW_")}
-    env |= FAKE_CREDENTIALS | {"SALESFLOW_REPORTING_TZ": serving_bench.TZ.key}
-    if cache_seconds is not None:
-        env["SALESFLOW_SERVING_CACHE_SECONDS"] = str(cache_seconds)
-    command = [sys.executable, "-m", "salesflow", "up", "--no-simulator", "--no-nightly"]
-    command += ["--state-dir", str(state), "--moto-port", str(free_port())]
-    command += ["--ingest-port", str(ingest_port), "--serve-port", str(serve_port)]
-    log = scratch / "up.out"
-    with log.open("wb") as output:
-        up = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    ingest_url, serve_url = f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{serve_port}"
-    try:
-        wait_for_http(f"{ingest_url}/readyz", up, timeout=240, log=log, interval=0.5)
-        wait_for_http(f"{serve_url}/healthz", up, timeout=240, log=log, interval=0.5)
-        key = (state / "api-key").read_text().strip()
-        yield Stack(up, state, ingest_url, serve_url, key)
-    finally:
-        up.send_signal(signal.SIGTERM)
-        try:
-            up.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            os.killpg(up.pid, signal.SIGKILL)
-            raise RuntimeError(f"salesflow up did not stop:\n{log.read_text()[-3000:]}") from None
 
 
 class Load:
@@ -159,7 +113,9 @@ def measure(stack: Stack, args: argparse.Namespace) -> Measured:
     prober = threading.Thread(target=probe.run, args=(stop_probe,), name="probe")
     stats = simulation.ledger.stats
     monitor = Monitor(
-        stack_processes(stack.up.pid), lambda: (stats.events_sent, stats.acknowledged), started
+        stack_processes(stack.up.pid, stack.emulator.pid),
+        lambda: (stats.events_sent, stats.acknowledged),
+        started,
     )
     monitor.tick()
     load.thread.start()
@@ -316,6 +272,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--repeats", type=int, default=20, help="runs of each query")
     parser.add_argument(
+        "--sink",
+        choices=["sqs", "kinesis"],
+        default="kinesis",
+        help="the stream between the ingest API and the speed layer",
+    )
+    parser.add_argument(
         "--cache-seconds", type=float, default=None, help="SALESFLOW_SERVING_CACHE_SECONDS"
     )
     args = parser.parse_args()
@@ -323,7 +285,12 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-freshness-") as scratch_name:
         scratch = Path(scratch_name)
-        with running_stack(scratch, args.cache_seconds) as stack:
+        with running_stack(
+            scratch,
+            sink=args.sink,
+            reporting_tz=serving_bench.TZ.key,
+            cache_seconds=args.cache_seconds,
+        ) as stack:
             measured = measure(stack, args)
         lake = stack.state / "lake"
         scan = bronze_scan(lake, serving_bench.TZ.key)

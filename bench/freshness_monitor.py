@@ -29,14 +29,13 @@ class Tick:
     load_average: float
 
 
-def stack_processes(up_pid: int) -> dict[str, psutil.Process]:
-    """The components `salesflow up` (process `up_pid`) runs, by name, and this process."""
-    found = {"load generator": psutil.Process()}
+def stack_processes(up_pid: int, emulator_pid: int) -> dict[str, psutil.Process]:
+    """The components `salesflow up` (process `up_pid`) runs, by name, the emulator and this
+    process."""
+    found = {"load generator": psutil.Process(), "aws-emulator": psutil.Process(emulator_pid)}
     for child in psutil.Process(up_pid).children(recursive=True):
         command = child.cmdline()
-        if "devstack.emulator" in command:
-            found["aws-emulator"] = child
-        elif command[1:3] == ["-m", "salesflow"] and len(command) > 3 and command[3] in COMPONENTS:
+        if command[1:3] == ["-m", "salesflow"] and len(command) > 3 and command[3] in COMPONENTS:
             found[COMPONENTS[command[3]]] = child
     if "serving" not in found:
         raise RuntimeError(f"salesflow up (pid {up_pid}) runs no serving process")
