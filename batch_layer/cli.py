@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from batch_layer.spark_session import DEFAULT_SHUFFLE_PARTITIONS
+from contract.lake import LakeLocation
 from contract.settings import Settings, settings_with
 from contract.structured_logging import configure_logging
 
@@ -171,6 +172,7 @@ def _run_job(args: argparse.Namespace, settings: Settings) -> int:
         master=None if args.master == "none" else args.master,
         shuffle_partitions=args.shuffle_partitions,
         driver_memory=args.driver_memory,
+        s3a=LakeLocation.parse(settings.lake_uri).scheme == "s3",
     )
     cutoff = args.cutoff or default_cutoff(datetime.now(UTC), settings)
     try:

@@ -21,7 +21,17 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.types import StructType
 
-from batch_layer import gold, gold_state, increment, inputs, marts, quality, silver, silver_store
+from batch_layer import (
+    gold,
+    gold_state,
+    increment,
+    inputs,
+    marts,
+    quality,
+    s3a,
+    silver,
+    silver_store,
+)
 from batch_layer.csv_pending import load_pending
 from batch_layer.customers import write_customer_tables
 from batch_layer.publish import publish
@@ -105,16 +115,18 @@ def run_batch(
     on) rebuilds every day from bronze. Both publish the same tables. A run that finds nothing
     new publishes nothing and returns the state already served.
 
-    `lake_uri` is a local folder or `s3://bucket/prefix` (S3 needs a Spark with an S3
-    filesystem, as on EMR). Without `spark`, a local session is started (and left running for
-    reuse in the same process). Raises on any failure, leaving the previous publication served.
+    `lake_uri` is a local folder or `s3://bucket/prefix`: EMR's session has its own `s3://`, a
+    local one reaches it through S3A at the settings' S3 endpoint (`batch_layer.s3a`). Without
+    `spark`, a local session is started (and left running for reuse in the same process).
+    Raises on any failure, leaving the previous publication served.
     """
     cutoff = boundary_instant(cutoff)
     started = time.monotonic()
     load_pending(lake_uri, settings=settings)
     lake = LakeLocation.parse(lake_uri)
     files = LakeFiles.open(lake_uri, settings)
-    session = spark or build_session()
+    session = spark or build_session(s3a=lake.scheme == "s3")
+    s3a.connect(session, settings)
     published = read_publication(files)
     base = increment.base_state(files, published, settings, cutoff=cutoff, full=full)
     run = _Run(
