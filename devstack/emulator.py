@@ -5,7 +5,8 @@ sequence number and one record silently replaces the other, so an event the inge
 acknowledged would vanish (measured: 2-6 lost per 3,200 records from 16 threads). Serialising
 Kinesis requests costs nothing measurable, since moto runs under the GIL anyway, and makes the
 local stack keep the platform's promise. Other services stay concurrent: an SQS long poll must not
-block the rest of the emulator.
+block the rest of the emulator. Its Kinesis splits shards as Kinesis does
+(`devstack.kinesis_resharding`).
 
 Run it as `python -m devstack.emulator -H 127.0.0.1 -p 4566`.
 """
@@ -23,6 +24,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import run_simple
+
+from devstack import kinesis_resharding
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -53,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=4566)
     args = parser.parse_args(argv)
+    kinesis_resharding.install()
     app = SerialisingMiddleware(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
