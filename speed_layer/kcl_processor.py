@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -133,6 +134,11 @@ class _Channel:
 
 
 def main() -> int:
+    # The daemon owns this process's life: it asks for a final checkpoint (`shutdownRequested`)
+    # and closes stdin. Ctrl-C or a process-group SIGTERM reaching the child directly would cut
+    # that hand-over short and leave the shard's lease to expire instead of being handed back.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     configure_logging()
     warm_up()
     settings = Settings()
