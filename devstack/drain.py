@@ -3,8 +3,9 @@
 The AWS emulator keeps its streams and queues in memory, so an event acknowledged by the ingest
 API but not yet landed in the lake would die with it. `salesflow up` therefore stops the API
 first and waits until this says the stream (or queue) is landed before it stops the poller and
-the emulator. For Kinesis it reads the poller's checkpoints and asks each shard for a record
-after the last landed one; for SQS it asks for the queue's message counts.
+the emulator. For Kinesis it reads the consumer's checkpoints (the poller's file, or the KCL's
+lease table) and asks each shard for a record after the last landed one; for SQS it asks for the
+queue's message counts.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from pathlib import Path
 
 from contract.aws import aws_client
+from contract.names import ResourceNames
 from contract.settings import Settings
 from speed_layer.checkpoints import CheckpointFile, ShardCheckpoint
 
@@ -38,28 +40,55 @@ def forget_stream_checkpoints(settings: Settings) -> bool:
     return False
 
 
-def is_drained(settings: Settings, source: str) -> bool:
+def is_drained(settings: Settings, source: str, consumer: str = "poller") -> bool:
     if source == "sqs":
         return _queue_drained(settings)
-    return _stream_drained(settings)
+    landed = _kcl_checkpoints(settings) if consumer == "kcl" else _poller_checkpoints(settings)
+    return _stream_drained(settings, landed)
 
 
-def _stream_drained(settings: Settings) -> bool:
+def _poller_checkpoints(settings: Settings) -> dict[str, str | None]:
+    """Shard -> last landed sequence number; a shard with a batch in flight is not drained."""
     path = stream_checkpoint_path(settings)
     stored = json.loads(path.read_text()) if path.exists() else {}
     checkpoints = {shard: ShardCheckpoint(**entry) for shard, entry in stored.items()}
+    return {
+        shard: UNDRAINED if checkpoint.pending_last is not None else checkpoint.landed
+        for shard, checkpoint in checkpoints.items()
+    }
+
+
+def _kcl_checkpoints(settings: Settings) -> dict[str, str | None]:
+    """Shard -> the KCL's checkpoint in its lease table (SHARD_END: read to its end)."""
+    table = ResourceNames.for_prefix(settings.name_prefix).kcl_lease_table
+    dynamodb = aws_client(settings, "dynamodb")
+    found: dict[str, str | None] = {}
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page["Items"]:
+            checkpoint = item.get("checkpoint", {}).get("S")
+            found[item["leaseKey"]["S"]] = (
+                None if checkpoint in (None, "TRIM_HORIZON", "LATEST") else checkpoint
+            )
+    return found
+
+
+UNDRAINED = "undrained"
+"""A checkpoint standing for "not landed yet, whatever the shard holds"."""
+SHARD_END = "SHARD_END"
+
+
+def _stream_drained(settings: Settings, landed: dict[str, str | None]) -> bool:
     kinesis = aws_client(settings, "kinesis")
     for page in kinesis.get_paginator("list_shards").paginate(StreamName=settings.stream_name):
         for shard in page["Shards"]:
-            checkpoint = checkpoints.get(shard["ShardId"], ShardCheckpoint())
-            if checkpoint.pending_last is not None:
+            checkpoint = landed.get(shard["ShardId"])
+            if checkpoint == UNDRAINED:
                 return False
+            if checkpoint == SHARD_END:
+                continue
             position: dict[str, str] = (
-                {
-                    "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                    "StartingSequenceNumber": checkpoint.landed,
-                }
-                if checkpoint.landed
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": checkpoint}
+                if checkpoint
                 else {"ShardIteratorType": "TRIM_HORIZON"}
             )
             iterator = kinesis.get_shard_iterator(

@@ -25,6 +25,14 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sink", choices=["kinesis", "sqs"], default=None, help="stream the events go through"
     )
+    parser.add_argument(
+        "--consumer",
+        choices=["poller", "kcl"],
+        default="poller",
+        help="speed-layer consumer of the Kinesis stream: the local poller, or the KCL "
+        "MultiLangDaemon (Java; its jars come with `make test`, or `python -m devstack.jars fetch "
+        "kcl`)",
+    )
     parser.add_argument("--moto-port", type=int, default=DEFAULT_MOTO_PORT)
     parser.add_argument("--ingest-port", type=int, default=None, help="default 8000")
     parser.add_argument("--serve-port", type=int, default=None, help="default 8080")
@@ -41,6 +49,8 @@ class StackConfig:
 
     settings: Settings
     moto_port: int | None
+    consumer: str = "poller"
+    """`salesflow speed --consumer`: `poller` or `kcl` (Kinesis only)."""
 
     def ports(self) -> list[tuple[str, int, str]]:
         """(component, port, option that moves it) for every server the stack starts."""
@@ -71,4 +81,8 @@ def stack_config(args: argparse.Namespace) -> StackConfig:
     }
     if moto_port is not None:
         overrides["aws_endpoint_url"] = f"http://{LOOPBACK}:{moto_port}"
-    return StackConfig(settings=base.model_copy(update=overrides), moto_port=moto_port)
+    if args.consumer == "kcl" and overrides["sink"] != "kinesis":
+        raise ValueError("--consumer kcl reads the Kinesis stream: drop --sink sqs")
+    return StackConfig(
+        settings=base.model_copy(update=overrides), moto_port=moto_port, consumer=args.consumer
+    )

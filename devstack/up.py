@@ -241,7 +241,11 @@ class LocalStack:
         salesflow = (sys.executable, "-m", "salesflow")
         return [
             Service("ingest-api", "ingest_api.cli", (*salesflow, "api"), "/healthz"),
-            Service("speed", "speed_layer.cli", (*salesflow, "speed")),
+            Service(
+                "speed",
+                "speed_layer.cli",
+                (*salesflow, "speed", "--consumer", self.config.consumer),
+            ),
             Service("serving", "serving.cli", (*salesflow, "serve"), "/healthz"),
             Service(
                 "csv-watcher",
@@ -532,7 +536,7 @@ class LocalStack:
         deadline = time.monotonic() + DRAIN_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             try:
-                if is_drained(self.settings, self.settings.sink):
+                if is_drained(self.settings, self.settings.sink, self.config.consumer):
                     return
             except Exception:  # an unreachable emulator cannot be drained
                 logger.exception("cannot check whether the stream is landed")

@@ -43,6 +43,16 @@ def test_defaults_follow_design_section_seven(tmp_path, monkeypatch):
     assert (f"{stack.nightly.at:%H:%M}", stack.nightly.zone.key) == ("02:30", "America/Sao_Paulo")
 
 
+def test_consumer_kcl_runs_the_speed_service_as_the_kcl_daemon_and_needs_kinesis(tmp_path):
+    speed = {s.name: s.argv for s in _stack("--state-dir", str(tmp_path))._services()}["speed"]
+    assert speed[-2:] == ("--consumer", "poller")
+    stack = _stack("--state-dir", str(tmp_path), "--consumer", "kcl")
+    speed = {s.name: s.argv for s in stack._services()}["speed"]
+    assert speed[-3:] == ("speed", "--consumer", "kcl")
+    with pytest.raises(ValueError, match="--consumer kcl reads the Kinesis stream"):
+        _stack("--state-dir", str(tmp_path), "--sink", "sqs", "--consumer", "kcl")
+
+
 def test_options_move_ports_state_and_sink(tmp_path):
     stack = _stack(
         "--state-dir", str(tmp_path / "s"), "--sink", "sqs", "--moto-port", "5001",
