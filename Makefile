@@ -12,10 +12,11 @@ $(VENV)/.test-stamp: $(VENV)/.stamp
 	scripts/bootstrap.sh test
 	touch $@
 
-# Spark's S3 connector too (devstack/jars.py): `salesflow up --lake s3://...` runs batch jobs on it.
-# Without Maven it says so and goes on; only batch runs on an s3:// lake need it.
+# Spark's S3 connector and the KCL daemon too (devstack/jars.py): `salesflow up --lake s3://...`
+# runs batch jobs on the first, `salesflow up --consumer kcl` the second. Without Maven it says so
+# and goes on; only those two need them.
 setup: $(VENV)/.stamp
-	$(BIN)/python -m devstack.jars fetch s3a --optional
+	$(BIN)/python -m devstack.jars fetch s3a kcl --optional
 
 demo: setup
 	$(BIN)/salesflow up
