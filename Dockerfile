@@ -65,16 +65,12 @@ RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
 CMD ["speed_layer.lambda_handlers.kinesis_handler"]
 
 # --- kcl: the Java MultiLangDaemon from Maven Central, the Python processor from the wheel ----
+# The jars are the pinned `kcl` bundle the tests run the daemon with (requirements/maven/kcl.xml).
 FROM --platform=linux/amd64 maven:3.9-eclipse-temurin-17@sha256:a8746f15d5bb26b5b8bacb056cc76211553850f4c71d16aff845cfa004cbc197 AS kcl-jars
-ARG KCL_VERSION=2.6.0
 WORKDIR /build
-RUN printf '%s\n' \
-    '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>' \
-    '<groupId>dev.salesflow</groupId><artifactId>kcl-jars</artifactId><version>1</version>' \
-    '<dependencies><dependency><groupId>software.amazon.kinesis</groupId>' \
-    "<artifactId>amazon-kinesis-client-multilang</artifactId><version>${KCL_VERSION}</version>" \
-    '</dependency></dependencies></project>' > pom.xml \
-    && mvn --batch-mode --quiet dependency:copy-dependencies -DoutputDirectory=/jars
+COPY requirements/maven/kcl.xml pom.xml
+RUN mvn --batch-mode --quiet dependency:copy-dependencies -DoutputDirectory=/jars \
+        -DincludeScope=runtime
 
 # Debian 12's own Java 17 runtime (Debian 13, what python:3.11-slim now means, has none).
 FROM service AS kcl

@@ -17,6 +17,8 @@ regionName = ${SALESFLOW_AWS_REGION}
 AWSCredentialsProvider = DefaultCredentialsProvider
 processingLanguage = python/3.11
 initialPositionInStream = TRIM_HORIZON
+retrievalMode = POLLING
+shutdownGraceMillis = 20000
 PROPERTIES
 
 exec java -cp "/opt/kcl/jars/*" software.amazon.kinesis.multilang.MultiLangDaemon \
