@@ -19,6 +19,7 @@ from serving.sql_files import PUBLISHED_TABLES, SqlParameters
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 UNPUBLISHED_RUN = "_unpublished"
+DAY_FOLDER = "sale_date="
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,18 @@ class PublishedRun:
             cutoff=self.cutoff,
             reporting_tz=settings.reporting_tz,
             business_day=settings.business_day,
+            gold_first_day=self.gold_first_day(settings),
         )
+
+    def gold_first_day(self, settings: Settings) -> str:
+        """The first `sale_date=D` folder of the published `sales_wide` (one listing, made when
+        a run is installed), or `NOW` when gold holds no day (projection: nothing to list)."""
+        if self.publication is None:
+            return "NOW"
+        folder = self.publication.tables[SALES_WIDE].strip("/")
+        days = LakeFiles.open(settings.lake_uri, settings).list_folders(folder)
+        first = next((day for day in days if day.rpartition("/")[2].startswith(DAY_FOLDER)), None)
+        return first.rpartition("/")[2].removeprefix(DAY_FOLDER) if first else "NOW"
 
 
 def read_published_run(settings: Settings) -> PublishedRun:

@@ -44,6 +44,10 @@ VIEWS = (
 )
 """In dependency order: each view reads only tables and the views before it."""
 
+GOLD_HISTORY_START = "2000-01-01"
+"""Where the `sales_wide` partition projection starts when the published gold's first day is not
+known (the table Terraform creates before any batch run)."""
+
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 
@@ -58,6 +62,11 @@ class SqlParameters:
     cutoff: datetime
     reporting_tz: str
     business_day: BusinessDay
+    gold_first_day: str = GOLD_HISTORY_START
+    """The first `sale_date` of the published `sales_wide` (`yyyy-MM-dd`), or `NOW` while gold
+    holds no day: where its partition projection starts. A query that does not narrow
+    `sale_date` (the real-time lines' anti-join against gold, under the freshness and customer
+    queries) makes Athena list every projected day, so the range starts where gold does."""
 
     def placeholders(self) -> dict[str, str]:
         cutoff = self.cutoff.astimezone(UTC)
@@ -72,6 +81,7 @@ class SqlParameters:
             "cutoff_hour": f"{cutoff:%H}",
             "reporting_tz": self.reporting_tz,
             "business_day": self.business_day.value,
+            "gold_first_day": self.gold_first_day,
             "max_line_net_amount": str(MAX_LINE_NET_AMOUNT),
             "max_items": str(MAX_ITEMS),
         }

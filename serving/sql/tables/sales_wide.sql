@@ -1,7 +1,8 @@
 -- Gold sales_wide of the published state (contract.gold.SALES_WIDE_SCHEMA). The location is the
 -- published run's manifest folder: one `sale_date=D/manifest` per day, listing the Parquet files
 -- of that day, which earlier runs may have written (symlink input format, ADR 0018); switching
--- runs rewrites the location template.
+-- runs rewrites the location template and starts the projected days at gold's first day, so a
+-- query that does not narrow sale_date lists only days gold can hold.
 CREATE EXTERNAL TABLE IF NOT EXISTS sales_wide (
   event_id string,
   line_number int,
@@ -55,7 +56,7 @@ TBLPROPERTIES (
   'projection.enabled' = 'true',
   'projection.sale_date.type' = 'date',
   'projection.sale_date.format' = 'yyyy-MM-dd',
-  'projection.sale_date.range' = '2000-01-01,NOW+1DAYS',
+  'projection.sale_date.range' = '{{gold_first_day}},NOW+1DAYS',
   'projection.sale_date.interval' = '1',
   'projection.sale_date.interval.unit' = 'DAYS',
   'storage.location.template' = '{{sales_wide_location}}/sale_date=${sale_date}'

@@ -16,11 +16,15 @@ from contract.bronze import BRONZE_SCHEMA
 from contract.business_day import BusinessDay
 from contract.customers import CUSTOMER_SCHEMAS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE, SALES_WIDE_SCHEMA, mart_schema
+from contract.lake import MANIFEST_FILE, sales_wide_manifest
 from contract.reference import REFERENCE_TABLES
+from contract.settings import Settings
 from serving.engines.duckdb_engine import athena_session, table_view, transpile
 from serving.engines.glue_table_input import glue_type
+from serving.published_run import read_published_run
 from serving.sql_files import (
     ATHENA_DIALECT,
+    GOLD_HISTORY_START,
     PUBLISHED_TABLES,
     TABLES,
     VIEWS,
@@ -30,7 +34,7 @@ from serving.sql_files import (
     view_statements,
 )
 from serving.table_definition import TableDefinition
-from tests.unit.serving.sample_lake import write_reference
+from tests.unit.serving.sample_lake import publish, write_reference
 
 PARAMETERS = SqlParameters(
     lake="s3://lake-bucket/lake",
@@ -138,3 +142,27 @@ def test_render_refuses_placeholders_without_a_value_and_escapes_quotes() -> Non
     with pytest.raises(KeyError, match="cutof"):
         render("SELECT '{{cutof}}'", {"cutoff": "x"})
     assert render("SELECT '{{ lake }}'", {"lake": "it's"}) == "SELECT 'it''s'"
+
+
+def test_gold_projection_starts_at_the_published_gold_first_day(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    settings = Settings(lake_uri=str(lake))
+    unpublished = read_published_run(settings).sql_parameters(settings)
+    assert unpublished.gold_first_day == "NOW"
+    for day in ("2026-11-19", "2026-11-16", "2026-11-21"):
+        folder = lake / sales_wide_manifest("run-1") / f"sale_date={day}"
+        folder.mkdir(parents=True)
+        (folder / MANIFEST_FILE).write_text("")
+    publish(lake, "run-1", datetime(2026, 11, 22, tzinfo=UTC), rows=0)
+
+    published = read_published_run(settings).sql_parameters(settings)
+
+    assert published.gold_first_day == "2026-11-16"
+    table = TableDefinition.parse(table_statements(published)[SALES_WIDE])
+    assert table.properties["projection.sale_date.range"] == "2026-11-16,NOW+1DAYS"
+    assert (
+        TableDefinition.parse(table_statements(PARAMETERS)[SALES_WIDE]).properties[
+            "projection.sale_date.range"
+        ]
+        == f"{GOLD_HISTORY_START},NOW+1DAYS"
+    )
