@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,20 @@ def test_deleting_a_folder_removes_everything_below_and_a_missing_one_is_no_erro
     files.delete_folder("gold/runs/r1")
     files.delete_folder("gold/runs/r1")
     assert files.list_files("gold") == []
+
+
+def test_a_file_version_is_its_size_and_modification_time_and_changes_when_rewritten(
+    files: LakeFiles, tmp_path: Path
+) -> None:
+    files.write_bytes("bronze/a.parquet", b"abc")
+    files.write_bytes("bronze/hour/b.parquet", b"de")
+    stat = (tmp_path / "lake" / "bronze" / "a.parquet").stat()
+    before = files.file_versions("bronze")
+    assert before[0] == ("bronze/a.parquet", 3, stat.st_mtime_ns)
+    assert [(path, size) for path, size, _ in before] == files.file_sizes("bronze")
+    assert [path for path, _, _ in files.file_versions("bronze", recursive=False)] == [
+        "bronze/a.parquet"
+    ]
+    files.write_bytes("bronze/a.parquet", b"xyz")
+    os.utime(tmp_path / "lake" / "bronze" / "a.parquet", ns=(1, stat.st_mtime_ns + 1))
+    assert files.file_versions("bronze")[0] == ("bronze/a.parquet", 3, stat.st_mtime_ns + 1)
