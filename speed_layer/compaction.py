@@ -1,18 +1,24 @@
-"""Compaction: merge the small Parquet files of a closed ingest hour into files of >= 64 MB.
+"""Compaction: merge the small Parquet files of an ingest hour into files of >= 64 MB.
 
-Athena and Spark pay per file, and the speed layer writes one file per batch. Once an hour is
-closed (its end plus a grace period has passed), its small files are merged. The protocol is
-crash-safe and idempotent; every step can be repeated:
+Athena and Spark pay per file, and the speed layer writes one file per batch: with a 1 s batching
+window, 3,600 files an hour, each read by every dashboard query until it is merged. Once an hour is
+closed (its end plus a grace period has passed), its small files are merged. A run may also merge
+the hours still open (`open_hours`, every few minutes on AWS): what has landed so far becomes one
+file, and the next run merges it again with what landed since, so a query reads a few files per
+hour instead of thousands. The protocol is crash-safe and idempotent; every step can be repeated:
 
 1. write the plan `_compaction-<digest>.json` (inputs, outputs, expected row counts) into the
    hour's folder; `_` files are invisible to readers;
 2. write each output `compacted-<digest>-<n>.parquet` atomically;
 3. delete the inputs, then the plan.
 
-A rerun first finishes or undoes any plan it finds: if every output exists with its expected
-row count, the remaining inputs are deleted (roll forward); otherwise the outputs written so far
-are deleted and the inputs, untouched until step 3, stay live (roll back). Records are copied,
-never deduplicated, so the multiset of event_ids is unchanged.
+A rerun first finishes or undoes any plan it finds that is older than `PLAN_STALE_AFTER`: if
+every output exists with its expected row count, the remaining inputs are deleted (roll
+forward); otherwise the outputs written so far are deleted and the inputs, untouched until step
+3, stay live (roll back). A younger plan belongs to a run still at work (runs every few minutes
+can overlap), so the hour is left to it: undoing its outputs while it goes on to delete its
+inputs would lose the records. Records are copied, never deduplicated, so the multiset of
+event_ids is unchanged.
 
 Readers: between step 2 and the end of step 3 (a few seconds) a glob sees a merged file and
 some of its inputs. Every reader of bronze removes duplicates by event_id (first `ingested_at`
@@ -35,7 +41,7 @@ from pathlib import PurePosixPath
 import pyarrow.parquet as pq
 
 from contract.bronze import BRONZE_SCHEMA
-from contract.lake import BRONZE_EVENTS
+from contract.lake import BRONZE_EVENTS, bronze_partition
 from contract.lake_io import PARQUET_COMPRESSION, LakeFiles
 
 logger = logging.getLogger(__name__)
@@ -44,6 +50,8 @@ TARGET_FILE_BYTES = 64 * 1024 * 1024
 DEFAULT_GRACE = timedelta(minutes=15)
 """How long after an hour ends before it is compacted: late redeliveries land first."""
 DEFAULT_LOOKBACK = timedelta(days=2)
+PLAN_STALE_AFTER = timedelta(minutes=30)
+"""A plan this old is a crashed run's: no run takes this long over one hour's files."""
 PLAN_PREFIX = "_compaction-"
 _HOUR_FOLDER = re.compile(r"ingest_date=(\d{4}-\d{2}-\d{2})/ingest_hour=(\d{2})$")
 
@@ -55,6 +63,13 @@ class CompactionPlan:
     """One group of input files (lake-relative paths) per output."""
     outputs: tuple[str, ...]
     rows: tuple[int, ...]
+    created_at: str = ""
+    """ISO instant the plan was written; empty in plans written before it was recorded (stale)."""
+
+    def is_stale(self, now: datetime) -> bool:
+        if not self.created_at:
+            return True
+        return now - datetime.fromisoformat(self.created_at) >= PLAN_STALE_AFTER
 
     @property
     def path(self) -> str:
@@ -72,6 +87,7 @@ class CompactionPlan:
             inputs=tuple(tuple(group) for group in raw["inputs"]),
             outputs=tuple(raw["outputs"]),
             rows=tuple(raw["rows"]),
+            created_at=raw.get("created_at", ""),
         )
 
 
@@ -110,18 +126,39 @@ def closed_hours(
     return hours
 
 
+def open_hours(now: datetime, grace: timedelta = DEFAULT_GRACE) -> list[str]:
+    """The bronze hour folders not closed yet at `now`: the current hour, and the one before
+    while its grace runs. Their files so far can be merged; landing goes on beside them."""
+    utc_now = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = [utc_now]
+    if utc_now + grace > now.astimezone(UTC):
+        hours.insert(0, utc_now - timedelta(hours=1))
+    return [bronze_partition(hour) for hour in hours]
+
+
 def compact_hour(
-    lake: LakeFiles, partition: str, target_bytes: int = TARGET_FILE_BYTES
+    lake: LakeFiles,
+    partition: str,
+    target_bytes: int = TARGET_FILE_BYTES,
+    *,
+    now: datetime | None = None,
 ) -> CompactionResult | None:
-    """Finish any interrupted plan, then merge the hour's small files; None if nothing to do."""
+    """Finish any interrupted plan, then merge the hour's small files; None if nothing to do
+    (or another run is at work on the hour)."""
+    now = now or datetime.now(UTC)
     for plan_path in _plans(lake, partition):
         document = lake.read_bytes(plan_path)
-        if document is not None:
-            _recover(lake, CompactionPlan.from_json(document))
+        if document is None:
+            continue
+        found = CompactionPlan.from_json(document)
+        if not found.is_stale(now):
+            logger.info("another compaction run is at work on %s; leaving it", partition)
+            return None
+        _recover(lake, found)
     small = [(path, size) for path, size in _live_files(lake, partition) if size < target_bytes]
     if len(small) < 2:
         return None
-    plan = _plan(lake, partition, _groups(small, target_bytes))
+    plan = _plan(lake, partition, _groups(small, target_bytes), now)
     lake.write_bytes(plan.path, plan.to_json())
     for group, output in zip(plan.inputs, plan.outputs, strict=True):
         _merge(lake, group, output)
@@ -164,13 +201,16 @@ def _groups(files: list[tuple[str, int]], target_bytes: int) -> list[list[str]]:
     return groups
 
 
-def _plan(lake: LakeFiles, partition: str, groups: list[list[str]]) -> CompactionPlan:
+def _plan(
+    lake: LakeFiles, partition: str, groups: list[list[str]], now: datetime
+) -> CompactionPlan:
     digest = hashlib.sha256("\n".join(p for g in groups for p in g).encode()).hexdigest()[:16]
     return CompactionPlan(
         partition=partition,
         inputs=tuple(tuple(group) for group in groups),
         outputs=tuple(f"{partition}/compacted-{digest}-{n}.parquet" for n in range(len(groups))),
         rows=tuple(sum(lake.parquet_row_count(p) for p in group) for group in groups),
+        created_at=now.astimezone(UTC).isoformat(),
     )
 
 

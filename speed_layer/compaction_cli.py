@@ -1,4 +1,6 @@
-"""`salesflow compact`: merge the small bronze files of every closed hour (run it hourly)."""
+"""`salesflow compact`: merge the small bronze files of every closed hour (run it hourly), and
+with `--open-hours` of the hours still open too (run it every few minutes: AWS runs it every
+10 minutes, so a dashboard query reads a few files per hour instead of one per landed batch)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from speed_layer.compaction import (
     TARGET_FILE_BYTES,
     closed_hours,
     compact_hour,
+    open_hours,
 )
 
 logger = logging.getLogger(__name__)
@@ -29,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hour",
         type=_utc_hour,
         help="compact only this UTC ingest hour, e.g. 2026-11-21T13 (default: every closed hour)",
+    )
+    parser.add_argument(
+        "--open-hours",
+        action="store_true",
+        help="also merge what has landed so far in the hours not closed yet",
     )
     parser.add_argument(
         "--grace-minutes",
@@ -67,10 +75,16 @@ def run(args: argparse.Namespace) -> int:
         hours = [bronze_partition(args.hour)]
     else:
         hours = closed_hours(lake, now, grace, timedelta(hours=args.lookback_hours))
+    still_open = open_hours(now, grace) if args.open_hours and args.hour is None else []
     target = int(args.target_mb * 2**20)
-    compacted = [result for hour in hours if (result := compact_hour(lake, hour, target))]
+    compacted = [
+        result
+        for hour in [*hours, *still_open]
+        if (result := compact_hour(lake, hour, target, now=now))
+    ]
+    opened = f" and {len(still_open)} open" if still_open else ""
     print(
-        f"compacted {len(compacted)} of {len(hours)} closed hours: "
+        f"compacted {len(compacted)} of {len(hours)} closed{opened} hours: "
         f"{sum(r.inputs for r in compacted)} files into {sum(r.outputs for r in compacted)}"
     )
     return 0

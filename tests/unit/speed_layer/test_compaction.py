@@ -11,7 +11,13 @@ from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from salesflow.cli import main
 from speed_layer import Batch, DeliveredRecord, land
-from speed_layer.compaction import PLAN_PREFIX, closed_hours, compact_hour
+from speed_layer.compaction import (
+    PLAN_PREFIX,
+    PLAN_STALE_AFTER,
+    closed_hours,
+    compact_hour,
+    open_hours,
+)
 from tests.unit.speed_layer.wire_events import bronze_event_ids, wire_records
 
 HOUR = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
@@ -23,9 +29,11 @@ def lake(tmp_path: Path) -> LakeFiles:
     return LakeFiles.open(str(tmp_path / "lake"), Settings())
 
 
-def land_batches(lake: LakeFiles, make_event, batches: int, size: int = 20) -> None:
-    for n in range(batches):
-        payloads = wire_records(make_event, size, HOUR)
+def land_batches(
+    lake: LakeFiles, make_event, batches: int, size: int = 20, at: datetime = HOUR, first: int = 0
+) -> None:
+    for n in range(first, first + batches):
+        payloads = wire_records(make_event, size, at)
         land(Batch(f"shardId-0-{n}", tuple(DeliveredRecord(p, "s") for p in payloads)), lake)
 
 
@@ -82,7 +90,7 @@ def test_a_crash_after_the_outputs_is_finished_by_the_next_run(lake, make_event,
     monkeypatch.setattr(LakeFiles, "delete", real_delete)
     assert any(n.startswith(PLAN_PREFIX) for n in names(lake)), "the plan survives the crash"
 
-    compact_hour(lake, PARTITION)
+    compact_hour(lake, PARTITION, now=datetime.now(UTC) + PLAN_STALE_AFTER)
 
     assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
     assert len(names(lake)) == 1
@@ -102,7 +110,7 @@ def test_a_crash_before_the_outputs_are_complete_is_undone(lake, make_event, mon
     monkeypatch.undo()
     assert sorted(n for n in names(lake) if not n.startswith(PLAN_PREFIX)) == inputs
 
-    compact_hour(lake, PARTITION)
+    compact_hour(lake, PARTITION, now=datetime.now(UTC) + PLAN_STALE_AFTER)
 
     assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
     assert len(names(lake)) == 1
@@ -122,6 +130,54 @@ def test_the_compact_command(lake, make_event, capsys):
     assert main(["compact", "--lake", lake.location.uri, "--lookback-hours", "1000000"]) == 0
     assert "compacted 1 of 1 closed hours: 3 files into 1" in capsys.readouterr().out
     assert main(["compact", "--lake", lake.location.uri, "--hour", "2999-01-01T00"]) == 2
+
+
+def test_a_younger_plan_is_another_run_at_work_and_its_hour_is_left_to_it(
+    lake, make_event, monkeypatch
+):
+    land_batches(lake, make_event, 4)
+    before = Counter(bronze_event_ids(lake.location, lake.filesystem))
+
+    def killed_while_merging(*args, **kwargs):
+        raise SystemExit("still writing the output")
+
+    monkeypatch.setattr("speed_layer.compaction._merge", killed_while_merging)
+    with pytest.raises(SystemExit):
+        compact_hour(lake, PARTITION)
+    monkeypatch.undo()
+    files = names(lake)
+
+    assert compact_hour(lake, PARTITION) is None, "a run a minute later leaves the hour alone"
+    assert names(lake) == files
+    assert compact_hour(lake, PARTITION, now=datetime.now(UTC) + PLAN_STALE_AFTER) is not None
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
+
+
+def test_the_open_hours_are_the_current_one_and_the_one_in_its_grace():
+    at = datetime(2026, 11, 21, 10, 5, tzinfo=UTC)
+    assert open_hours(at) == [bronze_partition(at - timedelta(hours=1)), bronze_partition(at)]
+    assert open_hours(at + timedelta(minutes=10)) == [bronze_partition(at)]
+
+
+def test_an_open_hour_is_merged_again_with_what_landed_since(lake, make_event):
+    land_batches(lake, make_event, 3)
+    first = compact_hour(lake, PARTITION)
+    land_batches(lake, make_event, 2, first=3)
+    before = Counter(bronze_event_ids(lake.location, lake.filesystem))
+
+    second = compact_hour(lake, PARTITION)
+
+    assert (first and first.inputs, second and second.inputs) == (3, 3), "2 new + 1 merged"
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == before
+    assert len(names(lake)) == 1
+
+
+def test_the_compact_command_merges_the_open_hours_when_asked(lake, make_event, capsys):
+    land_batches(lake, make_event, 3, at=datetime.now(UTC))
+    assert main(["compact", "--lake", lake.location.uri]) == 0
+    assert "compacted 0 of 0 closed hours" in capsys.readouterr().out
+    assert main(["compact", "--lake", lake.location.uri, "--open-hours"]) == 0
+    assert "3 files into 1" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", ["speed", "compact"])

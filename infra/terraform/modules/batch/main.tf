@@ -206,7 +206,7 @@ module "compaction" {
   log_retention_days = var.log_retention_days
   image              = var.service_image
   repository_arn     = var.service_repository_arn
-  command            = ["salesflow", "compact"]
+  command            = ["salesflow", "compact", "--open-hours"]
   environment        = var.environment
   cpu                = 1024
   memory             = 4096
@@ -318,16 +318,17 @@ resource "aws_scheduler_schedule" "nightly" {
 }
 
 resource "aws_scheduler_schedule" "compaction" {
-  name                         = "${var.name_prefix}-hourly-compaction"
+  name                         = "${var.name_prefix}-compaction"
   group_name                   = aws_scheduler_schedule_group.this.name
-  description                  = "Merges the speed layer's small bronze files of closed hours"
+  description                  = "Merges the speed layer's small bronze files, open hours included"
   schedule_expression          = var.compaction_schedule
   schedule_expression_timezone = "UTC"
   kms_key_arn                  = var.kms_key_arn
 
+  # Runs every few minutes must not bunch up: a flexible window would let two overlap (a plan
+  # younger than 30 minutes keeps a second run off the hour anyway: speed_layer/compaction.py).
   flexible_time_window {
-    mode                      = "FLEXIBLE"
-    maximum_window_in_minutes = 10
+    mode = "OFF"
   }
 
   target {

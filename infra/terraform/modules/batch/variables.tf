@@ -164,9 +164,9 @@ variable "schedule_timezone" {
 }
 
 variable "compaction_schedule" {
-  description = "When compaction of closed bronze hours runs (UTC)."
+  description = "When compaction of the bronze hours runs (UTC): it merges what has landed so far in the open hours too, so dashboard queries read a few files per hour instead of one per landed batch."
   type        = string
-  default     = "cron(10 * * * ? *)"
+  default     = "rate(10 minutes)"
 
   validation {
     condition     = can(regex("^(cron|rate)\\(.+\\)$", var.compaction_schedule))
