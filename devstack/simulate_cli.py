@@ -11,7 +11,7 @@ from pathlib import Path
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from devstack.catalog import DEFAULT_SEED
-from devstack.simulator.client import ApiKeyRefusedError
+from devstack.simulator.client import ApiKeyRefusedError, RetryPolicy
 from devstack.simulator.ledger import Ledger
 from devstack.simulator.runner import Simulation, SimulationConfig
 from devstack.state import StateDir
@@ -78,6 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "are not sent, so the end-of-day reports show them missing",
     )
     parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=RetryPolicy().max_attempts,
+        help="sends of a request before its events count as unconfirmed (default "
+        f"{RetryPolicy().max_attempts}, about 10 s of backoff); raise it to ride out a restart",
+    )
+    parser.add_argument(
         "--resend-lost-after",
         type=float,
         default=None,
@@ -109,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
             end_of_day_reports=args.end_of_day_reports,
             lose=args.lose,
             resend_lost_after=args.resend_lost_after,
+            retry=RetryPolicy(max_attempts=args.max_attempts),
         )
     except (ValueError, FileNotFoundError) as error:
         logger.error("cannot start the simulator: %s", error)

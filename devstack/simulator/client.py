@@ -50,6 +50,10 @@ class RetryPolicy:
     base_delay: float = 0.2
     max_delay: float = 5.0
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max attempts must be at least 1, got {self.max_attempts}")
+
     def delay(self, attempt: int, retry_after: str | None) -> float:
         """Full-jitter exponential backoff, never shorter than the server's `Retry-After`."""
         backoff = random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
