@@ -5,8 +5,9 @@ client (the simulator) sends, the stream throttles a share of each PutRecords ca
 answers whole calls 500 and holds some calls past the ingest API's publish budget (so records
 acknowledged to nobody are written and then sent again). Then, while it sends again, the ingest
 API, the speed consumer and the serving process are killed (SIGKILL), one after another, and
-`up` restarts each. After each phase the merged API must equal the ledger of acknowledged events
-to the cent: nothing lost, nothing counted twice. A batch run killed half way is in
+`up` restarts each; a poison record (no event at all) waits on the stream for the consumer. After
+each phase the merged API must equal the ledger of acknowledged events to the cent: nothing
+lost, nothing counted twice. A batch run killed half way is in
 tests/integration/batch_layer/test_processes.py.
 """
 
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from contract.aws import aws_client
+from contract.lake import QUARANTINE
 from contract.settings import Settings
 from devstack.local_servers import moto_server
 from devstack.resources import bootstrap_resources
@@ -56,9 +59,14 @@ def test_stream_faults_and_killed_components_lose_and_double_count_nothing(tmp_p
             expected = _ledger_figures([ledger])
             actual, _ = _api_figures(stack.serve_url, sorted({day for day, _ in expected}))
             assert actual == expected
+            poison = _put_poison_record(emulator, prefix)
             _simulate_while_killing(stack, during_kills)
             _wait_until_api_equals_ledgers(stack.serve_url, [ledger, during_kills], timeout=300)
             output = stack.output.read_text()
+            quarantined = [
+                path.read_text() for path in (stack.state / "lake" / QUARANTINE).rglob("*.jsonl")
+            ]
+    assert any(poison in text for text in quarantined), "the poison record is kept for replay"
     for component in KILLED.values():
         assert f"{component} exited with code -9 (restarted)" in output, output[-3000:]
     for fault in (
@@ -75,6 +83,17 @@ def test_stream_faults_and_killed_components_lose_and_double_count_nothing(tmp_p
             f"once each (net {net}): 0 lost, 0 double counted; then "
             f"{', '.join(KILLED.values())} killed in turn, the merged API still equal"
         )
+
+
+def _put_poison_record(emulator: str, prefix: str) -> str:
+    """A record no contract version reads, put on the stream behind the API's back: the
+    consumer must quarantine it and go on, not stop the shard."""
+    poison = f"not an event {uuid.uuid4().hex}"
+    settings = Settings(aws_endpoint_url=emulator, name_prefix=prefix)
+    aws_client(settings, "kinesis").put_record(
+        StreamName=settings.stream_name, Data=poison.encode(), PartitionKey="poison"
+    )
+    return poison
 
 
 def _simulate_while_killing(stack: Stack, ledger: Path) -> None:
