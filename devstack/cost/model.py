@@ -4,7 +4,8 @@ The model follows what `infra/terraform` deploys: the Kinesis stream and the SQS
 exist (only the configured sink carries events), one Lambda invocation lands one Parquet file,
 the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the days late events
 reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
-days, dashboards query one day of real-time bronze through Athena. What cannot be derived
+days, dashboards query the real-time bronze since T through Athena (priced late in the day, a
+day's events, at the bronze bytes per event `bench.freshness` measures). What cannot be derived
 from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
 Decimal; amounts are rounded to cents only when shown.
 """
@@ -109,8 +110,11 @@ class Assumptions:
     """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
     event_id_index_bytes_per_event: Decimal = Decimal(12)
     """Compressed Parquet of the sorted event ids every incremental run reads to deduplicate."""
-    athena_scanned_fraction: Decimal = Decimal("0.5")
-    """Share of a day's bronze columns a dashboard query reads."""
+    bronze_bytes_scanned_per_event: Decimal = Decimal(72)
+    """Bronze bytes per event a dashboard query over the real-time view reads: measured, not
+    assumed (`python -m bench.freshness` after about 1M events since T, every hour compacted;
+    docs/serving.md). The view prunes bronze to the partitions since T and reads nearly every
+    column, so the files' size is what Athena bills."""
     kms_requests_per_s3_request: Decimal = Decimal("0.01")
     """S3 bucket keys let one KMS call serve many objects."""
     kms_requests_per_day_fixed: Decimal = Decimal(4 * 288)
@@ -284,13 +288,17 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
+    """Every query priced as a dashboard refresh late in the day: the real-time view then reads
+    the bronze of nearly a whole day since T (the nightly T is early in the morning)."""
     queries = w.dashboard_queries_per_hour * v.hours
-    scanned = max(
-        v.bronze_gb_per_day * GB * a.athena_scanned_fraction, p("athena", "minimum_bytes_per_query")
-    )
+    since_t = Decimal(w.events_per_day) * a.bronze_bytes_scanned_per_event
+    scanned = max(since_t, p("athena", "minimum_bytes_per_query"))
     tb = queries * scanned / TB
     monthly = tb * p("athena", "per_tb_scanned")
-    basis = f"{queries:.0f} queries x {scanned / 1024**2:.1f} MB (10 MB minimum) = {tb:.3f} TB"
+    basis = (
+        f"{queries:.0f} queries x {scanned / 1024**2:.1f} MB (a day of bronze since T at "
+        f"{a.bronze_bytes_scanned_per_event} B/event, measured; 10 MB minimum) = {tb:.3f} TB"
+    )
     return LineItem("Athena", monthly, basis)
 
 

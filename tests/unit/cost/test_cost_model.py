@@ -12,7 +12,15 @@ from typing import Any
 
 import pytest
 
-from devstack.cost import PriceFileError, PriceList, Workload, cents, estimate, load_prices
+from devstack.cost import (
+    Assumptions,
+    PriceFileError,
+    PriceList,
+    Workload,
+    cents,
+    estimate,
+    load_prices,
+)
 
 TEST_PRICES: dict[str, Any] = {
     "as_of": "2026-01-01",
@@ -125,10 +133,24 @@ def test_a_longer_batching_window_means_fewer_invocations_and_small_files(prices
     assert _item(windowed, prices, "Lambda") == Decimal("0.445824")
 
 
+def _athena(workload: Workload, prices: PriceList, bytes_per_event: int) -> Decimal:
+    assumptions = Assumptions(bronze_bytes_scanned_per_event=Decimal(bytes_per_event))
+    (item,) = [i for i in estimate(workload, prices, assumptions).items if i.component == "Athena"]
+    return item.monthly
+
+
 def test_athena_bills_at_least_10_mb_per_query(prices) -> None:
-    # a day of bronze is 86,400 x 512 x 0.25 = 11,059,200 B, half of it read: 5.5 MB < 10 MB.
+    # a day of bronze since T is 86,400 events x 64 B = 5,529,600 B < 10 MB.
     # 7200 queries x 10,485,760 B = 0.06866455078125 TB x 5.
-    assert _item(ONE_PER_SECOND, prices, "Athena") == Decimal("0.34332275390625")
+    assert _athena(ONE_PER_SECOND, prices, 64) == Decimal("0.34332275390625")
+
+
+def test_athena_prices_every_query_as_a_late_day_scan_of_the_bronze_since_t(prices) -> None:
+    busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 1024**2})
+    # late in the day bronze since T holds a day's events: 1,048,576 x 64 B = 64 MiB a query;
+    # 7200 queries x 64 MiB = 0.439453125 TiB x 5.
+    assert _athena(busy, prices, 64) == Decimal("2.197265625")
+    assert _athena(busy, prices, 128) == 2 * _athena(busy, prices, 64)
 
 
 def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:
