@@ -93,6 +93,9 @@ class DaemonConfig:
                     "shardSyncIntervalMillis": 5000,
                     "parentShardPollIntervalMillis": 500,
                     "idleTimeBetweenReadsInMillis": 250,
+                    # KCL 3's leader counts a worker as alive for two reports after its last:
+                    # every 30 s by default, so for a minute it hands leases to a dead worker.
+                    "workerMetricsReporterFreqInMillis": 1000,
                 }
             )
         return "".join(f"{key} = {value}\n" for key, value in values.items())
