@@ -24,6 +24,7 @@ StreamMode = Literal["on-demand", "provisioned"]
 GB = Decimal(1024**3)
 TB = Decimal(1024**4)
 SECONDS_PER_DAY = Decimal(86_400)
+HOURS_PER_DAY = Decimal(24)
 CENT = Decimal("0.01")
 
 
@@ -95,8 +96,11 @@ class Assumptions:
     api_bytes_per_request_overhead: Decimal = Decimal(400)
     """Headers and the 202 answer around each event through the load balancer."""
     api_requests_per_new_connection: Decimal = Decimal(10)
-    compaction_runs_per_day: Decimal = Decimal(24)
-    compaction_task_hours: Decimal = Decimal(5) / Decimal(60)
+    compaction_runs_per_day: Decimal = Decimal(144)
+    """The `batch` module's `compaction_schedule`, every 10 minutes: each run merges what has
+    landed so far in the open hours and the hours just closed (`salesflow compact --open-hours`)."""
+    compaction_task_hours: Decimal = Decimal(2) / Decimal(60)
+    """One run's task time: at most ten minutes of files, and Fargate bills a minute at least."""
     compaction_task_vcpu: Decimal = Decimal(1)
     compaction_task_gb: Decimal = Decimal(4)
     spark_base_vcpu_hours: Decimal = Decimal(1)
@@ -250,12 +254,16 @@ def _lambda(a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 
 def _s3_requests(w: Workload, a: Assumptions, v: _Volumes) -> tuple[Decimal, Decimal]:
-    """(PUT-class, GET-class) requests a month: speed files, compaction, nightly runs, Athena."""
-    compacted_files = a.compaction_runs_per_day * w.retention_days
+    """(PUT-class, GET-class) requests a month: speed files, compaction, nightly runs, Athena.
+
+    A dashboard query reads every bronze file since T: those landed since the last compaction
+    run, the open hour's merged file and one per hour closed since T (about a day of them, T
+    being early in the morning). The nightly job reads one merged file per hour of history."""
+    compacted_files = HOURS_PER_DAY * w.retention_days
     puts = (
         v.invocations + a.compaction_runs_per_day * v.days + 2 * Decimal(w.retention_days) * v.days
     )
-    speed_files_per_query = v.invocations / v.hours + a.compaction_runs_per_day
+    speed_files_per_query = v.invocations / v.days / a.compaction_runs_per_day + 1 + HOURS_PER_DAY
     gets = (
         v.invocations
         + compacted_files * a.spark_get_requests_per_file * v.days

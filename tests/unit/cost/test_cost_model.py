@@ -169,10 +169,20 @@ def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:
     assert Decimal("2.226") < got < Decimal("2.227")
 
 
-def test_fargate_keeps_two_api_tasks_and_runs_compaction_hourly(prices) -> None:
-    # 2 x 0.5 vCPU x 720 h = 720 vCPU-h, 2 x 1 GB x 720 = 1440 GB-h; compaction 24 x 5 min x 30
-    # = 60 h x (1 vCPU, 4 GB): 780 x 0.04 + 1680 x 0.004 = 31.20 + 6.72.
-    assert _item(ONE_PER_SECOND, prices, "ECS Fargate") == Decimal("37.92")
+def test_fargate_keeps_two_api_tasks_and_compacts_every_ten_minutes(prices) -> None:
+    # 2 x 0.5 vCPU x 720 h = 720 vCPU-h, 2 x 1 GB x 720 = 1440 GB-h; compaction 144 x 2 min x 30
+    # = 144 h x (1 vCPU, 4 GB): 864 x 0.04 + 2016 x 0.004 = 34.56 + 8.064.
+    assert _item(ONE_PER_SECOND, prices, "ECS Fargate") == Decimal("42.624")
+
+
+def test_a_dashboard_query_reads_the_files_since_the_last_compaction_and_one_an_hour(
+    prices,
+) -> None:
+    # 86,400 files a day (one per 1 s window): 600 since the last of 144 runs, + the open hour's
+    # merged file + 24 closed hours = 625 files x 3 GETs x 7,200 queries = 13,500,000; + the
+    # 2,592,000 landed files compaction reads + 24 x 10 hour files x 3 GETs x 30 nightly runs.
+    (s3,) = [i for i in estimate(ONE_PER_SECOND, prices).items if i.component == "S3"]
+    assert f"{2_592_000 + 24 * 10 * 3 * 30 + 625 * 3 * 7_200} GET" in s3.basis
 
 
 def test_the_total_is_the_sum_of_the_components_and_shown_in_cents(prices) -> None:
