@@ -187,3 +187,36 @@ def _run_for_path(argv: list[str]) -> Path | None:
         return None
     text = result.stdout.strip()
     return Path(text) if result.returncode == 0 and text else None
+
+
+def find_newer_java(
+    minimum_major: int,
+    env: Mapping[str, str] | None = None,
+    *,
+    jvm_dirs: Sequence[Path] = LINUX_JVM_DIRS,
+) -> JavaRuntime | None:
+    """The newest runtime of at least `minimum_major` among JAVA_HOME's, PATH's and each JDK
+    under /usr/lib/jvm; None when there is none.
+
+    For the Java engines that need a newer runtime than Spark runs on (Trino, as Athena's engine
+    in the tests): a machine keeps Spark's JAVA_HOME and holds the newer JDK beside it."""
+    env = os.environ if env is None else env
+    candidates: list[tuple[Path, str]] = []
+    if env.get("JAVA_HOME"):
+        candidates.append((Path(env["JAVA_HOME"]), "JAVA_HOME"))
+    on_path = shutil.which("java", path=env.get("PATH", os.defpath))
+    if on_path:
+        candidates.append((Path(on_path).resolve().parent.parent, "PATH"))
+    for jvm_dir in jvm_dirs:
+        if jvm_dir.is_dir():
+            candidates.extend((home.resolve(), str(jvm_dir)) for home in sorted(jvm_dir.iterdir()))
+    found: list[JavaRuntime] = []
+    seen: set[Path] = set()
+    for home, via in candidates:
+        if home.resolve() in seen:
+            continue
+        seen.add(home.resolve())
+        runtime = probe(home, via)
+        if runtime is not None and runtime.major >= minimum_major:
+            found.append(runtime)
+    return max(found, key=lambda runtime: runtime.major, default=None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.java import find_java, parse_java_version
+from devstack.java import find_java, find_newer_java, parse_java_version
 from tests.fake_tools import fake_java_home, write_script
 
 
@@ -95,3 +95,17 @@ def test_no_java_anywhere(tmp_path):
     )
     assert (lookup.in_use, lookup.best) == (None, None)
     assert not lookup.java_home_broken
+
+
+def test_a_newer_java_for_trino_is_found_beside_sparks_and_the_newest_wins(tmp_path):
+    seventeen = fake_java_home(tmp_path / "jdk-17", "17.0.15")
+    jvm = tmp_path / "jvm"
+    fake_java_home(jvm / "temurin-24-jdk", "24.0.2")
+    newest = fake_java_home(jvm / "temurin-25-jdk", "25.0.3")
+    env = {**_bin(tmp_path, seventeen), "JAVA_HOME": str(seventeen)}
+
+    found = find_newer_java(24, env, jvm_dirs=(jvm,))
+
+    assert found is not None
+    assert (found.home, found.major, found.found_via) == (newest, 25, str(jvm))
+    assert find_newer_java(26, env, jvm_dirs=(jvm,)) is None
