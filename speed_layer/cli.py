@@ -22,7 +22,7 @@ from speed_layer.batching import BatchingPolicy
 from speed_layer.checkpoints import CheckpointFile
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.errors import CheckpointLockedError, MissingResourceError
-from speed_layer.kcl_daemon import DaemonConfig, daemon_command, run_daemon
+from speed_layer.kcl_daemon import DaemonConfig, daemon_command, logback_config, run_daemon
 from speed_layer.kinesis_poller import KinesisPoller
 from speed_layer.landing import warm_up
 from speed_layer.shutdown import stop_on_signals
@@ -145,13 +145,15 @@ def _run_with_properties(
     with tempfile.TemporaryDirectory(prefix="salesflow-kcl-") as folder:
         properties = Path(folder) / "kcl.properties"
         properties.write_text(config.properties())
+        logback = Path(folder) / "logback.xml"
+        logback.write_text(logback_config())
         logger.info(
             "KCL worker %s on stream %s, leases in %s",
             config.worker_id,
             config.stream_name,
             config.lease_table,
         )
-        return run_daemon(daemon_command(java, jars, config, properties), env, stop)
+        return run_daemon(daemon_command(java, jars, config, properties, logback), env, stop)
 
 
 def _queue_url(sqs: Any, name: str) -> str:
