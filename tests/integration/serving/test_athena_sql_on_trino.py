@@ -55,7 +55,9 @@ from tests.unit.serving.sample_lake import (
 )
 from tests.unit.serving.scenario import CUTOFF, scenario_copies
 
-pytestmark = [pytest.mark.xdist_group("trino")]
+pytestmark = [pytest.mark.xdist_group("trino"), pytest.mark.timeout(1200)]
+"""One worker starts the server; its start and the planning of the views' queries take minutes
+on a busy machine."""
 
 TZ = "America/Sao_Paulo"
 LAKE_PREFIX = "lake"
