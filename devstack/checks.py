@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from contract.lake import LakeLocation
+from devstack import jars
 from devstack.java import SUPPORTED_MAJORS, JavaLookup
 
 MIN_PYTHON = (3, 11)
@@ -194,6 +195,23 @@ def check_emulator() -> Check:
             "make setup (moto[server] comes with requirements/dev.lock)",
         )
     return Check("AWS emulator", Status.OK, f"moto {moto} server (python -m devstack.emulator)")
+
+
+def check_kcl_jars() -> Check:
+    """The KCL MultiLangDaemon's jars (`--consumer kcl`), fetched by the set-up, never by `up`."""
+    try:
+        from devstack.kcl_local import KCL_BUNDLE
+
+        where = jars.bundle_dir(KCL_BUNDLE)
+    except (ImportError, jars.MissingBundleError) as error:
+        return Check(
+            "KCL daemon",
+            Status.FAIL,
+            str(error),
+            "install Maven (`mvn`), then `make setup`, or drop --consumer kcl for the local poller",
+        )
+    count = len(list(where.glob("*.jar")))
+    return Check("KCL daemon", Status.OK, f"MultiLangDaemon jars in {where} ({count})")
 
 
 def problems(checks: Sequence[Check]) -> list[Check]:

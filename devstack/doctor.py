@@ -19,6 +19,7 @@ from devstack.checks import (
     check_disk,
     check_emulator,
     check_java,
+    check_kcl_jars,
     check_ports,
     check_python,
     render,
@@ -41,6 +42,8 @@ def cheap_checks(config: StackConfig, java: JavaLookup) -> list[Check]:
         checks.append(check_emulator())
     else:
         checks += [check_credentials(), check_region(config.settings)]
+    if config.consumer == "kcl":
+        checks.append(check_kcl_jars())
     return checks
 
 

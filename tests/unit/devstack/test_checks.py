@@ -5,12 +5,14 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from devstack import jars
 from devstack.checks import (
     GIB,
     Check,
     Status,
     check_disk,
     check_java,
+    check_kcl_jars,
     check_ports,
     check_python,
     render,
@@ -126,3 +128,17 @@ def test_one_line_per_check_with_the_fix_unless_it_is_fine():
         "ok    Java       17.0.15",
         "FAIL  port 8000  in use; fix: pass --ingest-port",
     ]
+
+
+def test_the_kcl_daemon_check_names_the_fetch_when_its_jars_are_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(jars, "CACHE", tmp_path / "jars")
+    missing = check_kcl_jars()
+    assert missing.status is Status.FAIL
+    assert "amazon-kinesis-client-multilang:3.1.3" in missing.detail
+    assert "devstack.jars fetch kcl" in missing.detail
+    folder = jars.folder("kcl")
+    folder.mkdir(parents=True)
+    (folder / "amazon-kinesis-client-multilang-3.1.3.jar").write_bytes(b"")
+    (folder / jars.COMPLETE).write_text("")
+    found = check_kcl_jars()
+    assert (found.status, found.detail) == (Status.OK, f"MultiLangDaemon jars in {folder} (1)")
