@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from contract.lake import LakeLocation
 from contract.settings import Settings, hash_api_key
 from contract.structured_logging import JsonFormatter
 from devstack.catalog import DEFAULT_SEED, build_catalog, reference_present, write_reference
@@ -528,7 +529,16 @@ class LocalStack:
         for name in ("batch", "csv-watcher", "serving", "speed", "aws-emulator"):
             self.supervisor.stop(name)
         self.supervisor.stop_all()
-        say("salesflow stopped; the lake and the API key stay in " + str(self.state.root))
+        say(f"salesflow stopped; {self._what_stays()}")
+
+    def _what_stays(self) -> str:
+        """Where the state outlives the stack: an S3 lake on the emulator went with it."""
+        lake = self.settings.lake_uri
+        if LakeLocation.parse(lake).scheme == "file":
+            return f"the lake and the API key stay in {self.state.root}"
+        if self.moto_port is None:
+            return f"the API key stays in {self.state.root}, the lake in {lake}"
+        return f"the API key stays in {self.state.root}; the lake {lake} went with the emulator"
 
     def _wait_for_drain(self) -> None:
         from devstack.drain import is_drained
