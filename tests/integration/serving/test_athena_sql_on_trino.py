@@ -122,7 +122,7 @@ def recent(copies: list[Copy]) -> tuple[list[Copy], timedelta]:
     """The scenario moved by whole days so that T falls one to two days ago, as T does in a
     deployment: Athena's bronze projection runs from T's date to now, one partition per hour,
     and a T weeks old would have every query list hundreds of empty partitions."""
-    shift = timedelta(days=max((datetime.now(UTC) - CUTOFF).days - 1, 0))
+    shift = timedelta(days=(datetime.now(UTC) - CUTOFF).days - 1)  # backwards on older clocks
     moved = [
         Copy(
             c.event.model_copy(
