@@ -33,7 +33,8 @@ TRINO_VERSION = "476"
 def hive_catalog(moto_endpoint: str) -> dict[str, str]:
     """The Hive connector on a file metastore in the moto server's S3, reading the lake through
     Trino's native S3 filesystem with the emulator's endpoint, path-style addressing and the fake
-    credentials. Partition projection is on (Trino's default), as in Athena."""
+    credentials. Partition projection is on (Trino's default), as in Athena. Listings are kept
+    for the session: each test's lake is written before its tables exist and never changes."""
     return {
         "connector.name": "hive",
         "hive.metastore": "file",
