@@ -1,6 +1,6 @@
 """Customer 360 in gold: per-customer profiles with RFM scores and segments, monthly cohort
-retention, and the RFM cut points, built from the run's written `sales_wide` (read back, as the
-marts are) and the customer catalog's current rows.
+retention, and the RFM cut points, merged from the state's customer-month rows
+(`batch_layer.customer_months`) and the customer catalog's current rows.
 
 Definitions live in `contract.customers`; this module is their Spark rendition. The RFM cut
 points are the only figures that leave Spark: four values per measure, picked from the sorted
@@ -18,6 +18,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as sf
 
+from batch_layer import customer_months
 from contract.customers import (
     CUSTOMER_COHORTS,
     CUSTOMER_COHORTS_SCHEMA,
@@ -31,35 +32,23 @@ from contract.customers import (
 )
 from contract.spark_schema import spark_schema
 
-SALE = "sale"
 TableWriter = Callable[[DataFrame, str], None]
 """Writes a frame as the named table of the run folder."""
 
-_LINE_COLUMNS = (
-    "customer_id",
-    "event_id",
-    "event_type",
-    "occurred_at",
-    "sale_date",
-    "channel",
-    "category",
-    "net_units",
-    "net_amount",
-)
-
 
 def write_customer_tables(
-    sales_wide: DataFrame, customers: DataFrame, as_of: date, write: TableWriter
+    months: DataFrame, customers: DataFrame, as_of: date, write: TableWriter
 ) -> int:
     """Build and write the three customer tables; returns the number of profiles.
 
-    `customers` is the customer catalog's effective (SCD type-2) table; `as_of` the reporting-zone
-    day of T, from which tenure and recency are counted and up to which cohorts have months.
-    The unscored profiles are cached: the count, the three cut-point picks, the profiles and the
-    cohorts all read them, and they are one small row per customer.
+    `months` are the state's customer-month rows (`customer_months.SCHEMA`), one small row per
+    customer and month, so this costs the same whatever the history's lines; `customers` is the
+    customer catalog's effective (SCD type-2) table; `as_of` the reporting-zone day of T, from
+    which tenure and recency are counted and up to which cohorts have months. The unscored
+    profiles are cached: the count, the three cut-point picks, the profiles and the cohorts all
+    read them.
     """
-    lines = sales_wide.where(sf.col("customer_id").isNotNull()).select(*_LINE_COLUMNS)
-    unscored = _unscored_profiles(lines, customers, as_of).persist()
+    unscored = _unscored_profiles(months, customers, as_of).persist()
     try:
         count = unscored.count()
         cuts = {
@@ -67,46 +56,22 @@ def write_customer_tables(
         }
         write(_scored(unscored, cuts), CUSTOMER_PROFILES)
         write(_quintiles(unscored, cuts, count, as_of), CUSTOMER_RFM_QUINTILES)
-        write(_cohorts(lines, unscored, as_of), CUSTOMER_COHORTS)
+        write(_cohorts(months, unscored, as_of), CUSTOMER_COHORTS)
     finally:
         unscored.unpersist()
     return count
 
 
-def _is_sale() -> Column:
-    return sf.col("event_type") == SALE
-
-
-def _unscored_profiles(lines: DataFrame, customers: DataFrame, as_of: date) -> DataFrame:
+def _unscored_profiles(months: DataFrame, customers: DataFrame, as_of: date) -> DataFrame:
     """Every profile column but the scores and the segment, one row per customer with a
     purchase."""
     money = spark_schema(CUSTOMER_PROFILES_SCHEMA)["net_revenue"].dataType
-    is_sale = _is_sale()
-    totals = (
-        lines.groupBy("customer_id")
-        .agg(
-            sf.min(sf.when(is_sale, sf.col("occurred_at"))).alias("first_purchase_at"),
-            sf.max(sf.when(is_sale, sf.col("occurred_at"))).alias("last_purchase_at"),
-            sf.min(sf.when(is_sale, sf.col("sale_date"))).alias("first_purchase_date"),
-            sf.max(sf.when(is_sale, sf.col("sale_date"))).alias("last_purchase_date"),
-            sf.countDistinct(sf.when(is_sale, sf.col("event_id"))).alias("orders"),
-            sf.countDistinct(sf.when(~is_sale, sf.col("event_id"))).alias("returns"),
-            sf.sum("net_units").alias("units"),
-            sf.sum("net_amount").cast(money).alias("net_revenue"),
-        )
-        .where(sf.col("orders") > 0)
-    )
+    totals = customer_months.totals(months)
     channels = _ranked_amounts(
-        lines.where(is_sale)
-        .groupBy("customer_id", "channel")
-        .agg(sf.countDistinct("event_id").alias("amount")),
-        "channel",
+        customer_months.amounts(months, "channel_orders", "channel"), "channel"
     )
     categories = _ranked_amounts(
-        lines.where(sf.col("category").isNotNull())
-        .groupBy("customer_id", "category")
-        .agg(sf.sum("net_amount").cast(money).alias("amount")),
-        "category",
+        customer_months.amounts(months, "category_net_revenue", "category"), "category"
     )
     current = customers.where(sf.col("is_current")).select(
         "customer_id",
@@ -224,19 +189,19 @@ def _months_between(start: Column, end: Column) -> Column:
     return (sf.year(end) - sf.year(start)) * 12 + sf.month(end) - sf.month(start)
 
 
-def _cohorts(lines: DataFrame, unscored: DataFrame, as_of: date) -> DataFrame:
+def _cohorts(months: DataFrame, unscored: DataFrame, as_of: date) -> DataFrame:
     cohort_of = unscored.select(
         "customer_id", sf.trunc("first_purchase_date", "month").alias("cohort_month")
     )
     sizes = cohort_of.groupBy("cohort_month").agg(sf.count(sf.lit(1)).alias("customers"))
     active_months = (
-        lines.where(_is_sale())
-        .select("customer_id", sf.trunc("sale_date", "month").alias("month"))
-        .distinct()
+        customer_months.active_months(months)
         .join(cohort_of, "customer_id")
         .groupBy(
             "cohort_month",
-            _months_between(sf.col("cohort_month"), sf.col("month")).alias("months_since_first"),
+            _months_between(sf.col("cohort_month"), sf.col(customer_months.MONTH)).alias(
+                "months_since_first"
+            ),
         )
         .agg(sf.count(sf.lit(1)).alias("active_customers"))
     )

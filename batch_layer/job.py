@@ -22,6 +22,7 @@ from pyspark.sql import functions as sf
 from pyspark.sql.types import StructType
 
 from batch_layer import (
+    customer_months,
     gold,
     gold_state,
     increment,
@@ -218,7 +219,7 @@ def _build(run: _Run, events: DataFrame) -> BuiltState | None:
     quarantined = _write_quarantine(run, classified, affected)
     _write_marts(run, state, affected)
     profiles = write_customer_tables(
-        state,
+        _customer_months(run, state, days, affected),
         run.reference["customers"],
         run.cutoff.astimezone(run.settings.reporting_zone).date(),
         lambda frame, table: _write_small(frame, run.uri(table)),
@@ -349,6 +350,44 @@ def _write_marts(run: _Run, state: DataFrame, affected: set[date] | None) -> Non
                 fresh
             )
         _write_small(built, run.uri(mart))
+
+
+def _customer_months(
+    run: _Run, state: DataFrame, days: dict[str, DayPartition], affected: set[date] | None
+) -> DataFrame:
+    """The state's customer-month rows, kept in the run's folder and read back: the months of
+    the affected days rebuilt from their `sales_wide` days, the others carried over from the
+    base state (all rebuilt for a full run, or when the base state kept none)."""
+    previous = (
+        None
+        if run.base is None or affected is None
+        else customer_months.read(run.session, run.lake, run.base.run_id)
+    )
+    if run.base is not None and previous is None:
+        logger.info(
+            "base state kept no customer-month rows: building them from every day",
+            extra={"run_id": run.run_id, "base_run_id": run.base.run_id},
+        )
+    if previous is None or affected is None:
+        built = customer_months.aggregate(state)
+    else:
+        months = {customer_months.month_of(day) for day in affected}
+        in_months = {
+            day: partition
+            for day, partition in days.items()
+            if customer_months.month_of(date.fromisoformat(day)) in months
+        }
+        built = customer_months.carried_over(previous, months).unionByName(
+            customer_months.aggregate(_read_days(run, in_months))
+        )
+        logger.info(
+            "customer-month rows rebuilt for the affected months",
+            extra={"run_id": run.run_id, "months": len(months), "days_read": len(in_months)},
+        )
+    customer_months.write(built, run.lake, run.run_id)
+    kept = customer_months.read(run.session, run.lake, run.run_id)
+    assert kept is not None, "just written"
+    return kept
 
 
 def _new_run_id(cutoff: datetime) -> str:

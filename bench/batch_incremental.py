@@ -4,8 +4,10 @@ For each history length, in a worker process of its own: a full rebuild of the h
 baseline, measured in the same run), then one new day lands (1% of the history's lines, 5% of its
 events late, spread over the last 30 days) and the incremental run absorbs it. Reported: both
 wall times and their ratio (target <= 0.10, goal 0.05), the growth of the incremental run from 180
-to 365 days of history (target < 1.2x), the days it rewrote, and the worker's peak RSS. The
-incremental state is checked against a full rebuild of the same inputs (rows and net amount).
+to 365 days of history (target < 1.2x), the days it rewrote, the worker's peak RSS and the
+machine's 1-minute load average around each timed run (the machine may be shared, and a ratio
+measured under load is read with it). The incremental state is checked against a full rebuild of
+the same inputs (`sales_wide`'s rows and net amount, the customer tables row for row).
 
     .venv/bin/python -m bench.batch_incremental [--lines 10000000]
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -23,13 +26,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from batch_layer import gold_state
 from bench.batch import CUTOFF, REPORTING_TZ, generate_lake, peak_rss_bytes
 from bench.harness import worker_result
 from bench.results_file import figure, write_results
+from contract.customers import CUSTOMER_TABLES
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.settings import Settings
@@ -46,6 +52,16 @@ def _net(lake: Path, settings: Settings, publication: Publication) -> str:
     return str(pc.sum(pq.read_table(files, columns=["net_amount"])["net_amount"]).as_py())
 
 
+def _customer_tables(lake: Path, publication: Publication) -> list[pa.Table]:
+    """The state's customer tables, each sorted by all its columns but the maps."""
+    tables = []
+    for name in CUSTOMER_TABLES:
+        table = ds.dataset(lake / publication.tables[name], format="parquet").to_table()
+        keys = [f.name for f in table.schema if not pa.types.is_map(f.type)]
+        tables.append(table.sort_by([(key, "ascending") for key in keys]))
+    return tables
+
+
 def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
     """Full rebuild of the history, a new day, the incremental run, a full run to check it."""
     from batch_layer.job import run_batch
@@ -53,9 +69,11 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
 
     settings = Settings(lake_uri=str(lake), reporting_tz=REPORTING_TZ, batch_full_every_days=0)
     spark = build_session(master="local[2]", driver_memory="5g")
+    load = [os.getloadavg()[0]]
     started = time.perf_counter()
     full = run_batch(str(lake), CUTOFF, settings=settings, spark=spark)
     full_seconds = time.perf_counter() - started
+    load.append(os.getloadavg()[0])
 
     new_day_end = CUTOFF + timedelta(days=1)
     new_lines = generate_lake(
@@ -68,9 +86,11 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         late_days=LATE_DAYS,
         late_share=LATE_SHARE,
     )
+    load.append(os.getloadavg()[0])
     started = time.perf_counter()
     incremental = run_batch(str(lake), new_day_end, settings=settings, spark=spark)
     incremental_seconds = time.perf_counter() - started
+    load.append(os.getloadavg()[0])
     rss = peak_rss_bytes()
     reuse = _publication_alternatives(lake, settings, incremental)
     check = run_batch(str(lake), new_day_end, settings=settings, spark=spark, full=True)
@@ -80,6 +100,8 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         _net(lake, settings, check),
     ):
         raise RuntimeError(f"incremental state differs from a full rebuild: {incremental}")
+    if _customer_tables(lake, incremental) != _customer_tables(lake, check):
+        raise RuntimeError("incremental customer tables differ from a full rebuild's")
     return {
         "days": days,
         "history_rows": full.output_counts["sales_wide"],
@@ -91,6 +113,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         ),
         "kind": incremental.kind,
         "peak_rss": rss,
+        "load_average": sum(load) / len(load),
         **reuse,
     }
 
@@ -167,6 +190,7 @@ def main() -> None:
             figure(f"days_rewritten_{days}_days", result["days_rewritten"], "days"),
             figure(f"history_rows_{days}_days", result["history_rows"], "rows"),
             figure(f"peak_rss_{days}_days_gib", result["peak_rss"] / 2**30, "GiB"),
+            figure(f"load_average_{days}_days", result["load_average"], "load (2 cores)"),
             figure(
                 f"publish_by_manifests_{days}_days_vs_copying_unchanged_days",
                 result["manifest_seconds"],

@@ -12,12 +12,14 @@ publishes. A run killed half way leaves the previous state served, and the next 
 from __future__ import annotations
 
 import copy
+import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +31,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from pyspark.sql import SparkSession
 
+from batch_layer import customer_months
 from batch_layer.job import run_batch
 from batch_layer.reference.versions import load_version
 from batch_layer.runs import prune_runs
@@ -164,6 +167,17 @@ EVERY_CASE = [
 content, through both sources), late events and returns, both quarantine rules, unknown stores
 and a sku the catalog learns late, a store moving to another time zone."""
 
+NOVEMBER_ONLY = Window(
+    (
+        EVERY_CASE[2].deliveries[0],
+        replace(EVERY_CASE[2].deliveries[1], days_late=2),
+        EVERY_CASE[2].deliveries[2],
+    ),
+    "cost",
+)
+"""A last run whose new lines and cost change (from three weeks back) all fall in November: the
+customer-month rows of October are carried over from the state before, not rebuilt."""
+
 
 def payload(delivery: Delivery, ingested_at: datetime) -> dict[str, Any]:
     occurred = datetime.combine(
@@ -244,7 +258,7 @@ def history_settings(lake: Path) -> Settings:
 )
 @given(history=windows)
 @example(history=EVERY_CASE)
-@example(history=[*EVERY_CASE[:2], Window(EVERY_CASE[2].deliveries, "cost")])
+@example(history=[*EVERY_CASE[:2], NOVEMBER_ONLY])
 def test_incremental_runs_publish_what_one_full_run_publishes(
     spark: SparkSession, tmp_path_factory: pytest.TempPathFactory, history: list[Window]
 ) -> None:
@@ -286,8 +300,10 @@ def test_incremental_runs_publish_what_one_full_run_publishes(
 
 
 def test_a_run_killed_half_way_leaves_the_state_served_and_the_next_run_is_right(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Also: the served state is made one from before customer-month rows were kept (the next
+    run must build them from every day, and say so)."""
     lake = tmp_path / "lake"
     write_reference(lake)
     config = history_settings(lake)
@@ -337,8 +353,11 @@ def test_a_run_killed_half_way_leaves_the_state_served_and_the_next_run_is_right
 
     assert killed, "the run finished before it could be killed"
     assert (lake / PUBLISHED_POINTER).read_bytes() == pointer
-    again = run_batch(str(lake), second_t, settings=config, spark=spark)
+    shutil.rmtree(lake / customer_months.folder(served.run_id))
+    with caplog.at_level(logging.INFO, logger="batch_layer.job"):
+        again = run_batch(str(lake), second_t, settings=config, spark=spark)
     assert again.kind == "incremental"
+    assert any("kept no customer-month rows" in r.getMessage() for r in caplog.records)
     full = run_batch(str(lake), second_t, settings=config, spark=spark, full=True)
     assert published_rows(lake, again) == published_rows(lake, full)
 
