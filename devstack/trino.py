@@ -129,7 +129,8 @@ def trino_server(
     ]
     log = work_dir / "server.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        # In the work folder: the server writes its HTTP request log under ./var/log.
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=work_dir)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         _wait_started(endpoint, process, log)
