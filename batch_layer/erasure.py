@@ -13,7 +13,9 @@ the person is removed:
   occurrence of the id as a whole identifier becomes the pseudonym, and in the CSV quarantine,
   which keeps a refused row's original cells, every other cell of such a row is blanked;
 - the customers reference table: the customer's rows leave every version, and the effective
-  table is rebuilt (`batch_layer.reference.versions.forget_key`);
+  table is rebuilt (`batch_layer.reference.versions.forget_key`); so do they the copy of the
+  effective table each kept gold run holds to tell the next run what changed (ADR 0018), which
+  a pseudonym alone would leave describing the person (segment, city, state);
 - exports under `landing/`: one already loaded (its load record exists) is deleted, its rows
   being in the uploads; one not loaded yet is rewritten like a text file;
 - on S3, every earlier version of each object changed or deleted, and its delete markers;
@@ -53,6 +55,7 @@ from contract.lake import (
     QUARANTINE,
     REFERENCE,
     LakeLocation,
+    reference_snapshot_file,
 )
 from contract.lake_io import LakeFiles
 from contract.profile_store import ProfileStore
@@ -156,6 +159,13 @@ def _erase_lake_files(
         if path.startswith((f"{REFERENCE}/customers/", f"{ERASURE_AUDIT}/")):
             continue
         area = _area(path)
+        if _REFERENCE_COPY.match(path):
+            removed = _drop_rows(lake, path, eraser.customer_id, dry_run=report.dry_run)
+            if removed:
+                report.changed_files[area] += 1
+                report.changed_values[area] += removed
+                touched.append(path)
+            continue
         if path.startswith(f"{LANDING}/") and _loaded_export(
             lake, path, eraser.customer_id, loaded
         ):
@@ -170,6 +180,23 @@ def _erase_lake_files(
             report.changed_values[area] += changed
             touched.append(path)
     return touched
+
+
+_REFERENCE_COPY = re.compile(
+    re.escape(reference_snapshot_file("RUN", "customers")).replace("RUN", "[^/]+") + "$"
+)
+"""A kept gold run's copy of the customers table (`contract.lake.reference_snapshot_file`)."""
+
+
+def _drop_rows(lake: LakeFiles, path: str, customer_id: str, *, dry_run: bool) -> int:
+    """Remove the customer's rows from a copy of the customers table; how many there were."""
+    table = lake.read_parquet(path)
+    keep = pc.invert(pc.fill_null(pc.equal(table["customer_id"], customer_id), False))
+    removed = int(table.num_rows) - int(pc.sum(keep.cast(pa.int64())).as_py() or 0)
+    if removed and not dry_run:
+        lake.write_parquet(path, table.filter(keep))
+        _drop_local_checksum(lake, path)
+    return removed
 
 
 def _area(path: str) -> str:

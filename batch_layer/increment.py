@@ -30,7 +30,7 @@ from batch_layer import gold
 from batch_layer.inputs import path_exists, spark_uri
 from batch_layer.reference.versions import effective_file
 from contract.gold import SALES_WIDE_PARTITION_COLUMN
-from contract.lake import LakeLocation, gold_run
+from contract.lake import LakeLocation, reference_snapshot_file
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.reference import REFERENCE_TABLES, ReferenceTable, reference_table
@@ -38,10 +38,6 @@ from contract.settings import Settings
 from contract.spark_schema import spark_schema
 
 logger = logging.getLogger(__name__)
-
-REFERENCE_SNAPSHOT = "_reference"
-"""`gold/runs/<run_id>/_reference/<table>.parquet`: the effective reference tables a run joined,
-kept to tell what changed by the next run."""
 
 
 def calendar_key(settings: Settings) -> str:
@@ -73,16 +69,14 @@ def base_state(
         reason = "the published state has no stored silver (built before incremental runs)"
     elif published.calendar != calendar_key(settings):
         reason = f"the calendar changed ({published.calendar} -> {calendar_key(settings)})"
-    elif any(not lake.exists(snapshot_file(published.run_id, t)) for t in REFERENCE_TABLES):
+    elif any(
+        not lake.exists(reference_snapshot_file(published.run_id, t)) for t in REFERENCE_TABLES
+    ):
         reason = "the published state kept no snapshot of its reference tables"
     if reason is not None:
         logger.info("batch run rebuilds everything", extra={"reason": reason})
         return None
     return published
-
-
-def snapshot_file(run_id: str, table: str) -> str:
-    return f"{gold_run(run_id)}/{REFERENCE_SNAPSHOT}/{table}.parquet"
 
 
 def reference_snapshot(lake: LakeFiles) -> dict[str, bytes]:
@@ -96,7 +90,7 @@ def reference_snapshot(lake: LakeFiles) -> dict[str, bytes]:
 
 def keep_reference_snapshot(lake: LakeFiles, run_id: str, snapshot: dict[str, bytes]) -> None:
     for name, content in snapshot.items():
-        lake.write_bytes(snapshot_file(run_id, name), content)
+        lake.write_bytes(reference_snapshot_file(run_id, name), content)
 
 
 def mark_known(lines: DataFrame, known_ids: DataFrame) -> DataFrame:
@@ -130,7 +124,7 @@ def changed_reference_days(
     days: set[date] = set()
     previous_stores = _snapshot(spark, lake, base.run_id, "stores")
     for name, table in REFERENCE_TABLES.items():
-        if files.read_bytes(snapshot_file(base.run_id, name)) == snapshot[name]:
+        if files.read_bytes(reference_snapshot_file(base.run_id, name)) == snapshot[name]:
             continue
         before = _snapshot(spark, lake, base.run_id, name)
         after = current[name]
@@ -177,7 +171,7 @@ def around(days: Iterable[date]) -> set[date]:
 
 def _snapshot(spark: SparkSession, lake: LakeLocation, run_id: str, table: str) -> DataFrame:
     schema = spark_schema(reference_table(table).effective_schema())
-    uri = spark_uri(lake, snapshot_file(run_id, table))
+    uri = spark_uri(lake, reference_snapshot_file(run_id, table))
     if not path_exists(spark, uri):
         return spark.createDataFrame([], schema)
     return spark.read.schema(schema).parquet(uri)

@@ -65,6 +65,15 @@ def gold_run(run_id: str) -> str:
     return f"{GOLD_RUNS}/{run_id}"
 
 
+REFERENCE_SNAPSHOT = "_reference"
+"""`gold/runs/<run_id>/_reference/<table>.parquet`: the effective reference tables a run joined,
+kept to tell what changed by the next run (ADR 0018)."""
+
+
+def reference_snapshot_file(run_id: str, table: str) -> str:
+    return f"{gold_run(run_id)}/{REFERENCE_SNAPSHOT}/{table}.parquet"
+
+
 SILVER_RUNS = f"{SILVER}/runs"
 
 

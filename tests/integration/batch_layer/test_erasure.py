@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import SparkSession
 
@@ -86,6 +87,10 @@ def test_a_forgotten_customer_is_in_no_file_and_the_next_run_keeps_every_sale(
     assert local_files_naming(state, customer) == []
     (audit_file,) = (lake / ERASURE_AUDIT).iterdir()
     audit = json.loads(audit_file.read_text())
+    kept_copies = list(lake.glob("gold/runs/*/_reference/customers.parquet"))
+    assert kept_copies, "the published run keeps a copy of the customers table"
+    for copy in kept_copies:
+        assert audit["pseudonym"] not in pq.read_table(copy)["customer_id"].to_pylist()
     assert audit["request_id"] in done
     assert audit["reference_rows_removed"] >= 1
     assert audit["changed_files"]["bronze/sales_events"] >= 1
