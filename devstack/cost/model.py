@@ -114,7 +114,7 @@ class Assumptions:
     """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
     event_id_index_bytes_per_event: Decimal = Decimal(12)
     """Compressed Parquet of the sorted event ids every incremental run reads to deduplicate."""
-    bronze_bytes_scanned_per_event: Decimal = Decimal(72)
+    bronze_bytes_scanned_per_event: Decimal = Decimal(79)
     """Bronze bytes per event a dashboard query over the real-time view reads: measured, not
     assumed (`python -m bench.freshness` after about 1M events since T, every hour compacted;
     docs/serving.md). The view prunes bronze to the partitions since T and reads nearly every
