@@ -1,14 +1,15 @@
 """End-to-end freshness: under a sustained event rate through `salesflow up`, how long after the
 ingest API's 202 `/v1/metrics/sales` counts a sale.
 
-Starts the real local stack (`salesflow up --no-simulator --no-nightly`, emulator, ingest API,
-speed-layer poller, serving API on DuckDB, on free ports with a state folder of its own), then
-for `--minutes` (default 60) at once:
+Starts the local stack (`bench.freshness_stack`: `salesflow up --no-emulator --no-simulator
+--no-nightly` with the ingest API, speed-layer poller and serving API on DuckDB, on free ports
+with a state folder of its own, against the emulator of `bench.freshness_emulator`), then for
+`--minutes` (default 60) at once:
 
 - the load: the demo simulator (`devstack.simulator`, flat rhythm) at `--rate` events per second
   (default 300, about 1M an hour) through the ingest API; it paces itself by the clock and, when
-  the API is slower, falls behind rather than bursting, so the achieved rate is what the API took
-  (`acknowledged` per second, reported per minute);
+  the API is slower, falls behind rather than bursting, so the rate is what the API took (sent
+  and acknowledged per second, per minute);
 - the probe (`bench.freshness_probe`): one sale at a time to a store of its own, timed from its
   202 until the query API counts it (polled every 100 ms, as a dashboard would ask, through the
   API's cache: `SALESFLOW_SERVING_CACHE_SECONDS`, default 3 s, or `--cache-seconds`);
@@ -17,12 +18,12 @@ for `--minutes` (default 60) at once:
 
 Then, with the stack stopped, the dashboard's today queries over the run's real-time lines
 against the same queries over as many gold lines (`bench.freshness_queries`), and the bronze
-bytes a dashboard refresh reads since T at the run's volume.
+bytes a dashboard refresh reads since T at the run's volume (`bench.freshness_scan`).
 
 Targets (issue 18): p99 of 202-to-counted under 2 s over the whole run; today's query p95 at
 most 1.5 times the gold-only p95. Per-minute figures are `minute NN: ...`.
-Results: `bench/results/freshness.json`. Run: `.venv/bin/python -m bench.freshness` (an hour and
-a few minutes); `--minutes 3` for a short run.
+Results: `bench/results/freshness.json`. Run: `.venv/bin/python -m bench.freshness` (the load's
+hour and about 10 minutes more); `--minutes 3` for a short run.
 """
 
 from __future__ import annotations
