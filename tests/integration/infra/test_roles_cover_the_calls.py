@@ -393,7 +393,6 @@ def test_the_serving_role_covers_moving_the_catalog_and_querying(
             "glue:CreateDatabase": "the sync creates the database if it is missing (Terraform "
             "makes it first)",
             "glue:GetPartitions": ATHENA_FOR_THE_CALLER,
-            "s3:ListBucket": ATHENA_FOR_THE_CALLER,
             "s3:GetBucketLocation": ATHENA_FOR_THE_CALLER,
             "s3:PutObject": ATHENA_FOR_THE_CALLER,
             "s3:AbortMultipartUpload": ATHENA_FOR_THE_CALLER,
