@@ -3,7 +3,7 @@ ingest API's 202 `/v1/metrics/sales` counts a sale.
 
 Starts the local stack (`bench.freshness_stack`: `salesflow up --no-emulator --no-simulator
 --no-nightly` with the ingest API, speed-layer poller and serving API on DuckDB, on free ports
-with a state folder of its own, against the emulator of `bench.freshness_emulator`), then for
+with a state folder of its own, against an emulator of its own), then for
 `--minutes` (default 60) at once:
 
 - the load: the demo simulator (`devstack.simulator`, flat rhythm) at `--rate` events per second

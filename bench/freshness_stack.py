@@ -1,7 +1,6 @@
 """The stack the freshness benchmark measures: `salesflow up --no-emulator` on free ports with a
-state folder of its own, against the emulator of `bench.freshness_emulator` (moto as the stack
-runs it, with Kinesis shards that keep up with an hour at 300 events/s), whose resources are
-made as `salesflow up` makes them."""
+state folder of its own, against an emulator of its own (`devstack.emulator`, as the stack runs
+it) whose resources are made as `salesflow up` makes them, so the benchmark knows its pid."""
 
 from __future__ import annotations
 
@@ -42,7 +41,7 @@ def running_stack(
     env |= FAKE_CREDENTIALS
     moto_port = free_port()
     endpoint = f"http://127.0.0.1:{moto_port}"
-    emulator_arguments = ["bench.freshness_emulator", "-H", "127.0.0.1", "-p", str(moto_port)]
+    emulator_arguments = ["devstack.emulator", "-H", "127.0.0.1", "-p", str(moto_port)]
     with python_module(emulator_arguments, env, scratch / "emulator.out") as emulator:
         wait_for_http(f"{endpoint}/moto-api/", emulator, timeout=60, log=scratch / "emulator.out")
         stack_env = env | {

@@ -6,7 +6,8 @@ acknowledged would vanish (measured: 2-6 lost per 3,200 records from 16 threads)
 Kinesis requests costs nothing measurable, since moto runs under the GIL anyway, and makes the
 local stack keep the platform's promise. Other services stay concurrent: an SQS long poll must not
 block the rest of the emulator. Its Kinesis splits shards as Kinesis does
-(`devstack.kinesis_resharding`).
+(`devstack.kinesis_resharding`), and its shards append and read in constant time
+(`devstack.kinesis_shards`), so the stack keeps up with hours of load.
 
 Run it as `python -m devstack.emulator -H 127.0.0.1 -p 4566`.
 """
@@ -25,7 +26,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import run_simple
 
-from devstack import kinesis_resharding
+from devstack import kinesis_resharding, kinesis_shards
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, default=4566)
     args = parser.parse_args(argv)
     kinesis_resharding.install()
+    kinesis_shards.install()
     app = SerialisingMiddleware(DomainDispatcherApplication(create_backend_app))
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 

@@ -1,23 +1,18 @@
-"""The local emulator (`devstack.emulator`) with Kinesis shards that keep up for an hour.
+"""Kinesis shards in the emulator that append and read in constant time, as Kinesis does.
 
 moto's Kinesis shard finds its last sequence number by copying every key it holds on each
 record put, and answers GetRecords by scanning from its first record, so each call costs time in
-proportion to the records the stream retains. At 300 events/s the local stack stops taking
-events after a few minutes (the API answers 503: the stream did not acknowledge in time), which
-is the emulator's limit, not the platform's: Kinesis appends and reads from an iterator in
-constant time. Here the shard does too: sequence numbers are consecutive from 1 (moto's own
+proportion to the records the stream retains (300 puts took 0.28 s at 10k records, 2.1 s at
+60k). At 300 events/s `salesflow up` stopped taking events after a few minutes (the ingest API
+answered 503: the stream did not acknowledge within the publish budget), a limit of the
+emulator, not of the platform. Sequence numbers are consecutive from 1 in each shard (moto's own
 `last + 1`), so the last is the dictionary's last key and a read starts at the key after the
-iterator's. The freshness benchmark runs this emulator and `salesflow up --no-emulator` against
-it; everything else is `devstack.emulator` as the stack runs it.
-
-Run it as `python -m bench.freshness_emulator -H 127.0.0.1 -p PORT`.
+iterator's. `install()` replaces those three methods and nothing else.
 """
 
 from __future__ import annotations
 
 from moto.kinesis.models import Record, Shard
-
-from devstack import emulator
 
 
 def _last_sequence_number(shard: Shard) -> int:
@@ -52,8 +47,3 @@ def install() -> None:
     Shard.put_record = _put_record  # type: ignore[method-assign,assignment]
     Shard.get_records = _get_records  # type: ignore[method-assign,assignment]
     Shard.get_max_sequence_number = _last_sequence_number  # type: ignore[method-assign,assignment]
-
-
-if __name__ == "__main__":
-    install()
-    emulator.main()
