@@ -29,13 +29,13 @@ from contract.settings import Settings
 from devstack.local_servers import moto_server
 from devstack.resources import bootstrap_resources
 from tests.e2e.fault_proxy import fault_proxy
-from tests.e2e.stack import MARKER, Stack, processes_with, running_up, salesflow
-from tests.e2e.test_up import (
-    _api_figures,
-    _ledger_figures,
-    _simulate,
-    _wait_until_api_equals_ledgers,
+from tests.e2e.ledger_checks import (
+    api_figures,
+    ledger_figures,
+    simulate,
+    wait_until_api_equals_ledgers,
 )
+from tests.e2e.stack import MARKER, Stack, processes_with, running_up, salesflow
 
 KILLED = {"api": "ingest-api", "speed": "speed", "serve": "serving"}
 """`salesflow <command>` -> its component in `up`: killed in turn, two seconds apart."""
@@ -53,15 +53,15 @@ def test_stream_faults_and_killed_components_lose_and_double_count_nothing(tmp_p
         faults.slow_fraction = 0.1
         faults.slow_seconds = Settings().publish_budget_seconds + 1
         with running_up(tmp_path, "--no-emulator", env=env) as stack:
-            _simulate(stack.env, stack.ingest_url, stack.key, seed=31, ledger=ledger)
+            simulate(stack.env, stack.ingest_url, stack.key, seed=31, ledger=ledger)
             faults.clear()
-            _wait_until_api_equals_ledgers(stack.serve_url, [ledger])
-            expected = _ledger_figures([ledger])
-            actual, _ = _api_figures(stack.serve_url, sorted({day for day, _ in expected}))
+            wait_until_api_equals_ledgers(stack.serve_url, [ledger])
+            expected = ledger_figures([ledger])
+            actual, _ = api_figures(stack.serve_url, sorted({day for day, _ in expected}))
             assert actual == expected
             poison = _put_poison_record(emulator, prefix)
             _simulate_while_killing(stack, during_kills)
-            _wait_until_api_equals_ledgers(stack.serve_url, [ledger, during_kills], timeout=300)
+            wait_until_api_equals_ledgers(stack.serve_url, [ledger, during_kills], timeout=300)
             output = stack.output.read_text()
             quarantined = [
                 path.read_text() for path in (stack.state / "lake" / QUARANTINE).rglob("*.jsonl")

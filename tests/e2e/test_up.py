@@ -8,132 +8,35 @@ boundary moved. Then it stops the stack and checks that no process of it is left
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import time
 import uuid
-from collections import defaultdict
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from contract.settings import Settings
 from devstack.local_servers import FAKE_CREDENTIALS, free_port
-from tests.e2e.stack import MARKER, get_json, processes_with, running_up, salesflow
+from tests.e2e.ledger_checks import (
+    simulate,
+    wait_for_new_run_without_gap,
+    wait_until_api_equals_ledgers,
+)
+from tests.e2e.stack import MARKER, processes_with, running_up, salesflow
 
 pytestmark = pytest.mark.timeout(1200)
-
-METRICS = ("net_revenue", "gross_revenue", "discount", "units", "orders", "returns")
-MONEY = ("net_revenue", "gross_revenue", "discount")
-
-Figures = dict[tuple[str, str], dict[str, Decimal | int]]
-
-
-def _simulate(env: dict[str, str], ingest_url: str, key: str, seed: int, ledger: Path) -> None:
-    result = subprocess.run(
-        salesflow(
-            "simulate",
-            "--duration",
-            "6",
-            "--rate",
-            "30",
-            "--flat",
-            "--seed",
-            str(seed),
-            "--api-url",
-            ingest_url,
-            f"--api-key={key}",
-            "--ledger",
-            str(ledger),
-        ),
-        env=env,
-        capture_output=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr.decode()[-3000:]
-
-
-def _ledger_figures(ledgers: list[Path]) -> Figures:
-    """Per (day, store) sums over all ledgers (their event ids are disjoint by run tag)."""
-    figures: Figures = defaultdict(lambda: dict.fromkeys(METRICS, 0))
-    for path in ledgers:
-        written = json.loads(path.read_text())
-        assert written["unconfirmed_event_ids"] == []
-        assert written["rejected"] == {}
-        for day, stores in written["by_day_and"]["store_id"].items():
-            for store, metrics in stores.items():
-                row = figures[(day, store)]
-                for name in METRICS:
-                    value = Decimal(metrics[name]) if name in MONEY else int(metrics[name])
-                    row[name] = row[name] + value
-    return dict(figures)
-
-
-def _api_figures(serve_url: str, days: list[str]) -> tuple[Figures, dict[str, Any]]:
-    start = min(days)
-    end = (date.fromisoformat(max(days)) + timedelta(days=1)).isoformat()
-    answer = get_json(
-        f"{serve_url}/v1/metrics/sales?from={start}&to={end}&granularity=day&group_by=store_id"
-    )
-    figures: Figures = {
-        (row["bucket"][:10], row["store_id"]): {
-            name: Decimal(row[name]) if name in MONEY else int(row[name]) for name in METRICS
-        }
-        for row in answer["rows"]
-    }
-    return figures, answer
-
-
-def _wait_until_api_equals_ledgers(
-    serve_url: str, ledgers: list[Path], timeout: float = 180
-) -> dict[str, Any]:
-    expected = _ledger_figures(ledgers)
-    days = sorted({day for day, _ in expected})
-    deadline = time.monotonic() + timeout
-    while True:
-        actual, answer = _api_figures(serve_url, days)
-        if actual == expected:
-            return answer
-        if time.monotonic() > deadline:
-            differing = {
-                key: (actual.get(key), expected.get(key))
-                for key in sorted(set(actual) | set(expected))
-                if actual.get(key) != expected.get(key)
-            }
-            pytest.fail(f"API and ledger still differ after {timeout}s: {differing}")
-        time.sleep(1)
-
-
-def _wait_for_new_run_without_gap(
-    serve_url: str, ledgers: list[Path], previous_run: str | None, timeout: float = 180
-) -> dict[str, Any]:
-    """Poll until the API serves a new batch run; every answer meanwhile (stale or fresh, before
-    or after the boundary moved) must equal the ledger: no gap, no double count."""
-    expected = _ledger_figures(ledgers)
-    days = sorted({day for day, _ in expected})
-    deadline = time.monotonic() + timeout
-    while True:
-        actual, answer = _api_figures(serve_url, days)
-        assert actual == expected, f"run {answer['run_id']}: {actual} != {expected}"
-        if answer["run_id"] not in (None, previous_run):
-            return answer
-        assert time.monotonic() < deadline, f"no new batch run served within {timeout}s"
-        time.sleep(0.5)
 
 
 @pytest.mark.spark
 def test_up_merged_numbers_equal_the_simulator_ledger_across_a_batch_run(tmp_path):
     first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
     with running_up(tmp_path) as stack:
-        _simulate(stack.env, stack.ingest_url, stack.key, seed=1, ledger=first)
-        before = _wait_until_api_equals_ledgers(stack.serve_url, [first])
+        simulate(stack.env, stack.ingest_url, stack.key, seed=1, ledger=first)
+        before = wait_until_api_equals_ledgers(stack.serve_url, [first])
 
         # Everything acknowledged has landed (the API equals the ledger), so T = now leaves no
         # event out of both views; the default lag would keep this phase out of gold.
@@ -145,11 +48,11 @@ def test_up_merged_numbers_equal_the_simulator_ledger_across_a_batch_run(tmp_pat
             check=False,
         )
         assert batch.returncode == 0, batch.stderr.decode()[-3000:]
-        after = _wait_for_new_run_without_gap(stack.serve_url, [first], before["run_id"])
+        after = wait_for_new_run_without_gap(stack.serve_url, [first], before["run_id"])
         assert after["boundary"] != before["boundary"]
 
-        _simulate(stack.env, stack.ingest_url, stack.key, seed=2, ledger=second)
-        _wait_until_api_equals_ledgers(stack.serve_url, [first, second])
+        simulate(stack.env, stack.ingest_url, stack.key, seed=2, ledger=second)
+        wait_until_api_equals_ledgers(stack.serve_url, [first, second])
 
 
 @pytest.mark.spark
@@ -163,9 +66,9 @@ def test_up_runs_the_nightly_batch_when_due_and_shows_when_the_next_is(tmp_path)
     ledger = tmp_path / "ledger.json"
     with running_up(tmp_path, "--nightly-at", due) as stack:
         assert f"nightly batch    {due} {zone.key} daily" in stack.output.read_text()
-        _simulate(stack.env, stack.ingest_url, stack.key, seed=5, ledger=ledger)
-        _wait_until_api_equals_ledgers(stack.serve_url, [ledger])
-        answer = _wait_for_new_run_without_gap(stack.serve_url, [ledger], None, timeout=400)
+        simulate(stack.env, stack.ingest_url, stack.key, seed=5, ledger=ledger)
+        wait_until_api_equals_ledgers(stack.serve_url, [ledger])
+        answer = wait_for_new_run_without_gap(stack.serve_url, [ledger], None, timeout=400)
         assert answer["run_id"] is not None
         output = stack.output.read_text()
         assert "nightly batch started with cutoff T = " in output
@@ -175,15 +78,15 @@ def test_up_runs_the_nightly_batch_when_due_and_shows_when_the_next_is(tmp_path)
 def test_up_with_sqs_keeps_the_lake_and_the_key_across_a_restart(tmp_path):
     first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
     with running_up(tmp_path, "--sink", "sqs") as stack:
-        _simulate(stack.env, stack.ingest_url, stack.key, seed=3, ledger=first)
-        _wait_until_api_equals_ledgers(stack.serve_url, [first])
+        simulate(stack.env, stack.ingest_url, stack.key, seed=3, ledger=first)
+        wait_until_api_equals_ledgers(stack.serve_url, [first])
         key = stack.key
 
     with running_up(tmp_path, "--sink", "sqs") as stack:
         assert stack.key == key
-        _wait_until_api_equals_ledgers(stack.serve_url, [first], timeout=30)
-        _simulate(stack.env, stack.ingest_url, stack.key, seed=4, ledger=second)
-        _wait_until_api_equals_ledgers(stack.serve_url, [first, second])
+        wait_until_api_equals_ledgers(stack.serve_url, [first], timeout=30)
+        simulate(stack.env, stack.ingest_url, stack.key, seed=4, ledger=second)
+        wait_until_api_equals_ledgers(stack.serve_url, [first, second])
 
 
 def _start_up(tmp_path: Path, marker: str, moto_port: int) -> tuple[subprocess.Popen[bytes], Path]:

@@ -25,12 +25,12 @@ from batch_layer.s3a import S3AUnavailableError, classpath
 from contract.aws import aws_client
 from contract.lake import CSV_LOADS, PUBLISHED_POINTER
 from contract.settings import Settings
-from tests.e2e.stack import get_json, running_up, salesflow
-from tests.e2e.test_up import (
-    _simulate,
-    _wait_for_new_run_without_gap,
-    _wait_until_api_equals_ledgers,
+from tests.e2e.ledger_checks import (
+    simulate,
+    wait_for_new_run_without_gap,
+    wait_until_api_equals_ledgers,
 )
+from tests.e2e.stack import get_json, running_up, salesflow
 from tests.unit.batch_layer.csv_samples import csv_text, row
 
 pytestmark = pytest.mark.timeout(1200)
@@ -49,24 +49,24 @@ def test_up_on_an_s3_lake_serves_the_ledger_across_a_batch_run(tmp_path: Path):
     bucket = f"salesflow-e2e-{uuid.uuid4().hex[:8]}"
     first, second = tmp_path / "ledger-1.json", tmp_path / "ledger-2.json"
     with running_up(tmp_path, "--lake", f"s3://{bucket}/lake") as stack:
-        _simulate(stack.env, stack.ingest_url, stack.key, seed=1, ledger=first)
-        before = _wait_until_api_equals_ledgers(stack.serve_url, [first])
+        simulate(stack.env, stack.ingest_url, stack.key, seed=1, ledger=first)
+        before = wait_until_api_equals_ledgers(stack.serve_url, [first])
         export = csv_text(row("EV-S3-EXPORT-1", occurred_at=f"{EXPORT_DAY}T13:45:12-03:00"))
         (stack.state / "landing" / "export.csv").write_text(export)
         _wait_for_export_day(stack.serve_url)
 
         full = _batch_run(stack.env)
         assert full["kind"] == "full"
-        after = _wait_for_new_run_without_gap(stack.serve_url, [first], before["run_id"])
+        after = wait_for_new_run_without_gap(stack.serve_url, [first], before["run_id"])
         assert after["run_id"] == full["run_id"]
         assert _export_day_net(stack.serve_url) == EXPORT_NET
 
-        _simulate(stack.env, stack.ingest_url, stack.key, seed=2, ledger=second)
-        _wait_until_api_equals_ledgers(stack.serve_url, [first, second])
+        simulate(stack.env, stack.ingest_url, stack.key, seed=2, ledger=second)
+        wait_until_api_equals_ledgers(stack.serve_url, [first, second])
         incremental = _batch_run(stack.env)
         assert incremental["kind"] == "incremental"
         assert incremental["silver_runs"] == [full["run_id"], incremental["run_id"]]
-        _wait_for_new_run_without_gap(stack.serve_url, [first, second], full["run_id"])
+        wait_for_new_run_without_gap(stack.serve_url, [first, second], full["run_id"])
         assert _export_day_net(stack.serve_url) == EXPORT_NET
 
         keys = _lake_keys(stack.env["SALESFLOW_AWS_ENDPOINT_URL"], bucket)
