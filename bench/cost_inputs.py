@@ -25,17 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from bench.harness import API_KEY, child_env
+from bench.harness import API_KEY, child_env, emulated_settings
 from bench.results_file import Figure, figure, write_results
 from contract.aws import aws_client
 from contract.settings import Settings
 from devstack.local_servers import FAKE_CREDENTIALS, ingest_api, moto_server, python_module
-from devstack.resources import bootstrap_resources
 
 KINESIS_BILLING_UNIT = 1024
 """On-demand Kinesis bills each record's payload rounded up to a whole KB."""
@@ -97,13 +95,7 @@ def landed_events(lake: Path) -> tuple[int, int]:
 
 def measure(workdir: Path, seconds: int, rate: int) -> list[Figure]:
     with moto_server() as endpoint:
-        settings = Settings(
-            aws_endpoint_url=endpoint,
-            name_prefix=f"c{uuid.uuid4().hex[:8]}",
-            state_dir=workdir / "state",
-            lake_uri=str(workdir / "lake"),
-        )
-        bootstrap_resources(settings, lake_uri=settings.lake_uri)
+        settings = emulated_settings(endpoint, workdir)
         env = child_env(settings, workdir / "pycache")
         api_log, speed_log = workdir / "api.log", workdir / "speed.log"
         with ingest_api(env, "kinesis", api_log, api_key=API_KEY, log_level="info") as api:

@@ -19,6 +19,7 @@ from typing import Any
 
 from contract.settings import Settings
 from devstack.local_servers import FAKE_CREDENTIALS
+from devstack.resources import bootstrap_resources
 
 API_KEY = "bench-key"
 
@@ -81,6 +82,19 @@ def segment_order(**properties: Any) -> dict[str, Any]:
         else:
             message["properties"][key] = value
     return message
+
+
+def emulated_settings(endpoint: str, workdir: Path) -> Settings:
+    """Settings of a run against the emulator at `endpoint`: state and lake under `workdir`,
+    resource names of its own (made here, as `salesflow up` makes them)."""
+    settings = Settings(
+        aws_endpoint_url=endpoint,
+        name_prefix=f"b{uuid.uuid4().hex[:8]}",
+        state_dir=workdir / "state",
+        lake_uri=str(workdir / "lake"),
+    )
+    bootstrap_resources(settings, lake_uri=settings.lake_uri)
+    return settings
 
 
 def child_env(settings: Settings, pycache: Path) -> dict[str, str]:

@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,7 +32,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.harness import API_KEY, child_env, sale_event
+from bench.harness import API_KEY, child_env, emulated_settings, sale_event
 from bench.results_file import Figure, figure, write_results
 from contract.aws import aws_client
 from contract.bronze import BRONZE_SCHEMA
@@ -42,7 +41,6 @@ from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.wire import decode, encode
 from devstack.local_servers import ingest_api, moto_server, python_module
-from devstack.resources import bootstrap_resources
 from speed_layer import Batch, DeliveredRecord, land
 
 BATCH_SIZE = 500
@@ -163,13 +161,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def freshness(workdir: Path) -> list[Figure]:
     with moto_server() as endpoint:
-        settings = Settings(
-            aws_endpoint_url=endpoint,
-            name_prefix=f"b{uuid.uuid4().hex[:8]}",
-            state_dir=workdir / "state",
-            lake_uri=str(workdir / "lake"),
-        )
-        bootstrap_resources(settings, lake_uri=settings.lake_uri)
+        settings = emulated_settings(endpoint, workdir)
         env = child_env(settings, workdir / "pycache")
         lake_watch, stream_watch = LakeWatcher(workdir / "lake"), StreamWatcher(settings)
         acked: dict[str, float] = {}
