@@ -51,6 +51,7 @@ from contract.aws import aws_client
 from contract.lake import (
     CSV_LOADS,
     ERASURE_AUDIT,
+    GOLD_RUNS,
     LANDING,
     QUARANTINE,
     REFERENCE,
@@ -159,7 +160,7 @@ def _erase_lake_files(
         if path.startswith((f"{REFERENCE}/customers/", f"{ERASURE_AUDIT}/")):
             continue
         area = _area(path)
-        if _REFERENCE_COPY.match(path):
+        if _is_customers_copy(path):
             removed = _drop_rows(lake, path, eraser.customer_id, dry_run=report.dry_run)
             if removed:
                 report.changed_files[area] += 1
@@ -182,10 +183,10 @@ def _erase_lake_files(
     return touched
 
 
-_REFERENCE_COPY = re.compile(
-    re.escape(reference_snapshot_file("RUN", "customers")).replace("RUN", "[^/]+") + "$"
-)
-"""A kept gold run's copy of the customers table (`contract.lake.reference_snapshot_file`)."""
+def _is_customers_copy(path: str) -> bool:
+    """A kept gold run's copy of the customers table (`contract.lake.reference_snapshot_file`)."""
+    run_id = path.removeprefix(f"{GOLD_RUNS}/").partition("/")[0]
+    return path == reference_snapshot_file(run_id, "customers")
 
 
 def _drop_rows(lake: LakeFiles, path: str, customer_id: str, *, dry_run: bool) -> int:
