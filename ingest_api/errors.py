@@ -21,10 +21,11 @@ logger = logging.getLogger(__name__)
 
 
 class IngestApiError(SalesflowError):
-    """Root of the ingest layer's errors outside a request (key stores, settings)."""
+    """Root of the ingest layer's errors: refusals of a request (`ApiError`) and failures
+    outside one (key stores, settings)."""
 
 
-class ApiError(Exception):
+class ApiError(IngestApiError):
     def __init__(
         self,
         status_code: int,

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ValidationError
 
-from batch_layer.errors import ReferenceFileError
+from batch_layer.errors import BatchLayerError, ReferenceFileError
 from contract.reference import ReferenceTable
 
 CSV_SUFFIXES = (".csv", ".txt")
@@ -117,7 +117,7 @@ def validate_rows(
     return table.arrow(valid)
 
 
-class _UnreadableError(Exception):
+class _UnreadableError(BatchLayerError):
     """The file cannot be read past this point (bad encoding, broken JSON framing)."""
 
 
