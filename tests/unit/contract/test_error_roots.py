@@ -14,16 +14,12 @@ from contract.errors import SalesflowError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("contract", "ingest_api", "speed_layer", "batch_layer", "serving", "devstack")
-SKIPPED_MODULES = {"speed_layer.kcl_processor"}
-"""Imports the amazon_kclpy package, which only the KCL image installs."""
 
 
 def defined_errors(package: str) -> list[type[BaseException]]:
     """The exception classes written in `package`'s modules (not those they import)."""
     found = []
     for module_info in pkgutil.walk_packages([str(REPO_ROOT / package)], prefix=f"{package}."):
-        if module_info.name in SKIPPED_MODULES:
-            continue
         module = importlib.import_module(module_info.name)
         found += [
             value
