@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,15 @@ import pytest
 from contract.names import NAME_PREFIX_PATTERN
 from contract.settings import Settings
 from tests.unit.infra.terraform_cli import PLUGIN_DIR, copy_tree, provider_available, run
-from tests.unit.infra.terraform_tree import ENV_DIR, MODULES_DIR, blocks, parse, resources
+from tests.unit.infra.terraform_tree import (
+    ENV_DIR,
+    MODULES_DIR,
+    TERRAFORM_DIR,
+    Block,
+    blocks,
+    parse,
+    resources,
+)
 
 LONGEST_PREFIX = "a" * 24
 TARGET_GROUP_AND_LOAD_BALANCER_LIMIT = 32
@@ -79,11 +88,11 @@ def test_account_wide_catalog_encryption_is_opt_in_and_never_the_stacks_own_key(
     (setting,) = resources("aws_glue_data_catalog_encryption_settings")
     text = json.dumps(setting.body)
     assert "var.kms_key_arn" not in text, "the platform key is deleted with the stack"
-    assert text.count("var.catalog_encryption_kms_key_arn") == 2
+    assert text.count("var.glue_catalog_kms_key_arn") == 2
     (catalog,) = [
         m.body for m in blocks("module") if m.file.parent == ENV_DIR and m.name == "catalog"
     ]
-    assert catalog["catalog_encryption_kms_key_arn"] == "${var.glue_catalog_kms_key_arn}"
+    assert catalog["glue_catalog_kms_key_arn"] == "${var.glue_catalog_kms_key_arn}"
 
 
 @pytest.mark.parametrize("module", ["batch", "serving"])
@@ -114,6 +123,85 @@ def test_the_kcl_lease_table_deletion_protection_is_a_variable() -> None:
         "${var.kcl_lease_table_deletion_protection}"
     )
     assert _variable(ENV_DIR, "kcl_lease_table_deletion_protection")["default"] is True
+
+
+# --- one name, one rule ------------------------------------------------------------------------
+
+DIFFERENT_MEANINGS = {
+    "name": (
+        "the AWS name of a different thing, each with its own AWS rule: an ECS container, task "
+        "family and service (ecs_service), an IAM role (iam_role), a Lambda function "
+        "(lambda_function)"
+    ),
+}
+"""Variable names that mean a different thing per module, with the reason; every other name has
+one rule throughout the tree."""
+
+MODULE_SPECIFIC = {
+    ("modules/serving", "allowed_cidr_blocks"): (
+        "at most 4 blocks: the dashboard's listener rule takes 5 condition values, one is the "
+        "host name"
+    ),
+    ("modules/speed", "reserved_concurrency"): (
+        "at least 2: it is also the SQS mapping's maximum concurrency, whose smallest value is 2"
+    ),
+    ("modules/batch", "environment"): (
+        "SALESFLOW_* names only: the map becomes the Spark driver's environment beside the "
+        "PYSPARK_* variables the module sets"
+    ),
+}
+"""Declarations with one validation block of their own, for a constraint only that module has;
+the block comes last, after the shared ones."""
+
+
+def _declarations() -> dict[str, list[Block]]:
+    declarations: dict[str, list[Block]] = defaultdict(list)
+    for variable in blocks("variable"):
+        declarations[variable.name].append(variable)
+    return declarations
+
+
+def _place(variable: Block) -> str:
+    return str(variable.file.parent.relative_to(TERRAFORM_DIR))
+
+
+def _rule(variable: Block) -> tuple[str, list[tuple[str, str]]]:
+    """The variable's type and its shared validations (condition, error_message), in order."""
+    validations = [
+        (str(v["condition"]), str(v["error_message"])) for v in variable.body.get("validation", [])
+    ]
+    if (_place(variable), variable.name) in MODULE_SPECIFIC:
+        validations = validations[:-1]
+    return str(variable.body["type"]), validations
+
+
+def test_a_variable_name_has_one_type_and_the_same_validations_wherever_it_is_declared() -> None:
+    """Terraform cannot share a variable block between modules, so the rule is: a name declared in
+    several modules, envs/prod or an example has the same type and the same validation blocks
+    (condition and error message, in order) in each. A module with a narrower constraint of its
+    own adds exactly one validation block after the shared ones and is listed in MODULE_SPECIFIC
+    with the reason; that last block is left out of the comparison. Names that mean different
+    things per module are listed in DIFFERENT_MEANINGS with the reason."""
+    drifted = {}
+    for name, declared in _declarations().items():
+        if name in DIFFERENT_MEANINGS:
+            continue
+        rules = {_place(v): _rule(v) for v in declared}
+        if len({repr(rule) for rule in rules.values()}) > 1:
+            drifted[name] = rules
+    assert not drifted, json.dumps(drifted, indent=1)
+
+
+def test_the_listed_exceptions_are_declared_and_still_exceptions() -> None:
+    declarations = _declarations()
+    for name in DIFFERENT_MEANINGS:
+        rules = [repr(_rule(v)) for v in declarations[name]]
+        assert len(rules) > 1, name
+        assert len(set(rules)) == len(rules), name
+    for place, name in MODULE_SPECIFIC:
+        places = [_place(v) for v in declarations[name]]
+        assert place in places, (place, name)
+        assert len(places) > 1, (place, name)
 
 
 # --- the refusals, by Terraform itself --------------------------------------------------------

@@ -104,7 +104,7 @@ module "catalog" {
   athena_results_bucket          = module.lake.athena_results_bucket
   bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff
   manage_catalog_encryption      = var.manage_catalog_encryption
-  catalog_encryption_kms_key_arn = var.glue_catalog_kms_key_arn
+  glue_catalog_kms_key_arn       = var.glue_catalog_kms_key_arn
   force_destroy                  = var.force_destroy
   tags                           = local.tags
 }

@@ -45,18 +45,18 @@ variable "public_subnet_ids" {
   type        = list(string)
 
   validation {
-    condition     = length(var.public_subnet_ids) >= 2
-    error_message = "public_subnet_ids must name subnets in at least two availability zones."
+    condition     = length(var.public_subnet_ids) >= 2 && alltrue([for id in var.public_subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "public_subnet_ids must list subnet-... ids in at least two availability zones: an application load balancer needs two."
   }
 }
 
 variable "private_subnet_ids" {
-  description = "Private subnets with a NAT gateway or VPC endpoints, where the tasks run."
+  description = "Private subnets (with a NAT gateway or VPC endpoints) the tasks run in."
   type        = list(string)
 
   validation {
-    condition     = length(var.private_subnet_ids) >= 1
-    error_message = "private_subnet_ids must name at least one subnet."
+    condition     = length(var.private_subnet_ids) >= 1 && alltrue([for id in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "private_subnet_ids must list at least one subnet-... id."
   }
 }
 
@@ -87,7 +87,7 @@ variable "sink" {
 
   validation {
     condition     = contains(["kinesis", "sqs"], var.sink)
-    error_message = "sink must be kinesis or sqs."
+    error_message = "sink must be kinesis or sqs (memory loses events and is refused in AWS)."
   }
 }
 
@@ -103,13 +103,13 @@ variable "stream_mode" {
 }
 
 variable "shard_count" {
-  description = "Kinesis shards when stream_mode is PROVISIONED."
+  description = "Kinesis shards when stream_mode is PROVISIONED (each takes 1 MB/s or 1000 records/s in)."
   type        = number
   default     = 2
 
   validation {
-    condition     = var.shard_count >= 1
-    error_message = "shard_count must be at least 1."
+    condition     = var.shard_count >= 1 && var.shard_count <= 500
+    error_message = "shard_count must be between 1 and 500."
   }
 }
 
@@ -264,9 +264,14 @@ variable "budget_by_tag" {
 }
 
 variable "alert_emails" {
-  description = "Addresses that receive the platform's alarms."
+  description = "Addresses subscribed to the platform's alerts topic (each must confirm by email)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for address in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+$", address))])
+    error_message = "alert_emails must list e-mail addresses such as oncall@example.com."
+  }
 }
 
 variable "dashboard_host_name" {

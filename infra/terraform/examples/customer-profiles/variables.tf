@@ -2,6 +2,11 @@ variable "region" {
   description = "AWS region to create the example in."
   type        = string
   default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-\\d$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
 }
 
 variable "name_prefix" {

@@ -222,8 +222,9 @@ module "compaction" {
     https_egress_description = "HTTPS to S3, ECR and CloudWatch (via NAT or VPC endpoints)"
   }
 
-  # The hourly schedule below runs the task.
+  # The hourly schedule below runs the task in the cluster.
   create_service = false
+  cluster_arn    = var.cluster_arn
   tags           = var.tags
 }
 

@@ -65,6 +65,11 @@ variable "log_retention_days" {
 variable "lake_bucket" {
   description = "Lake bucket the job reads bronze from and writes silver and gold to."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lake_bucket))
+    error_message = "lake_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
 }
 
 variable "athena_results_bucket" {
@@ -177,6 +182,11 @@ variable "compaction_schedule" {
 variable "cluster_arn" {
   description = "ECS cluster the compaction task runs in."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecs:.+:cluster/.+$", var.cluster_arn))
+    error_message = "cluster_arn must be an ECS cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
+  }
 }
 
 variable "service_image" {
@@ -195,13 +205,18 @@ variable "environment" {
   default     = {}
 
   validation {
-    condition     = alltrue([for name, value in var.environment : startswith(name, "SALESFLOW_") && can(regex("^[^\\s]+$", value))])
-    error_message = "environment must hold SALESFLOW_* settings whose values have no white space: spark-submit parameters are split at spaces."
+    condition     = alltrue([for name, value in var.environment : can(regex("^[A-Z][A-Z0-9_]*$", name)) && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must map upper-case variable names to values without white space: the same settings are the nightly job's spark-submit parameters, which are split at spaces."
   }
 
   validation {
     condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
-    error_message = "environment must hold no secret: the job's Spark parameters are visible to anyone who may read its runs."
+    error_message = "environment must hold no secret (SALESFLOW_API_KEYS comes from Secrets Manager): task definitions, function configurations and the nightly job's parameters show it to anyone who may read them."
+  }
+
+  validation {
+    condition     = alltrue([for name in keys(var.environment) : startswith(name, "SALESFLOW_")])
+    error_message = "environment must hold only SALESFLOW_* settings here: they become the Spark driver's environment, whose PYSPARK_* variables this module sets itself."
   }
 }
 
@@ -211,8 +226,8 @@ variable "glue_catalog_kms_key_arn" {
   default     = ""
 
   validation {
-    condition     = var.glue_catalog_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:", var.glue_catalog_kms_key_arn))
-    error_message = "glue_catalog_kms_key_arn must be empty or a KMS key ARN."
+    condition     = var.glue_catalog_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.glue_catalog_kms_key_arn))
+    error_message = "glue_catalog_kms_key_arn must be empty or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias)."
   }
 }
 

@@ -40,11 +40,11 @@ resource "aws_glue_data_catalog_encryption_settings" "this" {
   data_catalog_encryption_settings {
     connection_password_encryption {
       return_connection_password_encrypted = true
-      aws_kms_key_id                       = var.catalog_encryption_kms_key_arn
+      aws_kms_key_id                       = var.glue_catalog_kms_key_arn
     }
     encryption_at_rest {
       catalog_encryption_mode = "SSE-KMS"
-      sse_aws_kms_key_id      = var.catalog_encryption_kms_key_arn
+      sse_aws_kms_key_id      = var.glue_catalog_kms_key_arn
     }
   }
 }

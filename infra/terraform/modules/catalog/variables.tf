@@ -33,6 +33,11 @@ variable "athena_workgroup" {
 variable "lake_bucket" {
   description = "Lake bucket the tables point into."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lake_bucket))
+    error_message = "lake_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
 }
 
 variable "athena_results_bucket" {
@@ -52,24 +57,24 @@ variable "bytes_scanned_cutoff_per_query" {
 }
 
 variable "manage_catalog_encryption" {
-  description = "Set the account-wide Glue Data Catalog encryption (one setting per account and region, for every database) to catalog_encryption_kms_key_arn. Opt-in: leave false when another stack owns it."
+  description = "Set the account-wide Glue Data Catalog encryption (one setting per account and region, for every database) to glue_catalog_kms_key_arn. Opt-in: leave false when another stack owns it."
   type        = bool
   default     = false
 
   validation {
-    condition     = !var.manage_catalog_encryption || var.catalog_encryption_kms_key_arn != ""
-    error_message = "manage_catalog_encryption needs catalog_encryption_kms_key_arn."
+    condition     = !var.manage_catalog_encryption || var.glue_catalog_kms_key_arn != ""
+    error_message = "manage_catalog_encryption needs glue_catalog_kms_key_arn: a key that outlives this stack."
   }
 }
 
-variable "catalog_encryption_kms_key_arn" {
-  description = "Key of the account-wide catalog encryption: one that outlives this stack, never the platform key, whose deletion with the stack would leave the account's catalog unreadable."
+variable "glue_catalog_kms_key_arn" {
+  description = "KMS key the account's Glue Data Catalog is encrypted with, if it is (empty: not encrypted with a customer key); with manage_catalog_encryption, the key of the account-wide catalog encryption: one that outlives this stack, never the platform key, whose deletion with the stack would leave the account's catalog unreadable."
   type        = string
   default     = ""
 
   validation {
-    condition     = var.catalog_encryption_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:", var.catalog_encryption_kms_key_arn))
-    error_message = "catalog_encryption_kms_key_arn must be empty or a KMS key ARN."
+    condition     = var.glue_catalog_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.glue_catalog_kms_key_arn))
+    error_message = "glue_catalog_kms_key_arn must be empty or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias)."
   }
 }
 

@@ -40,7 +40,7 @@ locals {
   service_count    = var.create_service && var.autoscaling == null ? 1 : 0
   autoscaled_count = var.create_service && var.autoscaling != null ? 1 : 0
   service_name     = one(concat(aws_ecs_service.this[*].name, aws_ecs_service.autoscaled[*].name))
-  cluster_name     = var.cluster_arn == null ? null : element(split("/", var.cluster_arn), 1)
+  cluster_name     = element(split("/", var.cluster_arn), 1)
 }
 
 resource "aws_cloudwatch_log_group" "this" {

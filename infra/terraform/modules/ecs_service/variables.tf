@@ -84,6 +84,16 @@ variable "environment" {
   description = "Environment of the container (the root's salesflow_environment plus the component's own)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for name, value in var.environment : can(regex("^[A-Z][A-Z0-9_]*$", name)) && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must map upper-case variable names to values without white space: the same settings are the nightly job's spark-submit parameters, which are split at spaces."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
+    error_message = "environment must hold no secret (SALESFLOW_API_KEYS comes from Secrets Manager): task definitions, function configurations and the nightly job's parameters show it to anyone who may read them."
+  }
 }
 
 variable "secrets" {
@@ -190,13 +200,12 @@ variable "create_service" {
 }
 
 variable "cluster_arn" {
-  description = "ECS cluster the service runs in; required with create_service."
+  description = "ECS cluster the tasks run in: the service's, or the one the caller's schedule runs the task in (create_service false)."
   type        = string
-  default     = null
 
   validation {
-    condition     = !var.create_service || can(regex("^arn:aws[a-z-]*:ecs:.+:cluster/.+$", var.cluster_arn))
-    error_message = "cluster_arn must be an ECS cluster ARN when create_service is true."
+    condition     = can(regex("^arn:aws[a-z-]*:ecs:.+:cluster/.+$", var.cluster_arn))
+    error_message = "cluster_arn must be an ECS cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
   }
 }
 

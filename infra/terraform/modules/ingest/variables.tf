@@ -63,12 +63,12 @@ variable "log_retention_days" {
 }
 
 variable "public_subnet_ids" {
-  description = "Subnets of the load balancer (public ones when internal is false)."
+  description = "Subnets of the load balancer (public ones when internal is false), in two or more zones."
   type        = list(string)
 
   validation {
-    condition     = length(var.public_subnet_ids) >= 2
-    error_message = "An application load balancer needs subnets in at least two availability zones."
+    condition     = length(var.public_subnet_ids) >= 2 && alltrue([for id in var.public_subnet_ids : can(regex("^subnet-[0-9a-f]+$", id))])
+    error_message = "public_subnet_ids must list subnet-... ids in at least two availability zones: an application load balancer needs two."
   }
 }
 
@@ -117,15 +117,21 @@ variable "container_image" {
 variable "repository_arn" {
   description = "ECR repository the execution role may pull the image from."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecr:", var.repository_arn))
+    error_message = "repository_arn must be an ECR repository ARN."
+  }
 }
 
 variable "container_port" {
   description = "Port the API listens on inside the task (SALESFLOW_INGEST_PORT)."
   type        = number
   default     = 8000
+  nullable    = false
 
   validation {
-    condition     = var.container_port >= 1024 && var.container_port <= 65535
+    condition     = var.container_port == null || try(var.container_port >= 1024 && var.container_port <= 65535, false)
     error_message = "container_port must be an unprivileged port (1024-65535): the container runs as a non-root user."
   }
 }
@@ -247,6 +253,16 @@ variable "environment" {
   description = "SALESFLOW_* settings for the container (the root's salesflow_environment output)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for name, value in var.environment : can(regex("^[A-Z][A-Z0-9_]*$", name)) && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must map upper-case variable names to values without white space: the same settings are the nightly job's spark-submit parameters, which are split at spaces."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
+    error_message = "environment must hold no secret (SALESFLOW_API_KEYS comes from Secrets Manager): task definitions, function configurations and the nightly job's parameters show it to anyone who may read them."
+  }
 }
 
 variable "tags" {

@@ -23,6 +23,11 @@ variable "kms_key_arn" {
 variable "lake_bucket" {
   description = "Lake bucket name (SALESFLOW_LAKE_BUCKET), from contract/resource_names.json."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lake_bucket))
+    error_message = "lake_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
 }
 
 variable "athena_results_bucket" {

@@ -50,7 +50,7 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = var.kms_key_arn
 
   image_config {
-    command = [var.command]
+    command = [var.handler]
   }
 
   environment {

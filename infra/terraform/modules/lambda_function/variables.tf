@@ -28,13 +28,13 @@ variable "image_uri" {
   }
 }
 
-variable "command" {
+variable "handler" {
   description = "Handler the image runs, as a dotted path (e.g. speed_layer.lambda_handlers.sqs_handler)."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z_][a-z0-9_]*(\\.[a-z_][a-z0-9_]*)+$", var.command))
-    error_message = "command must be a dotted module path ending in the handler function."
+    condition     = can(regex("^[a-z_][a-z0-9_]*(\\.[a-z_][a-z0-9_]*)+$", var.handler))
+    error_message = "handler must be a dotted module path ending in the handler function."
   }
 }
 
@@ -57,6 +57,16 @@ variable "environment" {
   description = "Environment of the function (the root's salesflow_environment output)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for name, value in var.environment : can(regex("^[A-Z][A-Z0-9_]*$", name)) && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must map upper-case variable names to values without white space: the same settings are the nightly job's spark-submit parameters, which are split at spaces."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
+    error_message = "environment must hold no secret (SALESFLOW_API_KEYS comes from Secrets Manager): task definitions, function configurations and the nightly job's parameters show it to anyone who may read them."
+  }
 }
 
 variable "memory_mb" {

@@ -60,7 +60,7 @@ module "function" {
   name                   = "${var.name_prefix}-csv-loader"
   description            = "salesflow: validates a landed CSV export and writes it to bronze/csv_uploads"
   image_uri              = var.lambda_image
-  command                = "batch_layer.csv_lambda.handler"
+  handler                = "batch_layer.csv_lambda.handler"
   policy_name            = "load-landed-csv"
   policy_json            = data.aws_iam_policy_document.this.json
   environment            = var.environment

@@ -33,6 +33,11 @@ variable "account_id" {
 variable "lake_bucket" {
   description = "Lake bucket receiving the CSV exports."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lake_bucket))
+    error_message = "lake_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
 }
 
 variable "landing_prefix" {
@@ -65,6 +70,16 @@ variable "environment" {
   description = "SALESFLOW_* settings for the loader (the root's salesflow_environment output)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for name, value in var.environment : can(regex("^[A-Z][A-Z0-9_]*$", name)) && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must map upper-case variable names to values without white space: the same settings are the nightly job's spark-submit parameters, which are split at spaces."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
+    error_message = "environment must hold no secret (SALESFLOW_API_KEYS comes from Secrets Manager): task definitions, function configurations and the nightly job's parameters show it to anyone who may read them."
+  }
 }
 
 variable "memory_mb" {
@@ -74,7 +89,7 @@ variable "memory_mb" {
 
   validation {
     condition     = var.memory_mb >= 512 && var.memory_mb <= 10240
-    error_message = "memory_mb must be between 512 and 10240."
+    error_message = "memory_mb must be between 512 and 10240 (pyarrow needs at least 512)."
   }
 }
 

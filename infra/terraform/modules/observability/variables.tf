@@ -27,7 +27,7 @@ variable "alert_emails" {
 
   validation {
     condition     = alltrue([for address in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+$", address))])
-    error_message = "alert_emails must hold e-mail addresses."
+    error_message = "alert_emails must list e-mail addresses such as oncall@example.com."
   }
 }
 
@@ -75,6 +75,11 @@ variable "schedule_group_name" {
 variable "cluster_arn" {
   description = "ECS cluster the compaction task runs in."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecs:.+:cluster/.+$", var.cluster_arn))
+    error_message = "cluster_arn must be an ECS cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
+  }
 }
 
 variable "compaction_task_family" {

@@ -73,12 +73,17 @@ variable "host_name" {
 }
 
 variable "allowed_cidr_blocks" {
-  description = "Networks allowed to open the dashboard and query API (with `login`, also its login page); at most 4."
+  description = "IPv4 CIDR blocks allowed to open the dashboard and query API (with `login`, also its login page); at most 4."
   type        = list(string)
 
   validation {
-    condition     = length(var.allowed_cidr_blocks) >= 1 && length(var.allowed_cidr_blocks) <= 4 && alltrue([for block in var.allowed_cidr_blocks : can(cidrhost(block, 0))])
-    error_message = "allowed_cidr_blocks must list 1 to 4 IPv4 CIDR blocks (a listener rule takes 5 condition values, one is the host name)."
+    condition     = length(var.allowed_cidr_blocks) >= 1 && alltrue([for block in var.allowed_cidr_blocks : can(cidrhost(block, 0))])
+    error_message = "allowed_cidr_blocks must list at least one IPv4 CIDR block."
+  }
+
+  validation {
+    condition     = length(var.allowed_cidr_blocks) <= 4
+    error_message = "allowed_cidr_blocks must list at most 4 CIDR blocks for the dashboard: a listener rule takes 5 condition values, one is the host name."
   }
 }
 
@@ -160,6 +165,11 @@ variable "alb_security_group_id" {
 variable "cluster_arn" {
   description = "ECS cluster the serving tasks run in."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecs:.+:cluster/.+$", var.cluster_arn))
+    error_message = "cluster_arn must be an ECS cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
+  }
 }
 
 variable "container_image" {
@@ -175,16 +185,22 @@ variable "container_image" {
 variable "repository_arn" {
   description = "ECR repository the execution role may pull the image from."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecr:", var.repository_arn))
+    error_message = "repository_arn must be an ECR repository ARN."
+  }
 }
 
 variable "container_port" {
   description = "Port the query API listens on inside the task (SALESFLOW_SERVE_PORT)."
   type        = number
   default     = 8080
+  nullable    = false
 
   validation {
-    condition     = var.container_port >= 1024 && var.container_port <= 65535
-    error_message = "container_port must be an unprivileged port (1024-65535)."
+    condition     = var.container_port == null || try(var.container_port >= 1024 && var.container_port <= 65535, false)
+    error_message = "container_port must be an unprivileged port (1024-65535): the container runs as a non-root user."
   }
 }
 
@@ -224,6 +240,11 @@ variable "tasks" {
 variable "lake_bucket" {
   description = "Lake bucket holding the published run pointer and the tables."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lake_bucket))
+    error_message = "lake_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
 }
 
 variable "athena_results_bucket" {
@@ -237,8 +258,13 @@ variable "glue_database" {
 }
 
 variable "athena_workgroup_arn" {
-  description = "Athena workgroup the queries run in."
+  description = "ARN of the Athena workgroup the queries run in (SALESFLOW_ATHENA_WORKGROUP)."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:athena:", var.athena_workgroup_arn))
+    error_message = "athena_workgroup_arn must be an Athena workgroup ARN."
+  }
 }
 
 variable "profile_table_arn" {
@@ -255,6 +281,16 @@ variable "environment" {
   description = "SALESFLOW_* settings for the container (the root's salesflow_environment output)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for name, value in var.environment : can(regex("^[A-Z][A-Z0-9_]*$", name)) && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must map upper-case variable names to values without white space: the same settings are the nightly job's spark-submit parameters, which are split at spaces."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
+    error_message = "environment must hold no secret (SALESFLOW_API_KEYS comes from Secrets Manager): task definitions, function configurations and the nightly job's parameters show it to anyone who may read them."
+  }
 }
 
 variable "glue_catalog_kms_key_arn" {
@@ -263,8 +299,8 @@ variable "glue_catalog_kms_key_arn" {
   default     = ""
 
   validation {
-    condition     = var.glue_catalog_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:", var.glue_catalog_kms_key_arn))
-    error_message = "glue_catalog_kms_key_arn must be empty or a KMS key ARN."
+    condition     = var.glue_catalog_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.glue_catalog_kms_key_arn))
+    error_message = "glue_catalog_kms_key_arn must be empty or a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias)."
   }
 }
 

@@ -12,7 +12,7 @@ locals {
 
   handlers = {
     kinesis = {
-      command   = "speed_layer.lambda_handlers.kinesis_handler"
+      handler   = "speed_layer.lambda_handlers.kinesis_handler"
       summary   = "lands Kinesis records as bronze Parquet"
       read_sid  = "ReadTheStream"
       read_acts = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"]
@@ -21,7 +21,7 @@ locals {
       dead_letter_arns = [var.dead_letter_queue_arn]
     }
     sqs = {
-      command   = "speed_layer.lambda_handlers.sqs_handler"
+      handler   = "speed_layer.lambda_handlers.sqs_handler"
       summary   = "lands SQS messages as bronze Parquet"
       read_sid  = "ConsumeTheQueue"
       read_acts = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
@@ -74,7 +74,7 @@ module "handler" {
   name                 = "${var.name_prefix}-speed-${each.key}"
   description          = "salesflow speed layer: ${each.value.summary}"
   image_uri            = var.lambda_image
-  command              = each.value.command
+  handler              = each.value.handler
   policy_name          = "land-${each.key}-records"
   policy_json          = data.aws_iam_policy_document.handler[each.key].json
   environment          = var.environment

@@ -80,6 +80,11 @@ variable "dead_letter_queue_arn" {
 variable "lake_bucket" {
   description = "Lake bucket the handlers land bronze Parquet into."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.lake_bucket))
+    error_message = "lake_bucket must be an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-'."
+  }
 }
 
 variable "lambda_image" {
@@ -96,6 +101,16 @@ variable "environment" {
   description = "SALESFLOW_* settings for the handlers and the KCL worker (the root's salesflow_environment output)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for name, value in var.environment : can(regex("^[A-Z][A-Z0-9_]*$", name)) && can(regex("^[^\\s]+$", value))])
+    error_message = "environment must map upper-case variable names to values without white space: the same settings are the nightly job's spark-submit parameters, which are split at spaces."
+  }
+
+  validation {
+    condition     = !contains(keys(var.environment), "SALESFLOW_API_KEYS")
+    error_message = "environment must hold no secret (SALESFLOW_API_KEYS comes from Secrets Manager): task definitions, function configurations and the nightly job's parameters show it to anyone who may read them."
+  }
 }
 
 variable "memory_mb" {
@@ -126,8 +141,13 @@ variable "reserved_concurrency" {
   default     = 20
 
   validation {
+    condition     = var.reserved_concurrency >= 1
+    error_message = "reserved_concurrency must be at least 1."
+  }
+
+  validation {
     condition     = var.reserved_concurrency >= 2
-    error_message = "reserved_concurrency must be at least 2, the smallest maximum concurrency an SQS mapping accepts."
+    error_message = "reserved_concurrency must be at least 2 for the speed handlers: it is also the SQS mapping's maximum concurrency, whose smallest value is 2."
   }
 }
 
@@ -222,6 +242,11 @@ variable "service_repository_arn" {
 variable "cluster_arn" {
   description = "ECS cluster the KCL worker runs in."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:ecs:.+:cluster/.+$", var.cluster_arn))
+    error_message = "cluster_arn must be an ECS cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME)."
+  }
 }
 
 variable "kcl_workers" {
