@@ -7,8 +7,9 @@ them as TIMESTAMPTZ in a UTC session so `AT TIME ZONE` converts instants the sam
 
 One local difference, for speed: `sales_realtime_unbatched` (dedup, explode and quality rules
 over every line since T, minus the events gold holds) is installed under a `_live` name and
-materialized into a table of its own name. New bronze and CSV files are merged into it file by
-file; a published run, a compaction or a reference load rebuilds it (`duckdb_realtime`).
+materialized into a table of its own name, computed from the bronze and CSV files of the
+refresh's listing (never their globs, which may have grown since). New files are merged into it
+file by file; a published run, a compaction or a reference load rebuilds it (`duckdb_realtime`).
 Dashboard queries then read a small table instead of recomputing the real-time side and its
 anti-join against all of gold each time; the SQL is still the Athena views'.
 
@@ -46,10 +47,9 @@ from serving.engines.duckdb_realtime import (
     DELTA_SALE_DATES,
     LIVE_REALTIME_VIEW,
     REALTIME_VIEW,
-    NewFiles,
+    SourceFiles,
     delta_merge_statements,
     delta_prepare_statements,
-    delta_table_name,
     full_statements,
 )
 from serving.published_run import PublishedRun, read_published_run
@@ -136,6 +136,7 @@ class DuckDBEngine:
         empty = {t.name: t for t in tables if not self._has_files(t)}
         inputs = realtime_files(run, self._lake)
         views = view_statements(parameters)
+        by_name = {t.name: t for t in tables}
         statements = [
             table_view(
                 t,
@@ -149,7 +150,7 @@ class DuckDBEngine:
             if name == REALTIME_VIEW:
                 statements += [
                     transpile(statement, rename=LIVE_REALTIME_VIEW),
-                    *full_statements(views["sales_realtime"]),
+                    *full_statements(views, by_name, source_files(run, inputs), self._source_view),
                 ]
             else:
                 statements.append(transpile(statement))
@@ -158,7 +159,7 @@ class DuckDBEngine:
         self._empty_tables = empty
         self._realtime_files = inputs
         self._views = views
-        self._tables = {t.name: t for t in tables}
+        self._tables = by_name
         logger.info(
             "serving views installed",
             extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
@@ -170,24 +171,25 @@ class DuckDBEngine:
         new = new_source_files(run, self._realtime_files, files)
         if new is None:
             logger.info("real-time side rebuilt", extra={"files": len(files)})
-            self._transaction(full_statements(self._views["sales_realtime"]))
-            return
-
-        def scan(table: TableDefinition, paths: tuple[str, ...]) -> str:
-            return table_view(
-                table,
-                schema_file=self._schema_file(table),
-                files=paths,
-                name=delta_table_name(table.name),
+            sources = source_files(run, files)
+            self._transaction(
+                full_statements(self._views, self._tables, sources, self._source_view)
             )
-
-        self._transaction(delta_prepare_statements(self._views, self._tables, new, scan))
+            return
+        self._transaction(
+            delta_prepare_statements(self._views, self._tables, new, self._source_view)
+        )
         cursor = self._connection.cursor()
         try:
             days = [row[0] for row in cursor.execute(DELTA_SALE_DATES).fetchall()]
         finally:
             cursor.close()
         self._transaction(delta_merge_statements(self._views, days))
+
+    def _source_view(self, table: TableDefinition, paths: tuple[str, ...], name: str) -> str:
+        """A view `name` of a real-time source table over `paths` alone: the side reads the
+        files its refresh listed, not whatever the table's glob matches by then."""
+        return table_view(table, schema_file=self._schema_file(table), files=paths, name=name)
 
     def _glob(self, pattern: str) -> list[str]:
         """The files matching `pattern`, listed by the filesystem DuckDB reads them with."""
@@ -299,20 +301,28 @@ def _matches(relative: str, pattern: str) -> bool:
     return len(parts) == len(wanted) and all(map(fnmatch.fnmatchcase, parts, wanted))
 
 
+def source_files(run: PublishedRun, files: frozenset[tuple[str, int, int]]) -> SourceFiles:
+    """The bronze and CSV files among `files` (a `realtime_files` listing), sorted."""
+    bronze_root, csv_root = f"{run.lake.uri_of(BRONZE_EVENTS)}/", f"{run.lake.uri_of(CSV_UPLOADS)}/"
+    paths = sorted(path for path, _, _ in files)
+    return SourceFiles(
+        tuple(p for p in paths if p.startswith(bronze_root)),
+        tuple(p for p in paths if p.startswith(csv_root)),
+    )
+
+
 def new_source_files(
     run: PublishedRun,
     before: frozenset[tuple[str, int, int]],
     now: frozenset[tuple[str, int, int]],
-) -> NewFiles | None:
+) -> SourceFiles | None:
     """The bronze and CSV files added between two snapshots, or None when anything else
     changed (a file rewritten or removed, a reference table loaded)."""
     if not before <= now:
         return None
-    bronze_root, csv_root = f"{run.lake.uri_of(BRONZE_EVENTS)}/", f"{run.lake.uri_of(CSV_UPLOADS)}/"
-    added = sorted(path for path, _, _ in now - before)
-    bronze = tuple(p for p in added if p.startswith(bronze_root))
-    csv = tuple(p for p in added if p.startswith(csv_root))
-    return NewFiles(bronze, csv) if len(bronze) + len(csv) == len(added) else None
+    added = now - before
+    new = source_files(run, added)
+    return new if len(new.bronze) + len(new.csv) == len(added) else None
 
 
 def table_view(

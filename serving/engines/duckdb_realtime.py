@@ -14,6 +14,12 @@ the new files (`_delta_*` names) and merged in:
 Anything else (a file rewritten or removed by compaction, a reference load, a published run
 moving T) rebuilds the side in full, as before. Both paths run the same view SQL, so they give
 the same rows; a test drives random sequences of both and compares.
+
+Both paths read the bronze and CSV files of the engine's listing (`SourceFiles`), never the
+tables' globs: the listing is what the next refresh compares with, so the side must hold exactly
+those files. A rebuild reading globs would see a file the speed layer renames into place between
+its statements in the index of winners but not in the lines, and the merge of that file would
+then find every copy a duplicate: its sales never counted (until the next rebuild).
 """
 
 from __future__ import annotations
@@ -36,24 +42,44 @@ FIRST_COPIES_CTE = "first_copies"
 """The CTE of `views/sales_realtime.sql` naming each event's winning copy since T."""
 SOURCE_TABLES = ("bronze_sales_events", "csv_uploads")
 DELTA_PREFIX = "_delta_"
-
-MATERIALIZE_REALTIME = (
-    f'CREATE OR REPLACE TABLE "{REALTIME_VIEW}" AS SELECT * FROM "{LIVE_REALTIME_VIEW}"'
-)
+FULL_PREFIX = "_full_"
 
 
 @dataclass(frozen=True)
-class NewFiles:
-    """Files that appeared since the last refresh, nothing else having changed."""
+class SourceFiles:
+    """Bronze and CSV files (URIs) the side is computed from: every listed one for a rebuild,
+    those that appeared since the last refresh, nothing else having changed, for a merge."""
 
     bronze: tuple[str, ...]
     csv: tuple[str, ...]
 
 
-def full_statements(realtime_view_sql: str) -> list[str]:
-    """Rebuild the side from every file: its lines, then the winner of every event."""
-    copies = _copies_query(realtime_view_sql, {})
-    return [MATERIALIZE_REALTIME, f'CREATE OR REPLACE TABLE "{COPIES_TABLE}" AS {copies}']
+Scan = Callable[[TableDefinition, tuple[str, ...], str], str]
+"""`scan(table, files, name)`: the engine's DuckDB view `name` of a table over those files only."""
+
+
+def full_statements(
+    views: dict[str, str],
+    tables: dict[str, TableDefinition],
+    files: SourceFiles,
+    scan: Scan,
+) -> list[str]:
+    """Rebuild the side from `files`, every bronze and CSV file listed: its lines, then the
+    winner of every event. Both statements read the same files (see the module's docstring)."""
+    renames = _source_renames(FULL_PREFIX)
+    realtime = f"{FULL_PREFIX}sales_realtime"
+    unbatched = f"{FULL_PREFIX}{REALTIME_VIEW}"
+    return [
+        *_source_scans(tables, files, scan, renames),
+        _transpile(views["sales_realtime"], renames, realtime),
+        _transpile(views[REALTIME_VIEW], {"sales_realtime": realtime}, unbatched),
+        f'CREATE OR REPLACE TABLE "{REALTIME_VIEW}" AS SELECT * FROM "{unbatched}"',
+        f'CREATE OR REPLACE TABLE "{COPIES_TABLE}" AS '
+        f"{_copies_query(views['sales_realtime'], renames)}",
+        f'DROP VIEW "{unbatched}"',
+        f'DROP VIEW "{realtime}"',
+        *(f'DROP VIEW "{renames[name]}"' for name in SOURCE_TABLES),
+    ]
 
 
 DELTA_LINES = f"{DELTA_PREFIX}lines"
@@ -65,18 +91,16 @@ DELTA_SALE_DATES = f'SELECT DISTINCT sale_date FROM "{DELTA_LINES}" ORDER BY sal
 def delta_prepare_statements(
     views: dict[str, str],
     tables: dict[str, TableDefinition],
-    new: NewFiles,
-    scan: Callable[[TableDefinition, tuple[str, ...]], str],
+    new: SourceFiles,
+    scan: Scan,
 ) -> list[str]:
     """The real-time lines of the `new` files alone, and which of their events' copies win.
 
-    `views` are the Athena statements of the serving views; `scan(table, files)` is the
-    engine's DuckDB view of a table over those files only. Touches no table readers query."""
-    renames = {name: f"{DELTA_PREFIX}{name}" for name in SOURCE_TABLES}
-    files = {"bronze_sales_events": new.bronze, "csv_uploads": new.csv}
+    `views` are the Athena statements of the serving views. Touches no table readers query."""
+    renames = _source_renames(DELTA_PREFIX)
     delta_copies = f"{DELTA_PREFIX}copies"
     return [
-        *(scan(tables[name], files[name]) for name in SOURCE_TABLES),
+        *_source_scans(tables, new, scan, renames),
         _transpile(views["sales_realtime"], renames, f"{DELTA_PREFIX}sales_realtime"),
         f'CREATE OR REPLACE TABLE "{DELTA_LINES}" AS SELECT * FROM "{DELTA_PREFIX}sales_realtime"',
         f'CREATE OR REPLACE TABLE "{delta_copies}" AS '
@@ -113,8 +137,16 @@ def delta_merge_statements(views: dict[str, str], sale_dates: list[date]) -> lis
     ]
 
 
-def delta_table_name(table: str) -> str:
-    return f"{DELTA_PREFIX}{table}"
+def _source_renames(prefix: str) -> dict[str, str]:
+    return {name: f"{prefix}{name}" for name in SOURCE_TABLES}
+
+
+def _source_scans(
+    tables: dict[str, TableDefinition], files: SourceFiles, scan: Scan, renames: dict[str, str]
+) -> list[str]:
+    """The source tables as views over `files` alone, under their `renames`."""
+    listed = {"bronze_sales_events": files.bronze, "csv_uploads": files.csv}
+    return [scan(tables[name], listed[name], renames[name]) for name in SOURCE_TABLES]
 
 
 def _earlier(new: str, old: str) -> str:
