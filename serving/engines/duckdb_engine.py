@@ -44,7 +44,6 @@ from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
 from serving.engines.duckdb_lake import attach_lake
 from serving.engines.duckdb_realtime import (
-    DELTA_SALE_DATES,
     LIVE_REALTIME_VIEW,
     REALTIME_VIEW,
     SourceFiles,
@@ -167,7 +166,7 @@ class DuckDBEngine:
 
     def _update_realtime(self, run: PublishedRun, files: frozenset[tuple[str, int, int]]) -> None:
         """Merge only the new files when nothing else changed; otherwise rebuild in full. The
-        merge prepares the new lines aside, then swaps them in with one transaction."""
+        merge computes the new files' lines aside and swaps them in, in one transaction."""
         new = new_source_files(run, self._realtime_files, files)
         if new is None:
             logger.info("real-time side rebuilt", extra={"files": len(files)})
@@ -177,14 +176,11 @@ class DuckDBEngine:
             )
             return
         self._transaction(
-            delta_prepare_statements(self._views, self._tables, new, self._source_view)
+            [
+                *delta_prepare_statements(self._views, self._tables, new, self._source_view),
+                *delta_merge_statements(self._views),
+            ]
         )
-        cursor = self._connection.cursor()
-        try:
-            days = [row[0] for row in cursor.execute(DELTA_SALE_DATES).fetchall()]
-        finally:
-            cursor.close()
-        self._transaction(delta_merge_statements(self._views, days))
 
     def _source_view(self, table: TableDefinition, paths: tuple[str, ...], name: str) -> str:
         """A view `name` of a real-time source table over `paths` alone: the side reads the

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 import sqlglot
 from sqlglot import exp
@@ -84,8 +83,6 @@ def full_statements(
 
 DELTA_LINES = f"{DELTA_PREFIX}lines"
 DELTA_WINNERS = f"{DELTA_PREFIX}winners"
-DELTA_SALE_DATES = f'SELECT DISTINCT sale_date FROM "{DELTA_LINES}" ORDER BY sale_date'
-"""The days the new lines fall on: the merge looks up gold only in those partitions."""
 
 
 def delta_prepare_statements(
@@ -112,26 +109,26 @@ def delta_prepare_statements(
     ]
 
 
-def delta_merge_statements(views: dict[str, str], sale_dates: list[date]) -> list[str]:
+def delta_merge_statements(views: dict[str, str]) -> list[str]:
     """Replace the winning events' lines, minus those gold holds, and their index entries.
 
-    The anti-join against gold is the view's own, over gold's partitions of `sale_dates` only
-    (literal dates prune the files read), since the new lines fall on no other day."""
-    dates = ", ".join(f"DATE '{day:%Y-%m-%d}'" for day in sale_dates) or "NULL"
+    The anti-join against gold is the view's own, over the gold event ids among the winners:
+    a copy may claim another day than the one gold counts its event on, so every day of gold is
+    looked up, but only for these few ids, and once."""
     batch = f"{DELTA_PREFIX}sales_batch"
     renames = {"sales_realtime": DELTA_LINES, "sales_batch": batch}
     unbatched = f"{DELTA_PREFIX}{REALTIME_VIEW}"
     winners = f'(SELECT event_id FROM "{DELTA_WINNERS}")'
     return [
-        f'CREATE OR REPLACE VIEW "{batch}" AS SELECT * FROM sales_batch '
-        f"WHERE sale_date IN ({dates})",
+        f'CREATE OR REPLACE TABLE "{batch}" AS SELECT DISTINCT event_id FROM sales_batch '
+        f"WHERE event_id IN {winners}",
         _transpile(views[REALTIME_VIEW], renames, unbatched),
         f'DELETE FROM "{REALTIME_VIEW}" WHERE event_id IN {winners}',
         f'DELETE FROM "{COPIES_TABLE}" WHERE event_id IN {winners}',
         f'INSERT INTO "{REALTIME_VIEW}" SELECT * FROM "{unbatched}" WHERE event_id IN {winners}',
         f'INSERT INTO "{COPIES_TABLE}" SELECT * FROM "{DELTA_WINNERS}"',
         f'DROP VIEW "{unbatched}"',
-        f'DROP VIEW "{batch}"',
+        f'DROP TABLE "{batch}"',
         f'DROP TABLE "{DELTA_WINNERS}"',
         f'DROP TABLE "{DELTA_LINES}"',
     ]

@@ -1,6 +1,7 @@
 """The local engine's real-time side merged file by file equals a full re-materialization, after
 random sequences of new files, redelivered copies (later and earlier than the stored winner),
-CSV uploads, compactions, batch publications and reference loads."""
+copies sent again claiming another day than their event's (gold may count it on that one), CSV
+uploads, compactions, batch publications and reference loads."""
 
 from __future__ import annotations
 
@@ -39,7 +40,17 @@ from tests.unit.serving.sample_lake import (
 
 TZ = "America/Sao_Paulo"
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-ACTIONS = ("land", "land", "later_copy", "earlier_copy", "csv", "compact", "publish", "reference")
+ACTIONS = (
+    "land",
+    "land",
+    "later_copy",
+    "earlier_copy",
+    "other_day_copy",
+    "csv",
+    "compact",
+    "publish",
+    "reference",
+)
 REALTIME = "SELECT * FROM sales_realtime_unbatched ORDER BY event_id, line_number"
 RECOMPUTED = "SELECT * FROM sales_realtime_unbatched_live ORDER BY event_id, line_number"
 """The view the side is materialized from, computed over every file at query time."""
@@ -94,6 +105,11 @@ class Lake:
             original = self.rng.choice(self.copies).event
             shift = timedelta(seconds=1 if action == "later_copy" else -1)
             again = original.model_copy(update={"ingested_at": original.ingested_at + shift})
+            self.bronze_file([again])
+        elif action == "other_day_copy" and self.copies:
+            original = self.rng.choice(self.copies).event
+            moved = original.occurred_at - timedelta(days=self.rng.randint(1, 2))
+            again = original.model_copy(update={"occurred_at": moved, "ingested_at": self.tick()})
             self.bronze_file([again])
         elif action == "csv":
             events = [self.new_event() for _ in range(2)]
