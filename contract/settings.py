@@ -238,6 +238,7 @@ class Settings(BaseSettings):
     """Custom event attributes (contract v1.1) the query API groups and filters by, e.g.
     `loyalty_tier,marketplace`; undeclared attributes are stored but not queryable."""
     serving_cache_seconds: float = Field(3.0, ge=0, le=3600)
+    serving_refresh_seconds: float = Field(0.5, ge=0, le=300)
     serving_query_timeout_seconds: float = Field(60.0, gt=0, le=1800)
     """How long an Athena query may run before the serving layer cancels it and answers 504."""
     serving_max_range_days: int = Field(1830, ge=1, le=36_600)

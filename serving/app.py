@@ -19,6 +19,7 @@ from serving.engines.factory import build_engine
 from serving.failures import query_failed, unexpected_error
 from serving.reconciliation.checker import ReconciliationMetrics, run_checks
 from serving.reconciliation.service import ReconciliationService
+from serving.refresher import keep_fresh
 from serving.routes import customers, metrics, prometheus, reconciliations, status
 from serving.service import ServingService
 
@@ -26,7 +27,8 @@ from serving.service import ServingService
 def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI:
     """The app serving `settings`' lake. An engine passed in stays the caller's to close; one
     built here from `settings.serving_engine` is closed when the app shuts down. While the app
-    runs, the reconciliation check repeats every `settings.reconciliation_check_seconds`."""
+    runs, the reconciliation check repeats every `settings.reconciliation_check_seconds` and
+    the engine refreshes every `settings.serving_refresh_seconds` (`serving/refresher.py`)."""
     owned = engine is None
     service = ServingService(settings, engine or build_engine(settings))
     reconciliation = ReconciliationService(settings, service.engine)
@@ -34,19 +36,22 @@ def create_app(settings: Settings, engine: QueryEngine | None = None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        checks = None
+        background = []
         if settings.reconciliation_check_seconds:
             check_metrics = ReconciliationMetrics(app.state.registry)
-            checks = asyncio.create_task(
+            background.append(
                 run_checks(reconciliation, check_metrics, settings.reconciliation_check_seconds)
             )
+        if settings.serving_refresh_seconds:
+            background.append(keep_fresh(service.engine, settings.serving_refresh_seconds))
+        tasks = [asyncio.create_task(job) for job in background]
         try:
             yield
         finally:
-            if checks is not None:
-                checks.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await checks
+                    await task
             customer_service.close()
             if owned:
                 service.engine.close()

@@ -1,11 +1,13 @@
 """A TTL cache with coalesced misses and stale-while-revalidate, so N dashboards cost one query
 and none of them waits for a refresh.
 
-Athena bills at least 10 MB per query and the DuckDB engine rebuilds its real-time side when new
-files landed: a wall of dashboards refreshing every few seconds must neither multiply that work
-nor sit through it. Within `ttl_seconds` every caller gets the stored answer. After that, for up
-to `stale_seconds` more, callers still get the stored answer at once while one background task
-computes the next; older answers are not served, callers wait for the fresh one. Concurrent
+Athena bills at least 10 MB per query and the DuckDB engine merges new files into its real-time
+side: a wall of dashboards refreshing every few seconds must neither multiply that work nor sit
+through it. Within `ttl_seconds` every caller gets the stored answer, as long as the data it was
+computed from is still what the engine serves (`version`, read when the computation starts: an
+answer is never labelled newer than its data). After that, or as soon as the data changed, for
+up to `stale_seconds` more, callers still get the stored answer at once while one background
+task computes the next; older answers are not served, callers wait for the fresh one. Concurrent
 callers without an answer await the same computation. Failures are not cached.
 """
 
@@ -27,6 +29,7 @@ logger = logging.getLogger(__name__)
 class _Entry(Generic[T]):
     value: T
     stored_at: float
+    version: int
 
 
 class TtlCache(Generic[T]):
@@ -37,9 +40,11 @@ class TtlCache(Generic[T]):
         stale_seconds: float = 60.0,
         max_entries: int = 1024,
         clock: Callable[[], float] = time.monotonic,
+        version: Callable[[], int] = lambda: 0,
     ) -> None:
         self._ttl = ttl_seconds
         self._clock = clock
+        self._version = version
         self._stale = stale_seconds
         self._max_entries = max_entries
         self._entries: dict[Hashable, _Entry[T]] = {}
@@ -51,7 +56,7 @@ class TtlCache(Generic[T]):
         entry = self._entries.get(key)
         if entry is not None:
             age = self._clock() - entry.stored_at
-            if age < self._ttl:
+            if age < self._ttl and entry.version == self._version():
                 return entry.value
             if age < self._ttl + self._stale:
                 self._computation(key, compute)
@@ -69,8 +74,9 @@ class TtlCache(Generic[T]):
         return task
 
     async def _compute_and_store(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        version = self._version()
         value = await compute()
-        self._store(key, value)
+        self._store(key, value, version)
         return value
 
     def _finished(self, key: Hashable, task: asyncio.Task[T]) -> None:
@@ -80,7 +86,7 @@ class TtlCache(Generic[T]):
                 "cached computation failed", extra={"error_type": type(task.exception()).__name__}
             )
 
-    def _store(self, key: Hashable, value: T) -> None:
+    def _store(self, key: Hashable, value: T, version: int) -> None:
         if self._ttl <= 0:
             return
         if len(self._entries) >= self._max_entries:
@@ -88,4 +94,4 @@ class TtlCache(Generic[T]):
             self._entries = {k: e for k, e in self._entries.items() if e.stored_at > oldest_kept}
             if len(self._entries) >= self._max_entries:
                 self._entries.clear()
-        self._entries[key] = _Entry(value, self._clock())
+        self._entries[key] = _Entry(value, self._clock(), version)

@@ -97,7 +97,9 @@ class ServingService:
         self.zone = settings.reporting_zone
         self.calendar = settings.calendar
         self.engine = engine
-        self.cache: TtlCache[BaseModel] = TtlCache(settings.serving_cache_seconds)
+        self.cache: TtlCache[BaseModel] = TtlCache(
+            settings.serving_cache_seconds, version=lambda: engine.version
+        )
         self.dimensions = dimensions(settings.query_attributes)
         self.max_range_days = settings.serving_max_range_days
 

@@ -27,13 +27,23 @@ class AthenaEngine:
         self._catalog = CatalogSync(settings, self._glue, self._statements)
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """Changes with the run only: Athena reads the real-time files at query time, so
+        answers on Athena age by the cache's TTL alone."""
+        return self._version
 
     def refresh(self) -> PublishedRun:
         run = read_published_run(self._settings)
         with self._lock:
             if self._served is None or run.publication != self._served.publication:
+                first = self._served is None
                 self._catalog.install(run)
                 self._served = run
+                if not first:
+                    self._version += 1
             return run
 
     def query(self, sql: str) -> QueryResult:

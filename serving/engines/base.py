@@ -30,6 +30,12 @@ class QueryEngine(Protocol):
         """Run one Athena-dialect SELECT and return all its rows."""
         ...
 
+    @property
+    def version(self) -> int:
+        """How many times what the engine serves has changed since it was first installed (a
+        new run, new files merged): an answer computed at an older version is stale."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -96,18 +96,27 @@ class DuckDBEngine:
         self._schema_files = Path(tempfile.mkdtemp(prefix="salesflow-duckdb-schemas-"))
         self._views: dict[str, str] = {}
         self._tables: dict[str, TableDefinition] = {}
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        return self._version
 
     def refresh(self) -> PublishedRun:
         run = read_published_run(self._settings)
         with self._lock:
             filled = [t for t in self._empty_tables.values() if self._has_files(t)]
             if self._served is None or run.publication != self._served.publication or filled:
+                first = self._served is None
                 self._install(run)
+                if not first:
+                    self._version += 1
                 return run
             files = realtime_files(run, self._lake)
             if files != self._realtime_files:
                 self._update_realtime(run, files)
                 self._realtime_files = files
+                self._version += 1
             return run
 
     def query(self, sql: str) -> QueryResult:
@@ -124,7 +133,9 @@ class DuckDBEngine:
         return QueryResult(columns=tuple(table.column_names), rows=table.to_pylist())
 
     def close(self) -> None:
-        self._connection.close()
+        """Close once no refresh is running (the background refresher's may outlive its task)."""
+        with self._lock:
+            self._connection.close()
         shutil.rmtree(self._schema_files, ignore_errors=True)
 
     def _install(self, run: PublishedRun) -> None:

@@ -165,6 +165,10 @@ class RecordingEngine:
     def refresh(self) -> PublishedRun:
         return self.engine.refresh()
 
+    @property
+    def version(self) -> int:
+        return self.engine.version
+
     def query(self, sql: str) -> QueryResult:
         result = self.engine.query(sql)
         self.answered.append((sql, copy.deepcopy(result)))  # the service pops keys off rows

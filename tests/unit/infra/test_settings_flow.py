@@ -50,6 +50,7 @@ SHAPES_NOTHING = {
     "requests: who may reach them, not what they say",
     "serving_engine": "which engine answers the API; the job has none",
     "serving_cache_seconds": "how long API answers are reused",
+    "serving_refresh_seconds": "how often a serving task looks for new files and runs",
     "serving_query_timeout_seconds": "how long one Athena statement may run: patience, not content",
     "serving_max_range_days": "the longest range one API request may ask for",
     "query_attributes": "which stored custom attributes the API offers as dimensions",

@@ -101,3 +101,38 @@ def test_failures_reach_the_waiting_callers_and_are_not_cached() -> None:
         return await cache.get("k", Counter())
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_an_answer_from_older_data_is_stale_within_its_ttl() -> None:
+    async def scenario() -> tuple[list[int], int, int]:
+        version = 0
+        cache: TtlCache[int] = TtlCache(TTL, clock=Clock(), version=lambda: version)
+        compute = Counter()
+        unchanged = [await cache.get("k", compute) for _ in range(3)]
+        version += 1
+        stale = await cache.get("k", compute)
+        await settle()
+        return [*unchanged, stale], await cache.get("k", compute), cache.computations
+
+    assert asyncio.run(scenario()) == ([1, 1, 1, 1], 2, 2)
+
+
+def test_an_answer_is_labelled_with_the_version_its_computation_started_at() -> None:
+    """Data that changes while an answer is computed may or may not be in it: the answer is
+    stale at once, never fresh for a version it might not hold."""
+
+    async def scenario() -> tuple[int, int]:
+        version = 0
+        cache: TtlCache[int] = TtlCache(TTL, clock=Clock(), version=lambda: version)
+        compute = Counter()
+        compute.release.clear()
+        first = asyncio.ensure_future(cache.get("k", compute))
+        await settle()
+        version += 1
+        compute.release.set()
+        await first
+        await cache.get("k", compute)
+        await settle()
+        return await cache.get("k", compute), cache.computations
+
+    assert asyncio.run(scenario()) == (2, 2)

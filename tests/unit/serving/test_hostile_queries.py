@@ -76,6 +76,7 @@ class FailingEngine:
 
     def __init__(self, error: Exception) -> None:
         self.error = error
+        self.version = 0
 
     def refresh(self) -> PublishedRun:
         raise self.error
