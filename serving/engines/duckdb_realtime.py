@@ -24,6 +24,7 @@ then find every copy a duplicate: its sales never counted (until the next rebuil
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -155,8 +156,24 @@ def _earlier(new: str, old: str) -> str:
     )
 
 
+Renames = tuple[tuple[str, str], ...]
+"""Table renames as hashable pairs, so the renderings below can be kept."""
+
+
 def _copies_query(realtime_view_sql: str, renames: dict[str, str]) -> str:
-    """Each event's winning copy, from the real-time view's own CTEs (never restated here)."""
+    return _rendered_copies_query(realtime_view_sql, tuple(sorted(renames.items())))
+
+
+def _transpile(statement: str, renames: dict[str, str], name: str) -> str:
+    return _transpiled(statement, tuple(sorted(renames.items())), name)
+
+
+@functools.lru_cache(maxsize=32)
+def _rendered_copies_query(realtime_view_sql: str, renames: Renames) -> str:
+    """Each event's winning copy, from the real-time view's own CTEs (never restated here).
+
+    Kept per view text (as `_transpiled`): parsing the view costs more than the merge's own SQL,
+    and the text changes only when the engine installs a run."""
     create = sqlglot.parse_one(realtime_view_sql, read=ATHENA_DIALECT)
     query = create.expression
     ctes = query.args.get("with_")
@@ -164,13 +181,16 @@ def _copies_query(realtime_view_sql: str, renames: dict[str, str]) -> str:
         raise ValueError(f"the sales_realtime view has no {FIRST_COPIES_CTE} CTE to index")
     copies = exp.select("event_id", "ingested_at", "source", "origin").from_(FIRST_COPIES_CTE)
     copies.set("with_", ctes.copy())
-    _rename_tables(copies, renames)
+    _rename_tables(copies, dict(renames))
     return copies.sql(DUCKDB_DIALECT)
 
 
-def _transpile(statement: str, renames: dict[str, str], name: str) -> str:
+@functools.lru_cache(maxsize=32)
+def _transpiled(statement: str, renames: Renames, name: str) -> str:
+    """`statement` (an Athena CREATE VIEW) in DuckDB's dialect, named `name`, its tables
+    renamed; kept per text, as the merge of every landed file renders the same views."""
     create = sqlglot.parse_one(statement, read=ATHENA_DIALECT)
-    _rename_tables(create.expression, renames)
+    _rename_tables(create.expression, dict(renames))
     create.this.replace(exp.to_table(name))
     return create.sql(DUCKDB_DIALECT)
 
