@@ -71,6 +71,9 @@ class CheckpointFile:
         self._save(shard_id, ShardCheckpoint(landed=last_sequence))
 
     def _save(self, shard_id: str, checkpoint: ShardCheckpoint) -> None:
-        self._shards[shard_id] = checkpoint
-        document = {shard: asdict(entry) for shard, entry in self._shards.items()}
+        """Write the file, then remember the change: after a failed write (a full disk) the
+        next `begin` of the same batch writes again instead of finding it already recorded."""
+        shards = {**self._shards, shard_id: checkpoint}
+        document = {shard: asdict(entry) for shard, entry in shards.items()}
         replace_local_file(self.path, json.dumps(document).encode())
+        self._shards = shards

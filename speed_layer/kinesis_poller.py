@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 logger = logging.getLogger(__name__)
 
 SHARD_REFRESH_SECONDS = 30.0
+CHECKPOINT_ERRORS = (OSError,)
+"""What replacing the checkpoint file raises when the state dir's disk misbehaves."""
 
 
 @dataclass
@@ -38,6 +41,8 @@ class _Shard:
     records: list[DeliveredRecord] = field(default_factory=list)
     first_buffered_at: float = 0.0
     attempts: int = 0
+    held: bool = False
+    """A checkpoint write failed: the batch is frozen as it is until it lands and commits."""
     retry_at: float = 0.0
 
     def ready(self, policy: BatchingPolicy, now: float) -> bool:
@@ -63,6 +68,7 @@ class _Shard:
             self.iterator is not None
             and len(self.records) < policy.batch_size
             and self.attempts == 0
+            and not self.held
             and not replay_complete
         )
 
@@ -178,11 +184,12 @@ class KinesisPoller:
     def _flush(self, shard: _Shard) -> None:
         first, last = shard.sequences[0], shard.sequences[-1]
         batch = Batch(kinesis_batch_key(shard.shard_id, first, last), tuple(shard.records))
-        self._checkpoints.begin(shard.shard_id, last)
+        if not self._checkpointed(shard, batch, self._checkpoints.begin):
+            return
         report = land(batch, self._lake)
         if report.ok:
-            self._checkpoints.commit(shard.shard_id, last)
-            self._reset(shard)
+            if self._checkpointed(shard, batch, self._checkpoints.commit):
+                self._reset(shard)
             return
         shard.attempts += 1
         if shard.attempts < self._policy.max_attempts:
@@ -201,13 +208,33 @@ class KinesisPoller:
             f"after {shard.attempts} attempts",
             attempts=shard.attempts,
         )
-        self._checkpoints.commit(shard.shard_id, last)
-        self._reset(shard)
+        if self._checkpointed(shard, batch, self._checkpoints.commit):
+            self._reset(shard)
+
+    def _checkpointed(
+        self, shard: _Shard, batch: Batch, record: Callable[[str, str], None]
+    ) -> bool:
+        """Record `batch`'s checkpoint step, or hold the batch when the state file cannot be
+        written (a full disk): the same batch is tried again after a pause, and its records are
+        never dead-lettered for it, since the lake may hold them already."""
+        try:
+            record(shard.shard_id, shard.sequences[-1])
+        except CHECKPOINT_ERRORS:
+            logger.exception(
+                "batch %s: could not write the checkpoint file; retrying in %s s",
+                batch.key,
+                ERROR_PAUSE_SECONDS,
+            )
+            shard.held = True
+            shard.retry_at = time.monotonic() + ERROR_PAUSE_SECONDS
+            return False
+        return True
 
     @staticmethod
     def _reset(shard: _Shard) -> None:
         shard.sequences.clear()
         shard.records.clear()
         shard.attempts = 0
+        shard.held = False
         shard.retry_at = 0.0
         shard.replay_until = None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from speed_layer import checkpoints as checkpoint_module
 from speed_layer.checkpoints import CheckpointFile, ShardCheckpoint
 from speed_layer.errors import CheckpointLockedError
 
@@ -38,3 +39,25 @@ def test_a_new_batch_keeps_the_last_landed_one_until_it_lands_itself(tmp_path):
         checkpoints.begin("shardId-000000000000", "25")
     with CheckpointFile.for_stream(state_dir, "sales") as checkpoints:
         assert checkpoints.get("shardId-000000000000") == ShardCheckpoint("17", "25")
+
+
+def test_a_checkpoint_that_could_not_be_written_is_written_by_the_next_attempt(
+    tmp_path, monkeypatch
+):
+    """A full disk fails the write-ahead step: the retry must write it, not find it recorded."""
+    written = checkpoint_module.replace_local_file
+
+    def full_disk(path, data):
+        raise OSError(28, "No space left on device")
+
+    with CheckpointFile.for_stream(tmp_path, "s") as checkpoints:
+        checkpoints.commit("shard-1", "10")
+        monkeypatch.setattr(checkpoint_module, "replace_local_file", full_disk)
+        with pytest.raises(OSError, match="No space"):
+            checkpoints.begin("shard-1", "20")
+        assert checkpoints.get("shard-1") == ShardCheckpoint(landed="10")
+        monkeypatch.setattr(checkpoint_module, "replace_local_file", written)
+        checkpoints.begin("shard-1", "20")
+
+    with CheckpointFile.for_stream(tmp_path, "s") as restarted:
+        assert restarted.get("shard-1") == ShardCheckpoint(landed="10", pending_last="20")
