@@ -26,6 +26,9 @@ from contract.lake import LakeLocation
 from contract.settings import Settings
 
 PARQUET_COMPRESSION = "zstd"
+WRITE_ERRORS = (OSError, pa.ArrowException)
+"""What a lake write raises when storage misbehaves (a full disk, S3 errors, which pyarrow
+surfaces as OSError): a caller retries, or refuses what it was asked to store."""
 LOCAL_WRITE_BUFFER_BYTES = 1024 * 1024
 """A local file is written through a buffer of this size: the Parquet writer makes many small
 writes per file, each a system call when unbuffered."""

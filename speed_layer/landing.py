@@ -22,15 +22,12 @@ from pydantic import ValidationError
 
 from contract.bronze import BronzeTableBuilder, bronze_table
 from contract.lake import bronze_partition
-from contract.lake_io import LakeFiles
+from contract.lake_io import WRITE_ERRORS, LakeFiles
 from contract.wire import decode
 from speed_layer.quarantine import QuarantinedRecord, quarantine_lines, quarantine_path
 from speed_layer.records import Batch
 
 logger = logging.getLogger(__name__)
-
-WRITE_ERRORS = (OSError, pa.ArrowException)
-"""What a lake write raises when storage misbehaves (S3 errors surface as OSError)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ the one in force (resending is safe).
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from contract.event import RECEIVED_AT_CONTEXT_KEY
+from contract.lake_io import WRITE_ERRORS
 from contract.reconciliation import ReconciliationReport
 from ingest_api.auth import API_KEY_SECURITY, store_refusal
 from ingest_api.deps import authenticate
@@ -24,6 +26,8 @@ from ingest_api.errors import ApiError, json_response
 from ingest_api.models import ErrorResponse, FieldError, ReconciliationAccepted
 from ingest_api.parsing import field_errors, read_json_body
 from ingest_api.routes.lean import LeanRoute
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["reconciliation"], route_class=LeanRoute)
 
@@ -48,6 +52,12 @@ router = APIRouter(tags=["reconciliation"], route_class=LeanRoute)
         413: {"model": ErrorResponse, "description": "The body is over the size limit."},
         415: {"model": ErrorResponse, "description": "The Content-Type is not application/json."},
         422: {"model": ErrorResponse, "description": "The report breaks its contract."},
+        503: {
+            "model": ErrorResponse,
+            "description": "The lake could not store the report (storage failing or full); "
+            "nothing is kept: resend after Retry-After.",
+            "headers": {"Retry-After": {"schema": {"type": "string"}}},
+        },
         429: {
             "model": ErrorResponse,
             "description": "The API key is over its rate limit (a report counts as one event); "
@@ -82,9 +92,20 @@ async def post_reconciliation(request: Request) -> Response:
     except ApiError:
         ingest.metrics.reconciliation_report("rejected")
         raise
-    outcome = await run_in_threadpool(
-        ingest.reports.save, report, received_at=received_at, source=ingest.source
-    )
+    try:
+        outcome = await run_in_threadpool(
+            ingest.reports.save, report, received_at=received_at, source=ingest.source
+        )
+    except WRITE_ERRORS as error:
+        logger.exception("could not store a reconciliation report in the lake")
+        ingest.metrics.reconciliation_report("rejected")
+        retry = ingest.settings.retry_after_seconds
+        raise ApiError(
+            503,
+            "report_store_unavailable",
+            f"the lake could not store the report; nothing was kept: resend it after {retry}s",
+            headers={"Retry-After": str(retry)},
+        ) from error
     ingest.metrics.reconciliation_report(
         "replaced" if outcome.replaced else "stored" if outcome.created else "unchanged"
     )

@@ -116,6 +116,27 @@ def test_an_identical_resend_changes_nothing_and_a_correction_replaces_it_with_h
     assert len(versions(lake, scope="all_terminals")) == 1
 
 
+def test_a_report_the_lake_cannot_store_gets_503_and_a_resend_stores_it(
+    client: TestClient, lake: Path
+) -> None:
+    """Storage failing (here a file where the reports folder must be; a full disk or S3 errors
+    alike) is the server's trouble: 503 with Retry-After, never a 500 or a report half kept."""
+    blocked = lake / "reconciliation"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("not a folder")
+
+    refused = client.post(PATH, json=z_report())
+
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"] == "report_store_unavailable"
+    assert int(refused.headers["Retry-After"]) >= 1
+    blocked.unlink()
+    assert versions(lake) == []
+    stored = client.post(PATH, json=z_report())
+    assert stored.status_code == 201, stored.text
+    assert len(versions(lake)) == 1
+
+
 @pytest.mark.parametrize(
     ("overrides", "path", "error_type"),
     [
