@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from speed_layer import checkpoints as checkpoint_module
 from speed_layer.checkpoints import CheckpointFile, ShardCheckpoint
 from speed_layer.errors import CheckpointLockedError
 
@@ -45,18 +44,17 @@ def test_a_checkpoint_that_could_not_be_written_is_written_by_the_next_attempt(
     tmp_path, monkeypatch
 ):
     """A full disk fails the write-ahead step: the retry must write it, not find it recorded."""
-    written = checkpoint_module.replace_local_file
 
     def full_disk(path, data):
         raise OSError(28, "No space left on device")
 
     with CheckpointFile.for_stream(tmp_path, "s") as checkpoints:
         checkpoints.commit("shard-1", "10")
-        monkeypatch.setattr(checkpoint_module, "replace_local_file", full_disk)
+        monkeypatch.setattr("speed_layer.checkpoints.replace_local_file", full_disk)
         with pytest.raises(OSError, match="No space"):
             checkpoints.begin("shard-1", "20")
         assert checkpoints.get("shard-1") == ShardCheckpoint(landed="10")
-        monkeypatch.setattr(checkpoint_module, "replace_local_file", written)
+        monkeypatch.undo()
         checkpoints.begin("shard-1", "20")
 
     with CheckpointFile.for_stream(tmp_path, "s") as restarted:
