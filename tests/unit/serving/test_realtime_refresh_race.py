@@ -135,11 +135,7 @@ def test_a_file_landing_while_an_empty_bronze_is_filled_is_counted(lake: Path) -
     try:
         assert _counted(engine) == []
         land(lake, first)
-        hook.armed = True
-        _counted(engine)
-        assert hook.landed
-        assert _counted(engine) == sorted(e.event_id for e in first + last)
-        assert engine.query(REALTIME).rows == engine.query(RECOMPUTED).rows
+        _refresh_while_the_file_lands(engine, hook, expected=first + last)
     finally:
         engine.close()
 
@@ -153,13 +149,21 @@ def test_a_file_landing_while_a_compaction_rebuilds_the_side_is_counted(lake: Pa
         land(lake, first[2:])
         assert _counted(engine) == sorted(e.event_id for e in first[:4])
         compact(lake / bronze_partition(START))
-        hook.armed = True
-        _counted(engine)
-        assert hook.landed
-        assert _counted(engine) == sorted(e.event_id for e in first + last)
-        assert engine.query(REALTIME).rows == engine.query(RECOMPUTED).rows
+        _refresh_while_the_file_lands(engine, hook, expected=first + last)
     finally:
         engine.close()
+
+
+def _refresh_while_the_file_lands(
+    engine: DuckDBEngine, hook: _LandAfter, expected: list[IngestedSaleEvent]
+) -> None:
+    """One refresh during which the hook lands its file; the next counts every event, and the
+    side equals the view recomputed over every file."""
+    hook.armed = True
+    _counted(engine)
+    assert hook.landed
+    assert _counted(engine) == sorted(e.event_id for e in expected)
+    assert engine.query(REALTIME).rows == engine.query(RECOMPUTED).rows
 
 
 def compact(hour: Path) -> None:
