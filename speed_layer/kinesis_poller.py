@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract.lake_io import LakeFiles
+from contract.lake_io import WRITE_ERRORS, LakeFiles
 from speed_layer.batching import AWS_ERRORS, ERROR_PAUSE_SECONDS, BatchingPolicy
 from speed_layer.checkpoints import CheckpointFile
 from speed_layer.dead_letters import DeadLetterQueue
@@ -27,8 +27,6 @@ from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 logger = logging.getLogger(__name__)
 
 SHARD_REFRESH_SECONDS = 30.0
-CHECKPOINT_ERRORS = (OSError,)
-"""What replacing the checkpoint file raises when the state dir's disk misbehaves."""
 
 
 @dataclass
@@ -219,7 +217,7 @@ class KinesisPoller:
         never dead-lettered for it, since the lake may hold them already."""
         try:
             record(shard.shard_id, shard.sequences[-1])
-        except CHECKPOINT_ERRORS:
+        except WRITE_ERRORS:
             logger.exception(
                 "batch %s: could not write the checkpoint file; retrying in %s s",
                 batch.key,
