@@ -4,11 +4,16 @@
 #   lambda             the speed-layer handlers and the CSV loader (AWS Lambda container image)
 #   kcl                the KCL MultiLangDaemon with speed_layer.kcl_processor as its record processor
 #   emr-artifacts      the nightly job's Python environment archive and entry script for EMR
-# Runtime dependencies are pinned by requirements/dev.lock used as a constraints file: the
-# versions the tests ran with, without the dev and spark extras. Every pip install takes wheels
-# only (`--only-binary=:all:`): a package without a wheel for the image's Python and glibc fails
-# the build at once instead of compiling. tests/integration/infra/test_image_wheels.py proves,
-# without Docker, that each base below gets a wheel for every pinned package (docs/adr/0014).
+# Every package an image installs is pinned with its sha256 hashes and installed with
+# `--require-hashes`: the runtime dependencies by requirements/runtime.lock (the versions the tests
+# ran with in dev.lock, without the dev, spark and kcl extras), the build tools (setuptools,
+# venv-pack) by requirements/build.lock. The salesflow wheel, built here from this source, goes in
+# last with `--no-deps`, so nothing unhashed is fetched. To change a dependency: edit
+# pyproject.toml and run `make lock` (docs/operations.md, "Upgrading"); never edit a lock by hand.
+# Every pip install takes wheels only (`--only-binary=:all:`): a package without a wheel for the
+# image's Python and glibc fails the build at once instead of compiling.
+# tests/integration/infra/test_image_wheels.py proves, without Docker, that each base below gets a
+# wheel matching a locked hash for every package its stage installs (docs/adr/0014).
 #
 # Every base image is pinned by the digest of its multi-platform index and built for linux/amd64,
 # the architecture Terraform runs everything on (Fargate X86_64, Lambda x86_64, EMR X86_64), so
@@ -21,8 +26,8 @@ FROM --platform=linux/amd64 python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52
 # --- the project as a wheel ---------------------------------------------------------------------
 # Production code only: the local stack (devstack/) is neither copied nor packaged (pyproject.toml).
 FROM python-base AS wheel
-ARG SETUPTOOLS_VERSION=80.9.0
 WORKDIR /src
+COPY requirements/build.lock /tmp/build.lock
 COPY pyproject.toml README.md ./
 COPY contract/ contract/
 COPY ingest_api/ ingest_api/
@@ -30,7 +35,7 @@ COPY speed_layer/ speed_layer/
 COPY batch_layer/ batch_layer/
 COPY serving/ serving/
 COPY salesflow/ salesflow/
-RUN pip install --no-cache-dir --only-binary=:all: "setuptools==${SETUPTOOLS_VERSION}" \
+RUN pip install --no-cache-dir --require-hashes --only-binary=:all: -r /tmp/build.lock \
     && pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .
 
 # --- service: the ingest API (and compaction, serving) on ECS Fargate -------------------------
@@ -42,10 +47,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 salesflow \
     && useradd --system --uid 10001 --gid salesflow --home-dir /home/salesflow --create-home \
        --shell /usr/sbin/nologin salesflow
-COPY requirements/dev.lock /tmp/constraints.txt
+COPY requirements/runtime.lock /tmp/runtime.lock
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    pip install --only-binary=:all: --constraint /tmp/constraints.txt /wheels/salesflow-*.whl \
-    && rm /tmp/constraints.txt
+    pip install --require-hashes --only-binary=:all: -r /tmp/runtime.lock \
+    && pip install --no-deps --only-binary=:all: /wheels/salesflow-*.whl \
+    && rm /tmp/runtime.lock
 USER salesflow
 WORKDIR /home/salesflow
 EXPOSE 8000
@@ -56,12 +62,16 @@ CMD ["salesflow", "api", "--sink", "kinesis", "--host", "0.0.0.0"]
 # --- lambda: one image, the handler chosen by the function's image_config command ------------
 # Amazon Linux 2023 (glibc 2.34), CPython 3.12: the Python 3.11 Lambda base is Amazon Linux 2
 # (glibc 2.26), for which pyarrow publishes no wheel.
+# The wheel's `--upgrade` lets its bin/ replace the dependencies' console scripts, which Lambda
+# never runs (without it pip keeps the folder of the first install and warns).
 FROM --platform=linux/amd64 public.ecr.aws/lambda/python:3.12@sha256:0628ddc11919f85f4261517d356392dbbc6b3181568d87a376ae2e814464c230 AS lambda
-COPY requirements/dev.lock /tmp/constraints.txt
+COPY requirements/runtime.lock /tmp/runtime.lock
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --only-binary=:all: --constraint /tmp/constraints.txt \
+    pip install --no-cache-dir --require-hashes --only-binary=:all: \
+        --target "${LAMBDA_TASK_ROOT}" -r /tmp/runtime.lock \
+    && pip install --no-cache-dir --no-deps --only-binary=:all: --upgrade \
         --target "${LAMBDA_TASK_ROOT}" /wheels/salesflow-*.whl \
-    && rm /tmp/constraints.txt
+    && rm /tmp/runtime.lock
 CMD ["speed_layer.lambda_handlers.kinesis_handler"]
 
 # --- kcl: the Java MultiLangDaemon from Maven Central, the Python processor from the wheel ----
@@ -96,7 +106,6 @@ FROM --platform=linux/amd64 public.ecr.aws/amazonlinux/amazonlinux:2023@sha256:1
 ARG PYTHON_FULL_VERSION=3.11.16
 # Pablo Galindo Salgado, release manager of CPython 3.10 and 3.11.
 ARG PYTHON_GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D
-ARG VENV_PACK_VERSION=0.2.0
 RUN dnf install --assumeyes gcc make tar gzip xz gnupg2 openssl-devel bzip2-devel libffi-devel \
         zlib-devel xz-devel sqlite-devel \
     && cd /tmp \
@@ -113,16 +122,19 @@ RUN dnf install --assumeyes gcc make tar gzip xz gnupg2 openssl-devel bzip2-deve
     && ./configure --prefix=/opt/python \
     && make --jobs "$(nproc)" \
     && make install \
-    && /opt/python/bin/python3.11 -m venv /opt/packer \
-    && /opt/packer/bin/pip install --no-cache-dir --only-binary=:all: "venv-pack==${VENV_PACK_VERSION}" \
     && dnf clean all \
     && rm -rf /tmp/Python-* "${GNUPGHOME}"
-COPY requirements/dev.lock /tmp/constraints.txt
+# The packer (venv-pack, from build.lock) has a venv of its own: it stays out of what it packs.
+COPY requirements/build.lock requirements/runtime.lock /tmp/
 RUN --mount=type=bind,from=wheel,source=/wheels,target=/wheels \
-    /opt/python/bin/python3.11 -m venv --copies /env \
+    /opt/python/bin/python3.11 -m venv /opt/packer \
+    && /opt/packer/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: \
+        -r /tmp/build.lock \
+    && /opt/python/bin/python3.11 -m venv --copies /env \
     && cp -r /opt/python/lib/python3.11/* /env/lib/python3.11/ \
-    && /env/bin/pip install --no-cache-dir --only-binary=:all: --constraint /tmp/constraints.txt \
-        /wheels/salesflow-*.whl \
+    && /env/bin/pip install --no-cache-dir --require-hashes --only-binary=:all: \
+        -r /tmp/runtime.lock \
+    && /env/bin/pip install --no-cache-dir --no-deps --only-binary=:all: /wheels/salesflow-*.whl \
     && /opt/packer/bin/venv-pack --force --prefix /env --output /pyspark_env.tar.gz
 
 FROM scratch AS emr-artifacts

@@ -5,10 +5,12 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: setup demo test lint format bench mutation lock clean
 
-$(VENV)/.stamp: pyproject.toml requirements/dev.lock scripts/bootstrap.sh
+LOCKS := requirements/dev.lock requirements/build.lock requirements/bootstrap.lock
+
+$(VENV)/.stamp: pyproject.toml $(LOCKS) scripts/bootstrap.sh
 	scripts/bootstrap.sh runtime
 
-$(VENV)/.test-stamp: $(VENV)/.stamp
+$(VENV)/.test-stamp: $(VENV)/.stamp requirements/checkov.lock
 	scripts/bootstrap.sh test
 	touch $@
 
@@ -46,8 +48,20 @@ bench: $(VENV)/.stamp
 mutation: $(VENV)/.test-stamp
 	$(BIN)/python scripts/mutation.py
 
+# Every lock carries the sha256 hashes of each pinned distribution, and every install requires
+# them (scripts/bootstrap.sh, Dockerfile). uv keeps the versions an output file already pins, so
+# this adds or drops what pyproject.toml changed and upgrades nothing; `make lock UPGRADE=name`
+# moves one package (docs/operations.md, "Upgrading"). The images' runtime.lock is resolved under
+# dev.lock, so both pin the same versions.
+COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	$(foreach package,$(UPGRADE),--upgrade-package $(package))
+
 lock:
-	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --extra spark --extra kcl pyproject.toml -o requirements/dev.lock
+	$(COMPILE) --extra dev --extra spark --extra kcl pyproject.toml -o requirements/dev.lock
+	$(COMPILE) --constraint requirements/dev.lock pyproject.toml -o requirements/runtime.lock
+	$(COMPILE) requirements/build.in -o requirements/build.lock
+	$(COMPILE) requirements/bootstrap.in -o requirements/bootstrap.lock
+	$(COMPILE) requirements/checkov.in -o requirements/checkov.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

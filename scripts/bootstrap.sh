@@ -30,23 +30,34 @@ fi
 if [ ! -x .venv/bin/python ]; then
     "$python_bin" -m venv .venv
 fi
-if [ ! -x .venv/bin/uv ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
-fi
+# Every download is checked against a sha256 hash written in requirements/ (`make lock`): uv
+# itself (bootstrap.lock, through pip), the environment (dev.lock, --require-hashes), and what uv
+# fetches to build the two dependencies published only as source distributions (pyspark,
+# amazon-kclpy) and the project itself (build.lock's setuptools and pytest-runner, as build
+# constraints with --require-build-hashes, a preview feature in uv 0.13, enabled by name). A package
+# without a hash, or whose download does not match one, stops the set-up.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+    --only-binary=:all: -r requirements/bootstrap.lock
+build_hashes=(--build-constraints requirements/build.lock --require-build-hashes
+    --preview-features build-dependency-hashes)
 # Precompiled bytecode: child processes (API, poller, moto) start in ~3 s instead of ~10 s when
 # PYTHONDONTWRITEBYTECODE is set, as it is on CI machines.
-.venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python requirements/dev.lock
+.venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python --require-hashes \
+    "${build_hashes[@]}" requirements/dev.lock
 # In place and in "compat" mode: the checkout's root goes on the path, so the local stack
-# (devstack/), which the wheel does not ship, imports from here with everything else.
+# (devstack/), which the wheel does not ship, imports from here with everything else. The checkout
+# has no hash of its own (uv refuses it under --require-hashes), so --no-deps: dev.lock installed
+# every dependency already, and nothing is fetched here but the hashed build backend.
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e . \
-    --config-setting editable_mode=compat
+    --config-setting editable_mode=compat "${build_hashes[@]}"
 touch .venv/.stamp
 
 # checkov (the Terraform security scan of tests/unit/infra) pins dependencies that conflict with
-# the project's, so it gets a virtualenv of its own.
-checkov_version=3.3.30
-if [ "$mode" = "test" ] \
-    && [ "$(.venv-checkov/bin/checkov --version 2>/dev/null)" != "$checkov_version" ]; then
-    "$python_bin" -m venv .venv-checkov
-    .venv/bin/uv pip install --quiet --python .venv-checkov/bin/python "checkov==$checkov_version"
+# the project's, so it gets a virtualenv of its own, from its own lock, hashes required as above.
+if [ "$mode" = "test" ]; then
+    if [ ! -x .venv-checkov/bin/python ]; then
+        "$python_bin" -m venv .venv-checkov
+    fi
+    .venv/bin/uv pip sync --quiet --python .venv-checkov/bin/python --require-hashes \
+        "${build_hashes[@]}" requirements/checkov.lock
 fi

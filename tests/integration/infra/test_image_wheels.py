@@ -3,11 +3,14 @@
 The images cannot be built here (no Docker engine), and a missing wheel only shows when one is:
 pip then falls back to a source build, which fails (pyarrow on the Amazon Linux 2 Lambda base)
 or silently compiles for minutes. So for each stage that pip-installs, this test asks pip to
-download, wheels only, exactly what the stage installs (the project's runtime requirements
-constrained by requirements/dev.lock, or a tool the stage pins), for the platform tags of the
-stage's base image: its CPython version and every manylinux tag its glibc accepts, on x86_64.
-The bases' Python and glibc are written down in BASES; a stage moved to another base fails here
-until BASES says what that base is.
+download, wheels only and with hashes required, exactly the lock the stage installs
+(requirements/runtime.lock for the salesflow wheel's dependencies, requirements/build.lock for
+the build tools), for the platform tags of the stage's base image: its CPython version and every
+manylinux tag its glibc accepts, on x86_64. In hash-checking mode pip also refuses a dependency
+the lock does not pin for that platform. The salesflow wheel itself goes in with `--no-deps`, so
+the test also resolves the project's own requirements under the lock's pins and checks that
+nothing outside the lock would be needed. The bases' Python and glibc are written down in BASES;
+a stage moved to another base fails here until BASES says what that base is.
 
 Downloads are kept in .cache/image-wheels/ (one folder for every platform: pure-Python wheels
 are shared). A run first resolves from that folder alone, offline, and goes to PyPI only for what
@@ -23,6 +26,7 @@ import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -32,7 +36,8 @@ from tests.unit.infra.terraform_tree import REPO_ROOT
 pytestmark = [pytest.mark.xdist_group("image-wheels"), pytest.mark.timeout(900)]
 
 CACHE = REPO_ROOT / ".cache" / "image-wheels"
-LOCK = REPO_ROOT / "requirements" / "dev.lock"
+RUNTIME_LOCK = REPO_ROOT / "requirements" / "runtime.lock"
+BUILD_LOCK = REPO_ROOT / "requirements" / "build.lock"
 
 
 @dataclass(frozen=True)
@@ -59,13 +64,11 @@ AMAZON_LINUX_2_LAMBDA = Platform("3.11", 26, "Amazon Linux 2: glibc 2.26, CPytho
 
 @dataclass(frozen=True)
 class Install:
-    """One stage's pip install: what it asks for, on which platform."""
+    """One stage's `pip install --require-hashes -r LOCK`, on which platform."""
 
     stage: str
     platform: Platform
-    requirements: tuple[str, ...]
-    constrained: bool
-    """Resolved under requirements/dev.lock, as the salesflow wheel's dependencies are."""
+    lock: Path
 
 
 def runtime_requirements() -> tuple[str, ...]:
@@ -75,25 +78,12 @@ def runtime_requirements() -> tuple[str, ...]:
 
 
 def installs() -> list[Install]:
-    def platform(stage: str) -> Platform:
-        return BASES[external_base(stage).image]
-
+    """Every `pip install ... -r /tmp/<lock>` of the Dockerfile, with its stage's platform."""
     return [
-        Install("service", platform("service"), runtime_requirements(), constrained=True),
-        Install("lambda", platform("lambda"), runtime_requirements(), constrained=True),
-        Install("emr-env", platform("emr-env"), runtime_requirements(), constrained=True),
-        Install(
-            "wheel",
-            platform("wheel"),
-            (f"setuptools=={arg_default('wheel', 'SETUPTOOLS_VERSION')}",),
-            constrained=False,
-        ),
-        Install(
-            "emr-env (packer)",
-            platform("emr-env"),
-            (f"venv-pack=={arg_default('emr-env', 'VENV_PACK_VERSION')}",),
-            constrained=False,
-        ),
+        Install(stage, BASES[external_base(stage).image], REPO_ROOT / "requirements" / lock)
+        for stage, lines in stages().items()
+        for line in lines
+        for lock in re.findall(r"pip install [^&]*-r /tmp/([\w-]+\.lock)", line)
     ]
 
 
@@ -106,8 +96,9 @@ def manylinux_tags(glibc_minor: int) -> list[str]:
 
 
 def pip_download(
-    platform: Platform, requirements: tuple[str, ...], *, constrained: bool, offline: bool
+    platform: Platform, arguments: tuple[str, ...], *, offline: bool
 ) -> subprocess.CompletedProcess[str]:
+    """`pip download` of `arguments` (requirements, `-r`, `--constraint`) for `platform`."""
     abi = f"cp{platform.python.replace('.', '')}"
     command = [
         *(sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--progress-bar"),
@@ -119,19 +110,16 @@ def pip_download(
             for argument in ("--platform", tag)
         ),
         *("--dest", str(CACHE)),
-        *(("--constraint", str(LOCK)) if constrained else ()),
         *(("--no-index", "--find-links", str(CACHE)) if offline else ()),
-        *requirements,
+        *arguments,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=800, check=False)
 
 
-def download(install: Install) -> str:
+def download(install: Install, arguments: tuple[str, ...]) -> str:
     """pip's report of a successful download; offline from the cache when it holds everything."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    offline = pip_download(
-        install.platform, install.requirements, constrained=install.constrained, offline=True
-    )
+    offline = pip_download(install.platform, arguments, offline=True)
     if offline.returncode == 0:
         return offline.stdout
     if not _pypi_reachable():
@@ -139,12 +127,11 @@ def download(install: Install) -> str:
             f"{install.stage}: PyPI is unreachable and {CACHE} lacks wheels this install needs; "
             "run the test once on a machine that reaches pypi.org"
         )
-    online = pip_download(
-        install.platform, install.requirements, constrained=install.constrained, offline=False
-    )
+    online = pip_download(install.platform, arguments, offline=False)
     assert online.returncode == 0, (
-        f"{install.stage} ({install.platform.why}): a pinned package has no wheel for this "
-        f"base, so the image build would compile it or fail:\n{online.stderr[-3000:]}"
+        f"{install.stage} ({install.platform.why}): a locked package has no wheel for this "
+        "base, or no hash in the lock matches it, or the lock misses a dependency, so the "
+        f"image build would compile or fail:\n{online.stderr[-3000:]}"
     )
     return online.stdout
 
@@ -157,8 +144,8 @@ def _pypi_reachable() -> bool:
         return False
 
 
-def _locked() -> dict[str, str]:
-    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", LOCK.read_text(), flags=re.MULTILINE)
+def _locked(lock: Path) -> dict[str, str]:
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock.read_text(), flags=re.MULTILINE)
     return {_normalise(name): version for name, version in pins}
 
 
@@ -178,31 +165,46 @@ def test_every_stage_that_installs_packages_is_on_a_base_this_test_knows() -> No
         stage for stage, lines in stages().items() if any("pip install" in line for line in lines)
     }
     assert installing == {"wheel", "service", "lambda", "emr-env"}
+    assert {(install.stage, install.lock.name) for install in installs()} == {
+        ("wheel", "build.lock"),
+        ("service", "runtime.lock"),
+        ("lambda", "runtime.lock"),
+        ("emr-env", "build.lock"),
+        ("emr-env", "runtime.lock"),
+    }
     for stage in installing:
         assert external_base(stage).image in BASES, stage
     assert arg_default("emr-env", "PYTHON_FULL_VERSION").rsplit(".", 1)[0] == "3.11"
 
 
-@pytest.mark.parametrize("install", installs(), ids=lambda install: install.stage)
-def test_every_package_the_stage_installs_is_a_wheel_for_its_base(install: Install) -> None:
-    report = download(install)
-    wheels = _wheels_named(report)
-    assert wheels, report
-    if install.constrained:
-        locked = _locked()
-        assert {"pyarrow", "duckdb", "pydantic-core", "orjson"} <= wheels.keys()
-        unpinned = {name: version for name, version in wheels.items() if name not in locked}
-        assert unpinned == {}, "installed by the image but not pinned in requirements/dev.lock"
-        moved = {name: (version, locked[name]) for name, version in wheels.items()}
-        assert {name: pair for name, pair in moved.items() if pair[0] != pair[1]} == {}
+@pytest.mark.parametrize(
+    "install", installs(), ids=lambda install: f"{install.stage}-{install.lock.stem}"
+)
+def test_every_package_the_stage_installs_is_a_hashed_wheel_for_its_base(
+    install: Install, tmp_path: Path
+) -> None:
+    locked = _locked(install.lock)
+    report = download(install, ("--require-hashes", "-r", str(install.lock)))
+    assert _wheels_named(report) == locked, report
+    if install.lock != RUNTIME_LOCK:
+        return
+    assert {"pyarrow", "duckdb", "pydantic-core", "orjson"} <= locked.keys()
+    # The salesflow wheel goes in with --no-deps: what it requires (extras included) must already
+    # be in the lock, at the locked version.
+    pins = tmp_path / "pins.txt"
+    pins.write_text("".join(f"{name}=={version}\n" for name, version in locked.items()))
+    wheels = _wheels_named(download(install, ("--constraint", str(pins), *runtime_requirements())))
+    unpinned = {name: version for name, version in wheels.items() if name not in locked}
+    assert unpinned == {}, f"the salesflow wheel needs these, not pinned in {install.lock.name}"
+    assert {name: version for name, version in wheels.items() if locked[name] != version} == {}
 
 
 def test_the_check_refuses_the_amazon_linux_2_lambda_base_the_issue_found() -> None:
     """The same check on the old Lambda base fails on pyarrow: it would have caught the bug."""
     if not _pypi_reachable():
         pytest.skip("PyPI is unreachable: the refusal is only meaningful against the index")
-    pyarrow = f"pyarrow=={_locked()['pyarrow']}"
+    pyarrow = f"pyarrow=={_locked(RUNTIME_LOCK)['pyarrow']}"
     CACHE.mkdir(parents=True, exist_ok=True)
-    result = pip_download(AMAZON_LINUX_2_LAMBDA, (pyarrow,), constrained=False, offline=False)
+    result = pip_download(AMAZON_LINUX_2_LAMBDA, (pyarrow,), offline=False)
     assert result.returncode != 0
     assert "No matching distribution found for pyarrow" in result.stderr, result.stderr[-2000:]

@@ -31,7 +31,7 @@ def test_the_service_image_is_slim_debian_12_python_non_root_and_runs_the_api_on
     assert users == ["USER salesflow"]
     assert service[-1] == 'CMD ["salesflow", "api", "--sink", "kinesis", "--host", "0.0.0.0"]'
     installs = " ".join(line for line in service if "pip install" in line)
-    assert "--constraint" in installs
+    assert "-r /tmp/runtime.lock" in installs
     assert "[dev]" not in installs
     assert "[spark]" not in installs
 
@@ -73,21 +73,34 @@ def test_the_compute_terraform_runs_the_images_on_is_amd64() -> None:
     assert re.search(r'\n\s+architecture\s+= "X86_64"', text)
 
 
-def test_every_pip_install_takes_wheels_only_and_the_lock_as_constraints() -> None:
+def test_every_pip_install_takes_wheels_only_and_requires_the_locks_hashes() -> None:
+    """Each stage installs a hashed lock (requirements/runtime.lock or build.lock, copied to
+    /tmp) with --require-hashes, then the salesflow wheel built from this source with --no-deps:
+    nothing is fetched without a hash (tests/unit/infra/test_locks.py checks the locks)."""
     installs = [
-        (stage, line)
+        (stage, command)
         for stage, lines in stages().items()
         for line in lines
-        if re.search(r"pip install", line)
+        for command in re.findall(r"pip install[^&]*", line)
     ]
-    assert len(installs) >= 5
-    for stage, line in installs:
-        for command in re.findall(r"pip install[^&]*", line):
-            assert "--only-binary=:all:" in command, (stage, command)
-            if "salesflow-*.whl" in command:
-                assert "--constraint /tmp/constraints.txt" in command, (stage, command)
-            else:
-                assert re.search(r"==\$\{[A-Z_]+_VERSION\}", command), (stage, command)
+    assert len(installs) >= 7
+    wheel_stages = set()
+    for stage, command in installs:
+        assert "--only-binary=:all:" in command, (stage, command)
+        if "salesflow-*.whl" in command:
+            assert "--no-deps" in command, (stage, command)
+            assert re.search(r"(^| )/wheels/salesflow-\*\.whl\s*$", command), (stage, command)
+            wheel_stages.add(stage)
+        else:
+            assert "--require-hashes" in command, (stage, command)
+            assert re.search(r"-r /tmp/(runtime|build)\.lock\s*$", command), (stage, command)
+    assert wheel_stages == {"service", "lambda", "emr-env"}
+    for stage in wheel_stages:
+        commands = [command for name, command in installs if name == stage]
+        runtime = next(i for i, c in enumerate(commands) if "-r /tmp/runtime.lock" in c)
+        assert runtime < next(i for i, c in enumerate(commands) if "salesflow-*.whl" in c), stage
+    everything = " ".join(line for lines in stages().values() for line in lines)
+    assert "requirements/dev.lock" not in everything, "the images install runtime.lock"
 
 
 def test_the_emr_environment_is_built_from_a_verified_python_with_the_salesflow_wheel() -> None:
