@@ -142,6 +142,13 @@ class LakeLocation:
         """A full URI inside the lake (`s3://...` or an absolute local path), for engines."""
         return f"s3://{self.path(relative)}" if self.scheme == "s3" else self.path(relative)
 
+    def relative_of(self, uri: str) -> str:
+        """The inverse of `uri_of` for a URI inside the lake."""
+        root = self.uri_of("")
+        if not uri.startswith(f"{root}/"):
+            raise ValueError(f"{uri} is not inside the lake {root}")
+        return uri.removeprefix(f"{root}/")
+
     def filesystem(self, *, s3_endpoint_url: str | None, region: str) -> pafs.FileSystem:
         if self.scheme == "s3":
             return pafs.S3FileSystem(

@@ -97,6 +97,11 @@ class LakeFiles:
             count: int = pq.ParquetFile(handle).metadata.num_rows
             return count
 
+    def parquet_key_values(self, relative: str) -> dict[bytes, bytes]:
+        """The key-value metadata of a Parquet file, from its footer alone."""
+        with self.filesystem.open_input_file(self.location.path(relative)) as handle:
+            return dict(pq.ParquetFile(handle).metadata.metadata or {})
+
     def exists(self, relative: str) -> bool:
         info = self.filesystem.get_file_info(self.location.path(relative))
         return bool(info.type == pafs.FileType.File)
@@ -161,6 +166,9 @@ class LakeFiles:
 
     def uri_of(self, relative: str) -> str:
         return self.location.uri_of(relative)
+
+    def relative_of(self, uri: str) -> str:
+        return self.location.relative_of(uri)
 
     def _relative(self, path: str) -> str:
         return path.removeprefix(self.location.path("") + "/")

@@ -41,6 +41,7 @@ from pathlib import PurePosixPath
 import pyarrow.parquet as pq
 
 from contract.bronze import BRONZE_SCHEMA
+from contract.compaction_lineage import COMPACTED_PREFIX, with_lineage
 from contract.lake import BRONZE_EVENTS, bronze_partition
 from contract.lake_io import PARQUET_COMPRESSION, LakeFiles
 
@@ -208,17 +209,21 @@ def _plan(
     return CompactionPlan(
         partition=partition,
         inputs=tuple(tuple(group) for group in groups),
-        outputs=tuple(f"{partition}/compacted-{digest}-{n}.parquet" for n in range(len(groups))),
+        outputs=tuple(
+            f"{partition}/{COMPACTED_PREFIX}{digest}-{n}.parquet" for n in range(len(groups))
+        ),
         rows=tuple(sum(lake.parquet_row_count(p) for p in group) for group in groups),
         created_at=now.astimezone(UTC).isoformat(),
     )
 
 
 def _merge(lake: LakeFiles, inputs: tuple[str, ...], output: str) -> None:
-    """Stream the inputs into one output, one input in memory at a time."""
+    """Stream the inputs into one output, one input in memory at a time. The output's footer
+    names its inputs, so a reader holding their records need not read it again."""
+    schema = with_lineage(BRONZE_SCHEMA, inputs)
     with (
         lake.open_atomic(output) as sink,
-        pq.ParquetWriter(sink, BRONZE_SCHEMA, compression=PARQUET_COMPRESSION) as writer,
+        pq.ParquetWriter(sink, schema, compression=PARQUET_COMPRESSION) as writer,
     ):
         for path in inputs:
             writer.write_table(

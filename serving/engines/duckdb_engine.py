@@ -9,7 +9,8 @@ One local difference, for speed: `sales_realtime_unbatched` (dedup, explode and 
 over every line since T, minus the events gold holds) is installed under a `_live` name and
 materialized into a table of its own name, computed from the bronze and CSV files of the
 refresh's listing (never their globs, which may have grown since). New files are merged into it
-file by file; a published run, a compaction or a reference load rebuilds it (`duckdb_realtime`).
+file by file, a compaction of files it holds changes nothing, and a published run or a reference
+load rebuilds it (`duckdb_realtime`, `realtime_listing`).
 Dashboard queries then read a small table instead of recomputing the real-time side and its
 anti-join against all of gold each time; the SQL is still the Athena views'.
 
@@ -20,7 +21,6 @@ manifests through DuckDB, the real-time inputs' versions through `contract.lake_
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import shutil
 import tempfile
@@ -31,25 +31,28 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from contract.compaction_lineage import compacted_inputs
 from contract.lake import (
-    BRONZE_EVENTS,
-    CSV_UPLOADS,
     MANIFEST_FILE,
     manifest_lines,
-    reference_effective,
 )
 from contract.lake_io import LakeFiles
-from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
 from serving.engines.duckdb_lake import attach_lake
 from serving.engines.duckdb_realtime import (
     LIVE_REALTIME_VIEW,
     REALTIME_VIEW,
-    SourceFiles,
     delta_merge_statements,
     delta_prepare_statements,
     full_statements,
+)
+from serving.engines.realtime_listing import (
+    CompactionLineage,
+    Listing,
+    files_to_merge,
+    realtime_files,
+    source_files,
 )
 from serving.published_run import PublishedRun, read_published_run
 from serving.sql_files import ATHENA_DIALECT, table_statements, view_statements
@@ -92,7 +95,8 @@ class DuckDBEngine:
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
         self._empty_tables: dict[str, TableDefinition] = {}
-        self._realtime_files: frozenset[tuple[str, int, int]] = frozenset()
+        self._realtime_files: Listing = frozenset()
+        self._lineage = CompactionLineage(self._compacted_inputs)
         self._schema_files = Path(tempfile.mkdtemp(prefix="salesflow-duckdb-schemas-"))
         self._views: dict[str, str] = {}
         self._tables: dict[str, TableDefinition] = {}
@@ -114,9 +118,10 @@ class DuckDBEngine:
                 return run
             files = realtime_files(run, self._lake)
             if files != self._realtime_files:
-                self._update_realtime(run, files)
+                if self._update_realtime(run, files):
+                    self._version += 1
                 self._realtime_files = files
-                self._version += 1
+                self._lineage.keep_only(uri for uri, _, _ in files)
             return run
 
     def query(self, sql: str) -> QueryResult:
@@ -160,7 +165,9 @@ class DuckDBEngine:
             if name == REALTIME_VIEW:
                 statements += [
                     transpile(statement, rename=LIVE_REALTIME_VIEW),
-                    *full_statements(views, by_name, source_files(run, inputs), self._source_view),
+                    *full_statements(
+                        views, by_name, source_files(run, _uris(inputs)), self._source_view
+                    ),
                 ]
             else:
                 statements.append(transpile(statement))
@@ -175,23 +182,31 @@ class DuckDBEngine:
             extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
         )
 
-    def _update_realtime(self, run: PublishedRun, files: frozenset[tuple[str, int, int]]) -> None:
+    def _update_realtime(self, run: PublishedRun, files: Listing) -> bool:
         """Merge only the new files when nothing else changed; otherwise rebuild in full. The
-        merge computes the new files' lines aside and swaps them in, in one transaction."""
-        new = new_source_files(run, self._realtime_files, files)
+        merge computes the new files' lines aside and swaps them in, in one transaction. False
+        when the side's content cannot have changed (a compaction of files it holds)."""
+        new = files_to_merge(run, self._realtime_files, files, self._lineage)
         if new is None:
             logger.info("real-time side rebuilt", extra={"files": len(files)})
-            sources = source_files(run, files)
+            sources = source_files(run, _uris(files))
             self._transaction(
                 full_statements(self._views, self._tables, sources, self._source_view)
             )
-            return
+            return True
+        if not new.bronze and not new.csv:
+            return False
         self._transaction(
             [
                 *delta_prepare_statements(self._views, self._tables, new, self._source_view),
                 *delta_merge_statements(self._views),
             ]
         )
+        return True
+
+    def _compacted_inputs(self, uri: str) -> tuple[str, ...] | None:
+        inputs = compacted_inputs(self._lake, self._lake.relative_of(uri))
+        return None if inputs is None else tuple(self._lake.uri_of(path) for path in inputs)
 
     def _source_view(self, table: TableDefinition, paths: tuple[str, ...], name: str) -> str:
         """A view `name` of a real-time source table over `paths` alone: the side reads the
@@ -281,55 +296,8 @@ def transpile(sql: str, *, rename: str | None = None) -> str:
     return statement.sql(DUCKDB_DIALECT)
 
 
-def realtime_files(run: PublishedRun, lake: LakeFiles) -> frozenset[tuple[str, int, int]]:
-    """URI, size and mtime of every file the real-time view reads: bronze partitions from the
-    cutoff's UTC date on, CSV uploads and the reference tables (a catalog load fills in the
-    attributes of lines sold before it). A change means the materialized lines are stale."""
-    first_partition = f"{BRONZE_EVENTS}/ingest_date={run.cutoff:%Y-%m-%d}"
-    days = [
-        day
-        for day in lake.list_folders(BRONZE_EVENTS)
-        if day.startswith(f"{BRONZE_EVENTS}/ingest_date=") and day >= first_partition
-    ]
-    folders = [(day, "*/*.parquet") for day in days]
-    folders.append((CSV_UPLOADS, "*.csv"))
-    folders += [(reference_effective(table), "*.parquet") for table in REFERENCE_TABLES]
-    return frozenset(
-        (lake.uri_of(path), size, modified)
-        for folder, pattern in folders
-        for path, size, modified in lake.file_versions(folder)
-        if _matches(path.removeprefix(f"{folder}/"), pattern)
-    )
-
-
-def _matches(relative: str, pattern: str) -> bool:
-    """Whether a path matches a glob segment by segment (`*` never crosses a `/`)."""
-    parts, wanted = relative.split("/"), pattern.split("/")
-    return len(parts) == len(wanted) and all(map(fnmatch.fnmatchcase, parts, wanted))
-
-
-def source_files(run: PublishedRun, files: frozenset[tuple[str, int, int]]) -> SourceFiles:
-    """The bronze and CSV files among `files` (a `realtime_files` listing), sorted."""
-    bronze_root, csv_root = f"{run.lake.uri_of(BRONZE_EVENTS)}/", f"{run.lake.uri_of(CSV_UPLOADS)}/"
-    paths = sorted(path for path, _, _ in files)
-    return SourceFiles(
-        tuple(p for p in paths if p.startswith(bronze_root)),
-        tuple(p for p in paths if p.startswith(csv_root)),
-    )
-
-
-def new_source_files(
-    run: PublishedRun,
-    before: frozenset[tuple[str, int, int]],
-    now: frozenset[tuple[str, int, int]],
-) -> SourceFiles | None:
-    """The bronze and CSV files added between two snapshots, or None when anything else
-    changed (a file rewritten or removed, a reference table loaded)."""
-    if not before <= now:
-        return None
-    added = now - before
-    new = source_files(run, added)
-    return new if len(new.bronze) + len(new.csv) == len(added) else None
+def _uris(files: Listing) -> list[str]:
+    return [uri for uri, _, _ in files]
 
 
 def table_view(

@@ -11,9 +11,10 @@ the new files (`_delta_*` names) and merged in:
 - a new copy that beats the stored winner, or an event not seen before, replaces that event's
   lines and its winner; any other new copy is a duplicate and changes nothing.
 
-Anything else (a file rewritten or removed by compaction, a reference load, a published run
-moving T) rebuilds the side in full, as before. Both paths run the same view SQL, so they give
-the same rows; a test drives random sequences of both and compares.
+A compaction of files the side holds needs no work at all, and anything else (a file rewritten
+or removed, a reference load, a published run moving T) rebuilds the side in full: which change
+is which is `realtime_listing`'s to say. Both paths run the same view SQL, so they give the same
+rows; a test drives random sequences of both and compares.
 
 Both paths read the bronze and CSV files of the engine's listing (`SourceFiles`), never the
 tables' globs: the listing is what the next refresh compares with, so the side must hold exactly

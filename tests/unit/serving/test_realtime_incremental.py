@@ -1,7 +1,9 @@
 """The local engine's real-time side merged file by file equals a full re-materialization, after
 random sequences of new files, redelivered copies (later and earlier than the stored winner),
 copies sent again claiming another day than their event's (gold may count it on that one), CSV
-uploads, compactions, batch publications and reference loads."""
+uploads, compactions (as `salesflow compact` does them, of files the side holds or of files
+landed since the last refresh, and without the footer naming their inputs, as older compactions
+wrote them), batch publications and reference loads."""
 
 from __future__ import annotations
 
@@ -21,11 +23,13 @@ from hypothesis import strategies as st
 
 from batch_layer.reference.versions import load_version
 from contract.bronze import bronze_table
+from contract.compaction_lineage import with_lineage
 from contract.event import IngestedSaleEvent
 from contract.lake_io import LakeFiles
 from contract.reference import reference_table
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
+from speed_layer.compaction import compact_hour
 from tests.conftest import load_event
 from tests.unit.serving.sample_lake import (
     PRODUCTS,
@@ -48,6 +52,8 @@ ACTIONS = (
     "other_day_copy",
     "csv",
     "compact",
+    "land_and_compact",
+    "compact_without_lineage",
     "publish",
     "reference",
 )
@@ -121,6 +127,11 @@ class Lake:
             self.copies += [Copy(e, via_csv=True) for e in events]
         elif action == "compact":
             self.compact(every_hour=False)
+        elif action == "land_and_compact":
+            self.step("land")
+            self.compact(every_hour=True)
+        elif action == "compact_without_lineage":
+            self.compact_without_lineage()
         elif action == "publish":
             cutoff = self.tick()
             self.runs += 1
@@ -143,14 +154,23 @@ class Lake:
             )
 
     def compact(self, *, every_hour: bool) -> None:
-        """Hours' files merged into one, as `salesflow compact` does (some hours, or all)."""
+        """Hours' small files merged by `salesflow compact`'s own code (some hours, or all)."""
+        files = LakeFiles.open(str(self.root), Settings(lake_uri=str(self.root)))
+        for hour in sorted((self.root / "bronze" / "sales_events").glob("*/*")):
+            if every_hour or self.rng.random() < 0.5:
+                compact_hour(files, str(hour.relative_to(self.root)))
+
+    def compact_without_lineage(self) -> None:
+        """An hour's files merged into one whose footer does not name them, as compaction wrote
+        them before it did: the engine cannot tell what the file replaced."""
         for hour in (self.root / "bronze" / "sales_events").glob("*/*"):
             files = sorted(hour.glob("*.parquet"))
-            if len(files) > 1 and (every_hour or self.rng.random() < 0.5):
+            if len(files) > 1:
                 merged = pa.concat_tables([pq.read_table(f) for f in files])
                 pq.write_table(merged, hour / f"compacted-{uuid.uuid4().hex}.parquet")
                 for path in files:
                     path.unlink()
+                return
 
 
 def _rows(engine: DuckDBEngine) -> list[dict[str, Any]]:
@@ -185,7 +205,7 @@ def test_merging_new_files_equals_rebuilding_the_side(seed: int, actions: list[s
             fresh.close()
 
 
-def test_a_new_file_is_merged_without_rebuilding(tmp_path: Path, caplog: Any) -> None:
+def test_a_new_file_is_merged_and_a_compaction_costs_nothing(tmp_path: Path, caplog: Any) -> None:
     lake = Lake(tmp_path / "lake", seed=7)
     engine = DuckDBEngine(Settings(lake_uri=str(lake.root), reporting_tz=TZ))
     try:
@@ -193,10 +213,47 @@ def test_a_new_file_is_merged_without_rebuilding(tmp_path: Path, caplog: Any) ->
         first = len(_rows(engine))
         lake.bronze_file([lake.new_event()], hour=lake.copies[0].event.ingested_at)
         caplog.set_level("INFO")
-        assert len(_rows(engine)) > first
-        assert "real-time side rebuilt" not in caplog.text
+        merged = _rows(engine)
+        assert len(merged) > first
+        version = engine.version
         lake.compact(every_hour=True)
-        _rows(engine)
+        assert _rows(engine) == merged
+        assert engine.version == version, "a compaction changed nothing a query can see"
+        assert "real-time side rebuilt" not in caplog.text
+        lake.bronze_file([lake.new_event()], hour=lake.copies[0].event.ingested_at)
+        lake.compact_without_lineage()
+        assert len(_rows(engine)) > len(merged)
         assert "real-time side rebuilt" in caplog.text
+    finally:
+        engine.close()
+
+
+def test_the_compaction_window_and_a_compaction_of_unseen_files(tmp_path: Path) -> None:
+    """While a compaction runs, its output and its inputs are both listed; a file may also land
+    and be compacted between two refreshes. The side equals its recomputation at each step."""
+    lake = Lake(tmp_path / "lake", seed=11)
+    engine = DuckDBEngine(Settings(lake_uri=str(lake.root), reporting_tz=TZ))
+    try:
+        hour = lake.clock
+        for _ in range(3):
+            lake.bronze_file([lake.new_event()], hour=hour)
+        _rows(engine)
+        folder = next((lake.root / "bronze" / "sales_events").glob("*/*"))
+        inputs = sorted(folder.glob("*.parquet"))
+        relative = [str(path.relative_to(lake.root)) for path in inputs]
+        merged = pa.concat_tables([pq.read_table(path) for path in inputs])
+        output = folder / "compacted-window-0.parquet"
+        pq.write_table(merged.cast(with_lineage(merged.schema, relative)), output)
+        version = engine.version
+        assert _rows(engine) == engine.query(RECOMPUTED).rows
+        for path in inputs:
+            path.unlink()
+        assert _rows(engine) == engine.query(RECOMPUTED).rows
+        assert engine.version == version
+        lake.bronze_file([lake.new_event()], hour=hour)
+        lake.compact(every_hour=True)
+        assert _rows(engine) == engine.query(RECOMPUTED).rows
+        assert engine.version == version + 1, "the unseen file's events were merged"
+        assert len(list(folder.glob("*.parquet"))) == 1
     finally:
         engine.close()
