@@ -63,6 +63,10 @@ the dashboard's week-over-week chart, and land within a minute or two on a lapto
 DEMO_LOSSES = ("--lose", "0.005", "--resend-lost-after", "120")
 """The history's tills lose one event in 200 on the way and resend them two minutes later: the
 reconciliation panel shows the gaps found, then closed (docs/reconciliation.md)."""
+COMPACTION_SECONDS = 300
+"""How often `up` merges the small bronze files of the open and closed hours (AWS: every 10
+minutes). Without it a day at a few hundred events a second leaves tens of thousands of files,
+and every refresh of the serving process lists them all."""
 READY_TIMEOUT_SECONDS = 90.0
 DRAIN_TIMEOUT_SECONDS = 60.0
 PROGRESS_EVERY_TTY = 2.0
@@ -252,6 +256,11 @@ class LocalStack:
                 "csv-watcher",
                 "batch_layer.csv_watcher",
                 (sys.executable, "-m", "batch_layer.csv_watcher"),
+            ),
+            Service(
+                "compactor",
+                "speed_layer.compaction_cli",
+                (*salesflow, "compact", "--open-hours", "--every", str(COMPACTION_SECONDS)),
             ),
         ]
 
@@ -526,7 +535,7 @@ class LocalStack:
         if self.moto_port is not None and "speed" in self.supervisor.components:
             say("waiting for the speed layer to land what the stream holds ...")
             self._wait_for_drain()
-        for name in ("batch", "csv-watcher", "serving", "speed", "aws-emulator"):
+        for name in ("batch", "csv-watcher", "compactor", "serving", "speed", "aws-emulator"):
             self.supervisor.stop(name)
         self.supervisor.stop_all()
         say(f"salesflow stopped; {self._what_stays()}")

@@ -51,6 +51,8 @@ TARGET_FILE_BYTES = 64 * 1024 * 1024
 DEFAULT_GRACE = timedelta(minutes=15)
 """How long after an hour ends before it is compacted: late redeliveries land first."""
 DEFAULT_LOOKBACK = timedelta(days=2)
+OPEN_HOUR_SETTLE = timedelta(minutes=1)
+"""An open hour's files younger than this wait for the next run (`compact_hour`'s `settle`)."""
 PLAN_STALE_AFTER = timedelta(minutes=30)
 """A plan this old is a crashed run's: no run takes this long over one hour's files."""
 PLAN_PREFIX = "_compaction-"
@@ -143,9 +145,14 @@ def compact_hour(
     target_bytes: int = TARGET_FILE_BYTES,
     *,
     now: datetime | None = None,
+    settle: timedelta = timedelta(0),
 ) -> CompactionResult | None:
-    """Finish any interrupted plan, then merge the hour's small files; None if nothing to do
-    (or another run is at work on the hour)."""
+    """Finish any interrupted plan, then merge the hour's small files written at least `settle`
+    before `now`; None if nothing to do (or another run is at work on the hour).
+
+    `settle` is for open hours (`OPEN_HOUR_SETTLE`): a reader that merges new files as they
+    appear (the local engine's real-time side) has then seen every input, so it takes the
+    output as records it holds; an input it never saw would make it merge the whole output."""
     now = now or datetime.now(UTC)
     for plan_path in _plans(lake, partition):
         document = lake.read_bytes(plan_path)
@@ -156,7 +163,12 @@ def compact_hour(
             logger.info("another compaction run is at work on %s; leaving it", partition)
             return None
         _recover(lake, found)
-    small = [(path, size) for path, size in _live_files(lake, partition) if size < target_bytes]
+    written_before = (now - settle).timestamp() * 1e9
+    small = [
+        (path, size)
+        for path, size, modified in _live_files(lake, partition)
+        if size < target_bytes and modified <= written_before
+    ]
     if len(small) < 2:
         return None
     plan = _plan(lake, partition, _groups(small, target_bytes), now)
@@ -171,10 +183,10 @@ def compact_hour(
     return result
 
 
-def _live_files(lake: LakeFiles, partition: str) -> list[tuple[str, int]]:
+def _live_files(lake: LakeFiles, partition: str) -> list[tuple[str, int, int]]:
     return [
-        (path, size)
-        for path, size in lake.file_sizes(partition, recursive=False)
+        (path, size, modified)
+        for path, size, modified in lake.file_versions(partition, recursive=False)
         if path.endswith(".parquet") and not PurePosixPath(path).name.startswith((".", "_"))
     ]
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from contract.compaction_lineage import compacted_inputs
 from contract.lake import bronze_partition
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
@@ -177,9 +181,46 @@ def test_the_compact_command_merges_the_open_hours_when_asked(lake, make_event, 
     assert main(["compact", "--lake", lake.location.uri]) == 0
     assert "compacted 0 of 0 closed hours" in capsys.readouterr().out
     assert main(["compact", "--lake", lake.location.uri, "--open-hours"]) == 0
+    assert "0 files into 0" in capsys.readouterr().out, "files younger than a minute wait"
+    assert (
+        main(["compact", "--lake", lake.location.uri, "--open-hours", "--settle-seconds", "0"]) == 0
+    )
     assert "3 files into 1" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", ["speed", "compact"])
 def test_a_bad_lake_uri_is_refused_with_exit_code_2(command):
     assert main([command, "--lake", "ftp://example/lake"]) == 2
+
+
+def test_an_output_names_its_inputs_in_its_footer(lake, make_event):
+    land_batches(lake, make_event, 3)
+    inputs = lake.list_files(PARTITION)
+
+    compact_hour(lake, PARTITION)
+
+    (output,) = lake.list_files(PARTITION)
+    assert compacted_inputs(lake, output) == tuple(inputs)
+    assert compacted_inputs(lake, f"{PARTITION}/compacted-gone-0.parquet") is None
+
+
+def test_the_compact_command_repeats_until_stopped(lake, make_event):
+    """`salesflow up` runs `compact --open-hours --every N` as a process it stops with SIGTERM."""
+    at = datetime.now(UTC)
+    land_batches(lake, make_event, 3, at=at)
+    command = [sys.executable, "-m", "salesflow", "compact", "--lake", lake.location.uri]
+    process = subprocess.Popen(
+        [*command, "--open-hours", "--settle-seconds", "0", "--every", "0.2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "3 files into 1" in process.stdout.readline()
+        land_batches(lake, make_event, 2, at=at, first=3)
+        assert "3 files into 1" in process.stdout.readline(), "2 new + 1 merged, next round"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert len(lake.list_files(bronze_partition(at))) == 1
+    assert main(["compact", "--lake", lake.location.uri, "--every", "0"]) == 2
