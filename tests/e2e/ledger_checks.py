@@ -78,10 +78,27 @@ def api_figures(serve_url: str, days: list[str]) -> tuple[Figures, dict[str, Any
     return figures, answer
 
 
+def added(*parts: Figures) -> Figures:
+    """Per (day, store) sums of figures from disjoint sources (ledgers, CSV exports)."""
+    total: Figures = defaultdict(lambda: dict.fromkeys(METRICS, 0))
+    for figures in parts:
+        for key, metrics in figures.items():
+            row = total[key]
+            for name in METRICS:
+                row[name] = row[name] + metrics[name]
+    return dict(total)
+
+
 def wait_until_api_equals_ledgers(
     serve_url: str, ledgers: list[Path], timeout: float = 180
 ) -> dict[str, Any]:
-    expected = ledger_figures(ledgers)
+    return wait_until_api_equals(serve_url, ledger_figures(ledgers), timeout)
+
+
+def wait_until_api_equals(
+    serve_url: str, expected: Figures, timeout: float = 180
+) -> dict[str, Any]:
+    """Poll the query API until its per (day, store) figures are `expected`, to the cent."""
     days = sorted({day for day, _ in expected})
     deadline = time.monotonic() + timeout
     while True:
