@@ -12,8 +12,10 @@ forwarded to the emulator unchanged, unless a fault is switched on:
 - `slow_fraction`, `slow_seconds`: that share of PutRecords calls is held past the ingest API's
   publish budget, then forwarded: the records are written although the API already answered 503,
   so the client's resend makes a duplicate.
-- `s3_put_failing`: every S3 object PUT is answered 503 `SlowDown`, as while S3 throttles a
-  prefix.
+- `s3_writes_failing`: the S3 write calls named there (`S3_WRITES`: PutObject, CopyObject,
+  UploadPart and the calls that start and complete a multipart upload) are answered 503
+  `SlowDown` without reaching the emulator, as while S3 throttles a prefix. Reads, listings and
+  deletes go through.
 
 It runs in the test's process (uvicorn in a thread) and counts what it did, per fault.
 """
@@ -40,6 +42,15 @@ from starlette.routing import Route
 from devstack.local_servers import free_port
 
 PUT_RECORDS = "Kinesis_20131202.PutRecords"
+S3_WRITES = frozenset(
+    {
+        "PutObject",
+        "CopyObject",
+        "UploadPart",
+        "CreateMultipartUpload",
+        "CompleteMultipartUpload",
+    }
+)
 _HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding"}
 
 
@@ -49,7 +60,7 @@ class Faults:
     call_error_fraction: float = 0.0
     slow_fraction: float = 0.0
     slow_seconds: float = 0.0
-    s3_put_failing: bool = False
+    s3_writes_failing: frozenset[str] = frozenset()
     seed: int = 11
     injected: Counter[str] = field(default_factory=Counter)
 
@@ -67,7 +78,7 @@ class Faults:
 
     def clear(self) -> None:
         self.record_failure_fraction = self.call_error_fraction = self.slow_fraction = 0.0
-        self.s3_put_failing = False
+        self.s3_writes_failing = frozenset()
 
 
 class _Proxy:
@@ -81,8 +92,9 @@ class _Proxy:
         target = request.headers.get("x-amz-target", "")
         if target == PUT_RECORDS:
             return await self._put_records(request, body)
-        if self.faults.s3_put_failing and request.method == "PUT" and not target:
-            self.faults.count("s3 PUT answered 503")
+        write = None if target else s3_write(request)
+        if write is not None and write in self.faults.s3_writes_failing:
+            self.faults.count(f"S3 {write} answered 503")
             return Response(
                 b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate."
                 b"</Message></Error>",
@@ -151,6 +163,22 @@ class _Proxy:
             content=body,
             headers=headers,
         )
+
+
+def s3_write(request: Request) -> str | None:
+    """The S3 write `request` is (PutObject, CopyObject, UploadPart, a multipart upload's start
+    or completion), or None: pyarrow writes a large object in parts and a lake's `move` is a
+    copy, so failing only plain PUTs would leave those paths untested."""
+    query = request.query_params
+    if request.method == "PUT":
+        if "x-amz-copy-source" in request.headers:
+            return "CopyObject"
+        return "UploadPart" if "uploadId" in query else "PutObject"
+    if request.method == "POST" and "uploads" in query:
+        return "CreateMultipartUpload"
+    if request.method == "POST" and "uploadId" in query:
+        return "CompleteMultipartUpload"
+    return None
 
 
 @contextmanager
