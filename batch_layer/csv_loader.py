@@ -34,11 +34,9 @@ is refused (UnfinishedLoadError) if some was, since its parts would not line up 
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel
 
@@ -55,6 +53,7 @@ from batch_layer.csv_mapping import CONTRACT_FORMAT, ExportMapping
 from batch_layer.csv_parts import PartWriter
 from batch_layer.csv_reading import SourceRow, read_export
 from batch_layer.csv_rows import RowConverter
+from batch_layer.csv_scratch import scratch_folder
 from batch_layer.csv_sources import ExportFile, file_sha256
 from batch_layer.errors import CsvFileError, UnfinishedLoadError
 from contract.lake import CSV_LOADS, CSV_STAGING, CSV_UPLOADS, QUARANTINE
@@ -287,8 +286,8 @@ def _stage(
         uploads.write_rows(upload_rows(event, stamp))
         uploads.end_event()
 
-    with tempfile.TemporaryDirectory(prefix="salesflow-csv-") as folder:
-        window = EventWindow(mapping.max_open_events, Path(folder))
+    with scratch_folder() as folder:
+        window = EventWindow(mapping.max_open_events, folder)
         try:
             for source_row in rows:
                 row = converter.convert(source_row)

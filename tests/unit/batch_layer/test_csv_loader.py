@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 
 import pytest
 
 from batch_layer.csv_loader import load_csv
 from batch_layer.csv_mapping import parse_mapping
+from batch_layer.csv_scratch import scratch_root
 from batch_layer.csv_sources import InMemoryExport
 from batch_layer.errors import CsvEncodingError, UnfinishedLoadError
 from contract.settings import Settings
@@ -154,3 +159,25 @@ def test_a_mapping_is_needed_for_a_file_in_another_layout(tmp_path):
     with pytest.raises(Exception, match="needs a mapping"):
         load_text(tmp_path / "lake", text)
     assert load_text(tmp_path / "lake", text, mapping=mapping).result.accepted == 1
+
+
+def test_a_killed_loads_scratch_folder_is_removed_by_the_next_load(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    root = scratch_root()
+    root.mkdir()
+    killed = root / f"{gone.stdout.strip()}-abc"
+    running = root / f"{os.getppid()}-def"
+    for folder in (killed, running):
+        folder.mkdir()
+        (folder / "closed-ids").write_text("E1\n")
+
+    load_text(tmp_path / "lake", csv_text(row()))
+
+    assert sorted(root.iterdir()) == [running], "the dead process's folder swept, its own removed"
