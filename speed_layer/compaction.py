@@ -1,4 +1,4 @@
-"""Compaction: merge the small Parquet files of an ingest hour into files of >= 64 MB.
+"""Compaction: merge the small Parquet files of an ingest hour, 64 MB of them per output.
 
 Athena and Spark pay per file, and the speed layer writes one file per batch: with a 1 s batching
 window, 3,600 files an hour, each read by every dashboard query until it is merged. Once an hour is
@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from contract.bronze import BRONZE_SCHEMA
@@ -51,6 +52,8 @@ TARGET_FILE_BYTES = 64 * 1024 * 1024
 DEFAULT_GRACE = timedelta(minutes=15)
 """How long after an hour ends before it is compacted: late redeliveries land first."""
 DEFAULT_LOOKBACK = timedelta(days=2)
+ROW_GROUP_ROWS = 128 * 1024
+"""Rows per row group of an output: at about 100 bytes an event in memory, 13 MB to hold."""
 OPEN_HOUR_SETTLE = timedelta(minutes=1)
 """An open hour's files younger than this wait for the next run (`compact_hour`'s `settle`)."""
 PLAN_STALE_AFTER = timedelta(minutes=30)
@@ -230,17 +233,29 @@ def _plan(
 
 
 def _merge(lake: LakeFiles, inputs: tuple[str, ...], output: str) -> None:
-    """Stream the inputs into one output, one input in memory at a time. The output's footer
-    names its inputs, so a reader holding their records need not read it again."""
+    """Stream the inputs into one output, a row group's worth in memory at a time. Inputs are
+    gathered into row groups of `ROW_GROUP_ROWS`: a row group per landed batch (a few hundred
+    rows) would compress each column chunk on its own and leave readers thousands of chunks.
+    The output's footer names its inputs, so a reader holding their records need not read it
+    again."""
     schema = with_lineage(BRONZE_SCHEMA, inputs)
+    pending: list[pa.Table] = []
     with (
         lake.open_atomic(output) as sink,
         pq.ParquetWriter(sink, schema, compression=PARQUET_COMPRESSION) as writer,
     ):
         for path in inputs:
-            writer.write_table(
-                lake.read_parquet(path).select(BRONZE_SCHEMA.names).cast(BRONZE_SCHEMA)
-            )
+            pending.append(lake.read_parquet(path).select(BRONZE_SCHEMA.names).cast(BRONZE_SCHEMA))
+            if sum(table.num_rows for table in pending) >= ROW_GROUP_ROWS:
+                _write_row_group(writer, pending)
+                pending = []
+        if pending:
+            _write_row_group(writer, pending)
+
+
+def _write_row_group(writer: pq.ParquetWriter, tables: list[pa.Table]) -> None:
+    group = pa.concat_tables(tables)
+    writer.write_table(group, row_group_size=max(group.num_rows, 1))
 
 
 def _recover(lake: LakeFiles, plan: CompactionPlan) -> None:
