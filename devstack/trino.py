@@ -4,7 +4,8 @@ The `trino` bundle (requirements/maven/trino.xml) holds the core server tarball 
 connector's plugin zip; `install` unpacks both into `server/` next to them, once. `trino_server`
 starts one single-node server on a free loopback port with a heap cap and the catalogs it is
 given, and stops it on exit; `run_statement` speaks Trino's HTTP client protocol, whose values
-are what Athena's GetQueryResults renders as text.
+are what Athena's GetQueryResults renders as text, and returns the query's final statistics with
+them: `physical_input_bytes`, the bytes read from storage, is what Athena bills as data scanned.
 
 Trino 476 needs Java 24 or later while Spark runs on 17, so the server gets its own runtime from
 `find_newer_java`, never the JAVA_HOME Spark uses.
@@ -91,6 +92,32 @@ def java_for_trino() -> JavaRuntime:
     return runtime
 
 
+@dataclass(frozen=True)
+class StatementStats:
+    """A finished query's totals as the protocol's last response reports them (`stats`)."""
+
+    query_id: str
+    state: str
+    physical_input_bytes: int
+    """Bytes the connectors read from storage (Parquet column chunks and footers, text files):
+    what Athena engine v3 bills as data scanned."""
+    processed_bytes: int
+    """Bytes of the rows the table scans produced, decoded (not what was read)."""
+    processed_rows: int
+    wall_time_ms: int
+    cpu_time_ms: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    columns: list[dict[str, Any]]
+    """`name`, `type` and `typeSignature` of each column."""
+    rows: list[list[Any]]
+    """As the protocol sends them (numbers as JSON numbers; decimals, dates and timestamps as
+    text)."""
+    stats: StatementStats
+
+
 @contextmanager
 def trino_server(
     catalogs: Mapping[str, Mapping[str, str]],
@@ -139,11 +166,8 @@ def trino_server(
         stop(process)
 
 
-def run_statement(
-    server: TrinoServer, sql: str, *, catalog: str, schema: str
-) -> tuple[list[dict[str, Any]], list[list[Any]]]:
-    """Run one statement to its end: its columns (`name`, `type`) and rows as the protocol
-    sends them (numbers as JSON numbers; decimals, dates and timestamps as text)."""
+def run_statement(server: TrinoServer, sql: str, *, catalog: str, schema: str) -> Statement:
+    """Run one statement to its end: its columns, rows and final statistics."""
     headers = {
         "X-Trino-User": "salesflow",
         "X-Trino-Catalog": catalog,
@@ -159,8 +183,22 @@ def run_statement(
         if "error" in page:
             raise TrinoError(f"{_failure(page['error'])}\n{sql}")
         if "nextUri" not in page:
-            return columns, rows
+            return Statement(columns, rows, _stats(page))
         page = _json(page["nextUri"])
+
+
+def _stats(page: Mapping[str, Any]) -> StatementStats:
+    """The last response's `stats` (the query has finished: no `nextUri` follows)."""
+    stats = page.get("stats", {})
+    return StatementStats(
+        query_id=str(page.get("id", "")),
+        state=str(stats.get("state", "")),
+        physical_input_bytes=int(stats.get("physicalInputBytes", 0)),
+        processed_bytes=int(stats.get("processedBytes", 0)),
+        processed_rows=int(stats.get("processedRows", 0)),
+        wall_time_ms=int(stats.get("wallTimeMillis", 0)),
+        cpu_time_ms=int(stats.get("cpuTimeMillis", 0)),
+    )
 
 
 def _failure(error: dict[str, Any]) -> str:

@@ -6,13 +6,22 @@ becomes the same table in the Hive connector's file metastore (same columns, par
 input/output formats, SerDe and table parameters, projection included), and each statement
 `AthenaStatements` started becomes a Trino statement in the same order. Query results come back
 as Athena renders them (every value as text, the column's type name without its precision) and
-are typed by the Athena engine's own `typed_rows`.
+are typed by the Athena engine's own `typed_rows`, with the query's statistics when asked
+(`trino_query`: the bytes it read from storage, what Athena bills).
+
+`athena_trino` starts the server with the Hive catalog over the moto server's S3; `RecordingEngine`
+wraps a local engine to keep every SQL text the query API sent it, the texts `AthenaEngine` sends
+Athena. The Athena SQL test (tests/integration/serving/test_athena_sql_on_trino.py) and the scan
+benchmark (`python -m bench.athena_scan`) share them.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +29,10 @@ from contract.aws import aws_client
 from contract.lake import MANIFEST_FILE, manifest_lines
 from contract.settings import Settings
 from devstack.local_servers import FAKE_CREDENTIALS
-from devstack.trino import TrinoServer, run_statement
+from devstack.trino import StatementStats, TrinoServer, run_statement, trino_server
 from serving.engines.athena_results import typed_rows
-from serving.engines.base import QueryResult
+from serving.engines.base import QueryEngine, QueryResult
+from serving.published_run import PublishedRun
 
 CATALOG = "awsdatacatalog"
 """Athena's name for the Glue Data Catalog, so the views' stored SQL names the same catalog."""
@@ -49,6 +59,32 @@ def hive_catalog(moto_endpoint: str) -> dict[str, str]:
         "s3.aws-access-key": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         "s3.aws-secret-key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     }
+
+
+def create_athena_resources(settings: Settings, *, lake_bucket: bool = True) -> None:
+    """The results bucket and the workgroup Terraform makes, and the lake bucket unless the
+    lake is kept in a folder."""
+    s3 = aws_client(settings, "s3")
+    if lake_bucket:
+        s3.create_bucket(Bucket=settings.lake_bucket)
+    s3.create_bucket(Bucket=settings.athena_results_bucket)
+    aws_client(settings, "athena").create_work_group(Name=settings.athena_workgroup)
+
+
+@contextmanager
+def athena_trino(
+    moto_endpoint: str, work_dir: Path, *, heap: str = "1G", query_memory: str = "384MB"
+) -> Iterator[TrinoServer]:
+    """A Trino with the Hive catalog (`CATALOG`) over the moto server's S3, its file metastore
+    in a bucket of its own (made here when missing); stopped on exit. Raises what
+    `trino_server` raises when the bundle or a Java to run it is missing."""
+    s3 = aws_client(Settings(aws_endpoint_url=moto_endpoint), "s3")
+    if METASTORE_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=METASTORE_BUCKET)
+    with trino_server(
+        {CATALOG: hive_catalog(moto_endpoint)}, work_dir, heap=heap, query_memory=query_memory
+    ) as server:
+        yield server
 
 
 def upload_lake(settings: Settings, local_lake: Path, prefix: str) -> None:
@@ -120,13 +156,47 @@ def athena_statements(settings: Settings) -> list[str]:
 
 def trino_sql(server: TrinoServer, sql: str, *, schema: str) -> QueryResult:
     """Run `sql` and type its rows as the Athena engine types GetQueryResults' pages."""
-    columns, rows = run_statement(server, sql, catalog=CATALOG, schema=schema)
+    result, _ = trino_query(server, sql, schema=schema)
+    return result
+
+
+def trino_query(
+    server: TrinoServer, sql: str, *, schema: str
+) -> tuple[QueryResult, StatementStats]:
+    """`trino_sql`, with the query's final statistics (`physical_input_bytes`: data scanned)."""
+    statement = run_statement(server, sql, catalog=CATALOG, schema=schema)
     column_info = [
-        {"Name": column["name"], "Type": column["typeSignature"]["rawType"]} for column in columns
+        {"Name": column["name"], "Type": column["typeSignature"]["rawType"]}
+        for column in statement.columns
     ]
-    page = [{"Data": [_cell(value) for value in row]} for row in rows]
+    page = [{"Data": [_cell(value) for value in row]} for row in statement.rows]
     names, typed = typed_rows(column_info, [page], has_header=False)
-    return QueryResult(columns=names, rows=typed)
+    return QueryResult(columns=names, rows=typed), statement.stats
+
+
+@dataclass
+class RecordingEngine:
+    """A query engine (the DuckDB one, on a local copy of the lake) that keeps each SQL text the
+    query API sent it, with the rows it answered: the texts `AthenaEngine` would send Athena,
+    which builds none of its own (the service renders the SQL, both engines run it)."""
+
+    engine: QueryEngine
+    answered: list[tuple[str, QueryResult]]
+
+    def refresh(self) -> PublishedRun:
+        return self.engine.refresh()
+
+    @property
+    def version(self) -> int:
+        return self.engine.version
+
+    def query(self, sql: str) -> QueryResult:
+        result = self.engine.query(sql)
+        self.answered.append((sql, copy.deepcopy(result)))  # the service pops keys off rows
+        return result
+
+    def close(self) -> None:
+        self.engine.close()
 
 
 def _cell(value: Any) -> dict[str, str]:

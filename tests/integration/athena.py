@@ -10,20 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from contract.aws import aws_client
-from contract.settings import Settings
+from devstack.trino_athena import create_athena_resources
+
+__all__ = ["create_athena_resources", "moto_api", "queries_held"]
 
 _EXECUTIONS = "athena::execution"
-
-
-def create_athena_resources(settings: Settings, *, lake_bucket: bool = True) -> None:
-    """The results bucket and the workgroup Terraform makes, and the lake bucket unless the
-    test keeps its lake in a folder."""
-    s3 = aws_client(settings, "s3")
-    if lake_bucket:
-        s3.create_bucket(Bucket=settings.lake_bucket)
-    s3.create_bucket(Bucket=settings.athena_results_bucket)
-    aws_client(settings, "athena").create_work_group(Name=settings.athena_workgroup)
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 One Trino server per test session (Hive connector, file metastore and lake in the moto server's
 S3). The test builds a lake whose business days are the stores' own (one store in a zone of its
 own), lets the real `AthenaEngine` install its Glue tables and views on the moto server, replays
-them into Trino (`trino_athena`), asks the query API every kind of question with the DuckDB
+them into Trino (`devstack.trino_athena`), asks the query API every kind of question with the DuckDB
 engine, and runs each SQL text the API issued on Trino too: the rows must be the same. On the way
 this runs for real what DuckDB only ever ran transpiled: `at_timezone` over a zone column, the
 symlink-manifest `sales_wide` partitions read through Athena's partition projection, OpenCSVSerde
@@ -14,10 +14,8 @@ Trino queries on a 2-core machine).
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,25 +24,22 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from contract.aws import aws_client
 from contract.business_day import BusinessDay
 from contract.settings import Settings
 from devstack.jars import MissingBundleError, bundle_dir
-from devstack.trino import BUNDLE, TrinoError, TrinoServer, java_for_trino, trino_server
-from serving.app import create_app
-from serving.engines.athena_engine import AthenaEngine
-from serving.engines.base import QueryEngine, QueryResult
-from serving.engines.duckdb_engine import DuckDBEngine
-from serving.published_run import PublishedRun
-from tests.integration.athena import create_athena_resources
-from tests.integration.serving.trino_athena import (
-    CATALOG,
-    METASTORE_BUCKET,
-    hive_catalog,
+from devstack.trino import BUNDLE, TrinoError, TrinoServer, java_for_trino
+from devstack.trino_athena import (
+    RecordingEngine,
+    athena_trino,
+    create_athena_resources,
     install_catalog,
     trino_sql,
     upload_lake,
 )
+from serving.app import create_app
+from serving.engines.athena_engine import AthenaEngine
+from serving.engines.base import QueryEngine, QueryResult
+from serving.engines.duckdb_engine import DuckDBEngine
 from tests.unit.serving.sample_lake import (
     TEST_CATALOG,
     Copy,
@@ -147,35 +142,8 @@ def trino(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         java_for_trino()
     except (MissingBundleError, TrinoError) as missing:
         pytest.skip(str(missing))
-    s3 = aws_client(Settings(aws_endpoint_url=moto_endpoint), "s3")
-    s3.create_bucket(Bucket=METASTORE_BUCKET)
-    with trino_server(
-        {CATALOG: hive_catalog(moto_endpoint)}, tmp_path_factory.mktemp("trino")
-    ) as s:
+    with athena_trino(moto_endpoint, tmp_path_factory.mktemp("trino")) as s:
         yield s
-
-
-@dataclass
-class RecordingEngine:
-    """The DuckDB engine, keeping each query the API sent with the rows it answered."""
-
-    engine: DuckDBEngine
-    answered: list[tuple[str, QueryResult]]
-
-    def refresh(self) -> PublishedRun:
-        return self.engine.refresh()
-
-    @property
-    def version(self) -> int:
-        return self.engine.version
-
-    def query(self, sql: str) -> QueryResult:
-        result = self.engine.query(sql)
-        self.answered.append((sql, copy.deepcopy(result)))  # the service pops keys off rows
-        return result
-
-    def close(self) -> None:
-        self.engine.close()
 
 
 def test_every_query_of_the_api_answers_on_trino_as_on_duckdb(

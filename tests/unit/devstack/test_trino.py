@@ -1,4 +1,5 @@
-"""Unpacking the `trino` bundle: the core server and only the plugins it loads, once."""
+"""Unpacking the `trino` bundle: the core server and only the plugins it loads, once; the client
+protocol's rows, statistics and errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.trino import TrinoError, server_home
+from devstack import trino
+from devstack.trino import StatementStats, TrinoError, TrinoServer, run_statement, server_home
 
 
 def _bundle(folder: Path) -> Path:
@@ -54,3 +56,60 @@ def test_a_missing_archive_says_to_fetch_it_again(tmp_path: Path) -> None:
 
     with pytest.raises(TrinoError, match=r"trino-hive-\*\.zip.*re-fetch"):
         server_home(bundle)
+
+
+def test_a_statement_returns_its_rows_and_the_last_responses_statistics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows gather over the pages; the statistics are the last page's (the query finished)."""
+    columns = [{"name": "n", "type": "bigint", "typeSignature": {"rawType": "bigint"}}]
+    pages = iter(
+        [
+            {"id": "q1", "nextUri": "http://x/2", "stats": {"state": "QUEUED"}},
+            {"id": "q1", "nextUri": "http://x/3", "columns": columns, "data": [[1]]},
+            {
+                "id": "q1",
+                "columns": columns,
+                "data": [[2]],
+                "stats": {
+                    "state": "FINISHED",
+                    "physicalInputBytes": 1234,
+                    "processedBytes": 5678,
+                    "processedRows": 2,
+                    "wallTimeMillis": 40,
+                    "cpuTimeMillis": 30,
+                },
+            },
+        ]
+    )
+    monkeypatch.setattr(trino, "_json", lambda *args, **kwargs: next(pages))
+    server = TrinoServer(endpoint="http://x", log=Path("server.log"))
+
+    statement = run_statement(server, "SELECT 1", catalog="c", schema="s")
+
+    assert statement.columns == columns
+    assert statement.rows == [[1], [2]]
+    assert statement.stats == StatementStats(
+        query_id="q1",
+        state="FINISHED",
+        physical_input_bytes=1234,
+        processed_bytes=5678,
+        processed_rows=2,
+        wall_time_ms=40,
+        cpu_time_ms=30,
+    )
+
+
+def test_a_failed_statement_raises_its_error_and_root_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    error = {
+        "errorName": "HIVE_CANNOT_OPEN_SPLIT",
+        "message": "cannot open",
+        "failureInfo": {"cause": {"type": "S3Exception", "message": "no such key"}},
+    }
+    monkeypatch.setattr(trino, "_json", lambda *args, **kwargs: {"id": "q2", "error": error})
+    server = TrinoServer(endpoint="http://x", log=Path("server.log"))
+
+    with pytest.raises(TrinoError, match=r"HIVE_CANNOT_OPEN_SPLIT.*S3Exception: no such key"):
+        run_statement(server, "SELECT 1", catalog="c", schema="s")
