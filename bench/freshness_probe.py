@@ -54,6 +54,9 @@ class Probe:
         self._ingest = httpx.Client(base_url=ingest_url, headers={"X-API-Key": api_key})
         self._serve = httpx.Client(base_url=serve_url, timeout=30.0)
         self._zone = zone
+        self._first_day = datetime.now(zone).date()
+        """Counts start from the run's first day: a window from "today" would lose the probes
+        of the day before when a run passes midnight, and no later probe would count."""
         self._started = started
         self._poll = poll_seconds
         self._max_pause = max_pause_seconds
@@ -124,14 +127,15 @@ class Probe:
         return answer[0]
 
     def _count_as_of(self) -> tuple[int, str] | None:
-        """The probe store's orders today and tomorrow (a run may pass midnight) and when the
-        answer was computed; None when the API did not answer 200 (counted in `query_errors`)."""
+        """The probe store's orders from the run's first day to tomorrow (a run may pass
+        midnight) and when the answer was computed; None when the API did not answer 200
+        (counted in `query_errors`)."""
         today = datetime.now(self._zone).date()
         try:
             response = self._serve.get(
                 "/v1/metrics/sales",
                 params={
-                    "from": today.isoformat(),
+                    "from": self._first_day.isoformat(),
                     "to": (today + timedelta(days=2)).isoformat(),
                     "granularity": "total",
                     "store_id": PROBE_STORE,
