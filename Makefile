@@ -37,7 +37,7 @@ format: $(VENV)/.stamp
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-BENCHMARKS := batch cost_inputs customers freshness history_load ingest realtime segment serving soak speed
+BENCHMARKS := athena_scan batch cost_inputs customers freshness history_load ingest realtime segment serving soak speed
 
 bench: $(VENV)/.stamp
 	@for module in $(BENCHMARKS); do echo "== python -m bench.$$module"; $(BIN)/python -m bench.$$module || exit 1; done

@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dashboard-queries-per-hour",
         type=_rate,
         default=defaults.dashboard_queries_per_hour,
-        help="Athena queries the dashboards and API run per hour",
+        help="dashboard refreshes per hour that reach Athena (past the serving cache); each runs "
+        "the refresh's queries, as `python -m bench.athena_scan` measured them",
     )
     parser.add_argument(
         "--batch-size",

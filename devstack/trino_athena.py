@@ -73,16 +73,24 @@ def create_athena_resources(settings: Settings, *, lake_bucket: bool = True) -> 
 
 @contextmanager
 def athena_trino(
-    moto_endpoint: str, work_dir: Path, *, heap: str = "1G", query_memory: str = "384MB"
+    moto_endpoint: str,
+    work_dir: Path,
+    *,
+    heap: str = "1G",
+    query_memory: str = "384MB",
+    catalog_properties: Mapping[str, str] | None = None,
 ) -> Iterator[TrinoServer]:
     """A Trino with the Hive catalog (`CATALOG`) over the moto server's S3, its file metastore
-    in a bucket of its own (made here when missing); stopped on exit. Raises what
-    `trino_server` raises when the bundle or a Java to run it is missing."""
+    in a bucket of its own (made here when missing), `catalog_properties` added to it; stopped
+    on exit. Raises what `trino_server` raises when the bundle or a Java to run it is missing."""
     s3 = aws_client(Settings(aws_endpoint_url=moto_endpoint), "s3")
     if METASTORE_BUCKET not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=METASTORE_BUCKET)
     with trino_server(
-        {CATALOG: hive_catalog(moto_endpoint)}, work_dir, heap=heap, query_memory=query_memory
+        {CATALOG: {**hive_catalog(moto_endpoint), **(catalog_properties or {})}},
+        work_dir,
+        heap=heap,
+        query_memory=query_memory,
     ) as server:
         yield server
 

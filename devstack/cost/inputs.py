@@ -1,11 +1,13 @@
 """Which of the cost model's per-event figures are measured on the real code, and by which run.
 
 The benchmarks write what they measure to `bench/results/` (`python -m bench.cost_inputs` for the
-stream and the logs, `python -m bench.freshness` for bronze at a day's scale). This module maps
+stream and the logs, `python -m bench.freshness` for bronze at a day's scale, `python -m
+bench.athena_scan` for what a dashboard refresh reads on Trino, Athena's engine). This module maps
 those figures onto the model's inputs, so `salesflow cost` prices a deployment from what the code
 does today and says, line by line, which inputs are measured and which are still assumed. A
 figure missing from the results (a fresh checkout that never ran the benchmarks keeps the
-committed ones) leaves the documented assumption in place.
+committed ones) leaves the documented assumption in place: without `athena_scan`, Athena is priced
+as before it was measured, each refresh one query reading the whole bronze files.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "bench" / "results"
 @dataclass(frozen=True)
 class Source:
     benchmark: str
-    """The results file (its layer name): `cost_inputs`, `freshness`."""
+    """The results file (its layer name): `cost_inputs`, `freshness`, `athena_scan`."""
     metric: str
 
 
@@ -48,6 +50,13 @@ _SOURCES: Mapping[str, Source] = {
     "bronze_bytes_scanned_per_event": Source(
         "freshness", "bronze bytes per event, hours compacted"
     ),
+    "athena_bytes_scanned_per_event": Source(
+        "athena_scan", "real-time queries: bytes scanned per event since T"
+    ),
+    "athena_realtime_queries_per_refresh": Source(
+        "athena_scan", "dashboard refresh: queries over the real-time side"
+    ),
+    "athena_other_queries_per_refresh": Source("athena_scan", "dashboard refresh: other queries"),
 }
 
 

@@ -5,7 +5,8 @@ exist (only the configured sink carries events), one Lambda invocation lands one
 the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the days late events
 reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
 days, dashboards query the real-time bronze since T through Athena (priced late in the day, a
-day's events, at the bronze bytes per event `bench.freshness` measures). What cannot be derived
+day's events: each refresh runs the dashboard's queries, which read the bytes per event
+`bench.athena_scan` measures on Trino, Athena's engine). What cannot be derived
 from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
 Decimal; amounts are rounded to cents only when shown.
 """
@@ -42,6 +43,8 @@ class Workload:
     retention_days: int = 365
     """Days of history the lake keeps in bronze, and so in every nightly gold rebuild."""
     dashboard_queries_per_hour: Decimal = Decimal(60)
+    """Dashboard refreshes per hour that reach Athena (past the serving cache); each runs the
+    refresh's queries (`Assumptions.athena_realtime_queries_per_refresh` and the others)."""
     batch_size: int = 500
     """Records per speed-layer invocation (SALESFLOW_SPEED_BATCH_SIZE)."""
     batching_window_seconds: Decimal = Decimal(1)
@@ -115,10 +118,20 @@ class Assumptions:
     event_id_index_bytes_per_event: Decimal = Decimal(12)
     """Compressed Parquet of the sorted event ids every incremental run reads to deduplicate."""
     bronze_bytes_scanned_per_event: Decimal = Decimal(79)
-    """Bronze bytes per event a dashboard query over the real-time view reads: measured, not
-    assumed (`python -m bench.freshness` after about 1M events since T, every hour compacted;
-    docs/serving.md). The view prunes bronze to the partitions since T and reads nearly every
-    column, so the files' size is what Athena bills."""
+    """Compacted bronze Parquet per event, whole files: measured, not assumed (`python -m
+    bench.freshness` after about 1M events since T, every hour compacted; docs/serving.md). It
+    sizes bronze (`parquet_bytes_per_event_byte`), and prices Athena's scan where
+    `bench.athena_scan` has not measured it (every refresh then one query reading whole files)."""
+    athena_realtime_queries_per_refresh: Decimal = Decimal(1)
+    """Queries of one dashboard refresh that read the real-time side (bronze since T): measured
+    by `python -m bench.athena_scan`, which records the SQL a refresh sends."""
+    athena_bytes_scanned_per_event: Decimal | None = None
+    """Bytes those queries read from S3 together per real-time event since T: measured on Trino
+    (`python -m bench.athena_scan`: physical input bytes, only the Parquet column chunks and
+    footers each query needs). None: the whole bronze files, `bronze_bytes_scanned_per_event`."""
+    athena_other_queries_per_refresh: Decimal = Decimal(0)
+    """The refresh's queries over reference tables and marts only (customers, the stores' time
+    zones): they read a few KB, and Athena bills each its 10 MB minimum."""
     kms_requests_per_s3_request: Decimal = Decimal("0.01")
     """S3 bucket keys let one KMS call serve many objects."""
     kms_requests_per_day_fixed: Decimal = Decimal(4 * 288)
@@ -296,16 +309,30 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
-    """Every query priced as a dashboard refresh late in the day: the real-time view then reads
-    the bronze of nearly a whole day since T (the nightly T is early in the morning)."""
-    queries = w.dashboard_queries_per_hour * v.hours
-    since_t = Decimal(w.events_per_day) * a.bronze_bytes_scanned_per_event
-    scanned = max(since_t, p("athena", "minimum_bytes_per_query"))
-    tb = queries * scanned / TB
+    """Every refresh priced late in the day: its queries over the real-time view then read the
+    bronze of nearly a whole day since T (the nightly T is early in the morning), each at least
+    Athena's minimum, and its other queries the minimum each."""
+    refreshes = w.dashboard_queries_per_hour * v.hours
+    minimum = p("athena", "minimum_bytes_per_query")
+    measured = a.athena_bytes_scanned_per_event is not None
+    per_event = (
+        a.athena_bytes_scanned_per_event
+        if a.athena_bytes_scanned_per_event is not None
+        else a.bronze_bytes_scanned_per_event
+    )
+    queries = a.athena_realtime_queries_per_refresh
+    per_query = max(Decimal(w.events_per_day) * per_event / queries, minimum)
+    others = a.athena_other_queries_per_refresh
+    scanned = queries * per_query + others * minimum
+    tb = refreshes * scanned / TB
     monthly = tb * p("athena", "per_tb_scanned")
+    how = "bytes read from S3, measured on Trino" if measured else "whole files"
+    others_text = f" + {others:.0f} over reference tables and marts" if others else ""
     basis = (
-        f"{queries:.0f} queries x {scanned / 1024**2:.1f} MB (a day of bronze since T at "
-        f"{a.bronze_bytes_scanned_per_event} B/event, measured; 10 MB minimum) = {tb:.3f} TB"
+        f"{refreshes:.0f} dashboard refreshes x {scanned / 1024**2:.1f} MB: {queries:.0f} "
+        f"{'query' if queries == 1 else 'queries'} over a day of bronze since T at "
+        f"{per_event} B/event together ({how})"
+        f"{others_text}; 10 MB minimum per query = {tb:.3f} TB"
     )
     return LineItem("Athena", monthly, basis)
 

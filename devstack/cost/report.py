@@ -76,6 +76,9 @@ def _provenance(measured: Mapping[str, MeasuredInput]) -> list[str]:
         f"  {item.name} = {item.value}  ({item.source.metric}, python -m "
         f"bench.{item.source.benchmark}, {item.at[:10]})"
         for item in measured.values()
-    ] or ["  none: run `python -m bench.cost_inputs` and `python -m bench.freshness`"]
+    ] or [
+        "  none: run `python -m bench.cost_inputs`, `python -m bench.freshness` and "
+        "`python -m bench.athena_scan`"
+    ]
     lines.append(f"inputs assumed (devstack/cost/model.py): {', '.join(assumed_inputs(measured))}")
     return lines

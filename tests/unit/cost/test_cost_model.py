@@ -14,6 +14,7 @@ import pytest
 
 from devstack.cost import (
     Assumptions,
+    LineItem,
     PriceFileError,
     PriceList,
     Workload,
@@ -151,6 +152,39 @@ def test_athena_prices_every_query_as_a_late_day_scan_of_the_bronze_since_t(pric
     # 7200 queries x 64 MiB = 0.439453125 TiB x 5.
     assert _athena(busy, prices, 64) == Decimal("2.197265625")
     assert _athena(busy, prices, 128) == 2 * _athena(busy, prices, 64)
+
+
+MEASURED_SCAN = Assumptions(
+    athena_bytes_scanned_per_event=Decimal(64),
+    athena_realtime_queries_per_refresh=Decimal(4),
+    athena_other_queries_per_refresh=Decimal(2),
+)
+"""A refresh as `bench.athena_scan` measures one: four queries reading 64 B per event together
+(16 B each), two more over reference tables only."""
+
+
+def _athena_item(workload: Workload, prices: PriceList, assumptions: Assumptions) -> LineItem:
+    (item,) = [i for i in estimate(workload, prices, assumptions).items if i.component == "Athena"]
+    return item
+
+
+def test_a_measured_refresh_bills_each_of_its_queries_what_it_reads_or_10_mb(prices) -> None:
+    busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 1024**2})
+    # each real-time query reads 1,048,576 x 16 B = 16 MiB, the other two 10 MiB each:
+    # 7200 refreshes x 84 MiB = 0.5767822265625 TiB x 5.
+    item = _athena_item(busy, prices, MEASURED_SCAN)
+    assert item.monthly == Decimal("2.8839111328125")
+    assert "measured on Trino" in item.basis
+    assert "4 queries" in item.basis
+    # a quiet day: 86,400 x 16 B = 1.3 MiB a query, so all six pay 10 MiB each.
+    assert _athena_item(ONE_PER_SECOND, prices, MEASURED_SCAN).monthly == Decimal("2.0599365234375")
+
+
+def test_without_a_measured_scan_a_refresh_is_one_query_over_the_whole_files(prices) -> None:
+    item = _athena_item(ONE_PER_SECOND, prices, Assumptions())
+    assert "whole files" in item.basis
+    assert "measured on Trino" not in item.basis
+    assert item.monthly == _athena(ONE_PER_SECOND, prices, 79)
 
 
 def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:

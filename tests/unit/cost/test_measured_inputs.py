@@ -48,6 +48,35 @@ def test_benchmark_figures_replace_the_assumptions_they_measure(tmp_path) -> Non
     assert measured["parquet_bytes_per_event_byte"].source.benchmark == "freshness"
 
 
+def test_the_scan_measured_on_trino_prices_athena_and_its_absence_keeps_the_whole_files(
+    tmp_path,
+) -> None:
+    _results(tmp_path, "freshness", {"bronze bytes per event, hours compacted": 66.0})
+    without = assumptions_with(measured_inputs(tmp_path))
+    assert without.athena_bytes_scanned_per_event is None  # the model then reads whole files
+    assert without.bronze_bytes_scanned_per_event == Decimal(66)
+    assert without.athena_realtime_queries_per_refresh == Decimal(1)
+    assert without.athena_other_queries_per_refresh == Decimal(0)
+
+    _results(
+        tmp_path,
+        "athena_scan",
+        {
+            "real-time queries: bytes scanned per event since T": 120.5,
+            "dashboard refresh: queries over the real-time side": 11.0,
+            "dashboard refresh: other queries": 5.0,
+        },
+    )
+    measured = measured_inputs(tmp_path)
+    assumptions = assumptions_with(measured)
+    assert assumptions.athena_bytes_scanned_per_event == Decimal("120.5")
+    assert assumptions.athena_realtime_queries_per_refresh == Decimal(11)
+    assert assumptions.athena_other_queries_per_refresh == Decimal(5)
+    assert assumptions.bronze_bytes_scanned_per_event == Decimal(66)
+    assert measured["athena_bytes_scanned_per_event"].source.benchmark == "athena_scan"
+    assert "athena_bytes_scanned_per_event" not in assumed_inputs(measured)
+
+
 def test_without_results_every_input_stays_assumed(tmp_path) -> None:
     measured = measured_inputs(tmp_path)
     assert measured == {}
