@@ -100,10 +100,18 @@ def _stream_drained(settings: Settings, landed: dict[str, str | None]) -> bool:
 
 
 def _queue_drained(settings: Settings) -> bool:
+    return messages_on_queue(settings) == 0
+
+
+def messages_on_queue(settings: Settings) -> int:
+    """Messages not deleted yet, whether visible or held by a receive. The emulator counts the
+    two kinds a moment apart, so a message turning visible in between may count twice or not at
+    all: zero is exact (nothing left to move), other figures are for waiting on, not reading
+    once."""
     sqs = aws_client(settings, "sqs")
     url = sqs.get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
     attributes = sqs.get_queue_attributes(
         QueueUrl=url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
-    return all(int(count) == 0 for count in attributes.values())
+    return sum(int(count) for count in attributes.values())

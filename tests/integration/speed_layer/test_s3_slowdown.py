@@ -21,6 +21,7 @@ import pytest
 
 from contract.aws import aws_client
 from contract.settings import Settings
+from devstack.drain import messages_on_queue
 from speed_layer.checkpoints import CheckpointFile
 from tests.e2e.fault_proxy import S3_WRITES, Faults, fault_proxy
 from tests.integration.speed_layer.stack import (
@@ -99,7 +100,7 @@ def test_s3_refusing_writes_delays_landing_and_loses_nothing(
             assert _checkpoints(settings) == landed_before, "checkpointed what did not land"
         else:
             eventually(
-                lambda: _messages_on_queue(settings) == 60,
+                lambda: messages_on_queue(settings) == 60,
                 timeout=10,
                 what="the 60 unlanded messages still on the queue (none deleted)",
             )
@@ -127,7 +128,7 @@ def _all_acknowledged(settings: Settings, source: str) -> bool:
     record (Kinesis), or every message deleted (SQS)."""
     if source == "kinesis":
         return _checkpoints(settings) == _last_sequences(settings)
-    return _messages_on_queue(settings) == 0
+    return messages_on_queue(settings) == 0
 
 
 def _checkpoints(settings: Settings) -> dict[str, str | None]:
@@ -155,18 +156,3 @@ def _last_sequences(settings: Settings) -> dict[str, str | None]:
 
 def _shard_ids() -> list[str]:
     return [f"shardId-{n:012d}" for n in range(SHARDS)]
-
-
-def _messages_on_queue(settings: Settings) -> int:
-    """Messages not deleted yet, whether visible or held by a receive. The emulator counts the
-    two kinds a moment apart, so a message turning visible in between may count twice or not
-    at all: callers wait for the figure they expect rather than read it once."""
-    sqs = aws_client(settings, "sqs")
-    url = sqs.get_queue_url(QueueName=settings.queue_name)["QueueUrl"]
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
