@@ -11,12 +11,11 @@ refresh. The simulator's events (the demo catalog, its sales, returns, late sale
 `devstack.simulator.events`) are stamped as the ingest API stamps them (`contract.wire`) and
 landed by the speed layer's own `land()` in batches of `--batch-events`, ingested evenly from T
 (24 hours ago, on the hour) to a minute ago. Compaction runs as the deployment runs it, every 10
-minutes over the open hour (`compact_hour`), so each closed hour is one file holding a row group
-for its first 50 minutes and one per batch landed after the last run before it closed, and the
-newest minutes are still the landed batches. The demo catalog's reference tables are loaded
-through the versioned loader; T is published with no gold day, so the real-time view's
-anti-join against gold reads nothing (that read grows with gold's history, not with the day's
-events, and is left out here: docs/cost.md).
+minutes over the open hour (`compact_hour`), so each closed hour is one file (its batches gathered
+into row groups of up to 128Ki rows), and the newest minutes are still the landed batches. The
+demo catalog's reference tables are loaded through the versioned loader; T is published with
+no gold day, so the real-time view's anti-join against gold reads nothing (that read grows with
+gold's history, not with the day's events, and is left out here: docs/cost.md).
 
 The refresh: the requests `refresh()` in serving/static/dashboard.html sends with the page's
 defaults (today, hourly, no comparison, ranked by net revenue, no filter), and the till

@@ -314,19 +314,15 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     Athena's minimum, and its other queries the minimum each."""
     refreshes = w.dashboard_queries_per_hour * v.hours
     minimum = p("athena", "minimum_bytes_per_query")
-    measured = a.athena_bytes_scanned_per_event is not None
-    per_event = (
-        a.athena_bytes_scanned_per_event
-        if a.athena_bytes_scanned_per_event is not None
-        else a.bronze_bytes_scanned_per_event
-    )
+    per_event, how = a.athena_bytes_scanned_per_event, "bytes read from S3, measured on Trino"
+    if per_event is None:
+        per_event, how = a.bronze_bytes_scanned_per_event, "whole files"
     queries = a.athena_realtime_queries_per_refresh
     per_query = max(Decimal(w.events_per_day) * per_event / queries, minimum)
     others = a.athena_other_queries_per_refresh
     scanned = queries * per_query + others * minimum
     tb = refreshes * scanned / TB
     monthly = tb * p("athena", "per_tb_scanned")
-    how = "bytes read from S3, measured on Trino" if measured else "whole files"
     others_text = f" + {others:.0f} over reference tables and marts" if others else ""
     basis = (
         f"{refreshes:.0f} dashboard refreshes x {scanned / 1024**2:.1f} MB: {queries:.0f} "

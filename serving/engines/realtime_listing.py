@@ -19,7 +19,6 @@ import fnmatch
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from contract.compaction_lineage import is_compacted
 from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, reference_effective
 from contract.lake_io import LakeFiles
 from contract.reference import REFERENCE_TABLES
@@ -77,12 +76,13 @@ class CompactionLineage:
     """The inputs (URIs) each compacted bronze file declares, read from its footer once."""
 
     read: Callable[[str], tuple[str, ...] | None]
-    """URI to the URIs it declares it replaced; None when it declares none or is gone."""
+    """URI to the URIs it declares it replaced; None when it declares none (not a compaction
+    output: `contract.compaction_lineage` tells them by name, without reading) or is gone."""
     _known: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     def inputs(self, uri: str) -> tuple[str, ...]:
         if uri not in self._known:
-            self._known[uri] = self.read(uri) if is_compacted(uri) else None
+            self._known[uri] = self.read(uri)
         return self._known[uri] or ()
 
     def replaced(self, uris: Iterable[str]) -> set[str]:
@@ -118,8 +118,8 @@ def files_to_merge(
         uri.startswith(bronze_root) for uri in removed
     ):
         return None
-    listed_outputs = [uri for uri in versions_now if uri.startswith(bronze_root)]
-    if removed and not removed <= lineage.replaced(listed_outputs):
+    listed_bronze = [uri for uri in versions_now if uri.startswith(bronze_root)]
+    if removed and not removed <= lineage.replaced(listed_bronze):
         return None
     held = set(versions_before)
     new = [uri for uri in added if not _holds_only(uri, held, lineage)]
