@@ -27,7 +27,7 @@ from serving.buckets import (
 )
 from serving.dimensions import Dimension, Filter
 from serving.queries import Attributes, ProductOrder, Slice
-from serving.service import ProductsQuery, SalesQuery, ServingService
+from serving.service import BreakdownsQuery, ProductsQuery, SalesQuery, ServingService
 
 
 def get_service(request: Request) -> ServingService:
@@ -74,6 +74,8 @@ GroupByQuery = Annotated[
 ]
 
 MAX_GROUP_BY = 2
+MAX_BREAKDOWNS = 8
+"""Groupings one breakdowns request may ask: a dashboard's panels, not a cube."""
 SALES_PARAMETERS = frozenset({"from", "to", "granularity", "group_by", "attributes", "compare"})
 PRODUCTS_PARAMETERS = frozenset({"from", "to", "attributes", "limit", "order_by", "slow_movers"})
 """Each route's query parameters that are not dimension filters."""
@@ -125,8 +127,55 @@ def sales_slice(
 ) -> Slice:
     """`group_by`, the `attributes` view and every other query parameter as a dimension filter
     (`category=Notebooks&category=Tablets`); an unknown name is refused, never ignored."""
-    known = service.dimensions
-    names = [name.strip() for name in group_by.split(",")] if group_by else []
+    grouping = _grouping(service.dimensions, group_by) if group_by else ()
+    filters = _filters(request, service.dimensions, SALES_PARAMETERS)
+    return Slice(grouping, filters, attributes)
+
+
+def breakdowns_query(
+    request: Request,
+    service: ServiceDep,
+    period: PeriodDep,
+    *,
+    group_by: Annotated[
+        list[str],
+        Query(
+            description="One grouping per `group_by`, each as `/v1/metrics/sales` takes it "
+            f"(`group_by=category&group_by=store_region,store_state`), at most {MAX_BREAKDOWNS}.",
+        ),
+    ],
+    granularity: GranularityQuery = Granularity.TOTAL,
+    compare: CompareQuery = None,
+    attributes: Attributes = Attributes.AS_OF_SALE,
+) -> BreakdownsQuery:
+    """Several `/v1/metrics/sales` groupings of one range and slice, answered by one query."""
+    if len(group_by) > MAX_BREAKDOWNS:
+        _invalid(
+            "group_by",
+            group_by,
+            f"at most {MAX_BREAKDOWNS} groupings per request, got {len(group_by)}; split it",
+        )
+    groupings = tuple(_grouping(service.dimensions, value) for value in group_by)
+    seen: set[frozenset[str]] = set()
+    for value, grouping in zip(group_by, groupings, strict=True):
+        names = frozenset(d.name for d in grouping)
+        if names in seen:
+            _invalid("group_by", value, f"the grouping {value!r} is asked twice")
+        seen.add(names)
+    _check_buckets(period, granularity)
+    filters = _filters(request, service.dimensions, SALES_PARAMETERS)
+    return BreakdownsQuery(
+        align(period, granularity, service.zone),
+        granularity,
+        Slice((), filters, attributes),
+        groupings,
+        compare,
+    )
+
+
+def _grouping(known: dict[str, Dimension], group_by: str) -> tuple[Dimension, ...]:
+    """One `group_by` value: one dimension, or two different ones separated by a comma."""
+    names = [name.strip() for name in group_by.split(",")]
     if len(names) > MAX_GROUP_BY or len(set(names)) != len(names):
         _invalid(
             "group_by", group_by, f"group by one dimension or two different ones, got {group_by!r}"
@@ -136,8 +185,7 @@ def sales_slice(
             _invalid(
                 "group_by", group_by, f"unknown dimension {name!r}; use one of {', '.join(known)}"
             )
-    filters = _filters(request, known, SALES_PARAMETERS)
-    return Slice(tuple(known[n] for n in names), filters, attributes)
+    return tuple(known[n] for n in names)
 
 
 def products_slice(
@@ -174,6 +222,11 @@ def sales_query(
     compare: CompareQuery = None,
 ) -> SalesQuery:
     """The question, normalised: the range rounded outwards to whole buckets (at most days)."""
+    _check_buckets(period, granularity)
+    return SalesQuery(align(period, granularity, service.zone), granularity, slice_, compare)
+
+
+def _check_buckets(period: EventTimeRange, granularity: Granularity) -> None:
     if too_many_buckets(period, granularity):
         _invalid(
             "to",
@@ -181,7 +234,6 @@ def sales_query(
             f"a range of {period.end - period.start} has more than {MAX_BUCKETS} "
             f"{granularity.value} buckets; narrow it or use a coarser granularity",
         )
-    return SalesQuery(align(period, granularity, service.zone), granularity, slice_, compare)
 
 
 def products_query(

@@ -80,6 +80,13 @@ class SalesMetrics(BaseModel):
     as_of: str = Field(description="When this answer was computed (UTC).")
 
 
+class SalesBreakdowns(BaseModel):
+    breakdowns: list[SalesMetrics] = Field(
+        description="One answer per `group_by` asked, in the order asked: each the same as "
+        "`/v1/metrics/sales` gives for that `group_by` and the other parameters."
+    )
+
+
 class Product(BaseModel):
     sku: str
     product_name: str | None

@@ -31,8 +31,9 @@ from serving.buckets import (
     instants_of_wall,
     is_wall_bucket,
 )
+from serving.buckets import Comparison as ComparisonRange
 from serving.cache import TtlCache
-from serving.dimensions import dimensions
+from serving.dimensions import Dimension, dimensions
 from serving.display import zone_country
 from serving.engines.base import QueryEngine
 from serving.models import (
@@ -44,6 +45,7 @@ from serving.models import (
     Period,
     ProductRow,
     ReferenceStatus,
+    SalesBreakdowns,
     SalesMetrics,
     SalesRow,
     TopProducts,
@@ -58,6 +60,7 @@ from serving.queries import (
     Slice,
     newest_landed_event_sql,
     reference_status_sql,
+    sales_breakdowns_sql,
     sales_metrics_sql,
     slow_movers_sql,
     store_currency_sql,
@@ -78,6 +81,23 @@ class SalesQuery:
     granularity: Granularity
     slice_: Slice
     compare: Compare | None = None
+
+
+@dataclass(frozen=True)
+class BreakdownsQuery:
+    """A `/v1/metrics/sales/breakdowns` question: `groupings`, each a `/v1/metrics/sales`
+    `group_by`, over one range, granularity and `slice_` (filters and attributes, no group)."""
+
+    period: EventTimeRange
+    granularity: Granularity
+    slice_: Slice
+    groupings: tuple[tuple[Dimension, ...], ...]
+    compare: Compare | None = None
+
+    def grouped_by(self, grouping: tuple[Dimension, ...]) -> SalesQuery:
+        """The `/v1/metrics/sales` question whose answer is this grouping's."""
+        slice_ = Slice(grouping, self.slice_.filters, self.slice_.attributes)
+        return SalesQuery(self.period, self.granularity, slice_, self.compare)
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,9 @@ class ServingService:
     async def sales(self, query: SalesQuery) -> BaseModel:
         return await self._cached(("sales", query), lambda: self._sales(query))
 
+    async def breakdowns(self, query: BreakdownsQuery) -> BaseModel:
+        return await self._cached(("breakdowns", query), lambda: self._breakdowns(query))
+
     async def top_products(self, query: ProductsQuery) -> BaseModel:
         return await self._cached(("top-products", query), lambda: self._top_products(query))
 
@@ -125,12 +148,51 @@ class ServingService:
         sql = sales_metrics_sql(
             query.period, query.granularity, self.calendar, query.slice_, compared
         )
+        return self._sales_answer(query, compared, run, self.engine.query(sql).rows)
+
+    def _breakdowns(self, query: BreakdownsQuery) -> SalesBreakdowns:
+        """One query for every grouping; each grouping's rows are those whose non-NULL
+        dimensions are exactly its own, the total rows (every dimension NULL) belong to all."""
+        run = self.engine.refresh()
+        compared = comparison(query.compare, query.period, self.zone) if query.compare else None
+        sql = sales_breakdowns_sql(
+            query.period,
+            query.granularity,
+            self.calendar,
+            query.slice_,
+            groupings=query.groupings,
+            comparison=compared,
+        )
+        names = tuple(dict.fromkeys(d.name for grouping in query.groupings for d in grouping))
+        rows_by_grouping: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for row in self.engine.query(sql).rows:
+            present = frozenset(name for name in names if row[name] is not None)
+            rows_by_grouping.setdefault(present, []).append(row)
+        totals = rows_by_grouping.get(frozenset(), [])
+        answers = []
+        for grouping in query.groupings:
+            own = {d.name for d in grouping}
+            rows = [
+                {key: value for key, value in row.items() if key not in names or key in own}
+                for row in [*rows_by_grouping.get(frozenset(own), []), *totals]
+            ]
+            answers.append(self._sales_answer(query.grouped_by(grouping), compared, run, rows))
+        return SalesBreakdowns(breakdowns=answers)
+
+    def _sales_answer(
+        self,
+        query: SalesQuery,
+        compared: ComparisonRange | None,
+        run: PublishedRun,
+        result_rows: list[dict[str, Any]],
+    ) -> SalesMetrics:
+        """The answer to `query` from the rows of its SQL (`sales_metrics_sql`'s columns)."""
         names = [d.name for d in query.slice_.group_by]
         walls = compared is not None and is_wall_bucket(query.granularity, compared.shift)
         cells: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
         totals: dict[str, dict[str, Any] | None] = {}
         bucket_rows: dict[str, list[dict[str, Any]]] = {CURRENT: [], COMPARISON: []}
-        for row in self.engine.query(sql).rows:
+        for row in result_rows:
             side, bucket = row.pop("side"), row.pop("bucket")
             groups = tuple(row.pop(name) for name in names)
             if bucket is None:

@@ -1,4 +1,4 @@
-"""`GET /v1/metrics/sales` and `GET /v1/metrics/top-products`."""
+"""`GET /v1/metrics/sales` (and its `/breakdowns`) and `GET /v1/metrics/top-products`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from serving.deps import ServiceDep, products_query, sales_query
-from serving.models import SalesMetrics, TopProducts
-from serving.service import ProductsQuery, SalesQuery
+from serving.deps import ServiceDep, breakdowns_query, products_query, sales_query
+from serving.models import SalesBreakdowns, SalesMetrics, TopProducts
+from serving.service import BreakdownsQuery, ProductsQuery, SalesQuery
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
@@ -31,6 +31,18 @@ async def sales_metrics(
     `attributes=current` groups every sale under today's catalog; the default keeps each
     sale's own."""
     return await service.sales(query)
+
+
+@router.get("/sales/breakdowns", response_model=SalesBreakdowns)
+async def sales_breakdowns(
+    service: ServiceDep, query: Annotated[BreakdownsQuery, Depends(breakdowns_query)]
+) -> BaseModel:
+    """Several groupings of the same range and slice at once (`group_by=category&group_by=
+    brand&group_by=store_region,store_state`), each answered exactly as `/v1/metrics/sales`
+    answers that `group_by` with the other parameters; `granularity` defaults to `total`.
+    One query reads the lines for all of them: a dashboard's panels cost one scan of the
+    real-time side, not one per panel (on Athena, each scan is billed)."""
+    return await service.breakdowns(query)
 
 
 @router.get("/top-products", response_model=TopProducts)

@@ -2,7 +2,7 @@
 -- cutoff T, shaped exactly like gold sales_wide and filtered by the same rules as the batch:
 --   * one copy per event_id: the first ingested_at wins, ties go to the smaller source, then to
 --     bronze over CSV (the batch's order); identical bronze copies (a redelivered batch) count
---     once. Copies are ranked per event, before exploding, so the windows see events, not lines;
+--     once. A bronze copy is ranked as a whole event, before exploding, so the windows see events;
 --   * product, store and customer attributes (and the unit cost) are those in force at the sale
 --     (the reference tables' validity intervals); an unknown sku or store keeps its line, with
 --     NULL attributes, cost and margin (contract/quality.py's flag rules);
@@ -14,68 +14,81 @@
 --     column, which AT TIME ZONE does not in Trino.
 -- T is a literal, re-rendered whenever a batch run is published (docs/adr/0008); its UTC date and
 -- hour prune the bronze partitions (projection on Athena, hive folders on DuckDB) to those since T.
--- Lines are exploded by joining each event to the line numbers 1..cardinality(items): UNNEST of
--- an array of rows names its columns differently in Trino and DuckDB, and this join is fast in
--- both.
+-- Bronze is named once in the whole statement: Trino (Athena) evaluates a CTE at every reference,
+-- so each extra reference is another scan of the day's bronze, billed. Bronze events and CSV lines
+-- therefore flow as one stream of copies (`copies`: a bronze row is a whole event, a CSV row one
+-- line), ranked in one pass, and exploded into lines by one join: a bronze copy to the line
+-- numbers 1..cardinality(items) (UNNEST of an array of rows names its columns differently in Trino
+-- and DuckDB, and this join is fast in both), a CSV line to line number 1 only.
 CREATE OR REPLACE VIEW sales_realtime AS
 WITH line_numbers AS (
   SELECT line_number FROM UNNEST(sequence(1, {{max_items}})) AS t (line_number)
 ),
-bronze_copies AS (
+copies AS (
   SELECT
-    e.*,
-    row_number() OVER (PARTITION BY e.event_id ORDER BY e.ingested_at, e.source) AS bronze_rank
+    e.event_id, e.event_type, e.occurred_at, e.ingested_at, e.channel, e.store_id, e.order_id,
+    e.customer_id, e.payment_method, e.currency, e.source, 0 AS origin, e.items,
+    NULL AS csv_sku, NULL AS csv_quantity, NULL AS csv_unit_price, NULL AS csv_discount,
+    e.terminal_id, e.salesperson_id, e.attributes
   FROM bronze_sales_events AS e
   WHERE e.ingest_date >= '{{cutoff_date}}'
     AND (e.ingest_date > '{{cutoff_date}}' OR e.ingest_hour >= '{{cutoff_hour}}')
     AND e.ingested_at >= TIMESTAMP '{{cutoff}}'
-),
-csv_lines AS (
-  SELECT
-    event_id,
-    event_type,
-    CAST(from_iso8601_timestamp(occurred_at) AT TIME ZONE 'UTC' AS timestamp) AS occurred_at,
-    CAST(from_iso8601_timestamp(ingested_at) AT TIME ZONE 'UTC' AS timestamp) AS ingested_at,
-    channel,
-    store_id,
-    order_id,
-    NULLIF(customer_id, '') AS customer_id,
-    payment_method,
-    currency,
-    source,
-    sku,
-    CAST(quantity AS integer) AS quantity,
-    CAST(unit_price AS decimal(18, 2)) AS unit_price,
-    CAST(COALESCE(NULLIF(discount, ''), '0') AS decimal(18, 2)) AS discount,
-    CAST(NULL AS varchar) AS terminal_id,
-    CAST(NULL AS varchar) AS salesperson_id,
-    CAST(NULL AS map(varchar, varchar)) AS attributes,
-    CAST(NULL AS varchar) AS promotion_id,
-    CAST(NULL AS varchar) AS coupon_code
-  FROM csv_uploads
-),
-event_copies AS (
-  SELECT event_id, ingested_at, source, 0 AS origin FROM bronze_copies WHERE bronze_rank = 1
   UNION ALL
-  SELECT DISTINCT event_id, ingested_at, source, 1 AS origin
-  FROM csv_lines
-  WHERE ingested_at >= TIMESTAMP '{{cutoff}}'
+  SELECT
+    c.event_id,
+    c.event_type,
+    CAST(from_iso8601_timestamp(c.occurred_at) AT TIME ZONE 'UTC' AS timestamp) AS occurred_at,
+    CAST(from_iso8601_timestamp(c.ingested_at) AT TIME ZONE 'UTC' AS timestamp) AS ingested_at,
+    c.channel,
+    c.store_id,
+    c.order_id,
+    NULLIF(c.customer_id, '') AS customer_id,
+    c.payment_method,
+    c.currency,
+    c.source,
+    1 AS origin,
+    NULL AS items,
+    c.sku AS csv_sku,
+    CAST(c.quantity AS integer) AS csv_quantity,
+    CAST(c.unit_price AS decimal(18, 2)) AS csv_unit_price,
+    CAST(COALESCE(NULLIF(c.discount, ''), '0') AS decimal(18, 2)) AS csv_discount,
+    NULL AS terminal_id,
+    NULL AS salesperson_id,
+    NULL AS attributes
+  FROM csv_uploads AS c
+  WHERE CAST(from_iso8601_timestamp(c.ingested_at) AT TIME ZONE 'UTC' AS timestamp)
+    >= TIMESTAMP '{{cutoff}}'
+),
+numbered_copies AS (
+  -- copy_row numbers the rows of one copy: identical bronze copies (a redelivered batch) keep
+  -- row 1 only; the lines of one CSV copy are numbered in the batch's line order.
+  SELECT
+    c.*,
+    row_number() OVER (
+      PARTITION BY c.event_id, c.ingested_at, c.source, c.origin
+      ORDER BY c.csv_sku, c.csv_quantity, c.csv_unit_price, c.csv_discount
+    ) AS copy_row
+  FROM copies AS c
+),
+ranked_copies AS (
+  SELECT
+    c.*,
+    rank() OVER (PARTITION BY c.event_id ORDER BY c.ingested_at, c.source, c.origin) AS copy_rank
+  FROM numbered_copies AS c
+  WHERE c.origin = 1 OR c.copy_row = 1
+),
+winning_copies AS (
+  SELECT * FROM ranked_copies WHERE copy_rank = 1
 ),
 first_copies AS (
-  SELECT event_id, ingested_at, source, origin
-  FROM (
-    SELECT
-      c.*,
-      row_number() OVER (PARTITION BY c.event_id ORDER BY c.ingested_at, c.source, c.origin)
-        AS copy_rank
-    FROM event_copies AS c
-  ) AS ranked
-  WHERE copy_rank = 1
+  -- Each event's winning copy; the local engine keeps it as its index of winners.
+  SELECT DISTINCT event_id, ingested_at, source, origin FROM winning_copies
 ),
-bronze_lines AS (
+first_lines AS (
   SELECT
     e.event_id,
-    CAST(n.line_number AS integer) AS line_number,
+    CAST(CASE WHEN e.origin = 0 THEN n.line_number ELSE e.copy_row END AS integer) AS line_number,
     e.event_type,
     e.occurred_at,
     e.ingested_at,
@@ -86,40 +99,21 @@ bronze_lines AS (
     e.payment_method,
     e.currency,
     e.source,
-    e.items[n.line_number].sku AS sku,
-    e.items[n.line_number].quantity AS quantity,
-    e.items[n.line_number].unit_price AS unit_price,
-    e.items[n.line_number].discount AS discount,
+    CASE WHEN e.origin = 0 THEN e.items[n.line_number].sku ELSE e.csv_sku END AS sku,
+    CASE WHEN e.origin = 0 THEN e.items[n.line_number].quantity ELSE e.csv_quantity END
+      AS quantity,
+    CASE WHEN e.origin = 0 THEN e.items[n.line_number].unit_price ELSE e.csv_unit_price END
+      AS unit_price,
+    CASE WHEN e.origin = 0 THEN e.items[n.line_number].discount ELSE e.csv_discount END
+      AS discount,
     e.terminal_id,
     e.salesperson_id,
     e.attributes,
-    e.items[n.line_number].promotion_id AS promotion_id,
-    e.items[n.line_number].coupon_code AS coupon_code
-  FROM bronze_copies AS e
-  JOIN first_copies AS f ON f.event_id = e.event_id AND f.origin = 0
-  JOIN line_numbers AS n ON n.line_number <= cardinality(e.items)
-  WHERE e.bronze_rank = 1
-),
-csv_first_lines AS (
-  SELECT
-    l.event_id,
-    CAST(
-      row_number() OVER (
-        PARTITION BY l.event_id ORDER BY l.sku, l.quantity, l.unit_price, l.discount
-      ) AS integer
-    ) AS line_number,
-    l.event_type, l.occurred_at, l.ingested_at, l.channel, l.store_id, l.order_id,
-    l.customer_id, l.payment_method, l.currency, l.source, l.sku, l.quantity, l.unit_price,
-    l.discount, l.terminal_id, l.salesperson_id, l.attributes, l.promotion_id, l.coupon_code
-  FROM csv_lines AS l
-  JOIN first_copies AS f
-    ON f.event_id = l.event_id AND f.origin = 1 AND f.ingested_at = l.ingested_at
-    AND f.source = l.source
-),
-first_lines AS (
-  SELECT * FROM bronze_lines
-  UNION ALL
-  SELECT * FROM csv_first_lines
+    CASE WHEN e.origin = 0 THEN e.items[n.line_number].promotion_id END AS promotion_id,
+    CASE WHEN e.origin = 0 THEN e.items[n.line_number].coupon_code END AS coupon_code
+  FROM winning_copies AS e
+  JOIN line_numbers AS n
+    ON n.line_number <= CASE WHEN e.origin = 0 THEN cardinality(e.items) ELSE 1 END
 ),
 signed_lines AS (
   SELECT
