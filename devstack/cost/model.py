@@ -4,8 +4,8 @@ The model follows what `infra/terraform` deploys: the Kinesis stream and the SQS
 exist (only the configured sink carries events), one Lambda invocation lands one Parquet file,
 the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the days late events
 reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
-days, dashboards query the real-time bronze since T through Athena (priced late in the day, a
-day's events: each refresh runs the dashboard's queries, which read the bytes per event
+days, dashboards query the real-time bronze since T through Athena (each refresh runs the
+dashboard's queries over the events since T, half a day's on average, at the bytes per event
 `bench.athena_scan` measures on Trino, Athena's engine). What cannot be derived
 from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
 Decimal; amounts are rounded to cents only when shown.
@@ -129,6 +129,11 @@ class Assumptions:
     """Bytes those queries read from S3 together per real-time event since T: measured on Trino
     (`python -m bench.athena_scan`: physical input bytes, only the Parquet column chunks and
     footers each query needs). None: the whole bronze files, `bronze_bytes_scanned_per_event`."""
+    athena_day_share_since_t: Decimal = Decimal("0.5")
+    """The share of a day's events a refresh finds since T, on average: refreshes spread evenly
+    over the day, T moving once a day (the nightly run), traffic flat. A refresh just before
+    the nightly run reads a whole day, one just after it nothing; a dashboard watched only in
+    shop hours, with T at night, sees more than half (at most 1: every refresh priced late)."""
     athena_other_queries_per_refresh: Decimal = Decimal(0)
     """The refresh's queries over reference tables and marts only (customers, the stores' time
     zones): they read a few KB, and Athena bills each its 10 MB minimum."""
@@ -309,16 +314,17 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
-    """Every refresh priced late in the day: its queries over the real-time view then read the
-    bronze of nearly a whole day since T (the nightly T is early in the morning), each at least
-    Athena's minimum, and its other queries the minimum each."""
+    """Each refresh's queries over the real-time view read the bronze of the events since T
+    (`athena_day_share_since_t` of a day's), each at least Athena's minimum, and its other
+    queries the minimum each."""
     refreshes = w.dashboard_queries_per_hour * v.hours
     minimum = p("athena", "minimum_bytes_per_query")
     per_event, how = a.athena_bytes_scanned_per_event, "bytes read from S3, measured on Trino"
     if per_event is None:
         per_event, how = a.bronze_bytes_scanned_per_event, "whole files"
     queries = a.athena_realtime_queries_per_refresh
-    per_query = max(Decimal(w.events_per_day) * per_event / queries, minimum)
+    since_t = Decimal(w.events_per_day) * a.athena_day_share_since_t
+    per_query = max(since_t * per_event / queries, minimum)
     others = a.athena_other_queries_per_refresh
     scanned = queries * per_query + others * minimum
     tb = refreshes * scanned / TB
@@ -326,8 +332,8 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     others_text = f" + {others:.0f} over reference tables and marts" if others else ""
     basis = (
         f"{refreshes:.0f} dashboard refreshes x {scanned / 1024**2:.1f} MB: {queries:.0f} "
-        f"{'query' if queries == 1 else 'queries'} over a day of bronze since T at "
-        f"{per_event} B/event together ({how})"
+        f"{'query' if queries == 1 else 'queries'} over {since_t:,.0f} events since T on "
+        f"average at {per_event} B/event together ({how})"
         f"{others_text}; 10 MB minimum per query = {tb:.3f} TB"
     )
     return LineItem("Athena", monthly, basis)

@@ -141,17 +141,22 @@ def _athena(workload: Workload, prices: PriceList, bytes_per_event: int) -> Deci
 
 
 def test_athena_bills_at_least_10_mb_per_query(prices) -> None:
-    # a day of bronze since T is 86,400 events x 64 B = 5,529,600 B < 10 MB.
+    # half a day of bronze since T is 43,200 events x 64 B = 2,764,800 B < 10 MB.
     # 7200 queries x 10,485,760 B = 0.06866455078125 TB x 5.
     assert _athena(ONE_PER_SECOND, prices, 64) == Decimal("0.34332275390625")
 
 
-def test_athena_prices_every_query_as_a_late_day_scan_of_the_bronze_since_t(prices) -> None:
-    busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 1024**2})
-    # late in the day bronze since T holds a day's events: 1,048,576 x 64 B = 64 MiB a query;
+def test_athena_prices_each_query_over_the_events_since_t_of_an_average_refresh(prices) -> None:
+    busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 2 * 1024**2})
+    # on average half a day since T: 1,048,576 events x 64 B = 64 MiB a query;
     # 7200 queries x 64 MiB = 0.439453125 TiB x 5.
     assert _athena(busy, prices, 64) == Decimal("2.197265625")
     assert _athena(busy, prices, 128) == 2 * _athena(busy, prices, 64)
+    late = Assumptions(
+        bronze_bytes_scanned_per_event=Decimal(64), athena_day_share_since_t=Decimal(1)
+    )
+    (item,) = [i for i in estimate(busy, prices, late).items if i.component == "Athena"]
+    assert item.monthly == 2 * _athena(busy, prices, 64)
 
 
 MEASURED_SCAN = Assumptions(
@@ -169,14 +174,15 @@ def _athena_item(workload: Workload, prices: PriceList, assumptions: Assumptions
 
 
 def test_a_measured_refresh_bills_each_of_its_queries_what_it_reads_or_10_mb(prices) -> None:
-    busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 1024**2})
-    # each real-time query reads 1,048,576 x 16 B = 16 MiB, the other two 10 MiB each:
+    busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 2 * 1024**2})
+    # each real-time query reads half a day since T, 1,048,576 x 16 B = 16 MiB, the other two
+    # 10 MiB each:
     # 7200 refreshes x 84 MiB = 0.5767822265625 TiB x 5.
     item = _athena_item(busy, prices, MEASURED_SCAN)
     assert item.monthly == Decimal("2.8839111328125")
     assert "measured on Trino" in item.basis
     assert "4 queries" in item.basis
-    # a quiet day: 86,400 x 16 B = 1.3 MiB a query, so all six pay 10 MiB each.
+    # a quiet day: 43,200 x 16 B = 0.7 MiB a query, so all six pay 10 MiB each.
     assert _athena_item(ONE_PER_SECOND, prices, MEASURED_SCAN).monthly == Decimal("2.0599365234375")
 
 
