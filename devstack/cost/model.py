@@ -6,7 +6,8 @@ the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the
 reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
 days, dashboards query the real-time bronze since T through Athena (each refresh runs the
 dashboard's queries over the events since T, half a day's on average, at the bytes per event
-`bench.athena_scan` measures on Trino, Athena's engine). What cannot be derived
+`bench.athena_scan` measures on Trino, Athena's engine, plus gold's event ids for the anti-join
+against the batch view). What cannot be derived
 from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
 Decimal; amounts are rounded to cents only when shown.
 """
@@ -116,7 +117,10 @@ class Assumptions:
     full_rebuild_every_days: Decimal = Decimal(7)
     """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
     event_id_index_bytes_per_event: Decimal = Decimal(12)
-    """Compressed Parquet of the sorted event ids every incremental run reads to deduplicate."""
+    """Compressed Parquet of event ids, per event of history: what every incremental run reads
+    from the index to deduplicate, and what each query over the real-time view reads from gold's
+    `event_id` column for its anti-join (`views/sales_realtime_unbatched.sql`: Athena reads the
+    whole column, every day of gold, whatever the real-time ids are)."""
     bronze_bytes_scanned_per_event: Decimal = Decimal(79)
     """Compacted bronze Parquet per event, whole files: measured, not assumed (`python -m
     bench.freshness` after about 1M events since T, every hour compacted; docs/serving.md). It
@@ -315,8 +319,8 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     """Each refresh's queries over the real-time view read the bronze of the events since T
-    (`athena_day_share_since_t` of a day's), each at least Athena's minimum, and its other
-    queries the minimum each."""
+    (`athena_day_share_since_t` of a day's) and the event ids of all of gold (the anti-join),
+    each at least Athena's minimum, and its other queries the minimum each."""
     refreshes = w.dashboard_queries_per_hour * v.hours
     minimum = p("athena", "minimum_bytes_per_query")
     per_event, how = a.athena_bytes_scanned_per_event, "bytes read from S3, measured on Trino"
@@ -324,7 +328,8 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         per_event, how = a.bronze_bytes_scanned_per_event, "whole files"
     queries = a.athena_realtime_queries_per_refresh
     since_t = Decimal(w.events_per_day) * a.athena_day_share_since_t
-    per_query = max(since_t * per_event / queries, minimum)
+    gold_ids = Decimal(w.events_per_day) * w.retention_days * a.event_id_index_bytes_per_event
+    per_query = max(since_t * per_event / queries + gold_ids, minimum)
     others = a.athena_other_queries_per_refresh
     scanned = queries * per_query + others * minimum
     tb = refreshes * scanned / TB
@@ -333,7 +338,8 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     basis = (
         f"{refreshes:.0f} dashboard refreshes x {scanned / 1024**2:.1f} MB: {queries:.0f} "
         f"{'query' if queries == 1 else 'queries'} over {since_t:,.0f} events since T on "
-        f"average at {per_event} B/event together ({how})"
+        f"average at {per_event} B/event together ({how}), each also reading gold's event ids "
+        f"for its anti-join ({gold_ids / GB:,.2f} GB: {w.retention_days} days of history)"
         f"{others_text}; 10 MB minimum per query = {tb:.3f} TB"
     )
     return LineItem("Athena", monthly, basis)

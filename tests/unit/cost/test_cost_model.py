@@ -134,8 +134,15 @@ def test_a_longer_batching_window_means_fewer_invocations_and_small_files(prices
     assert _item(windowed, prices, "Lambda") == Decimal("0.445824")
 
 
-def _athena(workload: Workload, prices: PriceList, bytes_per_event: int) -> Decimal:
-    assumptions = Assumptions(bronze_bytes_scanned_per_event=Decimal(bytes_per_event))
+def _athena(
+    workload: Workload, prices: PriceList, bytes_per_event: int, id_bytes: int = 0
+) -> Decimal:
+    """The Athena line with `bytes_per_event` of bronze since T and `id_bytes` of gold's event
+    ids per event of history (0: no anti-join read, the bronze part alone)."""
+    assumptions = Assumptions(
+        bronze_bytes_scanned_per_event=Decimal(bytes_per_event),
+        event_id_index_bytes_per_event=Decimal(id_bytes),
+    )
     (item,) = [i for i in estimate(workload, prices, assumptions).items if i.component == "Athena"]
     return item.monthly
 
@@ -153,19 +160,39 @@ def test_athena_prices_each_query_over_the_events_since_t_of_an_average_refresh(
     assert _athena(busy, prices, 64) == Decimal("2.197265625")
     assert _athena(busy, prices, 128) == 2 * _athena(busy, prices, 64)
     late = Assumptions(
-        bronze_bytes_scanned_per_event=Decimal(64), athena_day_share_since_t=Decimal(1)
+        bronze_bytes_scanned_per_event=Decimal(64),
+        athena_day_share_since_t=Decimal(1),
+        event_id_index_bytes_per_event=Decimal(0),
     )
     (item,) = [i for i in estimate(busy, prices, late).items if i.component == "Athena"]
     assert item.monthly == 2 * _athena(busy, prices, 64)
+
+
+def test_each_real_time_query_also_reads_gold_s_event_ids_for_every_day_of_history(
+    prices,
+) -> None:
+    # the anti-join reads 86,400 events x 10 days x 12 B = 10,368,000 B of gold ids, plus half
+    # a day of bronze, 43,200 x 64 B = 2,764,800 B: 13,132,800 B a query, above the minimum;
+    # 7200 queries = 94,556,160,000 B = 0.0859976... TiB x 5.
+    expected = Decimal(7200 * 13_132_800) / Decimal(1024**4) * 5
+    assert _athena(ONE_PER_SECOND, prices, 64, id_bytes=12) == expected
+    longer = Workload(**{**ONE_PER_SECOND.__dict__, "retention_days": 20})
+    doubled = Decimal(7200 * (2 * 10_368_000 + 2_764_800)) / Decimal(1024**4) * 5
+    assert _athena(longer, prices, 64, id_bytes=12) == doubled
+    item = _athena_item(ONE_PER_SECOND, prices, Assumptions(event_id_index_bytes_per_event=12))
+    assert "gold's event ids" in item.basis
+    assert "10 days of history" in item.basis
 
 
 MEASURED_SCAN = Assumptions(
     athena_bytes_scanned_per_event=Decimal(64),
     athena_realtime_queries_per_refresh=Decimal(4),
     athena_other_queries_per_refresh=Decimal(2),
+    event_id_index_bytes_per_event=Decimal(0),
 )
 """A refresh as `bench.athena_scan` measures one: four queries reading 64 B per event together
-(16 B each), two more over reference tables only."""
+(16 B each), two more over reference tables only; no gold ids (the anti-join's read is tested
+on its own above)."""
 
 
 def _athena_item(workload: Workload, prices: PriceList, assumptions: Assumptions) -> LineItem:
@@ -190,7 +217,7 @@ def test_without_a_measured_scan_a_refresh_is_one_query_over_the_whole_files(pri
     item = _athena_item(ONE_PER_SECOND, prices, Assumptions())
     assert "whole files" in item.basis
     assert "measured on Trino" not in item.basis
-    assert item.monthly == _athena(ONE_PER_SECOND, prices, 79)
+    assert item.monthly == _athena(ONE_PER_SECOND, prices, 79, id_bytes=12)
 
 
 def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:
