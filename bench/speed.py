@@ -42,6 +42,7 @@ from contract.settings import Settings
 from contract.wire import decode, encode
 from devstack.local_servers import ingest_api, moto_server, python_module
 from speed_layer import Batch, DeliveredRecord, land
+from speed_layer.deaggregation import split_record
 
 BATCH_SIZE = 500
 THROUGHPUT_BATCHES = 30
@@ -150,7 +151,8 @@ class StreamWatcher(threading.Thread):
                 iterators[shard] = response["NextShardIterator"]
                 now = time.perf_counter()
                 for record in response["Records"]:
-                    self.seen.setdefault(orjson.loads(record["Data"])["event_id"], now)
+                    for event in split_record(record):
+                        self.seen.setdefault(orjson.loads(event.data)["event_id"], now)
             self.stop.wait(LAKE_POLL_SECONDS)
 
 

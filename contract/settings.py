@@ -161,6 +161,10 @@ class Settings(BaseSettings):
     publish_linger_ms: float = Field(5.0, ge=0, le=1000)
     publish_budget_seconds: float = Field(3.0, gt=0, le=60)
     """How long a request may wait for the stream to acknowledge before it is answered 503."""
+    kinesis_aggregation: bool = True
+    """Pack the events of each PutRecords call into KPL aggregated records (several events per
+    record, which on-demand Kinesis bills by the KB rounded up); off: one record per event. Every
+    consumer reads both (`ingest_api.sinks.kinesis_aggregation`)."""
     log_sample_rate: float = Field(1.0, ge=0, le=1)
     """Share of the per-request info lines (refused requests) that are logged; the metrics count
     every request whatever the rate (`contract.structured_logging`)."""

@@ -14,7 +14,11 @@ daemon itself (jars, `java software.amazon.kinesis.multilang.MultiLangDaemon`) i
 separately.
 
 A batch is landed under `{shard}-{first}-{last}`, retried in place with backoff, dead-lettered
-after `speed_max_attempts`, and only then checkpointed.
+after `speed_max_attempts`, and only then checkpointed. The KCL de-aggregates KPL records itself:
+each record it hands over is one event, with the `subSequenceNumber` of its place in an
+aggregated record (0 for a plain record). The batch key and the checkpoint carry it, so a
+restart resumes after the last event landed, not at the start of its aggregated record (which
+would land that record's remaining events again under another key).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from speed_layer.batching import BatchingPolicy
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.errors import ProtocolError
 from speed_layer.landing import land, warm_up
-from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
+from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key, kinesis_position
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +79,15 @@ class KclRecordProcessor:
     def _process(self, records: list[dict[str, Any]], channel: _Channel) -> None:
         if not records:
             return
-        sequences = [record["sequenceNumber"] for record in records]
+        positions = [
+            kinesis_position(record["sequenceNumber"], record.get("subSequenceNumber") or 0)
+            for record in records
+        ]
         batch = Batch(
-            kinesis_batch_key(self._shard_id, sequences[0], sequences[-1]),
+            kinesis_batch_key(self._shard_id, positions[0], positions[-1]),
             tuple(
-                DeliveredRecord(base64.b64decode(record["data"]), f"{self._shard_id}:{seq}")
-                for record, seq in zip(records, sequences, strict=True)
+                DeliveredRecord(base64.b64decode(record["data"]), f"{self._shard_id}:{position}")
+                for record, position in zip(records, positions, strict=True)
             ),
         )
         for attempt in range(1, self._policy.max_attempts + 1):
@@ -96,7 +103,8 @@ class KclRecordProcessor:
                 )
                 break
             self._sleep(self._policy.backoff_seconds(attempt))
-        channel.checkpoint(sequences[-1])
+        last = records[-1]
+        channel.checkpoint(last["sequenceNumber"], last.get("subSequenceNumber") or 0)
 
 
 class _Channel:
@@ -116,10 +124,16 @@ class _Channel:
         self._outgoing.write(f"\n{json.dumps(message)}\n")
         self._outgoing.flush()
 
-    def checkpoint(self, sequence_number: str | None) -> None:
+    def checkpoint(
+        self, sequence_number: str | None, sub_sequence_number: int | None = None
+    ) -> None:
         """Ask the daemon to checkpoint (None: at the end of what it delivered, or SHARD_END)."""
         self.send(
-            {"action": "checkpoint", "sequenceNumber": sequence_number, "subSequenceNumber": None}
+            {
+                "action": "checkpoint",
+                "sequenceNumber": sequence_number,
+                "subSequenceNumber": sub_sequence_number,
+            }
         )
         reply = self.receive()
         if reply is None or reply.get("action") != "checkpoint":

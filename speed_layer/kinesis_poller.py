@@ -6,6 +6,10 @@ fails to land is retried as the very same batch (same key, so no duplicate file)
 after `max_attempts` its failed records go to the dead-letter queue and the shard moves on, so
 one bad batch never blocks a shard. Checkpoints are write-ahead (see `checkpoints`), so a crash
 between the file and the checkpoint replays exactly the same batch.
+
+Aggregated records are split into their events as they are read (`deaggregation`); a batch holds
+whole stream records, and its size counts stream records as Lambda's batch size does, so the
+checkpoints and the replay stay on Kinesis sequence numbers.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from contract.lake_io import WRITE_ERRORS, LakeFiles
 from speed_layer.batching import AWS_ERRORS, ERROR_PAUSE_SECONDS, BatchingPolicy
 from speed_layer.checkpoints import CheckpointFile
 from speed_layer.dead_letters import DeadLetterQueue
+from speed_layer.deaggregation import split_record
 from speed_layer.landing import land
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 
@@ -36,7 +41,11 @@ class _Shard:
     replay_until: str | None
     """Set after a crash: the pending batch ends at this sequence number, read no further."""
     sequences: list[str] = field(default_factory=list)
+    """The stream records buffered, by sequence number (what checkpoints and replays name)."""
     records: list[DeliveredRecord] = field(default_factory=list)
+    """The events they carry, in order."""
+    positions: list[str] = field(default_factory=list)
+    """Each event's position (`records.kinesis_position`), for the batch key."""
     first_buffered_at: float = 0.0
     attempts: int = 0
     held: bool = False
@@ -48,7 +57,7 @@ class _Shard:
             return False
         replay_complete = self.replay_until is not None and self.sequences[-1] == self.replay_until
         return (
-            len(self.records) >= policy.batch_size
+            len(self.sequences) >= policy.batch_size
             or now - self.first_buffered_at >= policy.window_seconds
             or replay_complete
             or self.iterator is None
@@ -64,7 +73,7 @@ class _Shard:
         )
         return (
             self.iterator is not None
-            and len(self.records) < policy.batch_size
+            and len(self.sequences) < policy.batch_size
             and self.attempts == 0
             and not self.held
             and not replay_complete
@@ -156,7 +165,8 @@ class KinesisPoller:
             return 0
         try:
             response = self._kinesis.get_records(
-                ShardIterator=shard.iterator, Limit=self._policy.batch_size - len(shard.records)
+                ShardIterator=shard.iterator,
+                Limit=self._policy.batch_size - len(shard.sequences),
             )
         except self._kinesis.exceptions.ExpiredIteratorException:
             resume_after = shard.sequences[-1] if shard.sequences else None
@@ -170,17 +180,21 @@ class KinesisPoller:
             sequence = record["SequenceNumber"]
             if shard.replay_until is not None and int(sequence) > int(shard.replay_until):
                 break
-            if not shard.records:
+            if not shard.sequences:
                 shard.first_buffered_at = time.monotonic()
             shard.sequences.append(sequence)
-            shard.records.append(DeliveredRecord(record["Data"], f"{shard.shard_id}:{sequence}"))
+            for event in split_record(record):
+                shard.records.append(
+                    DeliveredRecord(event.data, f"{shard.shard_id}:{event.position}")
+                )
+                shard.positions.append(event.position)
             taken += 1
         if taken < len(response["Records"]):
             shard.iterator = self._iterator(shard.shard_id, shard.sequences[-1])
         return taken
 
     def _flush(self, shard: _Shard) -> None:
-        first, last = shard.sequences[0], shard.sequences[-1]
+        first, last = shard.positions[0], shard.positions[-1]
         batch = Batch(kinesis_batch_key(shard.shard_id, first, last), tuple(shard.records))
         if not self._checkpointed(shard, batch, self._checkpoints.begin):
             return
@@ -232,6 +246,7 @@ class KinesisPoller:
     def _reset(shard: _Shard) -> None:
         shard.sequences.clear()
         shard.records.clear()
+        shard.positions.clear()
         shard.attempts = 0
         shard.held = False
         shard.retry_at = 0.0

@@ -12,12 +12,14 @@ call (one file per ingest hour), then Powertools' `BatchProcessor` turns the out
   Reporting only some records would make Lambda resume mid-batch under a new key and land the
   already-written hours twice.
 
-Invalid records are not failures: they are quarantined and never block the shard.
+Invalid records are not failures: they are quarantined and never block the shard. Lambda hands
+over aggregated records as they are on the stream (its batch size counts them as one record
+each); the handler splits them into their events (`deaggregation`), and the batch key names the
+first and last event's position, sub-sequence number included.
 """
 
 from __future__ import annotations
 
-import base64
 from functools import cache
 from typing import Any
 
@@ -36,6 +38,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
+from speed_layer.deaggregation import split_lambda_records
 from speed_layer.errors import RecordNotLandedError
 from speed_layer.landing import land, warm_up
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key, sqs_batch_key
@@ -50,13 +53,10 @@ class KinesisLanding:
     ) -> PartialItemFailureResponse:
         raw = event["Records"]
         shard_id = raw[0]["eventID"].split(":", 1)[0]
-        sequences = [record["kinesis"]["sequenceNumber"] for record in raw]
+        events = split_lambda_records(raw)
         batch = Batch(
-            kinesis_batch_key(shard_id, sequences[0], sequences[-1]),
-            tuple(
-                DeliveredRecord(base64.b64decode(record["kinesis"]["data"]), f"{shard_id}:{seq}")
-                for record, seq in zip(raw, sequences, strict=True)
-            ),
+            kinesis_batch_key(shard_id, events[0].position, events[-1].position),
+            tuple(DeliveredRecord(e.data, f"{shard_id}:{e.position}") for e in events),
         )
         report = land(batch, self._lake)
 

@@ -17,7 +17,8 @@ class DeliveredRecord:
 
     data: bytes
     source: str
-    """`shardId-...:<sequence number>` (Kinesis) or `sqs:<message id>`, kept in the quarantine."""
+    """`shardId-...:<position>` (Kinesis, `kinesis_position`) or `sqs:<message id>`, kept in the
+    quarantine and on dead letters."""
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,20 @@ class Batch:
     records: tuple[DeliveredRecord, ...]
 
 
-def kinesis_batch_key(shard_id: str, first_sequence: str, last_sequence: str) -> str:
-    """`{shard}-{first_seq}-{last_seq}`: Kinesis redelivers exactly this range after a failure."""
-    return f"{shard_id}-{first_sequence}-{last_sequence}"
+def kinesis_position(sequence: str, sub_sequence: int) -> str:
+    """An event's place in its shard: the record's sequence number, then `.n` for the n-th (from
+    0) event of an aggregated record past its first. A plain record is its sequence number alone,
+    as before aggregation, so batches of plain records keep their keys."""
+    return f"{sequence}.{sub_sequence}" if sub_sequence else sequence
+
+
+def kinesis_batch_key(shard_id: str, first_position: str, last_position: str) -> str:
+    """`{shard}-{first}-{last}`, from the positions of the batch's first and last events: Kinesis
+    redelivers exactly this range after a failure. The sub-sequence numbers tell apart two
+    batches that start or end at different events of the same aggregated records (the KCL
+    resumes mid-record after a checkpoint there): under one key the later file would replace
+    the earlier and lose the events only the earlier held."""
+    return f"{shard_id}-{first_position}-{last_position}"
 
 
 def sqs_batch_key(message_ids: Iterable[str]) -> str:

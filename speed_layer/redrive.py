@@ -5,11 +5,13 @@ Each source has its own dead-letter queue, because what each one parks differs:
 - `kinesis` (`SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME`) holds two kinds of message. The Lambda
   mapping's on-failure destination sends a pointer to the failed batch (`KinesisBatchInfo`: shard,
   first and last sequence number), not its records: they are read back from the stream, which
-  keeps them for its retention period, and landed under the key the handler would have used
-  (`{shard}-{first}-{last}`), so a batch that landed after all is overwritten by the same file.
-  The KCL worker and the local poller send the records themselves (the body, with a `source`
-  attribute `shard:sequence`): each is landed under its own sequence number, so a second redrive
-  writes the same file again. A message is deleted once its records landed; a pointer the
+  keeps them for its retention period, split into their events when aggregated, and landed under
+  the key the handler would have used (`{shard}-{first}-{last}`, the first and last event's
+  positions), so a batch that landed after all is overwritten by the same file.
+  The KCL worker and the local poller send the events themselves (the body, with a `source`
+  attribute `shard:position`, the position holding the sub-sequence number of an event of an
+  aggregated record): each is landed under its own position, so a second redrive writes the same
+  file again. A message is deleted once its records landed; a pointer the
   stream no longer covers stays on the queue and is reported.
 - `sqs` (`SALESFLOW_DEAD_LETTER_QUEUE_NAME`) holds the sales queue's own messages, moved there
   after `max_receive_count` deliveries: they are sent back to the queue, body and attributes
@@ -33,6 +35,7 @@ from contract.aws import aws_client
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from contract.structured_logging import configure_logging
+from speed_layer.deaggregation import UserRecord, split_record
 from speed_layer.landing import land
 from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 
@@ -92,16 +95,18 @@ def redrive_kinesis(
     for message in _received(sqs, queue_url, limit):
         pointer = _batch_pointer(message["Body"])
         if pointer is not None:
-            records = _records_in_range(kinesis, pointer)
-            key = kinesis_batch_key(
-                pointer["shardId"], pointer["startSequenceNumber"], pointer["endSequenceNumber"]
+            shard = pointer["shardId"]
+            events = _events_in_range(kinesis, pointer)
+            records = [DeliveredRecord(e.data, f"{shard}:{e.position}") for e in events]
+            key = (
+                kinesis_batch_key(shard, events[0].position, events[-1].position) if events else ""
             )
             kind = "pointer"
         else:
             record = _dead_lettered_record(message)
             records = [record]
-            shard, _, sequence = record.source.partition(":")
-            key = kinesis_batch_key(shard, sequence, sequence)
+            shard, _, position = record.source.partition(":")
+            key = kinesis_batch_key(shard, position, position)
             kind = "records"
         outcome = _settle(
             sqs, queue_url, message, kind=kind, key=key, records=records, lake=lake, dry_run=dry_run
@@ -189,8 +194,9 @@ def _dead_lettered_record(message: dict[str, Any]) -> DeliveredRecord:
     return DeliveredRecord(data, attributes["source"]["StringValue"])
 
 
-def _records_in_range(kinesis: Any, pointer: dict[str, Any]) -> list[DeliveredRecord]:
-    """The records from the pointer's first to its last sequence number, read from the stream."""
+def _events_in_range(kinesis: Any, pointer: dict[str, Any]) -> list[UserRecord]:
+    """The events of the records from the pointer's first to its last sequence number, read from
+    the stream."""
     stream = str(pointer["streamArn"]).rsplit("/", 1)[-1]
     shard = pointer["shardId"]
     first, last = int(pointer["startSequenceNumber"]), int(pointer["endSequenceNumber"])
@@ -206,7 +212,7 @@ def _records_in_range(kinesis: Any, pointer: dict[str, Any]) -> list[DeliveredRe
         kinesis.exceptions.ResourceNotFoundException,
     ):
         return []
-    found: list[DeliveredRecord] = []
+    found: list[UserRecord] = []
     while iterator:
         response = kinesis.get_records(ShardIterator=iterator, Limit=1000)
         for record in response["Records"]:
@@ -214,7 +220,7 @@ def _records_in_range(kinesis: Any, pointer: dict[str, Any]) -> list[DeliveredRe
             if sequence > last:
                 return found
             if sequence >= first:
-                found.append(DeliveredRecord(record["Data"], f"{shard}:{sequence}"))
+                found.extend(split_record(record))
         if not response["Records"] and response.get("MillisBehindLatest", 0) == 0:
             return found
         iterator = response.get("NextShardIterator")

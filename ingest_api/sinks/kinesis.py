@@ -1,7 +1,10 @@
 """`KinesisSink`: records into a Kinesis Data Stream with PutRecords (500 records / 5 MiB a call).
 
+By default the records of a call go on the stream as KPL aggregated records, several events each
+(`kinesis_aggregation`; `SALESFLOW_KINESIS_AGGREGATION=false` puts one record per event).
 PutRecords is not atomic: a throttled shard fails some records of a call and writes the rest.
-The writer reports exactly which ones failed so only those are retried.
+The writer reports exactly which events failed (every event of a failed aggregated record) so
+only those are retried, and a request is answered only once each of its events was written.
 """
 
 from __future__ import annotations
@@ -19,30 +22,54 @@ from ingest_api.sinks.coalescing import (
     RecordFailure,
     coalescing_options,
 )
+from ingest_api.sinks.kinesis_aggregation import (
+    AGGREGATED_CALL_BYTES,
+    CALL_BYTES,
+    PackedRecord,
+    pack,
+    packed_size,
+)
 
-PUT_RECORDS_LIMITS = CallLimits(max_records=500, max_bytes=5 * 1024 * 1024)
+PUT_RECORDS_LIMITS = CallLimits(max_records=500, max_bytes=CALL_BYTES)
+AGGREGATED_LIMITS = CallLimits(max_records=20_000, max_bytes=AGGREGATED_CALL_BYTES)
+"""Events per call when they are packed: the packed call's bytes are what binds (`pack` keeps it
+under 500 entries); the record count only stops a flood of tiny records from lingering."""
 
 
 class KinesisWriter:
-    limits = PUT_RECORDS_LIMITS
-
-    def __init__(self, client: Any, stream_name: str) -> None:
+    def __init__(self, client: Any, stream_name: str, *, aggregate: bool = True) -> None:
         self._client = client
         self._stream_name = stream_name
+        self._aggregate = aggregate
+        self.limits = AGGREGATED_LIMITS if aggregate else PUT_RECORDS_LIMITS
 
     def size_of(self, record: Record) -> int:
-        """Kinesis counts the data and the partition key against a call's 5 MiB."""
+        """Kinesis counts the data and the partition key against a call's 5 MiB; packed, each
+        event also counts the aggregate's framing."""
+        if self._aggregate:
+            return packed_size(record)
         return len(record.data) + len(record.partition_key.encode())
 
     def put(self, records: Sequence[Record]) -> list[RecordFailure | None]:
-        response = self._client.put_records(
-            StreamName=self._stream_name,
-            Records=[{"Data": r.data, "PartitionKey": r.partition_key} for r in records],
+        """One PutRecords call; every event of an entry the stream refused is reported failed."""
+        entries = (
+            pack(records)
+            if self._aggregate
+            else [
+                PackedRecord(r.partition_key, r.data, range(i, i + 1))
+                for i, r in enumerate(records)
+            ]
         )
-        return [
-            RecordFailure(code=entry["ErrorCode"], retryable=True) if "ErrorCode" in entry else None
-            for entry in response["Records"]
-        ]
+        response = self._client.put_records(
+            StreamName=self._stream_name, Records=[_request_entry(entry) for entry in entries]
+        )
+        failures: list[RecordFailure | None] = [None] * len(records)
+        for entry, result in zip(entries, response["Records"], strict=True):
+            if "ErrorCode" in result:
+                failure = RecordFailure(code=result["ErrorCode"], retryable=True)
+                for position in entry.members:
+                    failures[position] = failure
+        return failures
 
     def probe(self) -> str:
         summary = self._client.describe_stream_summary(StreamName=self._stream_name)
@@ -52,9 +79,25 @@ class KinesisWriter:
         return f"kinesis stream {self._stream_name} is {status}"
 
 
+def _request_entry(entry: PackedRecord) -> dict[str, Any]:
+    request: dict[str, Any] = {"Data": entry.data, "PartitionKey": entry.partition_key}
+    if entry.explicit_hash_key is not None:
+        request["ExplicitHashKey"] = entry.explicit_hash_key
+    return request
+
+
 class KinesisSink(CoalescingSink):
-    def __init__(self, client: Any, stream_name: str, **options: Unpack[CoalescingOptions]) -> None:
-        super().__init__(KinesisWriter(client, stream_name), name="kinesis", **options)
+    def __init__(
+        self,
+        client: Any,
+        stream_name: str,
+        *,
+        aggregate: bool = True,
+        **options: Unpack[CoalescingOptions],
+    ) -> None:
+        super().__init__(
+            KinesisWriter(client, stream_name, aggregate=aggregate), name="kinesis", **options
+        )
 
     @classmethod
     def from_settings(
@@ -63,5 +106,6 @@ class KinesisSink(CoalescingSink):
         return cls(
             sink_client(settings, "kinesis"),
             settings.stream_name,
+            aggregate=settings.kinesis_aggregation,
             **coalescing_options(settings, observer),
         )

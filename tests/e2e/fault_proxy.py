@@ -17,12 +17,16 @@ forwarded to the emulator unchanged, unless a fault is switched on:
   `SlowDown` without reaching the emulator, as while S3 throttles a prefix. Reads, listings and
   deletes go through.
 
-It runs in the test's process (uvicorn in a thread) and counts what it did, per fault.
+It runs in the test's process (uvicorn in a thread) and counts what it did, per fault. With
+`log_entries` on it also keeps every PutRecords entry it answered (`AnsweredEntry`): its bytes,
+whether it failed, and when the answer went back, so a test can tell which events a failed
+aggregated record carried and when each was acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 import threading
@@ -54,6 +58,14 @@ S3_WRITES = frozenset(
 _HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding"}
 
 
+@dataclass(frozen=True)
+class AnsweredEntry:
+    data: bytes
+    failed: bool
+    answered_at: float
+    """`time.monotonic()` when the answer left for the caller."""
+
+
 @dataclass
 class Faults:
     record_failure_fraction: float = 0.0
@@ -62,7 +74,9 @@ class Faults:
     slow_seconds: float = 0.0
     s3_writes_failing: frozenset[str] = frozenset()
     seed: int = 11
+    log_entries: bool = False
     injected: Counter[str] = field(default_factory=Counter)
+    answered: list[AnsweredEntry] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -75,6 +89,16 @@ class Faults:
     def count(self, fault: str, n: int = 1) -> None:
         with self._lock:
             self.injected[fault] += n
+
+    def log(self, records: list[dict[str, str]], answers: list[dict[str, str]]) -> None:
+        if not self.log_entries:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self.answered.extend(
+                AnsweredEntry(base64.b64decode(record["Data"]), "ErrorCode" in answer, now)
+                for record, answer in zip(records, answers, strict=True)
+            )
 
     def clear(self) -> None:
         self.record_failure_fraction = self.call_error_fraction = self.slow_fraction = 0.0
@@ -119,7 +143,10 @@ class _Proxy:
         records = call["Records"]
         failing = [faults.draw() < faults.record_failure_fraction for _ in records]
         if not any(failing):
-            return await self._forward(request, body)
+            response = await self._forward(request, body)
+            if response.status_code == 200:
+                faults.log(records, json.loads(response.body)["Records"])
+            return response
         faults.count("records failed as throttled", sum(failing))
         kept = [record for record, fail in zip(records, failing, strict=True) if not fail]
         answers: list[dict[str, str]] = []
@@ -141,6 +168,7 @@ class _Proxy:
             for fail in failing
         ]
         failed = sum(1 for answer in spliced if "ErrorCode" in answer)
+        faults.log(records, spliced)
         return Response(
             json.dumps({"FailedRecordCount": failed, "Records": spliced}).encode(),
             media_type="application/x-amz-json-1.1",

@@ -4,7 +4,8 @@ Each wraps a real client talking to the moto server. For every call it asks a ru
 record, whether to fail that record this time; the records not failed go to the real service
 in one real call and the answer is spliced back in the caller's order, exactly like a throttled
 shard answers PutRecords. So a record reported written really is in moto, and a failed one
-really is not.
+really is not. The Kinesis stand-in reads one event per record: give its `KinesisSink`
+`aggregate=False` (aggregated records failing whole go through `tests/e2e/fault_proxy.py`).
 """
 
 from __future__ import annotations

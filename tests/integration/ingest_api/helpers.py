@@ -8,6 +8,7 @@ from contract import wire
 from contract.aws import aws_client
 from contract.event import IngestedSaleEvent
 from contract.settings import Settings
+from speed_layer.deaggregation import split_record
 
 
 def create_stream(settings: Settings, shards: int = 2) -> Any:
@@ -20,7 +21,8 @@ def create_stream(settings: Settings, shards: int = 2) -> Any:
 
 
 def read_stream(client: Any, stream_name: str) -> list[tuple[str, IngestedSaleEvent]]:
-    """Every record of every shard from the start, as (partition key, decoded event)."""
+    """Every event of every shard from the start, as (its partition key, the decoded event);
+    aggregated records are split into their events."""
     found: list[tuple[str, IngestedSaleEvent]] = []
     for shard in client.list_shards(StreamName=stream_name)["Shards"]:
         iterator = client.get_shard_iterator(
@@ -28,7 +30,11 @@ def read_stream(client: Any, stream_name: str) -> list[tuple[str, IngestedSaleEv
         )["ShardIterator"]
         while iterator:
             response = client.get_records(ShardIterator=iterator, Limit=1000)
-            found += [(r["PartitionKey"], wire.decode(r["Data"])) for r in response["Records"]]
+            found += [
+                (event.partition_key, wire.decode(event.data))
+                for record in response["Records"]
+                for event in split_record(record)
+            ]
             if not response["Records"] or response.get("MillisBehindLatest", 0) == 0:
                 break
             iterator = response.get("NextShardIterator")

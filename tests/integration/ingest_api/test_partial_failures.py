@@ -1,6 +1,9 @@
 """Partial failures against moto behind a fault-injecting client: only the failed records are
 retried, nothing is duplicated or lost, and an exhausted budget answers 503 with nothing
-acknowledged that was not written."""
+acknowledged that was not written.
+
+The Kinesis sinks here put one record per event (`aggregate=False`), so the fault rule fails
+events one by one; aggregated records failing whole are `test_aggregation.py`'s."""
 
 from __future__ import annotations
 
@@ -44,7 +47,9 @@ def test_kinesis_retries_only_throttled_records_and_503s_what_never_got_through(
         return event_id == doomed or (event_id in flaky and times_sent < 2)
 
     client = FaultyKinesis(aws_client(api_settings, "kinesis"), fail)
-    sink = KinesisSink(client, api_settings.stream_name, linger_seconds=0.005, budget_seconds=4.0)
+    sink = KinesisSink(
+        client, api_settings.stream_name, aggregate=False, linger_seconds=0.005, budget_seconds=4.0
+    )
     with uvicorn_in_thread(create_app(api_settings, sink)) as base_url:
         response = _post_batch(base_url, events)
     assert response.status_code == 503
@@ -89,7 +94,9 @@ def test_a_single_event_past_the_budget_gets_503_and_is_not_in_the_stream(
     kinesis = create_stream(api_settings, shards=1)
     payload = event()
     client = FaultyKinesis(aws_client(api_settings, "kinesis"), lambda event_id, sent: True)
-    sink = KinesisSink(client, api_settings.stream_name, linger_seconds=0.0, budget_seconds=0.5)
+    sink = KinesisSink(
+        client, api_settings.stream_name, aggregate=False, linger_seconds=0.0, budget_seconds=0.5
+    )
     with uvicorn_in_thread(create_app(api_settings, sink)) as base_url:
         response = httpx.post(
             f"{base_url}/v1/sales", json=payload, headers={"X-API-Key": API_KEY}, timeout=30

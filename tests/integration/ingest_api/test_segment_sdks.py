@@ -149,8 +149,12 @@ def test_the_sdks_resend_after_a_forced_503_and_nothing_is_counted_twice(
         return event_id in doomed and 503 not in statuses
 
     faulty = FaultyKinesis(aws_client(segment_settings, "kinesis"), fail)
-    sink = KinesisSink(
-        faulty, segment_settings.stream_name, linger_seconds=0.005, budget_seconds=0.5
+    sink = KinesisSink(  # one record per event: the fault rule fails events one by one
+        faulty,
+        segment_settings.stream_name,
+        aggregate=False,
+        linger_seconds=0.005,
+        budget_seconds=0.5,
     )
     app = create_app(segment_settings, sink)
     record_statuses(app, statuses)

@@ -67,8 +67,12 @@ def test_a_resent_batch_is_counted_once_by_the_merged_view(serving_settings: Set
         aws_client(serving_settings, "kinesis"),
         lambda event_id, _: event_id in doomed and 503 not in statuses,
     )
-    sink = KinesisSink(
-        faulty, serving_settings.stream_name, linger_seconds=0.005, budget_seconds=0.5
+    sink = KinesisSink(  # one record per event: the fault rule fails events one by one
+        faulty,
+        serving_settings.stream_name,
+        aggregate=False,
+        linger_seconds=0.005,
+        budget_seconds=0.5,
     )
     app = create_app(serving_settings, sink)
     record_statuses(app, statuses)

@@ -97,7 +97,7 @@ def test_the_record_processor_lands_checkpoints_and_quarantines(moto_settings, m
         assert daemon.receive() == {
             "action": "checkpoint",
             "sequenceNumber": "1004",
-            "subSequenceNumber": None,
+            "subSequenceNumber": 0,
         }
         daemon.send({"action": "checkpoint", "sequenceNumber": "1004", "error": None})
         assert daemon.receive() == {"action": "status", "responseFor": "processRecords"}
@@ -155,9 +155,61 @@ def test_a_batch_that_never_lands_is_dead_lettered_then_checkpointed(moto_settin
     processor.serve(incoming, outgoing)
 
     replies = [json.loads(line) for line in outgoing.getvalue().splitlines() if line.strip()]
-    assert replies[1] == {"action": "checkpoint", "sequenceNumber": "8", "subSequenceNumber": None}
+    assert replies[1] == {"action": "checkpoint", "sequenceNumber": "8", "subSequenceNumber": 0}
     assert replies[2] == {"action": "status", "responseFor": "processRecords"}
     assert waits == [0.5, 1.0], "two backoffs between three attempts"
     assert dead_letter_count(moto_settings, moto_settings.kinesis_dead_letter_queue_name) == 2
     letters = dead_letters(moto_settings, moto_settings.kinesis_dead_letter_queue_name)
     assert sorted(m["Body"] for m in letters) == sorted(p.decode() for p in payloads)
+
+
+def _sub_records(payloads: list[bytes], sequence: str) -> list[dict[str, Any]]:
+    """The events of one aggregated record as the KCL hands them over: one record each, the
+    aggregate's sequence number and the event's sub-sequence number."""
+    return [
+        {
+            "action": "record",
+            "data": base64.b64encode(data).decode(),
+            "partitionKey": "SP-PAULISTA-01",
+            "sequenceNumber": sequence,
+            "subSequenceNumber": sub,
+            "approximateArrivalTimestamp": 1763733912987,
+        }
+        for sub, data in enumerate(payloads)
+    ]
+
+
+def test_sub_records_are_checkpointed_at_their_sub_sequence_and_a_redelivery_lands_nothing_twice(
+    moto_settings, make_event, tmp_path
+):
+    create_resources(moto_settings, shards=1)
+    sqs = aws_client(moto_settings, "sqs")
+    dlq_url = sqs.get_queue_url(QueueName=moto_settings.kinesis_dead_letter_queue_name)["QueueUrl"]
+    first, second = wire_records(make_event, 5), wire_records(make_event, 3)
+    delivery = {
+        "action": "processRecords",
+        "millisBehindLatest": 0,
+        "records": _sub_records(first, "2000") + _sub_records(second, "2001"),
+    }
+    acknowledged = {"action": "checkpoint", "sequenceNumber": "2001", "error": None}
+    initialize = {"action": "initialize", "shardId": SHARD, "sequenceNumber": None}
+    script = [initialize, delivery, acknowledged, delivery, acknowledged]
+    outgoing = io.StringIO()
+    lake = LakeFiles.open(str(tmp_path / "lake"), moto_settings)
+    KclRecordProcessor(
+        lake=lake,
+        dead_letters=DeadLetterQueue(sqs, dlq_url),
+        policy=BatchingPolicy(batch_size=100, window_seconds=0, max_attempts=1),
+    ).serve(io.StringIO("".join(json.dumps(m) + "\n" for m in script)), outgoing)
+
+    replies = [json.loads(line) for line in outgoing.getvalue().splitlines() if line.strip()]
+    checkpoints = [reply for reply in replies if reply["action"] == "checkpoint"]
+    assert (
+        checkpoints
+        == [{"action": "checkpoint", "sequenceNumber": "2001", "subSequenceNumber": 2}] * 2
+    ), "at the last event landed, not at the start of its aggregated record"
+    (landed,) = lake.list_files("bronze/sales_events")
+    assert landed.endswith(f"/{SHARD}-2000-2001.2.parquet")
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == Counter(
+        json.loads(p)["event_id"] for p in first + second
+    ), "the redelivered batch overwrote its own file"

@@ -19,6 +19,8 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from contract.lake import bronze_partition
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
+from ingest_api.sinks.base import Record
+from ingest_api.sinks.kinesis_aggregation import pack
 from speed_layer.lambda_handlers import KinesisLanding, SqsLanding
 from tests.conftest import load_event
 from tests.integration.speed_layer.stack import (
@@ -82,6 +84,34 @@ def test_kinesis_handler_lands_the_batch_under_its_sequence_range_and_quarantine
 
     KinesisLanding(s3_lake)(event, None)
     assert Counter(bronze_event_ids(s3_lake.location, s3_lake.filesystem)) == Counter(ids_of(good))
+
+
+def aggregated(payloads: list[bytes]) -> bytes:
+    """The payloads as the ingest API packs them into one aggregated record."""
+    (entry,) = pack([Record(data, f"STORE-{n}") for n, data in enumerate(payloads)])
+    return entry.data
+
+
+def test_kinesis_handler_splits_aggregated_records_and_a_redelivery_lands_nothing_twice(
+    s3_lake, make_event
+):
+    good = wire_records(make_event, 5)
+    poison = b'{"event_id": "EV-POISON-03"}'
+    event = kinesis_event(
+        [aggregated([good[0], poison, good[1]]), good[2], aggregated([good[3], good[4]])]
+    )
+    assert KinesisLanding(s3_lake)(event, None) == {"batchItemFailures": []}
+    KinesisLanding(s3_lake)(event, None)  # Lambda retries the same records
+
+    assert Counter(bronze_event_ids(s3_lake.location, s3_lake.filesystem)) == Counter(ids_of(good))
+    (landed,) = s3_lake.list_files("bronze/sales_events")
+    last = FIRST_SEQUENCE + 2000
+    assert landed.endswith(f"/shardId-000000000006-{FIRST_SEQUENCE}-{last}.1.parquet")
+    quarantined = {
+        json.loads(s3_lake.open_input(path).read())["source"]
+        for path in s3_lake.list_files("bronze/_quarantine")
+    }
+    assert quarantined == {f"shardId-000000000006:{FIRST_SEQUENCE}.1"}
 
 
 def test_kinesis_handler_fails_the_whole_batch_when_the_lake_is_unwritable(

@@ -1,0 +1,67 @@
+"""Kinesis records to the events they carry: KPL aggregated records split, plain ones as they are.
+
+The ingest API packs the events of a PutRecords call into aggregated records
+(`ingest_api.sinks.kinesis_aggregation`), unless aggregation is off; a stream may hold both kinds
+(records written before aggregation, or with it switched off). The Python consumers (the local
+poller, the Lambda handler, the redrive tool) split them with the published `aws-kinesis-agg`
+library; the KCL does it itself and hands `kcl_processor` the sub-records with their
+sub-sequence numbers.
+
+A record that carries the magic bytes but whose MD5 does not match, or whose protobuf does not
+parse, is a plain record to the library, and so goes to `land()` whole, which quarantines it.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_kinesis_agg.deaggregator import iter_deaggregate_records
+
+from speed_layer.records import kinesis_position
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """One event as the producer put it: its bytes and its place in the shard."""
+
+    data: bytes
+    partition_key: str
+    """The event's own key (the store id), kept in the aggregate's key table."""
+    sequence: str
+    """The Kinesis record's sequence number (what a shard iterator and a checkpoint name)."""
+    sub_sequence: int
+    """Its place in an aggregated record; 0 for a plain record."""
+
+    @property
+    def position(self) -> str:
+        return kinesis_position(self.sequence, self.sub_sequence)
+
+
+def split_lambda_records(records: Iterable[Mapping[str, Any]]) -> list[UserRecord]:
+    """The events of a Lambda Kinesis event's records (`{"kinesis": {"data": base64, ...}}`)."""
+    return [
+        UserRecord(
+            base64.b64decode(record["kinesis"]["data"]),
+            record["kinesis"]["partitionKey"],
+            record["kinesis"]["sequenceNumber"],
+            int(record["kinesis"].get("subSequenceNumber", 0)),
+        )
+        for record in iter_deaggregate_records(list(records))
+    ]
+
+
+def split_record(record: Mapping[str, Any]) -> list[UserRecord]:
+    """The events of one record as boto3's GetRecords returns it (raw bytes in `Data`)."""
+    wrapped = {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": record["SequenceNumber"],
+            "approximateArrivalTimestamp": 0,
+            "data": base64.b64encode(record["Data"]),
+        }
+    }
+    return split_lambda_records([wrapped])
