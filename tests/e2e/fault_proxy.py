@@ -145,7 +145,7 @@ class _Proxy:
         if not any(failing):
             response = await self._forward(request, body)
             if response.status_code == 200:
-                faults.log(records, json.loads(response.body)["Records"])
+                faults.log(records, json.loads(bytes(response.body))["Records"])
             return response
         faults.count("records failed as throttled", sum(failing))
         kept = [record for record, fail in zip(records, failing, strict=True) if not fail]
