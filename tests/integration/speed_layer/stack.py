@@ -14,6 +14,8 @@ from contract.lake import LakeLocation
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from devstack.local_servers import FAKE_CREDENTIALS
+from ingest_api.sinks.base import Record
+from ingest_api.sinks.kinesis_aggregation import pack
 from tests.unit.speed_layer.wire_events import bronze_event_ids
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -66,6 +68,26 @@ def put_kinesis(settings: Settings, records: Sequence[bytes], partition_key: str
             ],
         )
         assert response["FailedRecordCount"] == 0
+
+
+def put_kinesis_packed(settings: Settings, records: Sequence[bytes]) -> list[tuple[str, int]]:
+    """The records as the ingest API writes them with aggregation on (one PutRecords call);
+    each stream record written: its sequence number and how many events it carries."""
+    kinesis = aws_client(settings, "kinesis")
+    entries = pack([Record(data, f"SP-01-{i % 7}") for i, data in enumerate(records)])
+    response = kinesis.put_records(
+        StreamName=settings.stream_name,
+        Records=[
+            {"Data": e.data, "PartitionKey": e.partition_key}
+            | ({"ExplicitHashKey": e.explicit_hash_key} if e.explicit_hash_key else {})
+            for e in entries
+        ],
+    )
+    assert response["FailedRecordCount"] == 0
+    return [
+        (answer["SequenceNumber"], len(entry.members))
+        for entry, answer in zip(entries, response["Records"], strict=True)
+    ]
 
 
 def send_sqs(settings: Settings, records: Sequence[bytes]) -> None:

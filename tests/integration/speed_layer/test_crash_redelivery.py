@@ -18,6 +18,7 @@ from tests.integration.speed_layer.stack import (
     eventually,
     lake_event_ids,
     put_kinesis,
+    put_kinesis_packed,
     send_sqs,
     settings_env,
 )
@@ -67,6 +68,35 @@ def test_kinesis_redelivery_after_a_crash_leaves_no_duplicate(
 
     landed = Counter(lake_event_ids(moto_settings, lake_uri))
     assert landed == Counter(ids_of(first + later)), "each event exactly once"
+
+
+def test_aggregated_records_redelivered_after_a_crash_land_nothing_twice(
+    moto_settings, make_event, tmp_path, pycache
+):
+    """Aggregated records beside plain ones: the replay after the crash rebuilds the same batch
+    of stream records, so the same events under the same key."""
+    create_resources(moto_settings, shards=1)
+    lake_uri = str(tmp_path / "lake")
+    packed, plain, later = (wire_records(make_event, n) for n in (60, 3, 40))
+    put_kinesis_packed(moto_settings, packed)
+    put_kinesis(moto_settings, plain)
+
+    crash_once("kinesis", moto_settings, lake_uri, tmp_path, pycache)
+    assert lake_event_ids(moto_settings, lake_uri), "the crash came after the first file"
+    put_kinesis_packed(moto_settings, later)
+    env = settings_env(moto_settings, lake_uri, pycache)
+    with python_module(["salesflow", "speed"], env, tmp_path / "speed.log") as consumer:
+        eventually(
+            lambda: (
+                set(lake_event_ids(moto_settings, lake_uri)) == set(ids_of(packed + plain + later))
+            ),
+            what="every event after the restart",
+            timeout=PROCESS_TIMEOUT,
+        )
+        assert stop(consumer) == 0
+
+    landed = Counter(lake_event_ids(moto_settings, lake_uri))
+    assert landed == Counter(ids_of(packed + plain + later)), "each event exactly once"
 
 
 def test_sqs_redelivery_after_a_crash_is_removed_by_event_id_at_read_time(

@@ -21,6 +21,7 @@ from tests.integration.speed_layer.stack import (
     dead_letter_count,
     lake_event_ids,
     lake_files,
+    put_kinesis_packed,
 )
 from tests.unit.batch_layer.csv_samples import csv_text, row
 from tests.unit.speed_layer.wire_events import wire_records
@@ -104,6 +105,30 @@ def test_kinesis_pointers_and_records_land_once_and_leave_the_queue(settings, ma
     redrive_kinesis(settings, lake)
     assert lake_files(settings, settings.lake_uri, "bronze/sales_events") == files
     assert sorted(lake_event_ids(settings, settings.lake_uri)) == sorted(ids)
+
+
+def test_a_pointer_to_aggregated_records_lands_their_events_under_the_handlers_key(
+    settings, make_event
+):
+    packed = wire_records(make_event, 70)
+    written = put_kinesis_packed(settings, packed)
+    assert len(written) >= 2, "the events went packed into several records"
+    (first, _), (last, carried) = written[0], written[-1]
+    shard = "shardId-000000000000"
+    dlq = queue_url(settings, settings.kinesis_dead_letter_queue_name)
+    pointer = lambda_on_failure_record(settings, shard, first, last)
+    aws_client(settings, "sqs").send_message(QueueUrl=dlq, MessageBody=pointer)
+    lake = LakeFiles.open(settings.lake_uri, settings)
+
+    ((kind, done, records),) = [
+        (o.kind, o.done, o.records) for o in redrive_kinesis(settings, lake)
+    ]
+    assert (kind, done, records) == ("pointer", True, 70)
+    (landed,) = lake_files(settings, settings.lake_uri, "bronze/sales_events")
+    assert landed.endswith(f"/{shard}-{first}-{last}.{carried - 1}.parquet"), "the handler's key"
+    assert Counter(lake_event_ids(settings, settings.lake_uri)) == Counter(
+        json.loads(p)["event_id"] for p in packed
+    )
 
 
 def test_sqs_dead_letters_go_back_to_the_queue_unchanged(settings):
