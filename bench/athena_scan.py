@@ -98,33 +98,56 @@ SEED = 7
 class Request:
     label: str
     path: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | list[str]] = field(default_factory=dict)
+
+
+PANELS = {
+    "category": "category",
+    "brand": "brand",
+    "region, state": "store_region,store_state",
+    "payment": "payment_method",
+    "channel": "channel",
+}
+"""The dashboard's breakdown panels and the `group_by` of each."""
 
 
 def refresh_requests(today: date) -> list[Request]:
     """What one refresh of the dashboard asks showing today with its defaults: `refresh()` in
-    serving/static/dashboard.html (a day is shown by hour; every panel's totals; top products
-    and slow movers by net revenue; customers) and the reconciliation panel's request."""
-    day = {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
-    total = {**day, "granularity": "total"}
+    serving/static/dashboard.html (a day is shown by hour; every panel's totals in one
+    breakdowns request; top products and slow movers by net revenue; customers) and the
+    reconciliation panel's request."""
+    day = _day(today)
     products = {**day, "order_by": "net_revenue", "limit": "10"}
     return [
         Request("freshness", "/v1/freshness"),
         Request("sales by hour", "/v1/metrics/sales", {**day, "granularity": "hour"}),
-        Request("sales by category", "/v1/metrics/sales", {**total, "group_by": "category"}),
-        Request("sales by brand", "/v1/metrics/sales", {**total, "group_by": "brand"}),
         Request(
-            "sales by region, state",
-            "/v1/metrics/sales",
-            {**total, "group_by": "store_region,store_state"},
+            "panels",
+            "/v1/metrics/sales/breakdowns",
+            {**day, "granularity": "total", "group_by": list(PANELS.values())},
         ),
-        Request("sales by payment", "/v1/metrics/sales", {**total, "group_by": "payment_method"}),
-        Request("sales by channel", "/v1/metrics/sales", {**total, "group_by": "channel"}),
         Request("top products", "/v1/metrics/top-products", products),
         Request("slow movers", "/v1/metrics/top-products", {**products, "slow_movers": "true"}),
         Request("customers", "/v1/metrics/customers"),
         Request("reconciliation panel", "/v1/reconciliations"),
     ]
+
+
+PANEL_BY_PANEL = "panel by panel"
+
+
+def panel_by_panel_requests(today: date) -> list[Request]:
+    """The same panels as the dashboard asked them before `/v1/metrics/sales/breakdowns`: one
+    `/v1/metrics/sales` request each, the baseline of the `panels` request."""
+    total = {**_day(today), "granularity": "total"}
+    return [
+        Request(f"{PANEL_BY_PANEL}: sales by {name}", "/v1/metrics/sales", {**total, "group_by": g})
+        for name, g in PANELS.items()
+    ]
+
+
+def _day(today: date) -> dict[str, str | list[str]]:
+    return {"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()}
 
 
 @dataclass(frozen=True)
@@ -280,8 +303,15 @@ def reads_realtime(sql: str) -> bool:
     return any(relation in sql for relation in REALTIME_RELATIONS)
 
 
-def figures_of(lake: Lake, scans: list[tuple[IssuedQuery, StatementStats]]) -> list[Figure]:
+def figures_of(lake: Lake, all_scans: list[tuple[IssuedQuery, StatementStats]]) -> list[Figure]:
     whole = lake.bytes / lake.events
+    scans = [s for s in all_scans if not s[0].request.label.startswith(PANEL_BY_PANEL)]
+    panel_by_panel = sum(
+        stats.physical_input_bytes
+        for query, stats in all_scans
+        if query.request.label.startswith(PANEL_BY_PANEL)
+    )
+    panels = sum(stats.physical_input_bytes for q, stats in scans if q.request.label == "panels")
     per_request: dict[str, int] = {}
     rows = []
     for query, stats in scans:
@@ -324,6 +354,13 @@ def figures_of(lake: Lake, scans: list[tuple[IssuedQuery, StatementStats]]) -> l
             baseline=whole,
         ),
         figure("other queries: KiB scanned, all together", sum(others) / 1024, "KiB"),
+        figure(
+            f"the {len(PANELS)} breakdown panels in one request: bytes scanned per event "
+            "(baseline: one request per panel)",
+            panels / lake.events,
+            "bytes",
+            baseline=panel_by_panel / lake.events,
+        ),
     ]
     figures += [
         figure(f"{name}: bytes scanned per event", read / lake.events, "bytes", baseline=whole)
@@ -348,6 +385,7 @@ def measure(
     day = (lake.cutoff + timedelta(hours=12)).astimezone(zone).date()
     issued = record_queries(lake_dir, refresh_requests(day))
     print(f"{len(issued)} queries recorded for one refresh")
+    issued += record_queries(lake_dir, panel_by_panel_requests(day))
     scans = list(scan_on_trino(lake_dir, issued, workdir / "trino", small_file_threshold))
     return figures_of(lake, scans)
 
