@@ -5,7 +5,11 @@ are measured here rather than assumed, on the demo's own traffic (the simulator,
 returns, late sales and resends) through the real processes on the emulator:
 
 - the stream: records per acknowledged event and bytes per record, as the ingest API writes them
-  to Kinesis (read back with GetRecords), and the 1 KB units on-demand Kinesis bills for them;
+  to Kinesis (read back with GetRecords), the 1 KB units on-demand Kinesis bills for them and the
+  25 KB PUT payload units of provisioned mode, with KPL aggregation as deployed against the same
+  traffic one event per record (`SALESFLOW_KINESIS_AGGREGATION=false`, a second run of its own:
+  the ratios). Aggregation packs the events of one PutRecords call, so these figures hold for
+  this traffic's rate (`--rate`) and mix of single events and batches;
 - the logs: bytes the ingest API writes per accepted request, at the level it runs in production
   (info), and bytes the speed layer writes per landed batch;
 - the lake: bronze bytes per event as the speed layer lands them, here and, at a day's scale,
@@ -25,7 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -34,15 +41,43 @@ from bench.results_file import Figure, figure, write_results
 from contract.aws import aws_client
 from contract.settings import Settings
 from devstack.local_servers import FAKE_CREDENTIALS, ingest_api, moto_server, python_module
+from speed_layer.deaggregation import split_record
 
 KINESIS_BILLING_UNIT = 1024
 """On-demand Kinesis bills each record's payload rounded up to a whole KB."""
+PUT_PAYLOAD_UNIT = 25 * 1024
+"""Provisioned Kinesis bills PUT payload units of 25 KB per record, rounded up."""
 
 
-def stream_records(settings: Settings) -> list[bytes]:
+@dataclass(frozen=True)
+class Run:
+    """What one run through the real processes measured."""
+
+    records: list[dict[str, Any]]
+    """The stream's records as GetRecords returns them."""
+    events: int
+    """Events landed in bronze: every one the stream carries."""
+    bronze_bytes: int
+    requests: int
+    api_log_bytes: int
+    landing_lines: list[str]
+
+    def per_event(self, total: float) -> float:
+        return total / self.events
+
+    @property
+    def record_bytes(self) -> list[int]:
+        return [len(record["Data"]) for record in self.records]
+
+    def billed(self, unit: int) -> int:
+        """The units each record is billed in, rounded up record by record, added up."""
+        return sum(math.ceil(size / unit) for size in self.record_bytes)
+
+
+def stream_records(settings: Settings) -> list[dict[str, Any]]:
     """Every record the stream holds, read from the start of each shard."""
     kinesis = aws_client(settings, "kinesis")
-    records: list[bytes] = []
+    records: list[dict[str, Any]] = []
     for shard in kinesis.list_shards(StreamName=settings.stream_name)["Shards"]:
         iterator = kinesis.get_shard_iterator(
             StreamName=settings.stream_name,
@@ -51,7 +86,7 @@ def stream_records(settings: Settings) -> list[bytes]:
         )["ShardIterator"]
         while iterator:
             response = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            records += [record["Data"] for record in response["Records"]]
+            records += response["Records"]
             if not response["Records"] and response.get("MillisBehindLatest", 0) == 0:
                 break
             iterator = response.get("NextShardIterator")
@@ -93,40 +128,77 @@ def landed_events(lake: Path) -> tuple[int, int]:
     )
 
 
-def measure(workdir: Path, seconds: int, rate: int) -> list[Figure]:
+def run_once(workdir: Path, seconds: int, rate: int, *, aggregation: bool) -> Run:
+    """The simulator's traffic through the ingest API to the stream, landed by the speed layer."""
+    workdir.mkdir(parents=True)
     with moto_server() as endpoint:
         settings = emulated_settings(endpoint, workdir)
-        env = child_env(settings, workdir / "pycache")
+        env = child_env(settings, workdir / "pycache") | {
+            "SALESFLOW_KINESIS_AGGREGATION": str(aggregation).lower()
+        }
         api_log, speed_log = workdir / "api.log", workdir / "speed.log"
         with ingest_api(env, "kinesis", api_log, api_key=API_KEY, log_level="info") as api:
             before = api_log.stat().st_size
             simulate(env, api.base_url, seconds, rate, workdir / "ledger.json")
             api_log_bytes = api_log.stat().st_size - before
         records = stream_records(settings)
+        carried = sum(len(split_record(record)) for record in records)
         with python_module(["salesflow", "speed"], env, speed_log):
             deadline = time.monotonic() + 300
-            while landed_events(workdir / "lake")[0] < len(records):
+            while landed_events(workdir / "lake")[0] < carried:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the speed layer did not land the stream within 300 s")
                 time.sleep(1)
     events, bronze_bytes = landed_events(workdir / "lake")
     requests = _requests(workdir / "ledger.json")
     landing_lines = [line for line in speed_log.read_text().splitlines() if '"landed batch' in line]
-    record_bytes = [len(record) for record in records]
-    billed_units = sum(math.ceil(size / KINESIS_BILLING_UNIT) for size in record_bytes)
-    print(f"{events} events landed from {len(records)} records, {requests} requests")
+    kind = "aggregated" if aggregation else "one event per record"
+    print(f"{kind}: {events} events landed from {len(records)} records, {requests} requests")
+    return Run(records, events, bronze_bytes, requests, api_log_bytes, landing_lines)
+
+
+def measure(workdir: Path, seconds: int, rate: int) -> list[Figure]:
+    """The deployed configuration (aggregation on) against one event per record, same traffic."""
+    packed = run_once(workdir / "aggregated", seconds, rate, aggregation=True)
+    plain = run_once(workdir / "plain", seconds, rate, aggregation=False)
+
+    def compared(metric: str, unit: str, value: Callable[[Run], float]) -> Figure:
+        return figure(metric, value(packed), unit, baseline=value(plain))
+
     return [
-        figure("stream records per event", len(records) / events, "records/event"),
-        figure("stream bytes per record", sum(record_bytes) / len(records), "bytes"),
-        figure("stream bytes per event", sum(record_bytes) / events, "bytes"),
-        figure("stream billed KB per event", billed_units / events, "KB/event"),
-        figure("ingest API log bytes per request", api_log_bytes / requests, "bytes"),
         figure(
-            "speed layer log bytes per landed batch",
-            sum(len(line) + 1 for line in landing_lines) / max(1, len(landing_lines)),
+            "event bytes, one event per record",
+            sum(plain.record_bytes) / len(plain.records),
             "bytes",
         ),
-        figure("bronze bytes per event, as landed (small files)", bronze_bytes / events, "bytes"),
+        compared(
+            "stream records per event", "records/event", lambda r: r.per_event(len(r.records))
+        ),
+        compared(
+            "stream bytes per record", "bytes", lambda r: sum(r.record_bytes) / len(r.records)
+        ),
+        compared("stream bytes per event", "bytes", lambda r: r.per_event(sum(r.record_bytes))),
+        compared(
+            "stream billed KB per event",
+            "KB/event",
+            lambda r: r.per_event(r.billed(KINESIS_BILLING_UNIT)),
+        ),
+        compared(
+            "stream PUT payload units per event",
+            "units/event",
+            lambda r: r.per_event(r.billed(PUT_PAYLOAD_UNIT)),
+        ),
+        figure("ingest API log bytes per request", packed.api_log_bytes / packed.requests, "bytes"),
+        figure(
+            "speed layer log bytes per landed batch",
+            sum(len(line) + 1 for line in packed.landing_lines) / max(1, len(packed.landing_lines)),
+            "bytes",
+        ),
+        figure(
+            "bronze bytes per event, as landed (small files)",
+            packed.bronze_bytes / packed.events,
+            "bytes",
+        ),
     ]
 
 

@@ -7,7 +7,12 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from devstack.cost.inputs import EVENT_BYTES, assumptions_with, measured_inputs
+from devstack.cost.inputs import (
+    EVENT_BYTES,
+    STREAM_BYTES_INPUTS,
+    assumptions_with,
+    measured_inputs,
+)
 from devstack.cost.model import Workload, estimate
 from devstack.cost.prices import PriceFileError, load_prices
 from devstack.cost.report import as_json, as_table
@@ -49,8 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--event-bytes",
         type=_count,
         default=None,
-        help="average bytes of one event on the stream (default: as `python -m "
-        f"bench.cost_inputs` measured it, else {defaults.event_bytes})",
+        help="average bytes of one event (default: as `python -m bench.cost_inputs` measured "
+        f"it, else {defaults.event_bytes}); given, Kinesis prices records of the average size",
     )
     parser.add_argument(
         "--retention-days",
@@ -106,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
             else Workload(events_per_day=1).event_bytes
         )
     else:
-        measured.pop(EVENT_BYTES, None)
+        for name in (EVENT_BYTES, *STREAM_BYTES_INPUTS):
+            measured.pop(name, None)
     try:
         workload = Workload(
             events_per_day=args.events_per_day,

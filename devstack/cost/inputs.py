@@ -41,10 +41,22 @@ class MeasuredInput:
 
 
 EVENT_BYTES = "event_bytes"
-"""The workload's average bytes per event on the stream: measured unless the operator says."""
+"""The workload's average bytes per event, as one stream record: measured unless the operator
+says."""
+STREAM_BYTES_INPUTS = (
+    "kinesis_billed_kb_per_event",
+    "kinesis_put_units_per_event",
+    "kinesis_stream_bytes_per_event",
+)
+"""The stream figures measured in bytes of the measured events: an operator's own event size
+replaces them too (the model then prices records of the average size)."""
 
 _SOURCES: Mapping[str, Source] = {
-    EVENT_BYTES: Source("cost_inputs", "stream bytes per record"),
+    EVENT_BYTES: Source("cost_inputs", "event bytes, one event per record"),
+    "kinesis_records_per_event": Source("cost_inputs", "stream records per event"),
+    "kinesis_billed_kb_per_event": Source("cost_inputs", "stream billed KB per event"),
+    "kinesis_put_units_per_event": Source("cost_inputs", "stream PUT payload units per event"),
+    "kinesis_stream_bytes_per_event": Source("cost_inputs", "stream bytes per event"),
     "log_bytes_per_api_request": Source("cost_inputs", "ingest API log bytes per request"),
     "log_bytes_per_invocation": Source("cost_inputs", "speed layer log bytes per landed batch"),
     "bronze_bytes_scanned_per_event": Source(

@@ -84,6 +84,20 @@ class Workload:
 class Assumptions:
     """What the workload does not say: deployment defaults and rules of thumb, one place each."""
 
+    kinesis_records_per_event: Decimal = Decimal(1)
+    """Stream records per event. 1 with one event per record; with KPL aggregation (the ingest
+    API's default) the events of one PutRecords call share records, so it falls as calls carry
+    more events: measured by `python -m bench.cost_inputs` on the simulator's traffic."""
+    kinesis_billed_kb_per_event: Decimal | None = None
+    """On-demand ingest billed per event, each record rounded up to 1 KB: measured by `python -m
+    bench.cost_inputs`. None: records of the average size (`event_bytes` over
+    `kinesis_records_per_event`), each rounded up."""
+    kinesis_put_units_per_event: Decimal | None = None
+    """Provisioned PUT payload units (25 KB, rounded up per record) per event, measured likewise;
+    None: records of the average size."""
+    kinesis_stream_bytes_per_event: Decimal | None = None
+    """Bytes on the stream per event, the aggregated format's framing included (what consumers
+    read and a shard's 1 MB/s carries), measured likewise; None: `event_bytes`."""
     parquet_bytes_per_event_byte: Decimal = Decimal("0.25")
     """Snappy Parquet of bronze against the JSON on the stream."""
     gold_bytes_per_bronze_byte: Decimal = Decimal("1.5")
@@ -211,14 +225,25 @@ def _volumes(w: Workload, a: Assumptions, prices: PriceList) -> _Volumes:
     )
 
 
-def _kinesis(w: Workload, v: _Volumes, p: PriceList) -> LineItem:
+def _average_record_units(w: Workload, a: Assumptions, unit: Decimal) -> Decimal:
+    """Billing units per event when records are all of the average size, each rounded up."""
+    per_record = _ceil(Decimal(w.event_bytes) / a.kinesis_records_per_event / unit)
+    return a.kinesis_records_per_event * per_record
+
+
+def _kinesis(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     carried = w.sink == "kinesis"
     events = v.events if carried else Decimal(0)
+    records = events * a.kinesis_records_per_event
+    stream_bytes = a.kinesis_stream_bytes_per_event or Decimal(w.event_bytes)
     extended_hours = Decimal(w.stream_retention_hours - 24)
     if w.stream_mode == "on-demand":
         rounding = p("kinesis", "on_demand_record_rounding_bytes")
-        ingest_gb = events * _ceil(w.event_bytes / rounding) * rounding / GB
-        retrieval_gb = events * w.event_bytes / GB
+        billed_kb = a.kinesis_billed_kb_per_event
+        if billed_kb is None:
+            billed_kb = _average_record_units(w, a, rounding)
+        ingest_gb = events * billed_kb * rounding / GB
+        retrieval_gb = events * stream_bytes / GB
         stored_gb = ingest_gb / v.days * extended_hours / 24
         monthly = (
             v.hours * p("kinesis", "on_demand_stream_hour")
@@ -227,8 +252,10 @@ def _kinesis(w: Workload, v: _Volumes, p: PriceList) -> LineItem:
             + stored_gb * p("kinesis", "on_demand_extended_retention_gb_month")
         )
         basis = (
-            f"on-demand, {v.hours} stream-hours, {ingest_gb:.2f} GB in (1 KB records), "
-            f"{retrieval_gb:.2f} GB out, {stored_gb:.2f} GB in extended retention"
+            f"on-demand, {v.hours} stream-hours, {records:.0f} records "
+            f"({a.kinesis_records_per_event:.4f} per event), {ingest_gb:.2f} GB in (each record "
+            f"rounded up to 1 KB: {billed_kb:.4f} KB per event), {retrieval_gb:.2f} GB out, "
+            f"{stored_gb:.2f} GB in extended retention"
         )
         return LineItem("Kinesis", monthly, basis)
     peak_per_second = events / v.days / SECONDS_PER_DAY * 3
@@ -236,12 +263,21 @@ def _kinesis(w: Workload, v: _Volumes, p: PriceList) -> LineItem:
         Decimal(1),
         _ceil(
             peak_per_second
-            * w.event_bytes
+            * stream_bytes
             / p("kinesis", "provisioned_shard_ingest_bytes_per_second")
         ),
-        _ceil(peak_per_second / p("kinesis", "provisioned_shard_records_per_second")),
+        _ceil(
+            peak_per_second
+            * a.kinesis_records_per_event
+            / p("kinesis", "provisioned_shard_records_per_second")
+        ),
     )
-    units = events * _ceil(w.event_bytes / p("kinesis", "provisioned_put_payload_unit_bytes"))
+    units_per_event = a.kinesis_put_units_per_event
+    if units_per_event is None:
+        units_per_event = _average_record_units(
+            w, a, p("kinesis", "provisioned_put_payload_unit_bytes")
+        )
+    units = events * units_per_event
     extended = (
         p("kinesis", "provisioned_extended_retention_shard_hour") if extended_hours else Decimal(0)
     )
@@ -420,7 +456,7 @@ def estimate(
     a = assumptions or Assumptions()
     v = _volumes(workload, a, prices)
     items = [
-        _kinesis(workload, v, prices),
+        _kinesis(workload, a, v, prices),
         _sqs(workload, a, v, prices),
         _lambda(a, v, prices),
         _s3(workload, a, v, prices),

@@ -114,6 +114,47 @@ def test_provisioned_kinesis_sizes_shards_for_three_times_the_average_rate(price
     assert _item(busy, prices, "Kinesis") == Decimal("68.688")
 
 
+def _kinesis_with(workload: Workload, prices: PriceList, assumptions: Assumptions) -> Decimal:
+    (item,) = [i for i in estimate(workload, prices, assumptions).items if i.component == "Kinesis"]
+    return item.monthly
+
+
+def test_aggregated_records_bill_the_measured_kb_and_bytes_per_event(prices) -> None:
+    packed = Assumptions(
+        kinesis_records_per_event=Decimal("0.05"),
+        kinesis_billed_kb_per_event=Decimal("0.55"),
+        kinesis_stream_bytes_per_event=Decimal(520),
+    )
+    in_gb = Decimal(2_592_000) * Decimal("0.55") * 1024 / (1024**3)  # 1.36 GB, not 2.47
+    out_gb = Decimal(2_592_000) * 520 / (1024**3)
+    expected = Decimal("28.80") + in_gb * Decimal("0.08") + out_gb * Decimal("0.04")
+    assert _kinesis_with(ONE_PER_SECOND, prices, packed) == expected
+
+
+def test_without_measured_bytes_aggregated_records_are_priced_at_the_average_size(prices) -> None:
+    # 20 events of 512 B a record: 10,240 B, 10 KB billed per record, 0.5 KB per event.
+    packed = Assumptions(kinesis_records_per_event=Decimal("0.05"))
+    in_gb = Decimal(2_592_000) * Decimal("0.5") * 1024 / (1024**3)
+    out_gb = Decimal(2_592_000) * 512 / (1024**3)
+    expected = Decimal("28.80") + in_gb * Decimal("0.08") + out_gb * Decimal("0.04")
+    assert _kinesis_with(ONE_PER_SECOND, prices, packed) == expected
+
+
+def test_provisioned_aggregated_records_need_fewer_shards_and_put_units(prices) -> None:
+    busy = Workload(
+        events_per_day=86_400_000,
+        event_bytes=512,
+        stream_mode="provisioned",
+        stream_retention_hours=24,
+    )
+    packed = Assumptions(
+        kinesis_records_per_event=Decimal("0.05"), kinesis_put_units_per_event=Decimal("0.05")
+    )
+    # 3000 events/s: 150 records/s -> 1 shard (records), 1.5 MB/s -> 2 (bytes): 2 shards.
+    # 2 x 720 h x 0.015 = 21.60; 129,600,000 PUT units / 1e6 x 0.014 = 1.8144.
+    assert _kinesis_with(busy, prices, packed) == Decimal("23.4144")
+
+
 def test_sqs_bills_send_receive_delete_in_batches_of_ten_plus_idle_polls(prices) -> None:
     on_sqs = Workload(**{**ONE_PER_SECOND.__dict__, "sink": "sqs"})
     # polls: 5 x 86,400 / 20 x 30 = 648,000; 259,200 batches x 3 calls = 777,600 -> 1,425,600.
@@ -179,7 +220,9 @@ def test_each_real_time_query_also_reads_gold_s_event_ids_for_every_day_of_histo
     longer = Workload(**{**ONE_PER_SECOND.__dict__, "retention_days": 20})
     doubled = Decimal(7200 * (2 * 10_368_000 + 2_764_800)) / Decimal(1024**4) * 5
     assert _athena(longer, prices, 64, id_bytes=12) == doubled
-    item = _athena_item(ONE_PER_SECOND, prices, Assumptions(event_id_index_bytes_per_event=12))
+    item = _athena_item(
+        ONE_PER_SECOND, prices, Assumptions(event_id_index_bytes_per_event=Decimal(12))
+    )
     assert "gold's event ids" in item.basis
     assert "10 days of history" in item.basis
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from devstack.cost import Assumptions
 from devstack.cost.inputs import (
     EVENT_BYTES,
+    STREAM_BYTES_INPUTS,
     assumed_inputs,
     assumptions_with,
     measured_inputs,
@@ -28,7 +29,11 @@ def test_benchmark_figures_replace_the_assumptions_they_measure(tmp_path) -> Non
         tmp_path,
         "cost_inputs",
         {
-            "stream bytes per record": 500.0,
+            "event bytes, one event per record": 500.0,
+            "stream records per event": 0.04,
+            "stream billed KB per event": 0.52,
+            "stream PUT payload units per event": 0.04,
+            "stream bytes per event": 510.0,
             "ingest API log bytes per request": 0.0,
             "speed layer log bytes per landed batch": 180.0,
             "an unrelated figure": 1.0,
@@ -38,6 +43,10 @@ def test_benchmark_figures_replace_the_assumptions_they_measure(tmp_path) -> Non
     measured = measured_inputs(tmp_path)
     assert measured[EVENT_BYTES].value == Decimal(500)
     assumptions = assumptions_with(measured)
+    assert assumptions.kinesis_records_per_event == Decimal("0.04")
+    assert assumptions.kinesis_billed_kb_per_event == Decimal("0.52")
+    assert assumptions.kinesis_put_units_per_event == Decimal("0.04")
+    assert assumptions.kinesis_stream_bytes_per_event == Decimal(510)
     assert assumptions.log_bytes_per_api_request == Decimal(0)
     assert assumptions.log_bytes_per_invocation == Decimal(180)
     assert assumptions.bronze_bytes_scanned_per_event == Decimal(75)
@@ -97,4 +106,6 @@ def test_the_cli_says_which_inputs_are_measured_and_an_explicit_size_wins(capsys
     assert main(["cost", "--events-per-day", "1M", "--event-bytes", "900", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["workload"]["event_bytes"] == "900"
-    assert EVENT_BYTES not in {item["input"] for item in document["inputs"]["measured"]}
+    replaced = {EVENT_BYTES, *STREAM_BYTES_INPUTS}
+    assert replaced.isdisjoint(item["input"] for item in document["inputs"]["measured"])
+    assert "kinesis_records_per_event" in {i["input"] for i in document["inputs"]["measured"]}
