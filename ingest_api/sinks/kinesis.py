@@ -31,9 +31,10 @@ from ingest_api.sinks.kinesis_aggregation import (
 )
 
 PUT_RECORDS_LIMITS = CallLimits(max_records=500, max_bytes=CALL_BYTES)
-AGGREGATED_LIMITS = CallLimits(max_records=20_000, max_bytes=AGGREGATED_CALL_BYTES)
-"""Events per call when they are packed: the packed call's bytes are what binds (`pack` keeps it
-under 500 entries); the record count only stops a flood of tiny records from lingering."""
+AGGREGATED_LIMITS = CallLimits(max_records=15_000, max_bytes=AGGREGATED_CALL_BYTES)
+"""Events per call when they are packed: the packed bytes bind (`pack` keeps a call under 500
+entries). 15,000 is about what 5 MiB holds of the smallest valid events (some 320 bytes on the
+wire): a queue that long is a full call, sent without waiting out the linger."""
 
 
 class KinesisWriter:
