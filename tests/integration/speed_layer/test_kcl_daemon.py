@@ -4,6 +4,7 @@ kcl` -> lake, through a second worker joining, a SIGKILL of a daemon mid-stream 
 and a shard split while traffic flows. The merged numbers (DuckDB serving engine) equal the
 ledger of what the API acknowledged.
 
+The API writes KPL aggregated records (its default), which the daemon de-aggregates itself.
 The scenarios share one stream and one test so the daemon starts three times in all.
 """
 
@@ -254,6 +255,9 @@ def test_kcl_daemon_lands_every_acknowledged_event_once_across_workers_crashes_a
     assert (orders, net) == (len(ledger.totals), sum(ledger.totals.values()))
 
     files = shard_files(moto_settings, lake_uri)
+    # The API packed each request's events into KPL aggregated records; the daemon handed them
+    # over one by one with their sub-sequence numbers, which end the batch keys (`{seq}.{n}`).
+    assert any("." in name.rsplit("-", 1)[1] for found in files.values() for _, name in found)
     children = {"shardId-000000000002", "shardId-000000000003"}
     assert set(files) == {"shardId-000000000000", "shardId-000000000001", *children}, files
     parent_done = max(at for at, _ in files["shardId-000000000000"])
