@@ -245,6 +245,12 @@ class Settings(BaseSettings):
     serving_refresh_seconds: float = Field(0.5, ge=0, le=300)
     serving_query_timeout_seconds: float = Field(60.0, gt=0, le=1800)
     """How long an Athena query may run before the serving layer cancels it and answers 504."""
+    realtime_dedup_days: int = Field(0, ge=0, le=3660)
+    """How far back the real-time view looks in gold for an earlier copy of an event received
+    after T: 0, every gold day (exact); N, gold's business days from T's date minus N days, so
+    that Athena reads N days of gold's event ids per query instead of all history. A copy of an
+    event gold counts on an older day then counts twice until the next batch run
+    (docs/adr/0022; the Terraform root sets 3)."""
     serving_max_range_days: int = Field(1830, ge=1, le=36_600)
     """The longest `from`-`to` range the query API answers (422 beyond): a bound on what one
     request scans (Athena bills by data read); a comparison scans its own range on top."""

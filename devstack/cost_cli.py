@@ -45,6 +45,17 @@ def _rate(text: str) -> Decimal:
     return value
 
 
+def _days_or_every(text: str) -> int:
+    """A number of days, 0 meaning every day."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative (0: every day)")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = Workload(events_per_day=1)
     parser.add_argument(
@@ -95,6 +106,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.gold_runs_kept,
         help="nightly run folders the lake keeps",
     )
+    parser.add_argument(
+        "--realtime-dedup-days",
+        type=_days_or_every,
+        default=defaults.realtime_dedup_days,
+        help="gold days before T's date the real-time view looks up for earlier copies "
+        "(SALESFLOW_REALTIME_DEDUP_DAYS; Terraform's default; 0: every day of history)",
+    )
     parser.add_argument("--format", choices=["table", "json"], default="table")
     parser.add_argument(
         "--prices", type=Path, default=None, help="a price file to use instead of the bundled one"
@@ -125,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             stream_mode=args.stream_mode,
             stream_retention_hours=args.stream_retention_hours,
             gold_runs_kept=args.gold_runs_kept,
+            realtime_dedup_days=args.realtime_dedup_days,
         )
         prices = load_prices(args.prices)
     except (PriceFileError, ValueError, OSError) as error:

@@ -56,6 +56,7 @@ class PublishedRun:
             reporting_tz=settings.reporting_tz,
             business_day=settings.business_day,
             gold_first_day=self.gold_first_day(settings),
+            dedup_days=settings.realtime_dedup_days,
         )
 
     def gold_first_day(self, settings: Settings) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from contract.business_day import BusinessDay
@@ -67,6 +67,15 @@ class SqlParameters:
     holds no day: where its partition projection starts. A query that does not narrow
     `sale_date` (the real-time lines' anti-join against gold, under the freshness and customer
     queries) makes Athena list every projected day, so the range starts where gold does."""
+    dedup_days: int = 0
+    """`Settings.realtime_dedup_days`: the gold days the real-time view's anti-join reads start
+    this many days before T's date; 0, at GOLD_HISTORY_START (every day)."""
+
+    def dedup_from_date(self) -> str:
+        if self.dedup_days == 0:
+            return GOLD_HISTORY_START
+        first = self.cutoff.astimezone(UTC).date() - timedelta(days=self.dedup_days)
+        return first.isoformat()
 
     def placeholders(self) -> dict[str, str]:
         cutoff = self.cutoff.astimezone(UTC)
@@ -82,6 +91,7 @@ class SqlParameters:
             "reporting_tz": self.reporting_tz,
             "business_day": self.business_day.value,
             "gold_first_day": self.gold_first_day,
+            "dedup_from_date": self.dedup_from_date(),
             "max_line_net_amount": str(MAX_LINE_NET_AMOUNT),
             "max_items": str(MAX_ITEMS),
         }

@@ -57,6 +57,9 @@ class Workload:
     """Kinesis retention (the Terraform default keeps a week: 144 hours are extended retention)."""
     gold_runs_kept: int = 7
     """Complete run folders the nightly job keeps (SALESFLOW_GOLD_RUNS_KEPT; it prunes the rest)."""
+    realtime_dedup_days: int = 3
+    """SALESFLOW_REALTIME_DEDUP_DAYS as the Terraform root sets it: the gold days before T's
+    date whose event ids each query over the real-time view reads (0: every day of history)."""
 
     def __post_init__(self) -> None:
         problems = [
@@ -74,6 +77,8 @@ class Workload:
             problems.append("batching_window_seconds must be above 0 and at most 300")
         if self.dashboard_queries_per_hour < 0:
             problems.append("dashboard_queries_per_hour must not be negative")
+        if self.realtime_dedup_days < 0:
+            problems.append("realtime_dedup_days must not be negative (0: every day)")
         if not 24 <= self.stream_retention_hours <= 8760:
             problems.append("stream_retention_hours must be between 24 and 8760")
         if problems:
@@ -364,7 +369,9 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         per_event, how = a.bronze_bytes_scanned_per_event, "whole files"
     queries = a.athena_realtime_queries_per_refresh
     since_t = Decimal(w.events_per_day) * a.athena_day_share_since_t
-    gold_ids = Decimal(w.events_per_day) * w.retention_days * a.event_id_index_bytes_per_event
+    gold_ids = (
+        Decimal(w.events_per_day) * _gold_days_looked_up(w) * a.event_id_index_bytes_per_event
+    )
     per_query = max(since_t * per_event / queries + gold_ids, minimum)
     others = a.athena_other_queries_per_refresh
     scanned = queries * per_query + others * minimum
@@ -375,10 +382,18 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         f"{refreshes:.0f} dashboard refreshes x {scanned / 1024**2:.1f} MB: {queries:.0f} "
         f"{'query' if queries == 1 else 'queries'} over {since_t:,.0f} events since T on "
         f"average at {per_event} B/event together ({how}), each also reading gold's event ids "
-        f"for its anti-join ({gold_ids / GB:,.2f} GB: {w.retention_days} days of history)"
+        f"for its anti-join ({gold_ids / GB:,.2f} GB: {_gold_days_looked_up(w)} days of gold)"
         f"{others_text}; 10 MB minimum per query = {tb:.3f} TB"
     )
     return LineItem("Athena", monthly, basis)
+
+
+def _gold_days_looked_up(w: Workload) -> int:
+    """Gold days the real-time view's anti-join reads: the window's days before T's date and
+    T's date itself, or all history without a window (docs/adr/0022)."""
+    if w.realtime_dedup_days == 0:
+        return w.retention_days
+    return min(w.realtime_dedup_days + 1, w.retention_days)
 
 
 def _emr(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:

@@ -114,16 +114,16 @@ def delta_prepare_statements(
 def delta_merge_statements(views: dict[str, str]) -> list[str]:
     """Replace the winning events' lines, minus those gold holds, and their index entries.
 
-    The anti-join against gold is the view's own, over the gold event ids among the winners:
-    a copy may claim another day than the one gold counts its event on, so every day of gold is
-    looked up, but only for these few ids, and once."""
+    The anti-join against gold is the view's own (its window of gold days included), over the
+    gold lines of the winners' ids: a copy may claim another day than the one gold counts its
+    event on, so every day is looked up, but only for these few ids, and once."""
     batch = f"{DELTA_PREFIX}sales_batch"
     renames = {"sales_realtime": DELTA_LINES, "sales_batch": batch}
     unbatched = f"{DELTA_PREFIX}{REALTIME_VIEW}"
     winners = f'(SELECT event_id FROM "{DELTA_WINNERS}")'
     return [
-        f'CREATE OR REPLACE TABLE "{batch}" AS SELECT DISTINCT event_id FROM sales_batch '
-        f"WHERE event_id IN {winners}",
+        f'CREATE OR REPLACE TABLE "{batch}" AS SELECT DISTINCT event_id, sale_date '
+        f"FROM sales_batch WHERE event_id IN {winners}",
         _transpile(views[REALTIME_VIEW], renames, unbatched),
         f'DELETE FROM "{REALTIME_VIEW}" WHERE event_id IN {winners}',
         f'DELETE FROM "{COPIES_TABLE}" WHERE event_id IN {winners}',

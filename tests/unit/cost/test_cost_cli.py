@@ -46,3 +46,26 @@ def test_a_broken_price_file_is_named_in_the_error(tmp_path, capsys) -> None:
     broken.write_text(json.dumps({"as_of": "2026-01-01"}))
     assert main(["cost", "--prices", str(broken)]) == 2
     assert "invalid price file" in capsys.readouterr().err
+
+
+def _athena_monthly(capsys, *extra: str) -> Decimal:
+    assert main(["cost", "--events-per-day", "1M", "--format", "json", *extra]) == 0
+    document = json.loads(capsys.readouterr().out)
+    (athena,) = [c for c in document["components"] if c["component"] == "Athena"]
+    return Decimal(athena["monthly"])
+
+
+def test_the_dedup_window_bounds_athena_and_0_looks_up_every_gold_day(capsys) -> None:
+    default = _athena_monthly(capsys)
+    assert _athena_monthly(capsys, "--realtime-dedup-days", "3") == default
+    every_day = _athena_monthly(capsys, "--realtime-dedup-days", "0")
+    assert every_day > 10 * default
+    assert default < _athena_monthly(capsys, "--realtime-dedup-days", "30") < every_day
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5"])
+def test_a_bad_dedup_window_is_refused_naming_the_option(capsys, value) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["cost", "--realtime-dedup-days", value])
+    assert exit_info.value.code == 2
+    assert "--realtime-dedup-days" in capsys.readouterr().err

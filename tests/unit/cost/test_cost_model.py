@@ -209,22 +209,26 @@ def test_athena_prices_each_query_over_the_events_since_t_of_an_average_refresh(
     assert item.monthly == 2 * _athena(busy, prices, 64)
 
 
-def test_each_real_time_query_also_reads_gold_s_event_ids_for_every_day_of_history(
-    prices,
-) -> None:
-    # the anti-join reads 86,400 events x 10 days x 12 B = 10,368,000 B of gold ids, plus half
-    # a day of bronze, 43,200 x 64 B = 2,764,800 B: 13,132,800 B a query, above the minimum;
-    # 7200 queries = 94,556,160,000 B = 0.0859976... TiB x 5.
+def test_each_real_time_query_also_reads_gold_s_event_ids_over_the_dedup_window(prices) -> None:
+    every_day = Workload(**{**ONE_PER_SECOND.__dict__, "realtime_dedup_days": 0})
+    # without a window the anti-join reads 86,400 events x 10 days x 12 B = 10,368,000 B of
+    # gold ids, plus half a day of bronze, 43,200 x 64 B = 2,764,800 B: 13,132,800 B a query,
+    # above the minimum; 7200 queries x 5 per TiB.
     expected = Decimal(7200 * 13_132_800) / Decimal(1024**4) * 5
-    assert _athena(ONE_PER_SECOND, prices, 64, id_bytes=12) == expected
-    longer = Workload(**{**ONE_PER_SECOND.__dict__, "retention_days": 20})
+    assert _athena(every_day, prices, 64, id_bytes=12) == expected
+    longer = Workload(**{**every_day.__dict__, "retention_days": 20})
     doubled = Decimal(7200 * (2 * 10_368_000 + 2_764_800)) / Decimal(1024**4) * 5
     assert _athena(longer, prices, 64, id_bytes=12) == doubled
-    item = _athena_item(
-        ONE_PER_SECOND, prices, Assumptions(event_id_index_bytes_per_event=Decimal(12))
-    )
+    # a window of 8 days reads those and T's date: 9 x 86,400 x 12 B = 9,331,200 B, whatever
+    # the history; one longer than the history reads it all.
+    window = Workload(**{**longer.__dict__, "realtime_dedup_days": 8})
+    windowed = Decimal(7200 * (9_331_200 + 2_764_800)) / Decimal(1024**4) * 5
+    assert _athena(window, prices, 64, id_bytes=12) == windowed
+    beyond = Workload(**{**every_day.__dict__, "realtime_dedup_days": 30})
+    assert _athena(beyond, prices, 64, id_bytes=12) == expected
+    item = _athena_item(window, prices, Assumptions(event_id_index_bytes_per_event=Decimal(12)))
     assert "gold's event ids" in item.basis
-    assert "10 days of history" in item.basis
+    assert "9 days of gold" in item.basis
 
 
 MEASURED_SCAN = Assumptions(

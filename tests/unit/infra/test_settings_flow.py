@@ -35,6 +35,7 @@ SHAPES_OUTPUT = {
     "publish_catalog": "whether the job moves the catalog to its run at all",
     "customer_profile_store": "whether the job loads profiles into DynamoDB and the API reads them",
     "customer_profiles_table": "the DynamoDB table the job loads and the API reads",
+    "realtime_dedup_days": "which gold days the real-time view's anti-join looks up",
 }
 """Settings that decide what gold and the views contain, and where. The quality limits and item
 caps are not settings: they are `contract` constants, compiled into both sides alike."""

@@ -74,9 +74,7 @@ def test_each_breakdown_is_the_sales_answer_for_its_grouping(
     groupings = list(dict.fromkeys([CASES[name].params.get("group_by", "brand"), *PANELS]))
     groupings += [g for g in OVERLAPPING if g not in groupings]
     sent = len(engine.sent)
-    response = client.get(
-        "/v1/metrics/sales/breakdowns", params={**params, "group_by": groupings}
-    )
+    response = client.get("/v1/metrics/sales/breakdowns", params={**params, "group_by": groupings})
     assert response.status_code == 200, response.text
     breakdowns = response.json()["breakdowns"]
     assert len(engine.sent) == sent + 1, "every grouping must come from one query"

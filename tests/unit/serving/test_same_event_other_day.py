@@ -31,11 +31,12 @@ SOLD = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine_for(tmp_path: Path) -> Iterator[Callable[[Path], DuckDBEngine]]:
+def engine_for(tmp_path: Path) -> Iterator[Callable[..., DuckDBEngine]]:
     engines: list[DuckDBEngine] = []
 
-    def start(lake: Path) -> DuckDBEngine:
-        engines.append(DuckDBEngine(Settings(lake_uri=str(lake), reporting_tz=TZ)))
+    def start(lake: Path, dedup_days: int = 0) -> DuckDBEngine:
+        settings = Settings(lake_uri=str(lake), reporting_tz=TZ, realtime_dedup_days=dedup_days)
+        engines.append(DuckDBEngine(settings))
         return engines[-1]
 
     yield start
@@ -126,3 +127,39 @@ def test_a_copy_claiming_another_day_is_not_counted_again_when_merged_file_by_fi
 
     assert counted_events(engine) == {copy.event.event_id: 1 for copy in [*gold, fresh]}
     assert merged_lines(engine) == oracle_lines([*gold, fresh, *resent])
+
+
+def resent_same_day(gold: list[Copy]) -> list[Copy]:
+    """Copies of gold's events sent again after T as they were (a retry, an export), the last
+    through a CSV upload."""
+    return later_copies(gold, days_later=0)
+
+
+@pytest.mark.parametrize("merged_file_by_file", [False, True])
+def test_with_a_dedup_window_gold_days_before_it_are_not_looked_up_until_the_next_run(
+    tmp_path: Path,
+    make_event: Callable[..., dict[str, Any]],
+    engine_for: Callable[..., DuckDBEngine],
+    merged_file_by_file: bool,
+) -> None:
+    """SALESFLOW_REALTIME_DEDUP_DAYS (docs/adr/0022): gold sold its copies three days before
+    T's date. A window of three days still finds them; a window of two does not, and the
+    copies resent after T then count a second time, as the setting documents (the next run's
+    first-copy rule drops them). Without a window (0) every gold day is looked up."""
+    gold = events_in_gold(make_event)
+    resent = resent_same_day(gold)
+    counts = {}
+    for dedup_days in (0, 3, 2):
+        lake = tmp_path / f"lake-{dedup_days}"
+        write_inputs(lake, gold if merged_file_by_file else [*gold, *resent])
+        write_gold(lake, expected_lines(gold, TZ), CUTOFF, "run-1")
+        engine = engine_for(lake, dedup_days)
+        engine.refresh()
+        if merged_file_by_file:
+            write_bronze(lake, [copy.event for copy in resent if not copy.via_csv])
+            write_csv_upload(lake, [copy.event for copy in resent if copy.via_csv])
+            engine.refresh()
+        lines = engine.query("SELECT count(*) AS n FROM sales_merged").rows[0]["n"]
+        counts[dedup_days] = lines
+    once = len(expected_lines(gold, TZ))
+    assert counts == {0: once, 3: once, 2: 2 * once}

@@ -46,6 +46,10 @@ locals {
 
     # How many complete runs the nightly job keeps besides the published one (rollback targets).
     SALESFLOW_GOLD_RUNS_KEPT = tostring(var.gold_runs_kept)
+
+    # The gold days the real-time view looks up for earlier copies (0: every day); the nightly
+    # job and the serving tasks render the same views from it.
+    SALESFLOW_REALTIME_DEDUP_DAYS = tostring(var.realtime_dedup_days)
   }
 }
 

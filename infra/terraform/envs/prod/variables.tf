@@ -157,6 +157,17 @@ variable "gold_runs_kept" {
   }
 }
 
+variable "realtime_dedup_days" {
+  description = "Days of gold the real-time view looks up for an earlier copy of an event received after the cutoff (SALESFLOW_REALTIME_DEDUP_DAYS, docs/adr/0022): Athena then reads that many days of gold's event ids per dashboard query instead of all history, and a resend of an older event counts twice until the next nightly run. 0 looks up every day (exact, and billed for all of history on every query)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.realtime_dedup_days >= 0 && var.realtime_dedup_days <= 3660
+    error_message = "realtime_dedup_days must be between 0 (every day) and 3660."
+  }
+}
+
 variable "create_kcl_worker" {
   description = "Consume Kinesis with the KCL worker on ECS instead of the Lambda event source mapping."
   type        = bool
