@@ -9,6 +9,9 @@ sub-sequence numbers.
 
 A record that carries the magic bytes but whose MD5 does not match, or whose protobuf does not
 parse, is a plain record to the library, and so goes to `land()` whole, which quarantines it.
+So does a well-formed aggregate that carries no event (our producer never writes one): the
+library yields nothing for it, and a record that vanished would leave its batch without a
+position to checkpoint, or without anything to say it was ever read.
 """
 
 from __future__ import annotations
@@ -41,16 +44,22 @@ class UserRecord:
 
 
 def split_lambda_records(records: Iterable[Mapping[str, Any]]) -> list[UserRecord]:
-    """The events of a Lambda Kinesis event's records (`{"kinesis": {"data": base64, ...}}`)."""
-    return [
-        UserRecord(
-            base64.b64decode(record["kinesis"]["data"]),
-            record["kinesis"]["partitionKey"],
-            record["kinesis"]["sequenceNumber"],
-            int(record["kinesis"].get("subSequenceNumber", 0)),
-        )
-        for record in iter_deaggregate_records(list(records))
-    ]
+    """The events of a Lambda Kinesis event's records (`{"kinesis": {"data": base64, ...}}`);
+    a record that yields none is kept whole, for `land()` to quarantine."""
+    split: list[UserRecord] = []
+    for record in records:
+        events = [_user_record(event) for event in iter_deaggregate_records([dict(record)])]
+        split += events or [_user_record(record)]
+    return split
+
+
+def _user_record(record: Mapping[str, Any]) -> UserRecord:
+    return UserRecord(
+        base64.b64decode(record["kinesis"]["data"]),
+        record["kinesis"]["partitionKey"],
+        record["kinesis"]["sequenceNumber"],
+        int(record["kinesis"].get("subSequenceNumber", 0)),
+    )
 
 
 def split_record(record: Mapping[str, Any]) -> list[UserRecord]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aws_kinesis_agg
 import pytest
+from aws_kinesis_agg.messages_pb2 import AggregatedRecord
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from contract.lake import bronze_partition
@@ -112,6 +115,23 @@ def test_kinesis_handler_splits_aggregated_records_and_a_redelivery_lands_nothin
         for path in s3_lake.list_files("bronze/_quarantine")
     }
     assert quarantined == {f"shardId-000000000006:{FIRST_SEQUENCE}.1"}
+
+
+def test_an_aggregate_without_events_is_quarantined_whole_and_the_rest_lands(s3_lake, make_event):
+    """Well-formed, checksum right, no event inside: nothing to land, but not nothing read."""
+    good = wire_records(make_event, 2)
+    message = AggregatedRecord()
+    message.partition_key_table.append("STORE-1")  # a key table, but no record
+    no_records = message.SerializeToString()
+    empty = aws_kinesis_agg.MAGIC + no_records + hashlib.md5(no_records).digest()
+    event = kinesis_event([good[0], empty, good[1]])
+
+    assert KinesisLanding(s3_lake)(event, None) == {"batchItemFailures": []}
+
+    assert Counter(bronze_event_ids(s3_lake.location, s3_lake.filesystem)) == Counter(ids_of(good))
+    (quarantined,) = s3_lake.list_files("bronze/_quarantine")
+    entry = json.loads(s3_lake.open_input(quarantined).read())
+    assert entry["source"] == f"shardId-000000000006:{FIRST_SEQUENCE + 1000}"
 
 
 def test_kinesis_handler_fails_the_whole_batch_when_the_lake_is_unwritable(
