@@ -69,6 +69,9 @@ _SOURCES: Mapping[str, Source] = {
         "athena_scan", "dashboard refresh: queries over the real-time side"
     ),
     "athena_other_queries_per_refresh": Source("athena_scan", "dashboard refresh: other queries"),
+    "gold_event_id_bytes_per_event": Source(
+        "athena_scan", "anti-join: gold bytes read per query per event of history"
+    ),
 }
 
 

@@ -137,9 +137,13 @@ class Assumptions:
     """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
     event_id_index_bytes_per_event: Decimal = Decimal(12)
     """Compressed Parquet of event ids, per event of history: what every incremental run reads
-    from the index to deduplicate, and what each query over the real-time view reads from gold's
-    `event_id` column for its anti-join (`views/sales_realtime_unbatched.sql`: Athena reads the
-    whole column, every day of gold, whatever the real-time ids are)."""
+    from the index to deduplicate (silver's `event_ids/`, one value per event)."""
+    gold_event_id_bytes_per_event: Decimal = Decimal(12)
+    """What each query over the real-time view reads from gold for its anti-join
+    (`views/sales_realtime_unbatched.sql`), per event of the gold days it looks up: gold's
+    `event_id` column, one value per sale line, whatever the real-time ids are. Measured on
+    Trino by `python -m bench.athena_scan` over a published gold history; the index's figure
+    until it ran."""
     bronze_bytes_scanned_per_event: Decimal = Decimal(79)
     """Compacted bronze Parquet per event, whole files: measured, not assumed (`python -m
     bench.freshness` after about 1M events since T, every hour compacted; docs/serving.md). It
@@ -360,8 +364,9 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     """Each refresh's queries over the real-time view read the bronze of the events since T
-    (`athena_day_share_since_t` of a day's) and the event ids of all of gold (the anti-join),
-    each at least Athena's minimum, and its other queries the minimum each."""
+    (`athena_day_share_since_t` of a day's) and the event ids of the gold days its anti-join
+    looks up (`_gold_days_looked_up`), each at least Athena's minimum, and its other queries the
+    minimum each."""
     refreshes = w.dashboard_queries_per_hour * v.hours
     minimum = p("athena", "minimum_bytes_per_query")
     per_event, how = a.athena_bytes_scanned_per_event, "bytes read from S3, measured on Trino"
@@ -369,9 +374,7 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         per_event, how = a.bronze_bytes_scanned_per_event, "whole files"
     queries = a.athena_realtime_queries_per_refresh
     since_t = Decimal(w.events_per_day) * a.athena_day_share_since_t
-    gold_ids = (
-        Decimal(w.events_per_day) * _gold_days_looked_up(w) * a.event_id_index_bytes_per_event
-    )
+    gold_ids = Decimal(w.events_per_day) * _gold_days_looked_up(w) * a.gold_event_id_bytes_per_event
     per_query = max(since_t * per_event / queries + gold_ids, minimum)
     others = a.athena_other_queries_per_refresh
     scanned = queries * per_query + others * minimum
@@ -382,7 +385,8 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         f"{refreshes:.0f} dashboard refreshes x {scanned / 1024**2:.1f} MB: {queries:.0f} "
         f"{'query' if queries == 1 else 'queries'} over {since_t:,.0f} events since T on "
         f"average at {per_event} B/event together ({how}), each also reading gold's event ids "
-        f"for its anti-join ({gold_ids / GB:,.2f} GB: {_gold_days_looked_up(w)} days of gold)"
+        f"for its anti-join ({gold_ids / GB:,.2f} GB: {_gold_days_looked_up(w)} days of gold "
+        f"at {a.gold_event_id_bytes_per_event} B/event)"
         f"{others_text}; 10 MB minimum per query = {tb:.3f} TB"
     )
     return LineItem("Athena", monthly, basis)

@@ -182,7 +182,7 @@ def _athena(
     ids per event of history (0: no anti-join read, the bronze part alone)."""
     assumptions = Assumptions(
         bronze_bytes_scanned_per_event=Decimal(bytes_per_event),
-        event_id_index_bytes_per_event=Decimal(id_bytes),
+        gold_event_id_bytes_per_event=Decimal(id_bytes),
     )
     (item,) = [i for i in estimate(workload, prices, assumptions).items if i.component == "Athena"]
     return item.monthly
@@ -203,7 +203,7 @@ def test_athena_prices_each_query_over_the_events_since_t_of_an_average_refresh(
     late = Assumptions(
         bronze_bytes_scanned_per_event=Decimal(64),
         athena_day_share_since_t=Decimal(1),
-        event_id_index_bytes_per_event=Decimal(0),
+        gold_event_id_bytes_per_event=Decimal(0),
     )
     (item,) = [i for i in estimate(busy, prices, late).items if i.component == "Athena"]
     assert item.monthly == 2 * _athena(busy, prices, 64)
@@ -226,7 +226,7 @@ def test_each_real_time_query_also_reads_gold_s_event_ids_over_the_dedup_window(
     assert _athena(window, prices, 64, id_bytes=12) == windowed
     beyond = Workload(**{**every_day.__dict__, "realtime_dedup_days": 30})
     assert _athena(beyond, prices, 64, id_bytes=12) == expected
-    item = _athena_item(window, prices, Assumptions(event_id_index_bytes_per_event=Decimal(12)))
+    item = _athena_item(window, prices, Assumptions(gold_event_id_bytes_per_event=Decimal(12)))
     assert "gold's event ids" in item.basis
     assert "9 days of gold" in item.basis
 
@@ -235,7 +235,7 @@ MEASURED_SCAN = Assumptions(
     athena_bytes_scanned_per_event=Decimal(64),
     athena_realtime_queries_per_refresh=Decimal(4),
     athena_other_queries_per_refresh=Decimal(2),
-    event_id_index_bytes_per_event=Decimal(0),
+    gold_event_id_bytes_per_event=Decimal(0),
 )
 """A refresh as `bench.athena_scan` measures one: four queries reading 64 B per event together
 (16 B each), two more over reference tables only; no gold ids (the anti-join's read is tested

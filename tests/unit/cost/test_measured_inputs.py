@@ -66,6 +66,7 @@ def test_the_scan_measured_on_trino_prices_athena_and_its_absence_keeps_the_whol
     assert without.bronze_bytes_scanned_per_event == Decimal(66)
     assert without.athena_realtime_queries_per_refresh == Decimal(1)
     assert without.athena_other_queries_per_refresh == Decimal(0)
+    assert without.gold_event_id_bytes_per_event == Assumptions().gold_event_id_bytes_per_event
 
     _results(
         tmp_path,
@@ -74,6 +75,7 @@ def test_the_scan_measured_on_trino_prices_athena_and_its_absence_keeps_the_whol
             "real-time queries: bytes scanned per event since T": 120.5,
             "dashboard refresh: queries over the real-time side": 11.0,
             "dashboard refresh: other queries": 5.0,
+            "anti-join: gold bytes read per query per event of history": 25.5,
         },
     )
     measured = measured_inputs(tmp_path)
@@ -84,6 +86,14 @@ def test_the_scan_measured_on_trino_prices_athena_and_its_absence_keeps_the_whol
     assert assumptions.bronze_bytes_scanned_per_event == Decimal(66)
     assert measured["athena_bytes_scanned_per_event"].source.benchmark == "athena_scan"
     assert "athena_bytes_scanned_per_event" not in assumed_inputs(measured)
+    # the anti-join's read of gold is measured apart from the nightly run's id index, which
+    # stays assumed: the two are different files
+    assert assumptions.gold_event_id_bytes_per_event == Decimal("25.5")
+    assert (
+        assumptions.event_id_index_bytes_per_event == Assumptions().event_id_index_bytes_per_event
+    )
+    assert measured["gold_event_id_bytes_per_event"].source.benchmark == "athena_scan"
+    assert "event_id_index_bytes_per_event" in assumed_inputs(measured)
 
 
 def test_without_results_every_input_stays_assumed(tmp_path) -> None:
