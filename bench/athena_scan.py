@@ -13,9 +13,25 @@ landed by the speed layer's own `land()` in batches of `--batch-events`, ingeste
 (24 hours ago, on the hour) to a minute ago. Compaction runs as the deployment runs it, every 10
 minutes over the open hour (`compact_hour`), so each closed hour is one file (its batches gathered
 into row groups of up to 128Ki rows), and the newest minutes are still the landed batches. The
-demo catalog's reference tables are loaded through the versioned loader; T is published with
-no gold day, so the real-time view's anti-join against gold reads nothing (that read grows with
-gold's history, not with the day's events, and is left out here: docs/cost.md).
+demo catalog's reference tables are loaded through the versioned loader; T is first published
+with no gold day, so the refresh's figures are the bronze since T alone.
+
+Gold: `--gold-days` (30) business days of `sales_wide` before the day the dashboard asks, at
+`--gold-events-per-day` (100k, a tenth of the bronze day's volume, so the history writes in
+seconds and uploads to the moto server in about a minute; each day's file, about 10 MB, stays
+above Trino's 3 MB small-file threshold, so Trino reads only its `event_id` column as from a day
+at 1M events), published with per-day manifests as the batch publishes them
+(`bench.gold_history`: written with pyarrow as the Spark job writes them, ULID event ids, 2 or 3
+lines per event; what differs from Spark is said there). The real-time view's anti-join reads
+gold's `event_id` column for every gold day its window holds (`views/sales_realtime_unbatched.sql`,
+ADR 0022). In the same Trino session, the gold state is published and the refresh's real-time
+queries run again twice, with the views the real `AthenaEngine` installs from `Settings` with
+`realtime_dedup_days` = 3 (the Terraform default) and = 0 (every gold day). Gold holds no line
+of the day asked, so what a query reads more than with no gold day is its anti-join's read:
+reported per gold event looked up, against the `event_id` column chunks' size in the files (the
+ratio shows Trino reads that column alone), and the window's read against every day's (it
+should be the window's share of gold's events: partition projection prunes gold to the days of
+the view's literal; the run warns when it does not).
 
 The refresh: the requests `refresh()` in serving/static/dashboard.html sends with the page's
 defaults (today, hourly, no comparison, ranked by net revenue, no filter), and the till
@@ -29,9 +45,10 @@ replayed on Trino (`devstack.trino_athena`).
 Baseline, from the same lake: the whole bronze files since T per event, which the cost model
 priced every refresh at before (`bench.freshness`'s "bronze bytes per event, hours compacted").
 Each query's figure is its scanned bytes per real-time event since T against that baseline; the
-refresh's is their sum. Results: bench/results/athena_scan.json, read by devstack/cost/inputs.py.
-Takes about 11 minutes on a shared 2-core machine at the default million events (4.5 to build
-the lake, 6 on Trino).
+refresh's is their sum. Results: bench/results/athena_scan.json, read by devstack/cost/inputs.py
+(the bronze figures, and the anti-join's bytes per query per event of history).
+Takes about 15 minutes on a shared 2-core machine at the default million events (4.5 to build
+the lake, 6 on Trino without gold, the rest with it).
 """
 
 from __future__ import annotations
@@ -42,7 +59,6 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -51,8 +67,10 @@ from zoneinfo import ZoneInfo
 import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
 
+from bench.gold_history import GoldHistory, write_gold_history
 from bench.results_file import Figure, figure, write_results
 from contract import wire
+from contract.aws import aws_client
 from contract.event import SaleEvent
 from contract.gold import SALES_WIDE
 from contract.lake import BRONZE_EVENTS, PUBLISHED_POINTER, bronze_partition, sales_wide_manifest
@@ -60,12 +78,12 @@ from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.pydantic_fast import validate_json
 from contract.settings import Settings
-from devstack.catalog import build_catalog, write_reference
+from devstack.catalog import Catalog, build_catalog, write_reference
 from devstack.jars import MissingBundleError, bundle_dir
 from devstack.local_servers import FAKE_CREDENTIALS, moto_server
 from devstack.simulator.events import EventFactory
 from devstack.simulator.rhythm import Rhythm, StoreTraffic
-from devstack.trino import BUNDLE, StatementStats, TrinoError, java_for_trino
+from devstack.trino import BUNDLE, StatementStats, TrinoError, TrinoServer, java_for_trino
 from devstack.trino_athena import (
     RecordingEngine,
     athena_trino,
@@ -78,6 +96,7 @@ from serving.app import create_app
 from serving.engines.athena_engine import AthenaEngine
 from serving.engines.duckdb_engine import DuckDBEngine
 from serving.queries import MERGED_VIEW
+from serving.sql_files import SqlParameters
 from speed_layer.compaction import compact_hour
 from speed_layer.landing import land
 from speed_layer.records import Batch, DeliveredRecord
@@ -88,8 +107,18 @@ BATCH_EVENTS = 500
 """Events per landed file: the speed layer's batch size (SALESFLOW_SPEED_BATCH_SIZE)."""
 COMPACTION_EVERY = timedelta(minutes=10)
 """The `batch` module's compaction schedule (`salesflow compact --open-hours`)."""
+GOLD_DAYS = 30
+"""Days of gold history before T (T's own day, up to T, included)."""
+GOLD_EVENTS_PER_DAY = 100_000
+"""A tenth of the 1M events/day of bronze: each day's file (about 10 MB) stays above Trino's
+3 MB small-file threshold, so only its `event_id` column is read, as from a day at 1M events;
+30 days at 1M would take minutes to write and to upload to the moto server."""
+DEDUP_DAYS = 3
+"""The window the Terraform root sets (`realtime_dedup_days`, ADR 0022); 0 is every gold day."""
 SOURCE = "bench"
 RUN_ID = "athena-scan"
+"""The published state with no gold day, the bronze-only measurement's."""
+GOLD_RUN_ID = "athena-scan-gold"
 LAKE_PREFIX = "lake"
 SEED = 7
 
@@ -160,10 +189,9 @@ class Lake:
     """The bronze files' whole size."""
 
 
-def build_lake(lake: Path, events: int, batch_events: int, now: datetime) -> Lake:
+def build_lake(lake: Path, catalog: Catalog, events: int, batch_events: int, now: datetime) -> Lake:
     """The demo catalog, `events` simulated events landed and compacted since T, T published."""
     settings = Settings(lake_uri=str(lake))
-    catalog = build_catalog()
     write_reference(str(lake), catalog, settings=settings)
     files = LakeFiles.open(str(lake), settings)
     cutoff = (now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
@@ -261,11 +289,29 @@ def local_settings(lake: Path) -> Settings:
     )
 
 
+Scan = tuple[IssuedQuery, StatementStats]
+
+
+@dataclass(frozen=True)
+class Scans:
+    without_gold: list[Scan]
+    """Every issued query, T published with no gold day: the bronze since T they read."""
+    with_gold: dict[int, list[Scan]]
+    """By `realtime_dedup_days` (0: every day), the refresh's queries over the real-time view
+    with the gold history published, the views installed with that window."""
+
+
 def scan_on_trino(
-    lake: Path, issued: list[IssuedQuery], work_dir: Path, small_file_threshold: str | None
-) -> Iterator[tuple[IssuedQuery, StatementStats]]:
+    lake: Path,
+    issued: list[IssuedQuery],
+    gold: GoldHistory,
+    work_dir: Path,
+    small_file_threshold: str | None,
+) -> Scans:
     """Upload the lake to the moto server, let `AthenaEngine` install its tables and views
-    there, replay them on Trino and run every issued query: its statistics, one by one."""
+    there, replay them on Trino and run every issued query; then publish the gold history and
+    run the refresh's real-time queries again, once per dedup window, each time with the views
+    the real `AthenaEngine` installs from `Settings` with that window."""
     with moto_server() as endpoint:
         emulated = Settings(aws_endpoint_url=endpoint)
         settings = emulated.model_copy(
@@ -273,11 +319,7 @@ def scan_on_trino(
         )
         create_athena_resources(settings)
         upload_lake(settings, lake, LAKE_PREFIX)
-        athena = AthenaEngine(settings)
-        try:
-            athena.refresh()
-        finally:
-            athena.close()
+        install_views(settings)
         properties = (
             {"parquet.small-file-threshold": small_file_threshold} if small_file_threshold else {}
         )
@@ -285,13 +327,48 @@ def scan_on_trino(
             endpoint, work_dir, heap="4G", query_memory="2GB", catalog_properties=properties
         ) as trino:
             install_catalog(trino, settings)
-            for query in issued:
-                _, stats = trino_query(trino, query.sql, schema=settings.glue_database)
-                print(
-                    f"{query.request.label}: {stats.physical_input_bytes:,} bytes read, "
-                    f"{stats.wall_time_ms / 1000:.1f} s"
-                )
-                yield query, stats
+            without_gold = run_on_trino(trino, settings, issued, "no gold")
+            aws_client(settings, "s3").put_object(
+                Bucket=settings.lake_bucket,
+                Key=f"{LAKE_PREFIX}/{PUBLISHED_POINTER}",
+                Body=gold.publication.model_dump_json().encode(),
+            )
+            realtime = [q for q in issued if reads_realtime(q.sql) and in_refresh(q)]
+            with_gold = {}
+            for days in (DEDUP_DAYS, 0):
+                windowed = settings.model_copy(update={"realtime_dedup_days": days})
+                install_views(windowed)
+                install_catalog(trino, windowed)
+                with_gold[days] = run_on_trino(trino, windowed, realtime, window_label(days))
+    return Scans(without_gold, with_gold)
+
+
+def install_views(settings: Settings) -> None:
+    """What the real `AthenaEngine` sends Glue and Athena for the published run and `settings`
+    (a new engine installs on its first refresh)."""
+    athena = AthenaEngine(settings)
+    try:
+        athena.refresh()
+    finally:
+        athena.close()
+
+
+def run_on_trino(
+    trino: TrinoServer, settings: Settings, queries: list[IssuedQuery], label: str
+) -> list[Scan]:
+    scans = []
+    for query in queries:
+        _, stats = trino_query(trino, query.sql, schema=settings.glue_database)
+        print(
+            f"{label}: {query.request.label}: {stats.physical_input_bytes:,} bytes read, "
+            f"{stats.wall_time_ms / 1000:.1f} s"
+        )
+        scans.append((query, stats))
+    return scans
+
+
+def window_label(days: int) -> str:
+    return f"window of {days} gold days" if days else "every gold day"
 
 
 REALTIME_RELATIONS = ("bronze_sales_events", "sales_realtime", MERGED_VIEW)
@@ -303,13 +380,16 @@ def reads_realtime(sql: str) -> bool:
     return any(relation in sql for relation in REALTIME_RELATIONS)
 
 
-def figures_of(lake: Lake, all_scans: list[tuple[IssuedQuery, StatementStats]]) -> list[Figure]:
+def in_refresh(query: IssuedQuery) -> bool:
+    """A query of the dashboard's refresh, not of the panel-by-panel baseline."""
+    return not query.request.label.startswith(PANEL_BY_PANEL)
+
+
+def figures_of(lake: Lake, all_scans: list[Scan]) -> list[Figure]:
     whole = lake.bytes / lake.events
-    scans = [s for s in all_scans if not s[0].request.label.startswith(PANEL_BY_PANEL)]
+    scans = [s for s in all_scans if in_refresh(s[0])]
     panel_by_panel = sum(
-        stats.physical_input_bytes
-        for query, stats in all_scans
-        if query.request.label.startswith(PANEL_BY_PANEL)
+        stats.physical_input_bytes for query, stats in all_scans if not in_refresh(query)
     )
     panels = sum(stats.physical_input_bytes for q, stats in scans if q.request.label == "panels")
     per_request: dict[str, int] = {}
@@ -369,13 +449,129 @@ def figures_of(lake: Lake, all_scans: list[tuple[IssuedQuery, StatementStats]]) 
     return figures
 
 
+def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
+    """What the anti-join adds to the refresh's real-time queries: each one's bytes with the gold
+    history published less the same query's with no gold day (gold holds no line of the day
+    asked, so nothing else reads it), per gold event the window looks up."""
+    ids_per_event = gold.event_id_bytes / gold.events
+    figures = [
+        figure("gold history: days", len(gold.events_by_day), "days"),
+        figure("gold history: events", gold.events, "events"),
+        figure("gold history: lines per event", gold.lines / gold.events, "lines"),
+        figure("gold history: MiB of day files", gold.bytes / 2**20, "MiB"),
+        figure("gold event_id column chunks: bytes per event", ids_per_event, "bytes"),
+        figure(
+            "gold event_id column chunks: bytes per event, the simulator's ids",
+            gold.simulator_id_bytes_per_event,
+            "bytes",
+            baseline=ids_per_event,
+        ),
+    ]
+    bronze = {query.sql: stats.physical_input_bytes for query, stats in scans.without_gold}
+    others = sum(read for sql, read in bronze.items() if not reads_realtime(sql))
+    added: dict[int, list[int]] = {}
+    for days, with_gold in scans.with_gold.items():
+        label = window_label(days)
+        added[days] = [stats.physical_input_bytes - bronze[q.sql] for q, stats in with_gold]
+        first = dedup_from(lake.cutoff, days)
+        looked_up = gold.events_since(first)
+        reading = [read for read in added[days] if read > 0]
+        figures += [
+            figure(
+                f"anti-join, {label}: gold days looked up",
+                sum(1 for d in gold.events_by_day if d >= first),
+                "days",
+            ),
+            figure(f"anti-join, {label}: gold events looked up", looked_up, "events"),
+            figure(f"anti-join, {label}: MiB added per refresh", sum(reading) / 2**20, "MiB"),
+            figure(
+                f"anti-join, {label}: bytes per gold event looked up, per query reading gold "
+                "(baseline: the event_id column chunks)",
+                sum(reading) / max(1, len(reading)) / max(1, looked_up),
+                "bytes",
+                baseline=ids_per_event,
+            ),
+            figure(
+                f"dashboard refresh, {label}: bytes scanned per event since T",
+                (sum(stats.physical_input_bytes for _, stats in with_gold) + others) / lake.events,
+                "bytes",
+                baseline=lake.bytes / lake.events,
+            ),
+        ]
+    every, window = sum(added[0]), sum(added[DEDUP_DAYS])
+    share = gold.events_since(dedup_from(lake.cutoff, DEDUP_DAYS)) / gold.events
+    figures += [
+        figure(
+            "anti-join: real-time queries that read gold",
+            sum(1 for read in added[0] if read > 0),
+            "queries",
+        ),
+        figure(
+            ANTI_JOIN_BYTES_PER_EVENT,
+            every / len(added[0]) / gold.events,
+            "bytes",
+            baseline=ids_per_event,
+        ),
+        figure(
+            f"anti-join: gold events in the window of {DEDUP_DAYS} days, share of all",
+            share,
+            "share",
+        ),
+        figure(
+            f"anti-join: gold bytes per refresh, window of {DEDUP_DAYS} days "
+            "(baseline: every gold day)",
+            window,
+            "bytes",
+            baseline=every,
+        ),
+    ]
+    warn_unless_pruned(window / max(1, every), share)
+    return figures
+
+
+ANTI_JOIN_BYTES_PER_EVENT = "anti-join: gold bytes read per query per event of history"
+"""The cost model's `gold_event_id_bytes_per_event`: what every gold day adds to the refresh's
+real-time queries, per event of history and per query as the model counts them (all of the
+refresh's real-time queries, those that read no gold included)."""
+
+
+def dedup_from(cutoff: datetime, days: int) -> date:
+    """The first gold day the view's anti-join reads with `days` (the view's own literal)."""
+    parameters = SqlParameters(
+        lake="",
+        published_locations={},
+        cutoff=cutoff,
+        reporting_tz=Settings().reporting_tz,
+        business_day=Settings().business_day,
+        dedup_days=days,
+    )
+    return date.fromisoformat(parameters.dedup_from_date())
+
+
+def warn_unless_pruned(ratio: float, share: float) -> None:
+    """Say loudly when the window's literal did not prune gold's partitions: its read should
+    be the window's share of every day's, the footers of a few files aside."""
+    if ratio > 1.25 * share + 0.01:
+        print(
+            f"WARNING: with a window of {DEDUP_DAYS} days the anti-join read {ratio:.3f} of what "
+            f"it read over every gold day, while the window holds {share:.3f} of gold's events: "
+            "Trino did not prune gold's partitions to the window"
+        )
+
+
 def measure(
-    workdir: Path, events: int, batch_events: int, small_file_threshold: str | None = None
+    workdir: Path,
+    events: int,
+    batch_events: int,
+    gold_days: int,
+    gold_events_per_day: int,
+    small_file_threshold: str | None = None,
 ) -> list[Figure]:
     now = datetime.now(UTC)
     lake_dir = workdir / "lake"
     started = time.perf_counter()
-    lake = build_lake(lake_dir, events, batch_events, now)
+    catalog = build_catalog()
+    lake = build_lake(lake_dir, catalog, events, batch_events, now)
     print(
         f"{lake.events:,} events since {lake.cutoff:%Y-%m-%d %H:%M} UTC in {lake.files} files, "
         f"{lake.bytes / 2**20:.1f} MiB ({time.perf_counter() - started:.0f} s)"
@@ -383,11 +579,29 @@ def measure(
     # The day most of the events fall on, asked as the dashboard asks for today late in the day.
     zone = ZoneInfo(local_settings(lake_dir).reporting_tz)
     day = (lake.cutoff + timedelta(hours=12)).astimezone(zone).date()
+    started = time.perf_counter()
+    # Gold ends the day before: as at a deployment's T near local midnight, it holds no line of
+    # the day asked, so what a query reads more with gold is its anti-join's read alone.
+    gold = write_gold_history(
+        lake_dir,
+        catalog,
+        run_id=GOLD_RUN_ID,
+        cutoff=lake.cutoff,
+        last_day=day - timedelta(days=1),
+        days=gold_days,
+        events_per_day=gold_events_per_day,
+        reporting_tz=zone.key,
+        seed=SEED,
+    )
+    print(
+        f"gold history: {gold.events:,} events in {gold_days} days, {gold.bytes / 2**20:.1f} MiB "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
     issued = record_queries(lake_dir, refresh_requests(day))
     print(f"{len(issued)} queries recorded for one refresh")
     issued += record_queries(lake_dir, panel_by_panel_requests(day))
-    scans = list(scan_on_trino(lake_dir, issued, workdir / "trino", small_file_threshold))
-    return figures_of(lake, scans)
+    scans = scan_on_trino(lake_dir, issued, gold, workdir / "trino", small_file_threshold)
+    return figures_of(lake, scans.without_gold) + gold_figures(lake, gold, scans)
 
 
 def main() -> int:
@@ -395,6 +609,15 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=EVENTS, help="real-time events since T")
     parser.add_argument(
         "--batch-events", type=int, default=BATCH_EVENTS, help="events per landed file"
+    )
+    parser.add_argument(
+        "--gold-days", type=int, default=GOLD_DAYS, help="days of gold history before T"
+    )
+    parser.add_argument(
+        "--gold-events-per-day",
+        type=int,
+        default=GOLD_EVENTS_PER_DAY,
+        help="events per day of gold history",
     )
     parser.add_argument(
         "--small-file-threshold",
@@ -411,7 +634,14 @@ def main() -> int:
         return 0
     os.environ.update({k: v for k, v in FAKE_CREDENTIALS.items() if k not in os.environ})
     with tempfile.TemporaryDirectory(prefix="bench-athena-scan-") as workdir:
-        figures = measure(Path(workdir), args.events, args.batch_events, args.small_file_threshold)
+        figures = measure(
+            Path(workdir),
+            args.events,
+            args.batch_events,
+            args.gold_days,
+            args.gold_events_per_day,
+            args.small_file_threshold,
+        )
     write_results(
         "athena_scan_column_chunks" if args.small_file_threshold else "athena_scan", figures
     )
