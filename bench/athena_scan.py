@@ -56,6 +56,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -473,6 +474,8 @@ def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
     anti_join = sum(reading) / max(1, len(reading)) / max(1, outside_events)
     purest = min(range(len(every)), key=lambda i: window[i] / every[i] if every[i] else 1.0)
     share = gold.events_since(dedup_from(lake.cutoff, DEDUP_DAYS)) / gold.events
+    lookback_bytes = sum(w - window[purest] for w, e in zip(window, every, strict=True) if e)
+    lookback = reconciliation_days([q.sql for q, _ in scans.without_gold])
     figures = [
         figure("gold history: days", len(gold.events_by_day), "days"),
         figure("gold history: events", gold.events, "events"),
@@ -513,8 +516,13 @@ def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
         ),
         figure(
             "dashboard refresh: gold bytes read besides the anti-join (reconciliation lookback)",
-            sum(w - window[purest] for w, e in zip(window, every, strict=True) if e) / 2**20,
+            lookback_bytes / 2**20,
             "MiB",
+        ),
+        figure(
+            RECONCILIATION_BYTES_PER_EVENT,
+            lookback_bytes / max(1, gold.events_between(*lookback)),
+            "bytes",
         ),
     ]
     for days, with_gold in scans.with_gold.items():
@@ -535,6 +543,23 @@ def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
         ]
     warn_unless_pruned(window[purest] / max(1, every[purest]), share)
     return figures
+
+
+RECONCILIATION_BYTES_PER_EVENT = (
+    "reconciliation panel: gold bytes read per event of its lookback days"
+)
+"""The cost model's `reconciliation_gold_bytes_per_event`: the panel's query reads the gold days
+of its lookback (`SALESFLOW_RECONCILIATION_LOOKBACK_DAYS`) on every refresh, beside its share of
+the real-time side, through the merged view."""
+_BUSINESS_DAYS = re.compile(r"BETWEEN DATE '(\d{4}-\d{2}-\d{2})' AND DATE '(\d{4}-\d{2}-\d{2})'")
+
+
+def reconciliation_days(issued_sql: list[str]) -> tuple[date, date]:
+    """The business days the reconciliation panel's query asks for (`counted_groups_sql`)."""
+    for sql in issued_sql:
+        if "count(DISTINCT event_id) AS events" in sql and (found := _BUSINESS_DAYS.search(sql)):
+            return date.fromisoformat(found[1]), date.fromisoformat(found[2])
+    raise RuntimeError("no reconciliation query among the refresh's: its SQL has changed")
 
 
 ANTI_JOIN_BYTES_PER_EVENT = "anti-join: gold bytes read per query per event of history"

@@ -77,6 +77,10 @@ class GoldHistory:
     def events(self) -> int:
         return sum(self.events_by_day.values())
 
+    def events_between(self, first: date, last: date) -> int:
+        """Events on the days from `first` to `last`, both included."""
+        return sum(n for day, n in self.events_by_day.items() if first <= day <= last)
+
     def events_since(self, first: date) -> int:
         """Events of the days from `first` on: what an anti-join bounded there reads."""
         return sum(n for day, n in self.events_by_day.items() if day >= first)

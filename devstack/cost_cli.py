@@ -113,6 +113,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="gold days before T's date the real-time view looks up for earlier copies "
         "(SALESFLOW_REALTIME_DEDUP_DAYS; Terraform's default; 0: every day of history)",
     )
+    parser.add_argument(
+        "--reconciliation-lookback-days",
+        type=_count,
+        default=defaults.reconciliation_lookback_days,
+        help="business days the reconciliation panel reads on each dashboard refresh "
+        "(SALESFLOW_RECONCILIATION_LOOKBACK_DAYS)",
+    )
     parser.add_argument("--format", choices=["table", "json"], default="table")
     parser.add_argument(
         "--prices", type=Path, default=None, help="a price file to use instead of the bundled one"
@@ -144,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
             stream_retention_hours=args.stream_retention_hours,
             gold_runs_kept=args.gold_runs_kept,
             realtime_dedup_days=args.realtime_dedup_days,
+            reconciliation_lookback_days=args.reconciliation_lookback_days,
         )
         prices = load_prices(args.prices)
     except (PriceFileError, ValueError, OSError) as error:

@@ -72,6 +72,9 @@ _SOURCES: Mapping[str, Source] = {
     "gold_event_id_bytes_per_event": Source(
         "athena_scan", "anti-join: gold bytes read per query per event of history"
     ),
+    "reconciliation_gold_bytes_per_event": Source(
+        "athena_scan", "reconciliation panel: gold bytes read per event of its lookback days"
+    ),
 }
 
 

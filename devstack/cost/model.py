@@ -57,6 +57,9 @@ class Workload:
     """Kinesis retention (the Terraform default keeps a week: 144 hours are extended retention)."""
     gold_runs_kept: int = 7
     """Complete run folders the nightly job keeps (SALESFLOW_GOLD_RUNS_KEPT; it prunes the rest)."""
+    reconciliation_lookback_days: int = 7
+    """SALESFLOW_RECONCILIATION_LOOKBACK_DAYS: the business days the dashboard's reconciliation
+    panel reads on every refresh (gold's, besides the real-time side)."""
     realtime_dedup_days: int = 3
     """SALESFLOW_REALTIME_DEDUP_DAYS as the Terraform root sets it: the gold days before T's
     date whose event ids each query over the real-time view reads (0: every day of history)."""
@@ -70,6 +73,7 @@ class Workload:
                 ("retention_days", self.retention_days),
                 ("batch_size", self.batch_size),
                 ("gold_runs_kept", self.gold_runs_kept),
+                ("reconciliation_lookback_days", self.reconciliation_lookback_days),
             )
             if value <= 0
         ]
@@ -144,6 +148,10 @@ class Assumptions:
     `event_id` column, one value per sale line, whatever the real-time ids are. Measured on
     Trino by `python -m bench.athena_scan` over a published gold history; the index's figure
     until it ran."""
+    reconciliation_gold_bytes_per_event: Decimal = Decimal(30)
+    """What the reconciliation panel's query reads from gold on every refresh, per event of its
+    lookback days (`Workload.reconciliation_lookback_days`): its columns of `sales_wide` for
+    those days, through the merged view. Measured on Trino by `python -m bench.athena_scan`."""
     bronze_bytes_scanned_per_event: Decimal = Decimal(79)
     """Compacted bronze Parquet per event, whole files: measured, not assumed (`python -m
     bench.freshness` after about 1M events since T, every hour compacted; docs/serving.md). It
@@ -365,8 +373,8 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     """Each refresh's queries over the real-time view read the bronze of the events since T
     (`athena_day_share_since_t` of a day's) and the event ids of the gold days its anti-join
-    looks up (`_gold_days_looked_up`), each at least Athena's minimum, and its other queries the
-    minimum each."""
+    looks up (`_gold_days_looked_up`), each at least Athena's minimum; its other queries the
+    minimum each; and the reconciliation panel's query the gold days of its lookback too."""
     refreshes = w.dashboard_queries_per_hour * v.hours
     minimum = p("athena", "minimum_bytes_per_query")
     per_event, how = a.athena_bytes_scanned_per_event, "bytes read from S3, measured on Trino"
@@ -377,7 +385,8 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     gold_ids = Decimal(w.events_per_day) * _gold_days_looked_up(w) * a.gold_event_id_bytes_per_event
     per_query = max(since_t * per_event / queries + gold_ids, minimum)
     others = a.athena_other_queries_per_refresh
-    scanned = queries * per_query + others * minimum
+    lookback = Decimal(w.events_per_day) * _lookback_days(w) * a.reconciliation_gold_bytes_per_event
+    scanned = queries * per_query + others * minimum + lookback
     tb = refreshes * scanned / TB
     monthly = tb * p("athena", "per_tb_scanned")
     others_text = f" + {others:.0f} over reference tables and marts" if others else ""
@@ -387,9 +396,16 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         f"average at {per_event} B/event together ({how}), each also reading gold's event ids "
         f"for its anti-join ({gold_ids / GB:,.2f} GB: {_gold_days_looked_up(w)} days of gold "
         f"at {a.gold_event_id_bytes_per_event} B/event)"
-        f"{others_text}; 10 MB minimum per query = {tb:.3f} TB"
+        f"{others_text}; the reconciliation panel's {_lookback_days(w)} gold days "
+        f"({lookback / GB:,.2f} GB at {a.reconciliation_gold_bytes_per_event} B/event); "
+        f"10 MB minimum per query = {tb:.3f} TB"
     )
     return LineItem("Athena", monthly, basis)
+
+
+def _lookback_days(w: Workload) -> int:
+    """Gold days the reconciliation panel reads: its lookback, at most the history kept."""
+    return min(w.reconciliation_lookback_days, w.retention_days)
 
 
 def _gold_days_looked_up(w: Workload) -> int:

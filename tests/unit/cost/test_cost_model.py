@@ -179,10 +179,12 @@ def _athena(
     workload: Workload, prices: PriceList, bytes_per_event: int, id_bytes: int = 0
 ) -> Decimal:
     """The Athena line with `bytes_per_event` of bronze since T and `id_bytes` of gold's event
-    ids per event of history (0: no anti-join read, the bronze part alone)."""
+    ids per event of history (0: no anti-join read, the bronze part alone); no reconciliation
+    lookback read (tested on its own)."""
     assumptions = Assumptions(
         bronze_bytes_scanned_per_event=Decimal(bytes_per_event),
         gold_event_id_bytes_per_event=Decimal(id_bytes),
+        reconciliation_gold_bytes_per_event=Decimal(0),
     )
     (item,) = [i for i in estimate(workload, prices, assumptions).items if i.component == "Athena"]
     return item.monthly
@@ -204,6 +206,7 @@ def test_athena_prices_each_query_over_the_events_since_t_of_an_average_refresh(
         bronze_bytes_scanned_per_event=Decimal(64),
         athena_day_share_since_t=Decimal(1),
         gold_event_id_bytes_per_event=Decimal(0),
+        reconciliation_gold_bytes_per_event=Decimal(0),
     )
     (item,) = [i for i in estimate(busy, prices, late).items if i.component == "Athena"]
     assert item.monthly == 2 * _athena(busy, prices, 64)
@@ -236,10 +239,33 @@ MEASURED_SCAN = Assumptions(
     athena_realtime_queries_per_refresh=Decimal(4),
     athena_other_queries_per_refresh=Decimal(2),
     gold_event_id_bytes_per_event=Decimal(0),
+    reconciliation_gold_bytes_per_event=Decimal(0),
 )
 """A refresh as `bench.athena_scan` measures one: four queries reading 64 B per event together
-(16 B each), two more over reference tables only; no gold ids (the anti-join's read is tested
+(16 B each), two more over reference tables only; no gold read (the anti-join's and the
+reconciliation panel's are tested
 on its own above)."""
+
+
+def test_each_refresh_also_reads_the_reconciliation_panel_s_gold_days(prices) -> None:
+    lookback = Assumptions(
+        bronze_bytes_scanned_per_event=Decimal(64),
+        gold_event_id_bytes_per_event=Decimal(0),
+        reconciliation_gold_bytes_per_event=Decimal(30),
+    )
+    busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 2 * 1024**2})
+    # a query over half a day since T, 1,048,576 x 64 B = 64 MiB, and the panel's 7 gold days,
+    # 7 x 2,097,152 x 30 B = 420 MiB: 7200 refreshes x 484 MiB = 3.3233642578125 TiB x 5.
+    item = _athena_item(busy, prices, lookback)
+    assert item.monthly == Decimal("16.6168212890625")
+    assert "the reconciliation panel's 7 gold days" in item.basis
+    shorter = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 1})
+    # 1 x 2,097,152 x 30 B = 60 MiB: 7200 x 124 MiB x 5 per TiB.
+    assert _athena_item(shorter, prices, lookback).monthly == Decimal(7200 * 124) / 1024**2 * 5
+    # never more days than the history kept (ONE_PER_SECOND keeps 10)
+    longer = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 30})
+    ten_days = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 10})
+    assert _athena_item(longer, prices, lookback) == _athena_item(ten_days, prices, lookback)
 
 
 def _athena_item(workload: Workload, prices: PriceList, assumptions: Assumptions) -> LineItem:
@@ -261,7 +287,8 @@ def test_a_measured_refresh_bills_each_of_its_queries_what_it_reads_or_10_mb(pri
 
 
 def test_without_a_measured_scan_a_refresh_is_one_query_over_the_whole_files(prices) -> None:
-    item = _athena_item(ONE_PER_SECOND, prices, Assumptions())
+    no_lookback = Assumptions(reconciliation_gold_bytes_per_event=Decimal(0))
+    item = _athena_item(ONE_PER_SECOND, prices, no_lookback)
     assert "whole files" in item.basis
     assert "measured on Trino" not in item.basis
     assert item.monthly == _athena(ONE_PER_SECOND, prices, 79, id_bytes=12)
