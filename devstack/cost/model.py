@@ -404,8 +404,9 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 
 def _lookback_days(w: Workload) -> int:
-    """Gold days the reconciliation panel reads: its lookback, at most the history kept."""
-    return min(w.reconciliation_lookback_days, w.retention_days)
+    """Gold days the reconciliation panel reads: its lookback but today (real-time since the
+    nightly T), at most the history kept."""
+    return min(w.reconciliation_lookback_days - 1, w.retention_days)
 
 
 def _gold_days_looked_up(w: Workload) -> int:

@@ -254,18 +254,18 @@ def test_each_refresh_also_reads_the_reconciliation_panel_s_gold_days(prices) ->
         reconciliation_gold_bytes_per_event=Decimal(30),
     )
     busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 2 * 1024**2})
-    # a query over half a day since T, 1,048,576 x 64 B = 64 MiB, and the panel's 7 gold days,
-    # 7 x 2,097,152 x 30 B = 420 MiB: 7200 refreshes x 484 MiB = 3.3233642578125 TiB x 5.
+    # a query over half a day since T, 1,048,576 x 64 B = 64 MiB, and the panel's 7 days but
+    # today (real-time), 6 x 2,097,152 x 30 B = 360 MiB: 7200 refreshes x 424 MiB x 5 per TiB.
     item = _athena_item(busy, prices, lookback)
-    assert item.monthly == Decimal("16.6168212890625")
-    assert "the reconciliation panel's 7 gold days" in item.basis
-    shorter = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 1})
+    assert item.monthly == Decimal(7200 * 424) / 1024**2 * 5
+    assert "the reconciliation panel's 6 gold days" in item.basis
+    shorter = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 2})
     # 1 x 2,097,152 x 30 B = 60 MiB: 7200 x 124 MiB x 5 per TiB.
     assert _athena_item(shorter, prices, lookback).monthly == Decimal(7200 * 124) / 1024**2 * 5
     # never more days than the history kept (ONE_PER_SECOND keeps 10)
     longer = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 30})
-    ten_days = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 10})
-    assert _athena_item(longer, prices, lookback) == _athena_item(ten_days, prices, lookback)
+    eleven = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 11})
+    assert _athena_item(longer, prices, lookback) == _athena_item(eleven, prices, lookback)
 
 
 def _athena_item(workload: Workload, prices: PriceList, assumptions: Assumptions) -> LineItem:
