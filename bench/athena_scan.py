@@ -69,14 +69,13 @@ import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
 
 from bench.gold_history import GoldHistory, write_gold_history
+from bench.publication import gold_only_publication
 from bench.results_file import Figure, figure, write_results
 from contract import wire
 from contract.aws import aws_client
 from contract.event import SaleEvent
-from contract.gold import SALES_WIDE
-from contract.lake import BRONZE_EVENTS, PUBLISHED_POINTER, bronze_partition, sales_wide_manifest
+from contract.lake import BRONZE_EVENTS, PUBLISHED_POINTER, bronze_partition
 from contract.lake_io import LakeFiles
-from contract.publication import Publication
 from contract.pydantic_fast import validate_json
 from contract.settings import Settings
 from devstack.catalog import Catalog, build_catalog, write_reference
@@ -241,17 +240,7 @@ def build_lake(lake: Path, catalog: Catalog, events: int, batch_events: int, now
 
 def publish_cutoff(files: LakeFiles, cutoff: datetime, now: datetime) -> None:
     """A published state with T = `cutoff` and no gold day: the views prune bronze to T."""
-    publication = Publication(
-        run_id=RUN_ID,
-        cutoff=cutoff,
-        published_at=now,
-        tables={SALES_WIDE: sales_wide_manifest(RUN_ID)},
-        input_counts={},
-        output_counts={SALES_WIDE: 0},
-        quality_counts={},
-        duplicates=0,
-        duration_seconds=0.0,
-    )
+    publication = gold_only_publication(RUN_ID, cutoff, 0, published_at=now)
     files.write_bytes(PUBLISHED_POINTER, publication.model_dump_json().encode())
 
 

@@ -44,9 +44,9 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from batch_layer import gold_state
+from bench.publication import gold_only_publication
 from bench.serving import money
-from contract.gold import SALES_WIDE, SALES_WIDE_PARTITION_COLUMN, SALES_WIDE_SCHEMA
-from contract.lake import sales_wide_manifest
+from contract.gold import SALES_WIDE_PARTITION_COLUMN, SALES_WIDE_SCHEMA
 from contract.lake_io import LakeFiles
 from contract.publication import DayPartition, Publication
 from contract.settings import Settings
@@ -159,18 +159,7 @@ def write_gold_history(
         size += path.stat().st_size
         id_bytes += _column_bytes(metadata, "event_id")
     gold_state.write_manifests(files, run_id, gold_state.day_files(files, partitions))
-    publication = Publication(
-        run_id=run_id,
-        cutoff=cutoff,
-        published_at=datetime.now(UTC),
-        tables={SALES_WIDE: sales_wide_manifest(run_id)},
-        input_counts={},
-        output_counts={SALES_WIDE: lines},
-        quality_counts={},
-        duplicates=0,
-        duration_seconds=0.0,
-        sales_wide_days=partitions,
-    )
+    publication = gold_only_publication(run_id, cutoff, lines, partitions)
     return GoldHistory(publication, events_by_day, lines, size, id_bytes, simulator_bytes)
 
 

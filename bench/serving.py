@@ -36,12 +36,13 @@ import pyarrow.parquet as pq
 
 from batch_layer import gold_state
 from batch_layer.reference.versions import load_version
+from bench.publication import gold_only_publication
 from bench.results_file import Figure, figure, write_results
 from contract.arrow_schema import MONEY_TYPE
 from contract.bronze import BRONZE_SCHEMA
 from contract.business_day import Calendar
 from contract.gold import SALES_WIDE
-from contract.lake import bronze_partition, gold_run, sales_wide_manifest
+from contract.lake import bronze_partition, gold_run
 from contract.lake_io import LakeFiles
 from contract.publication import DayPartition, Publication
 from contract.reference import VALID_FROM_MIN, reference_table
@@ -325,17 +326,7 @@ def publish(lake: Path, cutoff: datetime, lines: int) -> None:
         for folder in (lake / gold_run(RUN_ID) / SALES_WIDE).iterdir()
     }
     gold_state.write_manifests(files, RUN_ID, gold_state.day_files(files, days))
-    publication = Publication(
-        run_id=RUN_ID,
-        cutoff=cutoff,
-        published_at=datetime.now(UTC),
-        tables={SALES_WIDE: sales_wide_manifest(RUN_ID)},
-        input_counts={},
-        output_counts={SALES_WIDE: lines},
-        quality_counts={},
-        duplicates=0,
-        duration_seconds=0.0,
-    )
+    publication = gold_only_publication(RUN_ID, cutoff, lines)
     (lake / "gold" / "_published.json").write_text(publication.model_dump_json())
 
 
