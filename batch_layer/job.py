@@ -43,6 +43,7 @@ from contract.gold import (
     QUALITY_QUARANTINE,
     SALES_WIDE,
     SALES_WIDE_PARTITION_COLUMN,
+    SALES_WIDE_PLAIN_COLUMNS,
     SALES_WIDE_SCHEMA,
     mart_schema,
 )
@@ -423,11 +424,6 @@ def _count(classified: DataFrame) -> LineCounts:
     )
 
 
-_UNIQUE_PER_EVENT = ("event_id", "order_id", "occurred_at", "ingested_at")
-"""`sales_wide` columns with about one value per event: Parquet would build a dictionary for
-each, overflow it and fall back to plain encoding, paying for both (a fifth of the write stage)."""
-
-
 def _write_sales_wide(wide: DataFrame, uri: str) -> None:
     """`wide` is partitioned by day, so each `sale_date` folder gets one file; sorted for stable
     output."""
@@ -436,7 +432,7 @@ def _write_sales_wide(wide: DataFrame, uri: str) -> None:
         .write.mode("errorifexists")
         .partitionBy(SALES_WIDE_PARTITION_COLUMN)
     )
-    for column in _UNIQUE_PER_EVENT:
+    for column in SALES_WIDE_PLAIN_COLUMNS:
         writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
     writer.parquet(uri)
 

@@ -96,7 +96,7 @@ from serving.app import create_app
 from serving.engines.athena_engine import AthenaEngine
 from serving.engines.duckdb_engine import DuckDBEngine
 from serving.queries import MERGED_VIEW
-from serving.sql_files import SqlParameters
+from serving.sql_files import dedup_from_date
 from speed_layer.compaction import compact_hour
 from speed_layer.landing import land
 from speed_layer.records import Batch, DeliveredRecord
@@ -559,15 +559,7 @@ queries, the one that reads no gold included)."""
 
 def dedup_from(cutoff: datetime, days: int) -> date:
     """The first gold day the view's anti-join reads with `days` (the view's own literal)."""
-    parameters = SqlParameters(
-        lake="",
-        published_locations={},
-        cutoff=cutoff,
-        reporting_tz=Settings().reporting_tz,
-        business_day=Settings().business_day,
-        dedup_days=days,
-    )
-    return date.fromisoformat(parameters.dedup_from_date())
+    return date.fromisoformat(dedup_from_date(cutoff, days))
 
 
 def warn_unless_pruned(ratio: float, share: float) -> None:

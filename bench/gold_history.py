@@ -46,14 +46,16 @@ from pydantic import BaseModel
 from batch_layer import gold_state
 from bench.publication import gold_only_publication
 from bench.serving import money
-from contract.gold import SALES_WIDE_PARTITION_COLUMN, SALES_WIDE_SCHEMA
+from contract.gold import (
+    SALES_WIDE_PARTITION_COLUMN,
+    SALES_WIDE_PLAIN_COLUMNS,
+    SALES_WIDE_SCHEMA,
+)
 from contract.lake_io import LakeFiles
 from contract.publication import DayPartition, Publication
 from contract.settings import Settings
 from devstack.catalog import Catalog
 
-UNIQUE_PER_EVENT = ("event_id", "order_id", "occurred_at", "ingested_at")
-"""The columns the batch writes without a dictionary (`batch_layer/job.py`, `_UNIQUE_PER_EVENT`)."""
 FILE_SCHEMA = pa.schema([f for f in SALES_WIDE_SCHEMA if f.name != SALES_WIDE_PARTITION_COLUMN])
 """A day file's columns: the partition column lives in the folder name, as Spark writes it."""
 CROCKFORD = np.frombuffer(b"0123456789ABCDEFGHJKMNPQRSTVWXYZ", dtype=np.uint8)
@@ -339,7 +341,7 @@ def _writer_options(columns: list[str]) -> dict[str, object]:
     """Spark's Parquet settings for `sales_wide` (see the module's docstring)."""
     return {
         "compression": "snappy",
-        "use_dictionary": [c for c in columns if c not in UNIQUE_PER_EVENT],
+        "use_dictionary": [c for c in columns if c not in SALES_WIDE_PLAIN_COLUMNS],
         "store_decimal_as_integer": True,
         "write_page_index": True,
         "data_page_version": "1.0",

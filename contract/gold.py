@@ -71,6 +71,10 @@ SALES_WIDE_SCHEMA = pa.schema(
 `terminal_id` to `attributes` are contract v1.1's optional fields, NULL for events without them."""
 
 SALES_WIDE_PARTITION_COLUMN = "sale_date"
+SALES_WIDE_PLAIN_COLUMNS = ("event_id", "order_id", "occurred_at", "ingested_at")
+"""`sales_wide` columns with about one value per event, written without a dictionary: Parquet
+would build one for each, overflow it and fall back to plain encoding, paying for both (a fifth
+of the batch's write stage)."""
 
 METRIC_DEFINITIONS = {
     "net_revenue": "SUM(net_amount)",

@@ -71,12 +71,6 @@ class SqlParameters:
     """`Settings.realtime_dedup_days`: the gold days the real-time view's anti-join reads start
     this many days before T's date; 0, at GOLD_HISTORY_START (every day)."""
 
-    def dedup_from_date(self) -> str:
-        if self.dedup_days == 0:
-            return GOLD_HISTORY_START
-        first = self.cutoff.astimezone(UTC).date() - timedelta(days=self.dedup_days)
-        return first.isoformat()
-
     def placeholders(self) -> dict[str, str]:
         cutoff = self.cutoff.astimezone(UTC)
         return {
@@ -91,10 +85,18 @@ class SqlParameters:
             "reporting_tz": self.reporting_tz,
             "business_day": self.business_day.value,
             "gold_first_day": self.gold_first_day,
-            "dedup_from_date": self.dedup_from_date(),
+            "dedup_from_date": dedup_from_date(self.cutoff, self.dedup_days),
             "max_line_net_amount": str(MAX_LINE_NET_AMOUNT),
             "max_items": str(MAX_ITEMS),
         }
+
+
+def dedup_from_date(cutoff: datetime, dedup_days: int) -> str:
+    """The first gold day (`yyyy-MM-dd`) the real-time view's anti-join looks up: T's UTC date
+    minus `dedup_days`, or GOLD_HISTORY_START (every day) for 0 (docs/adr/0022)."""
+    if dedup_days == 0:
+        return GOLD_HISTORY_START
+    return (cutoff.astimezone(UTC).date() - timedelta(days=dedup_days)).isoformat()
 
 
 def render(template: str, placeholders: dict[str, str]) -> str:

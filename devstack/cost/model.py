@@ -149,9 +149,10 @@ class Assumptions:
     Trino by `python -m bench.athena_scan` over a published gold history; the index's figure
     until it ran."""
     reconciliation_gold_bytes_per_event: Decimal = Decimal(30)
-    """What the reconciliation panel's query reads from gold on every refresh, per event of its
-    lookback days (`Workload.reconciliation_lookback_days`): its columns of `sales_wide` for
-    those days, through the merged view. Measured on Trino by `python -m bench.athena_scan`."""
+    """What the reconciliation panel's query reads from gold on every refresh, per event of the
+    gold days in its lookback (`Workload.reconciliation_lookback_days` but today): its columns of
+    `sales_wide` for those days, through the merged view. Measured on Trino by `python -m
+    bench.athena_scan`."""
     bronze_bytes_scanned_per_event: Decimal = Decimal(79)
     """Compacted bronze Parquet per event, whole files: measured, not assumed (`python -m
     bench.freshness` after about 1M events since T, every hour compacted; docs/serving.md). It
