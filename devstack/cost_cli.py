@@ -117,8 +117,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reconciliation-lookback-days",
         type=_count,
         default=defaults.reconciliation_lookback_days,
-        help="business days the reconciliation panel reads on each dashboard refresh "
+        help="business days the reconciliation panel asks for "
         "(SALESFLOW_RECONCILIATION_LOOKBACK_DAYS)",
+    )
+    parser.add_argument(
+        "--serving-tasks",
+        type=_count,
+        default=defaults.serving_tasks,
+        help="serving tasks (the serving module's `tasks`); each reads gold's part of the "
+        "reconciliation counts once per run",
     )
     parser.add_argument("--format", choices=["table", "json"], default="table")
     parser.add_argument(
@@ -152,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
             gold_runs_kept=args.gold_runs_kept,
             realtime_dedup_days=args.realtime_dedup_days,
             reconciliation_lookback_days=args.reconciliation_lookback_days,
+            serving_tasks=args.serving_tasks,
         )
         prices = load_prices(args.prices)
     except (PriceFileError, ValueError, OSError) as error:

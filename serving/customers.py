@@ -55,6 +55,7 @@ from serving.customer_models import (
 )
 from serving.engines.base import QueryEngine
 from serving.published_run import PublishedRun
+from serving.queries import REALTIME_LINES
 from serving.sql_files import ATHENA_DIALECT
 
 if TYPE_CHECKING:
@@ -62,7 +63,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REALTIME_LINES = "sales_realtime_unbatched"
 SALE = "sale"
 Source = Literal["dynamodb", "gold", "none"]
 AmountT = TypeVar("AmountT", int, Decimal)

@@ -28,6 +28,7 @@ from serving.dimensions import ATHENA_DIALECT, PRODUCT_DIMENSIONS, Dimension, Fi
 
 MERGED_VIEW = "sales_merged"
 CURRENT_ATTRIBUTES_VIEW = "sales_merged_current_attributes"
+BATCH_LINES = "sales_batch"
 REALTIME_LINES = "sales_realtime_unbatched"
 FLAG_RULE_MARKERS = {"unknown_sku": "product_name", "unknown_store": "store_name"}
 """Each flag rule of `contract.quality` and the gold column that is NULL exactly on its lines

@@ -73,7 +73,8 @@ _SOURCES: Mapping[str, Source] = {
         "athena_scan", "anti-join: gold bytes read per query per event of history"
     ),
     "reconciliation_gold_bytes_per_event": Source(
-        "athena_scan", "reconciliation panel: gold bytes read per event of its lookback days"
+        "athena_scan",
+        "reconciliation counts: gold bytes read once per run per event of the lookback days",
     ),
 }
 

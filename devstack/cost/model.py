@@ -59,7 +59,10 @@ class Workload:
     """Complete run folders the nightly job keeps (SALESFLOW_GOLD_RUNS_KEPT; it prunes the rest)."""
     reconciliation_lookback_days: int = 7
     """SALESFLOW_RECONCILIATION_LOOKBACK_DAYS: the business days the dashboard's reconciliation
-    panel reads on every refresh (gold's, besides the real-time side)."""
+    panel asks for: their real-time lines on every refresh, their gold days once per run."""
+    serving_tasks: int = 1
+    """Serving tasks (the serving module's `tasks`): each reads gold's part of the
+    reconciliation counts once per published run and per lookback (`serving.reconciliation`)."""
     realtime_dedup_days: int = 3
     """SALESFLOW_REALTIME_DEDUP_DAYS as the Terraform root sets it: the gold days before T's
     date whose event ids each query over the real-time view reads (0: every day of history)."""
@@ -74,6 +77,7 @@ class Workload:
                 ("batch_size", self.batch_size),
                 ("gold_runs_kept", self.gold_runs_kept),
                 ("reconciliation_lookback_days", self.reconciliation_lookback_days),
+                ("serving_tasks", self.serving_tasks),
             )
             if value <= 0
         ]
@@ -149,10 +153,12 @@ class Assumptions:
     Trino by `python -m bench.athena_scan` over a published gold history; the index's figure
     until it ran."""
     reconciliation_gold_bytes_per_event: Decimal = Decimal(30)
-    """What the reconciliation panel's query reads from gold on every refresh, per event of the
-    gold days in its lookback (`Workload.reconciliation_lookback_days` but today): its columns of
-    `sales_wide` for those days, through the merged view. Measured on Trino by `python -m
-    bench.athena_scan`."""
+    """What gold's part of the reconciliation counts reads, per event of the gold days in the
+    panel's lookback (`Workload.reconciliation_lookback_days` but today): its columns of
+    `sales_wide` for those days. Measured on Trino by `python -m bench.athena_scan`."""
+    reconciliation_gold_reads_per_day: Decimal = Decimal(2)
+    """How often a serving task asks gold's part of the reconciliation counts again: after each
+    nightly publication, and when the lookback's days move at the reporting zone's midnight."""
     bronze_bytes_scanned_per_event: Decimal = Decimal(79)
     """Compacted bronze Parquet per event, whole files: measured, not assumed (`python -m
     bench.freshness` after about 1M events since T, every hour compacted; docs/serving.md). It
@@ -375,7 +381,8 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     """Each refresh's queries over the real-time view read the bronze of the events since T
     (`athena_day_share_since_t` of a day's) and the event ids of the gold days its anti-join
     looks up (`_gold_days_looked_up`), each at least Athena's minimum; its other queries the
-    minimum each; and the reconciliation panel's query the gold days of its lookback too."""
+    minimum each. Gold's part of the reconciliation counts, the gold days of the panel's
+    lookback, is read by each serving task once per run and lookback, not per refresh."""
     refreshes = w.dashboard_queries_per_hour * v.hours
     minimum = p("athena", "minimum_bytes_per_query")
     per_event, how = a.athena_bytes_scanned_per_event, "bytes read from S3, measured on Trino"
@@ -386,9 +393,10 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     gold_ids = Decimal(w.events_per_day) * _gold_days_looked_up(w) * a.gold_event_id_bytes_per_event
     per_query = max(since_t * per_event / queries + gold_ids, minimum)
     others = a.athena_other_queries_per_refresh
+    scanned = queries * per_query + others * minimum
     lookback = Decimal(w.events_per_day) * _lookback_days(w) * a.reconciliation_gold_bytes_per_event
-    scanned = queries * per_query + others * minimum + lookback
-    tb = refreshes * scanned / TB
+    lookback_reads = v.days * a.reconciliation_gold_reads_per_day * w.serving_tasks
+    tb = (refreshes * scanned + lookback_reads * lookback) / TB
     monthly = tb * p("athena", "per_tb_scanned")
     others_text = f" + {others:.0f} over reference tables and marts" if others else ""
     basis = (
@@ -396,9 +404,10 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
         f"{'query' if queries == 1 else 'queries'} over {since_t:,.0f} events since T on "
         f"average at {per_event} B/event together ({how}), each also reading gold's event ids "
         f"for its anti-join ({gold_ids / GB:,.2f} GB: {_gold_days_looked_up(w)} days of gold "
-        f"at {a.gold_event_id_bytes_per_event} B/event)"
-        f"{others_text}; the reconciliation panel's {_lookback_days(w)} gold days "
-        f"({lookback / GB:,.2f} GB at {a.reconciliation_gold_bytes_per_event} B/event); "
+        f"at {a.gold_event_id_bytes_per_event} B/event){others_text}; "
+        f"{lookback_reads:.0f} reads of the reconciliation panel's {_lookback_days(w)} gold "
+        f"days ({lookback / GB:,.2f} GB at {a.reconciliation_gold_bytes_per_event} B/event, "
+        f"{a.reconciliation_gold_reads_per_day:.0f} a day per serving task); "
         f"10 MB minimum per query = {tb:.3f} TB"
     )
     return LineItem("Athena", monthly, basis)

@@ -1,8 +1,9 @@
 """What the merged view counts per store, business date, terminal and event type, in the Athena
 dialect like every serving query (DuckDB runs it through sqlglot).
 
-The merged view is gold before T plus the real-time lines after it, so the same query is right
-before and after a batch run. The business date is `contract.business_day.BUSINESS_DATE_COLUMN`,
+The merged view is gold before T plus the real-time lines after it, so the same counts are right
+before and after a batch run; each query is written over a `view` so that `counts.MergedCounts`
+can ask it of each side apart. The business date is `contract.business_day.BUSINESS_DATE_COLUMN`,
 which is also gold's partition column: every query prunes to the days asked for. Store ids reach
 the SQL only as literals sqlglot renders.
 """
@@ -16,24 +17,28 @@ from sqlglot import exp
 
 from contract.business_day import BUSINESS_DATE_COLUMN
 from serving.dimensions import ATHENA_DIALECT
-from serving.queries import MERGED_VIEW
+
+GROUP_KEYS = ("store_id", "business_date", "terminal_id", "event_type")
+EVENT_KEYS = ("store_id", "business_date", "terminal_id", "event_id", "event_type")
 
 
-def counted_groups_sql(first: date, last: date, store_id: str | None = None) -> str:
-    """Per store, business date, terminal and event type: distinct events and net amount."""
+def counted_groups_sql(view: str, first: date, last: date, store_id: str | None = None) -> str:
+    """Per store, business date, terminal and event type (`GROUP_KEYS`): distinct events and
+    net amount."""
     return (
         f"SELECT store_id, {BUSINESS_DATE_COLUMN} AS business_date, terminal_id, event_type, "
         "count(DISTINCT event_id) AS events, sum(net_amount) AS net_amount "
-        f"FROM {MERGED_VIEW} WHERE {_where(first, last, [store_id] if store_id else None)} "
+        f"FROM {view} WHERE {_where(first, last, [store_id] if store_id else None)} "
         "GROUP BY 1, 2, 3, 4"
     )
 
 
-def counted_events_sql(first: date, last: date, store_ids: Iterable[str]) -> str:
-    """Each event of the given stores with its net amount, for reports that list event ids."""
+def counted_events_sql(view: str, first: date, last: date, store_ids: Iterable[str]) -> str:
+    """Each event of the given stores (`EVENT_KEYS`) with its net amount, for reports that list
+    event ids."""
     return (
         f"SELECT store_id, {BUSINESS_DATE_COLUMN} AS business_date, terminal_id, event_id, "
-        f"event_type, sum(net_amount) AS net_amount FROM {MERGED_VIEW} "
+        f"event_type, sum(net_amount) AS net_amount FROM {view} "
         f"WHERE {_where(first, last, sorted(set(store_ids)))} GROUP BY 1, 2, 3, 4, 5"
     )
 

@@ -2,7 +2,8 @@
 
 Nothing is precomputed: every answer compares the reports in force now with the merged view now
 (gold up to T plus the real-time lines after it), so a late event, a resend, a corrected report
-or a batch run shows in the next answer, at most `SERVING_CACHE_SECONDS` later. Each outcome
+or a batch run shows in the next answer, at most `SERVING_CACHE_SECONDS` later. Only gold's part
+of the counts is kept, for as long as its run is the published one (`counts`). Each outcome
 that changed since it was last recorded is recorded on the way (`results.ResultLog`).
 
 Engines block, so computations run in a worker thread; the TTL cache shares one computation
@@ -28,6 +29,7 @@ from contract.reconciliation import ReportStore
 from contract.settings import Settings
 from serving.cache import TtlCache
 from serving.engines.base import QueryEngine
+from serving.errors import ServingError
 from serving.published_run import PublishedRun
 from serving.reconciliation.compare import (
     Amounts,
@@ -38,6 +40,7 @@ from serving.reconciliation.compare import (
     StoreDayOutcome,
     store_days,
 )
+from serving.reconciliation.counts import MergedCounts
 from serving.reconciliation.models import (
     Reconciliations,
     ReportVersion,
@@ -45,8 +48,17 @@ from serving.reconciliation.models import (
     StoreDayDetail,
     StoreDayResult,
 )
-from serving.reconciliation.queries import counted_events_sql, counted_groups_sql, store_zones_sql
+from serving.reconciliation.queries import (
+    EVENT_KEYS,
+    GROUP_KEYS,
+    counted_events_sql,
+    counted_groups_sql,
+    store_zones_sql,
+)
 from serving.reconciliation.results import ResultLog
+
+PUBLICATIONS_WAITED = 3
+"""Batch runs published during one answer before it gives up: one a night is the schedule."""
 
 
 def _utc_now() -> datetime:
@@ -72,6 +84,7 @@ class ReconciliationService:
         self.reports = ReportStore(lake)
         self.results = ResultLog(lake)
         self.engine = engine
+        self.counts = MergedCounts(engine)
         self.zone = settings.reporting_zone
         self.calendar = settings.calendar
         self.grace = timedelta(hours=settings.reconciliation_grace_hours)
@@ -131,25 +144,14 @@ class ReconciliationService:
         """Every store-day of [first, last] (of one store, when given) with a report or a sale,
         compared now; changed outcomes are recorded."""
         at = self._clock()
-        run = self.engine.refresh()
         days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
         reports = self.reports.in_force(days, store_id)
-        groups = [
-            _group(row) for row in self.engine.query(counted_groups_sql(first, last, store_id)).rows
-        ]
         listing = {
             item.stored.report.store_id
             for item in reports
             if item.stored.report.event_ids is not None
         }
-        events = (
-            [
-                _event(row)
-                for row in self.engine.query(counted_events_sql(first, last, listing)).rows
-            ]
-            if listing
-            else []
-        )
+        run, groups, events = self._counted(first, last, store_id, listing)
         zones = {
             row["store_id"]: row["time_zone"] for row in self.engine.query(store_zones_sql()).rows
         }
@@ -158,6 +160,33 @@ class ReconciliationService:
             for report in outcome.reports:
                 self.results.record(report, at)
         return Computed(outcomes=outcomes, run=run, at=at)
+
+    def _counted(
+        self, first: date, last: date, store_id: str | None, listing: set[str]
+    ) -> tuple[PublishedRun, list[CountedGroup], list[CountedEvent]]:
+        """The merged view's groups, and the events of the `listing` stores, all of one run.
+
+        Each count is asked of gold and of the real-time lines apart (`counts.MergedCounts`): a
+        run published between the two would move the events between T and the new T out of the
+        real-time lines before gold's rows hold them, so the counts are asked again."""
+        for _ in range(PUBLICATIONS_WAITED):
+            run = self.engine.refresh()
+            groups = self.counts.rows(
+                run, lambda view: counted_groups_sql(view, first, last, store_id), GROUP_KEYS
+            )
+            events = (
+                self.counts.rows(
+                    run, lambda view: counted_events_sql(view, first, last, listing), EVENT_KEYS
+                )
+                if listing
+                else []
+            )
+            if self.engine.refresh().publication == run.publication:
+                return run, [_group(row) for row in groups], [_event(row) for row in events]
+        raise ServingError(
+            f"{PUBLICATIONS_WAITED} batch runs were published while the reconciliation counts "
+            "were being read; ask again"
+        )
 
 
 def _magnitude(event_type: EventType, signed: Any) -> Decimal:

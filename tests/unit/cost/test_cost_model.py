@@ -247,21 +247,29 @@ reconciliation panel's are tested
 on its own above)."""
 
 
-def test_each_refresh_also_reads_the_reconciliation_panel_s_gold_days(prices) -> None:
+def test_each_serving_task_reads_the_reconciliation_panel_s_gold_days_twice_a_day(prices) -> None:
     lookback = Assumptions(
         bronze_bytes_scanned_per_event=Decimal(64),
         gold_event_id_bytes_per_event=Decimal(0),
         reconciliation_gold_bytes_per_event=Decimal(30),
     )
     busy = Workload(**{**ONE_PER_SECOND.__dict__, "events_per_day": 2 * 1024**2})
-    # a query over half a day since T, 1,048,576 x 64 B = 64 MiB, and the panel's 7 days but
-    # today (real-time), 6 x 2,097,152 x 30 B = 360 MiB: 7200 refreshes x 424 MiB x 5 per TiB.
+    # a refresh's query over half a day since T, 1,048,576 x 64 B = 64 MiB; the panel's 7 days
+    # but today (real-time), 6 x 2,097,152 x 30 B = 360 MiB, read after each publication and
+    # each midnight, 30 days x 2 = 60 times: (7200 x 64 + 60 x 360) MiB x 5 per TiB.
     item = _athena_item(busy, prices, lookback)
-    assert item.monthly == Decimal(7200 * 424) / 1024**2 * 5
-    assert "the reconciliation panel's 6 gold days" in item.basis
+    assert item.monthly == Decimal(7200 * 64 + 60 * 360) / 1024**2 * 5
+    assert "60 reads of the reconciliation panel's 6 gold days" in item.basis
     shorter = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 2})
-    # 1 x 2,097,152 x 30 B = 60 MiB: 7200 x 124 MiB x 5 per TiB.
-    assert _athena_item(shorter, prices, lookback).monthly == Decimal(7200 * 124) / 1024**2 * 5
+    # 1 x 2,097,152 x 30 B = 60 MiB.
+    assert _athena_item(shorter, prices, lookback).monthly == (
+        Decimal(7200 * 64 + 60 * 60) / 1024**2 * 5
+    )
+    # each serving task keeps its own
+    three = Workload(**{**busy.__dict__, "serving_tasks": 3})
+    assert _athena_item(three, prices, lookback).monthly == (
+        Decimal(7200 * 64 + 180 * 360) / 1024**2 * 5
+    )
     # never more days than the history kept (ONE_PER_SECOND keeps 10)
     longer = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 30})
     eleven = Workload(**{**busy.__dict__, "reconciliation_lookback_days": 11})

@@ -441,3 +441,73 @@ def test_a_store_day_is_overdue_after_the_end_of_the_stores_own_business_day(
     finally:
         engine.close()
     assert overdue == {STORE: True, manaus.store_id: business_day is BusinessDay.REPORTING}
+
+
+def test_gold_counts_are_read_once_per_published_run_and_the_real_time_lines_every_time(
+    world: World, service: ReconciliationService
+) -> None:
+    book = [world.sale(terminal="PDV1") for _ in range(6)]
+    world.deliver(book[:3], CLOSED - timedelta(hours=1))
+    world.send_report(book, terminal="PDV1")
+    world.run_batch()
+
+    assert day_of(service).missing_events == 3
+    read_per_run = service.counts.gold_queries
+    assert read_per_run == 2  # the groups and the listed events
+    world.deliver(book[3:5], LATE)
+    assert day_of(service).missing_event_ids == [book[5]["event_id"]]
+    assert service.counts.gold_queries == read_per_run
+
+    world.deliver(book[5:], LATE + timedelta(minutes=1))
+    world.run_batch(LATE + timedelta(minutes=5))
+    matched = day_of(service)
+    assert matched.status is Status.MATCHED
+    assert matched.counted["sale"].count == len(book)
+    assert matched.counted["sale"].net_amount == money(sum(map(net, book), Decimal(0)))
+    assert service.counts.gold_queries == 2 * read_per_run
+
+
+class PublishingMidway:
+    """The DuckDB engine, with a batch run published and served (as another serving task does
+    with Athena's shared views) just before the first query over the real-time lines."""
+
+    def __init__(self, engine: DuckDBEngine, publish: Callable[[], None]) -> None:
+        self.engine = engine
+        self._publish: Callable[[], None] | None = publish
+
+    def refresh(self) -> Any:
+        return self.engine.refresh()
+
+    def query(self, sql: str) -> Any:
+        if self._publish is not None and "sales_realtime_unbatched" in sql:
+            self._publish()
+            self._publish = None
+            self.engine.refresh()
+        return self.engine.query(sql)
+
+    @property
+    def version(self) -> int:
+        return self.engine.version
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def test_a_run_published_between_the_gold_and_real_time_counts_is_asked_again(
+    world: World,
+) -> None:
+    book = [world.sale(terminal="PDV1") for _ in range(4)]
+    world.deliver(book[:2], CLOSED - timedelta(hours=1))
+    world.deliver(book[2:], LATE)
+    world.send_report(book, terminal="PDV1")
+    world.run_batch()
+    engine = PublishingMidway(
+        DuckDBEngine(world.settings), lambda: world.run_batch(LATE + timedelta(minutes=5))
+    )
+    try:
+        row = day_of(ReconciliationService(world.settings, engine, clock=ticking(NOW)))
+    finally:
+        engine.close()
+    assert row.status is Status.MATCHED
+    assert row.counted["sale"].count == len(book)
+    assert row.counted["sale"].net_amount == money(sum(map(net, book), Decimal(0)))
