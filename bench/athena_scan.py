@@ -475,10 +475,11 @@ def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
     Gold holds no line of the day asked, so the anti-join is what reads it: gold's part of the
     reconciliation counts, which reads the gold days of the panel's lookback, is asked once per
     run (`Scans.once_per_run`), and a refresh's read besides the anti-join should be about
-    nothing. The anti-join is the one read that changes with the window, so the bytes per gold event come from the
-    difference between every day and the window (the days outside the window, which only the
-    anti-join reads), and the window's pruning from the query that reads least with the window
-    against every day: a read besides the anti-join can only bring that ratio nearer to 1."""
+    nothing. The anti-join is the one read that changes with the window, so the bytes per gold
+    event come from the difference between every day and the window (the days outside the
+    window, which only the anti-join reads), and the window's pruning from the query that reads
+    least with the window against every day: a read besides the anti-join can only bring that
+    ratio nearer to 1."""
     ids_per_event = gold.event_id_bytes / gold.events
     bronze = {query.sql: stats.physical_input_bytes for query, stats in scans.without_gold}
     others = sum(read for sql, read in bronze.items() if not reads_realtime(sql))
@@ -495,7 +496,9 @@ def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
     share = gold.events_since(dedup_from(lake.cutoff, DEDUP_DAYS)) / gold.events
     lookback_bytes = sum(w - window[purest] for w, e in zip(window, every, strict=True) if e)
     lookback = reconciliation_days([q.sql for q, _ in scans.without_gold])
-    per_run_bytes = sum(stats.physical_input_bytes - bronze[q.sql] for q, stats in scans.once_per_run)
+    per_run_bytes = sum(
+        stats.physical_input_bytes - bronze[query.sql] for query, stats in scans.once_per_run
+    )
     figures = [
         figure("gold history: days", len(gold.events_by_day), "days"),
         figure("gold history: events", gold.events, "events"),
