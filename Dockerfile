@@ -98,12 +98,15 @@ CMD []
 # --- emr-artifacts: `docker buildx build --target emr-artifacts --output dist/emr .` ----------
 # EMR Serverless 7.x runs Amazon Linux 2023 (glibc 2.34) with Python 3.9; the job needs 3.11.
 # Following AWS's guide for other Python versions, CPython (the service image's version, its
-# source verified against the release manager's signature) is built on the same OS, copied into
-# a venv (`--copies`, plus its standard library) with the salesflow wheel and its pinned
-# dependencies, and packed with venv-pack for `spark.archives`. The wheel carries the job and
+# source checked against its pinned sha256 and the release manager's signature) is built on the
+# same OS, copied into a venv (`--copies`, plus its standard library) with the salesflow wheel and
+# its pinned dependencies, and packed with venv-pack for `spark.archives`. The wheel carries the job and
 # the serving layer's SQL the catalog sync runs after publishing.
 FROM --platform=linux/amd64 public.ecr.aws/amazonlinux/amazonlinux:2023@sha256:12052e9b5d3fd85769abbdd863dd038e1890c9ace31d5fdbe1afa78eda97d061 AS emr-env
 ARG PYTHON_FULL_VERSION=3.11.16
+# The tarball's sha256, as the official python images pin it for this version: a moved version
+# must move both.
+ARG PYTHON_SHA256=91bcdebfdde239a003ae93738a7fce0f9230fee5c4bc2b86f6e6e8c6f98aabe8
 # Pablo Galindo Salgado, release manager of CPython 3.10 and 3.11.
 ARG PYTHON_GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D
 RUN dnf install --assumeyes gcc make tar gzip xz gnupg2 openssl-devel bzip2-devel libffi-devel \
@@ -113,6 +116,7 @@ RUN dnf install --assumeyes gcc make tar gzip xz gnupg2 openssl-devel bzip2-deve
         "https://www.python.org/ftp/python/${PYTHON_FULL_VERSION}/Python-${PYTHON_FULL_VERSION}.tar.xz" \
     && curl --fail --silent --show-error --location --remote-name \
         "https://www.python.org/ftp/python/${PYTHON_FULL_VERSION}/Python-${PYTHON_FULL_VERSION}.tar.xz.asc" \
+    && echo "${PYTHON_SHA256}  Python-${PYTHON_FULL_VERSION}.tar.xz" | sha256sum --check --strict \
     && GNUPGHOME="$(mktemp -d)" \
     && export GNUPGHOME \
     && gpg --batch --keyserver hkps://keys.openpgp.org --recv-keys "${PYTHON_GPG_KEY}" \
