@@ -2,7 +2,9 @@
 
 Providers cannot be downloaded here. This image carries the AWS provider unpacked under
 /opt/tf-plugins; a CLI configuration names it as a filesystem mirror, so `terraform init` links it
-instead of copying 700 MB, and nothing is ever fetched from the registry.
+instead of copying 700 MB, and nothing is ever fetched from the registry. The copy keeps each
+root's committed provider lock and `init` may not change it, so every test that initialises a
+root also proves the lock selects this provider and records its package's hash.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def copy_tree(destination: Path) -> Path:
     shutil.copytree(
         TERRAFORM_DIR,
         destination / "infra" / "terraform",
-        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*"),
+        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"),
     )
     (destination / "contract").mkdir()
     shutil.copy(REPO_ROOT / "contract" / "resource_names.json", destination / "contract")
@@ -78,4 +80,13 @@ def run(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def init(root: Path, cli_config: Path) -> subprocess.CompletedProcess[str]:
+    """`terraform init` of a copied root against the mirror, its committed lock read-only."""
+    return run(
+        ["init", "-backend=false", "-input=false", "-lockfile=readonly"],
+        cwd=root,
+        cli_config=cli_config,
     )

@@ -109,7 +109,7 @@ def test_the_emr_environment_is_built_from_a_verified_python_with_the_salesflow_
     assert "gpg --batch --verify" in emr
     tarball = "Python-${PYTHON_FULL_VERSION}.tar.xz"
     assert f'echo "${{PYTHON_SHA256}}  {tarball}" | sha256sum --check --strict' in emr
-    assert emr.index("sha256sum --check") < emr.index(f"tar xJf \"{tarball}\"")
+    assert emr.index("sha256sum --check") < emr.index(f'tar xJf "{tarball}"')
     assert re.fullmatch(r"[0-9a-f]{64}", arg_default("emr-env", "PYTHON_SHA256"))
     assert "/wheels/salesflow-*.whl" in emr
     assert "venv-pack --force --prefix /env" in emr

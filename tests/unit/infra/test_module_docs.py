@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devstack.terraform_docs import block_names
-from tests.unit.infra.terraform_cli import copy_tree, provider_available, run
+from tests.unit.infra.terraform_cli import copy_tree, init, provider_available, run
 from tests.unit.infra.terraform_tree import TERRAFORM_DIR, module_dirs
 
 EXAMPLES_DIR = TERRAFORM_DIR / "examples"
@@ -50,8 +50,8 @@ def test_every_example_initialises_and_validates(example: Path, tmp_path: Path) 
     env_root = copy_tree(tmp_path)
     folder = env_root.parents[1] / "examples" / example.name
     cli_config = tmp_path / "terraformrc"
-    init = run(["init", "-backend=false", "-input=false"], cwd=folder, cli_config=cli_config)
-    assert init.returncode == 0, init.stderr
+    initialised = init(folder, cli_config)
+    assert initialised.returncode == 0, initialised.stderr
     result = run(["validate", "-json"], cwd=folder, cli_config=cli_config)
     report = json.loads(result.stdout)
     assert report["valid"], json.dumps(report["diagnostics"], indent=2)

@@ -24,6 +24,7 @@ from devstack.cost import Assumptions
 from tests.unit.infra.terraform_cli import (
     PLUGIN_DIR,
     copy_tree,
+    init,
     provider_available,
     run,
 )
@@ -76,8 +77,8 @@ def env_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not provider_available():
         pytest.skip(f"no AWS provider under {PLUGIN_DIR}")
     root = copy_tree(tmp_path_factory.mktemp("terraform"))
-    init = run(["init", "-backend=false", "-input=false"], cwd=root, cli_config=_cli_config(root))
-    assert init.returncode == 0, init.stderr
+    initialised = init(root, _cli_config(root))
+    assert initialised.returncode == 0, initialised.stderr
     return root
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from contract.names import NAME_PREFIX_PATTERN
 from contract.settings import Settings
-from tests.unit.infra.terraform_cli import PLUGIN_DIR, copy_tree, provider_available, run
+from tests.unit.infra.terraform_cli import PLUGIN_DIR, copy_tree, init, provider_available, run
 from tests.unit.infra.terraform_tree import (
     ENV_DIR,
     MODULES_DIR,
@@ -243,8 +243,8 @@ def initialised_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "here; the python-hcl2 tests above still run"
         )
     root = copy_tree(tmp_path_factory.mktemp("validations"))
-    init = run(["init", "-backend=false", "-input=false"], cwd=root, cli_config=_config(root))
-    assert init.returncode == 0, init.stderr
+    initialised = init(root, _config(root))
+    assert initialised.returncode == 0, initialised.stderr
     return root
 
 
