@@ -28,8 +28,7 @@ from contract.lake_io import LakeFiles
 from contract.reconciliation import ReportStore
 from contract.settings import Settings
 from serving.cache import TtlCache
-from serving.engines.base import QueryEngine
-from serving.errors import ServingError
+from serving.engines.base import QueryEngine, QueryError
 from serving.published_run import PublishedRun
 from serving.reconciliation.compare import (
     Amounts,
@@ -183,7 +182,7 @@ class ReconciliationService:
             )
             if self.engine.refresh().publication == run.publication:
                 return run, [_group(row) for row in groups], [_event(row) for row in events]
-        raise ServingError(
+        raise QueryError(
             f"{PUBLICATIONS_WAITED} batch runs were published while the reconciliation counts "
             "were being read; ask again"
         )

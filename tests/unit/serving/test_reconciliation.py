@@ -29,11 +29,12 @@ from contract.reconciliation import ReconciliationReport, ReportStore
 from contract.reference import VALID_FROM_MIN, reference_table
 from contract.settings import Settings
 from serving.app import create_app
+from serving.engines.base import QueryError
 from serving.engines.duckdb_engine import DuckDBEngine
 from serving.reconciliation.checker import ReconciliationMetrics, check
 from serving.reconciliation.compare import Status
 from serving.reconciliation.models import Reconciliations, StoreDayResult
-from serving.reconciliation.service import ReconciliationService
+from serving.reconciliation.service import PUBLICATIONS_WAITED, ReconciliationService
 from tests.unit.serving.sample_lake import (
     STORES,
     Copy,
@@ -469,19 +470,21 @@ def test_gold_counts_are_read_once_per_published_run_and_the_real_time_lines_eve
 
 class PublishingMidway:
     """The DuckDB engine, with a batch run published and served (as another serving task does
-    with Athena's shared views) just before the first query over the real-time lines."""
+    with Athena's shared views) just before each of the first `times` queries over the
+    real-time lines."""
 
-    def __init__(self, engine: DuckDBEngine, publish: Callable[[], None]) -> None:
+    def __init__(self, engine: DuckDBEngine, publish: Callable[[], None], times: int = 1) -> None:
         self.engine = engine
-        self._publish: Callable[[], None] | None = publish
+        self._publish = publish
+        self._times = times
 
     def refresh(self) -> Any:
         return self.engine.refresh()
 
     def query(self, sql: str) -> Any:
-        if self._publish is not None and "sales_realtime_unbatched" in sql:
+        if self._times > 0 and "sales_realtime_unbatched" in sql:
+            self._times -= 1
             self._publish()
-            self._publish = None
             self.engine.refresh()
         return self.engine.query(sql)
 
@@ -511,3 +514,22 @@ def test_a_run_published_between_the_gold_and_real_time_counts_is_asked_again(
     assert row.status is Status.MATCHED
     assert row.counted["sale"].count == len(book)
     assert row.counted["sale"].net_amount == money(sum(map(net, book), Decimal(0)))
+
+
+def test_counts_read_while_runs_keep_being_published_are_refused_with_a_retry(
+    world: World,
+) -> None:
+    world.deliver([world.sale(terminal="PDV1")], LATE)
+    cutoffs = (LATE + timedelta(minutes=minutes) for minutes in itertools.count(5))
+    engine = PublishingMidway(
+        DuckDBEngine(world.settings),
+        lambda: world.run_batch(next(cutoffs)),
+        times=PUBLICATIONS_WAITED,
+    )
+    try:
+        service = ReconciliationService(world.settings, engine, clock=ticking(NOW))
+        with pytest.raises(QueryError, match="ask again"):
+            service.reconciliations(DAY, DAY, STORE)
+        assert day_of(service).counted["sale"].count == 1
+    finally:
+        engine.close()
