@@ -505,7 +505,7 @@ def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
     anti_join = sum(reading) / max(1, len(reading)) / max(1, outside_events)
     purest = min(range(len(every)), key=lambda i: window[i] / every[i] if every[i] else 1.0)
     share = gold.events_since(dedup_from(lake.cutoff, DEDUP_DAYS)) / gold.events
-    lookback_bytes = sum(w - window[purest] for w, e in zip(window, every, strict=True) if e)
+    besides_anti_join = sum(w - window[purest] for w, e in zip(window, every, strict=True) if e)
     lookback = reconciliation_days([q.sql for q, _ in scans.without_gold])
     per_run_bytes = sum(
         stats.physical_input_bytes - bronze[query.sql] for query, stats in scans.once_per_run
@@ -550,7 +550,7 @@ def gold_figures(lake: Lake, gold: GoldHistory, scans: Scans) -> list[Figure]:
         ),
         figure(
             "dashboard refresh: gold MiB read besides the anti-join",
-            lookback_bytes / 2**20,
+            besides_anti_join / 2**20,
             "MiB",
         ),
         figure(
