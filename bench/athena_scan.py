@@ -397,12 +397,8 @@ def in_refresh(query: IssuedQuery) -> bool:
 
 def measured(issued: list[IssuedQuery]) -> list[IssuedQuery]:
     """The issued queries but those of a run's first refresh that the next one sends again."""
-    first_only = once_per_run(issued)
-    return [
-        query
-        for query in issued
-        if not query.request.label.startswith(AFTER_PUBLICATION) or query in first_only
-    ]
+    later = [query for query in issued if not query.request.label.startswith(AFTER_PUBLICATION)]
+    return once_per_run(issued) + later
 
 
 def once_per_run(issued: list[IssuedQuery]) -> list[IssuedQuery]:

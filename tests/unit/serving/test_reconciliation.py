@@ -31,6 +31,7 @@ from contract.settings import Settings
 from serving.app import create_app
 from serving.engines.base import QueryError
 from serving.engines.duckdb_engine import DuckDBEngine
+from serving.queries import REALTIME_LINES
 from serving.reconciliation.checker import ReconciliationMetrics, check
 from serving.reconciliation.compare import Status
 from serving.reconciliation.models import Reconciliations, StoreDayResult
@@ -482,7 +483,7 @@ class PublishingMidway:
         return self.engine.refresh()
 
     def query(self, sql: str) -> Any:
-        if self._times > 0 and "sales_realtime_unbatched" in sql:
+        if self._times > 0 and REALTIME_LINES in sql:
             self._times -= 1
             self._publish()
             self.engine.refresh()
