@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from contract.content_digest import CONTENT_DIGEST, content_digest
 from contract.event import RECEIVED_AT_CONTEXT_KEY, SaleEvent
 from contract.money import format_money
 
@@ -35,9 +36,11 @@ EVENT_COLUMNS = (
 """Columns that describe the event: every row of one event must repeat the same values."""
 LINE_COLUMNS = ("sku", "quantity", "unit_price", "discount")
 CSV_COLUMNS = EVENT_COLUMNS + LINE_COLUMNS
-UPLOAD_COLUMNS = (*CSV_COLUMNS, "ingested_at", "source")
+UPLOAD_COLUMNS = (*CSV_COLUMNS, "ingested_at", "source", CONTENT_DIGEST)
 """Columns of an accepted file in `bronze/csv_uploads/`: the contract's CSV columns plus the
-loader's stamp. The batch job and the serving layer's real-time view read exactly these."""
+loader's stamp and the event's content digest (on each of its lines). The batch job and the
+serving layer's real-time view read exactly these; files loaded before the digest existed lack
+its column and read it as NULL."""
 
 _SOURCE_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/-]")
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -111,6 +114,7 @@ def validate_event(
 def upload_rows(event: SaleEvent, stamp: Sequence[str]) -> list[list[str]]:
     """The event's lines as rows of `UPLOAD_COLUMNS` (money with two places, discount 0.00 when
     empty), in the order of its rows in the file; `stamp` is (`ingested_at`, `source`)."""
+    digest = str(content_digest(event))
     head = [
         event.event_id,
         event.event_type.value,
@@ -130,6 +134,7 @@ def upload_rows(event: SaleEvent, stamp: Sequence[str]) -> list[list[str]]:
             format_money(item.unit_price),
             format_money(item.discount),
             *stamp,
+            digest,
         ]
         for item in event.items
     ]

@@ -4,7 +4,9 @@ A run is incremental when the published state was built by this layout (it lists
 runs), under the same calendar, and `--full` was not asked for; otherwise it rebuilds everything
 from bronze. An incremental run reads only what was ingested in [previous T, T): every event of it
 whose id silver already holds is a later copy (silver's copies were all ingested earlier, and the
-first copy wins), the rest are new. The days it rebuilds are
+first copy wins), a duplicate or, from another source with other content, a sale of its own
+unless silver holds that too (`silver.ranked_events`, ADR 0021); the rest are new. The days it
+rebuilds are
 
 - the business days of the new events' lines (late events reach back as far as they go), and
 - for each reference table whose effective rows changed since the state was built (a load, a
@@ -91,15 +93,6 @@ def reference_snapshot(lake: LakeFiles) -> dict[str, bytes]:
 def keep_reference_snapshot(lake: LakeFiles, run_id: str, snapshot: dict[str, bytes]) -> None:
     for name, content in snapshot.items():
         lake.write_bytes(reference_snapshot_file(run_id, name), content)
-
-
-def mark_known(lines: DataFrame, known_ids: DataFrame) -> DataFrame:
-    """`lines` with `duplicate` also set for events silver already holds (a later copy)."""
-    known = known_ids.select(sf.col("event_id").alias("_known_id"), sf.lit(True).alias("_known"))
-    joined = lines.join(known, lines["event_id"] == known["_known_id"], "left")
-    return joined.withColumn(
-        "duplicate", sf.col("duplicate") | sf.coalesce(sf.col("_known"), sf.lit(False))
-    ).drop("_known_id", "_known")
 
 
 def business_days(lines: DataFrame, stores: DataFrame, settings: Settings) -> set[date]:

@@ -4,6 +4,7 @@ reference tables. Nothing here infers a schema: every read names its columns and
 
 from __future__ import annotations
 
+import csv
 import logging
 from datetime import UTC, datetime
 
@@ -13,11 +14,16 @@ from pyspark.sql.types import DataType, StringType, StructField, StructType
 
 from batch_layer.csv_format import UPLOAD_COLUMNS
 from contract.bronze import BRONZE_SCHEMA
+from contract.content_digest import CONTENT_DIGEST
 from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, LakeLocation, reference_effective
+from contract.lake_io import LakeFiles
 from contract.reference import reference_table
 from contract.spark_schema import spark_schema
 
 logger = logging.getLogger(__name__)
+
+_HEADER_BYTES = 4096
+"""Enough for an upload part's header line (about 170 bytes)."""
 
 
 def spark_uri(lake: LakeLocation, relative: str) -> str:
@@ -62,24 +68,25 @@ def read_bronze_events(
 
 
 def read_csv_lines(
-    spark: SparkSession, lake: LakeLocation, cutoff: datetime, since: datetime | None = None
+    spark: SparkSession,
+    files: LakeFiles,
+    cutoff: datetime,
+    since: datetime | None = None,
 ) -> DataFrame:
     """Accepted CSV rows (one per sale line) uploaded before the cutoff (and at or after
-    `since`), typed as in bronze."""
-
-    raw_schema = StructType([StructField(name, StringType()) for name in UPLOAD_COLUMNS])
-    uri = spark_uri(lake, CSV_UPLOADS)
-    if not path_exists(spark, uri):
-        frame = spark.createDataFrame([], raw_schema)
-    else:
-        frame = (
-            spark.read.schema(raw_schema)
+    `since`), typed as in bronze. Parts loaded before `content_digest` existed are read with the
+    columns their header names, the digest as NULL."""
+    frame = spark.createDataFrame([], _csv_schema(UPLOAD_COLUMNS))
+    for header, parts in _csv_parts_by_header(files).items():
+        read = (
+            spark.read.schema(_csv_schema(header))
             .option("header", "true")
             .option("enforceSchema", "false")
             .option("mode", "FAILFAST")
-            .option("pathGlobFilter", "*.csv")
-            .csv(uri)
+            .csv([spark_uri(files.location, part) for part in parts])
         )
+        missing = [sf.lit(None).cast("string").alias(n) for n in UPLOAD_COLUMNS if n not in header]
+        frame = frame.unionByName(read.select(*header, *missing))
     money = spark_schema(BRONZE_SCHEMA)["total"].dataType
     types: dict[str, DataType | str] = {
         "occurred_at": "timestamp",
@@ -87,6 +94,7 @@ def read_csv_lines(
         "quantity": "int",
         "unit_price": money,
         "discount": money,
+        CONTENT_DIGEST: "bigint",
     }
     typed = frame.select(
         *[
@@ -98,6 +106,32 @@ def read_csv_lines(
     if since is not None:
         typed = typed.where(sf.col("ingested_at") >= cutoff_literal(since))
     return typed
+
+
+def _csv_schema(columns: tuple[str, ...]) -> StructType:
+    return StructType([StructField(name, StringType()) for name in columns])
+
+
+def _csv_parts_by_header(files: LakeFiles) -> dict[tuple[str, ...], list[str]]:
+    """The upload parts grouped by the columns their first line names: today's
+    `UPLOAD_COLUMNS`, or those before `content_digest` was added. Anything else is not a part
+    the loader wrote, and the run stops naming it."""
+    earlier = tuple(name for name in UPLOAD_COLUMNS if name != CONTENT_DIGEST)
+    parts: dict[tuple[str, ...], list[str]] = {}
+    for path in files.list_files(CSV_UPLOADS):
+        if not path.endswith(".csv"):
+            continue
+        with files.open_input(path) as stream:
+            first_line = stream.read(_HEADER_BYTES).split(b"\n", 1)[0]
+        header = tuple(next(csv.reader([first_line.decode().rstrip("\r")]), []))
+        if header not in (UPLOAD_COLUMNS, earlier):
+            raise ValueError(
+                f"{path}: line 1 names the columns {','.join(header)}; a CSV upload part names "
+                f"{','.join(UPLOAD_COLUMNS)}. Move it out of {CSV_UPLOADS}/ and load the export "
+                "with `salesflow load-csv`"
+            )
+        parts.setdefault(header, []).append(path)
+    return parts
 
 
 def read_reference(spark: SparkSession, lake: LakeLocation, table: str) -> DataFrame:

@@ -37,6 +37,7 @@ from batch_layer.csv_pending import load_pending
 from batch_layer.customers import write_customer_tables
 from batch_layer.publish import publish
 from batch_layer.spark_session import build_session
+from contract.content_digest import CONFLICT_SEPARATOR
 from contract.customers import CUSTOMER_PROFILES, CUSTOMER_TABLES
 from contract.gold import (
     MART_DIMENSIONS,
@@ -50,7 +51,7 @@ from contract.gold import (
 from contract.lake import LakeLocation, gold_run, sales_wide_manifest
 from contract.lake_io import LakeFiles
 from contract.publication import DayPartition, Publication, boundary_instant, read_publication
-from contract.quality import FLAG_RULES, QUARANTINE_RULES
+from contract.quality import EVENT_ID_CONFLICTS, FLAG_RULES, QUARANTINE_RULES
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from contract.spark_schema import spark_schema
@@ -67,6 +68,8 @@ class LineCounts:
     lines_by_outcome: dict[str, int]
     flagged: dict[str, int]
     """Lines kept in gold with each flag rule (`contract.quality.FLAG_RULES`)."""
+    conflicts: int
+    """Sales made of a copy that conflicted with its id's winner (`<event_id>~<source>`)."""
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,11 @@ def run_batch(
         extra={"run_id": run.run_id, "cutoff": cutoff.isoformat(), "incremental": bool(base)},
     )
     since = base.cutoff if base is not None else None
+    known = None if base is None else silver_store.read_event_ids(session, lake, base.silver_runs)
     events = silver.ranked_events(
         inputs.read_bronze_events(session, lake, cutoff, since),
-        inputs.read_csv_lines(session, lake, cutoff, since),
+        inputs.read_csv_lines(session, files, cutoff, since),
+        known,
     ).persist()
     try:
         built = _build(run, events)
@@ -184,9 +189,6 @@ def _build(run: _Run, events: DataFrame) -> BuiltState | None:
     customer tables of the new state, in the run's folder; None when nothing changed."""
     products, stores = run.reference["products"], run.reference["stores"]
     lines = silver.sale_lines(events)
-    if run.base is not None:
-        known = silver_store.read_event_ids(run.session, run.lake, run.base.silver_runs)
-        lines = increment.mark_known(lines, known)
     counts = _count(quality.classify(quality.enrich(lines, products, stores)))
     fresh = lines.where(~sf.col("duplicate")).select(*silver_store.STORED_FIELDS)
     affected = _affected_days(run, fresh)
@@ -403,6 +405,11 @@ def _count(classified: DataFrame) -> LineCounts:
             sf.count(sf.lit(1)).alias("lines"),
             sf.sum(sf.col("is_first_line").cast("long")).alias("events"),
             *[sf.sum(sf.col(flag).cast("long")).alias(flag) for flag in FLAG_RULES],
+            sf.sum(
+                (sf.col("is_first_line") & (sf.instr("event_id", CONFLICT_SEPARATOR) > 0)).cast(
+                    "long"
+                )
+            ).alias(EVENT_ID_CONFLICTS),
         )
         .collect()
     )
@@ -410,7 +417,10 @@ def _count(classified: DataFrame) -> LineCounts:
     events_by_origin: Counter[str] = Counter()
     lines_by_outcome: Counter[str] = Counter()
     flagged: Counter[str] = Counter()
+    conflicts = 0
     for row in rows:
+        if row["outcome"] != silver.DUPLICATE:
+            conflicts += row[EVENT_ID_CONFLICTS] or 0
         if row["outcome"] == quality.PASSED:
             flagged.update({flag: row[flag] or 0 for flag in FLAG_RULES})
         lines_by_origin[row["origin"]] += row["lines"]
@@ -421,6 +431,7 @@ def _count(classified: DataFrame) -> LineCounts:
         dict(events_by_origin),
         dict(lines_by_outcome),
         {flag: flagged.get(flag, 0) for flag in FLAG_RULES},
+        conflicts,
     )
 
 
@@ -471,6 +482,7 @@ def _publication(run: _Run, built: BuiltState, duration_seconds: float) -> Publi
         },
         quality_counts={
             **counts.flagged,
+            EVENT_ID_CONFLICTS: counts.conflicts,
             **{rule: outcome.get(rule, 0) for rule in QUARANTINE_RULES},
         },
         duplicates=outcome.get(silver.DUPLICATE, 0),

@@ -1,4 +1,5 @@
-"""The bronze table: `IngestedSaleEvent`s as Parquet rows in the schema derived from the model."""
+"""The bronze table: `IngestedSaleEvent`s as Parquet rows in the schema derived from the model,
+each with the digest of its business content (`contract.content_digest`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from contract.arrow_schema import arrow_schema
+from contract.content_digest import CONTENT_DIGEST, content_digest
 from contract.event import IngestedSaleEvent
 from contract.pydantic_fast import field_values
 
-BRONZE_SCHEMA = arrow_schema(IngestedSaleEvent)
+_EVENT_SCHEMA = arrow_schema(IngestedSaleEvent)
+BRONZE_SCHEMA = _EVENT_SCHEMA.append(pa.field(CONTENT_DIGEST, pa.int64()))
+"""The model's fields, then `content_digest`: nullable, since files landed before it existed
+lack it and read it as NULL."""
 
 
 def bronze_table(events: Iterable[IngestedSaleEvent]) -> pa.Table:
@@ -35,13 +40,27 @@ class BronzeTableBuilder:
     """
 
     def __init__(self) -> None:
-        self._columns = _StructColumns(BRONZE_SCHEMA)
+        self._columns = _StructColumns(_EVENT_SCHEMA)
+        self._digests: list[int] = []
 
     def append(self, event: IngestedSaleEvent) -> None:
         self._columns.append(event)
+        self._digests.append(content_digest(event))
 
     def table(self) -> pa.Table:
-        return pa.Table.from_arrays(self._columns.arrays(), schema=BRONZE_SCHEMA)
+        arrays = [*self._columns.arrays(), pa.array(self._digests, pa.int64())]
+        return pa.Table.from_arrays(arrays, schema=BRONZE_SCHEMA)
+
+
+def conformed(table: pa.Table) -> pa.Table:
+    """A bronze file's rows in `BRONZE_SCHEMA`; a column the file predates reads as NULL."""
+    columns = [
+        table[field.name].cast(field.type)
+        if field.name in table.column_names
+        else pa.nulls(table.num_rows, field.type)
+        for field in BRONZE_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=BRONZE_SCHEMA)
 
 
 class _StructColumns:

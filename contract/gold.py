@@ -65,10 +65,13 @@ SALES_WIDE_SCHEMA = pa.schema(
         pa.field("sale_iso_week", pa.int32(), nullable=False),
         pa.field("sale_weekday", pa.int32(), nullable=False),
         pa.field("sale_hour", pa.int32(), nullable=False),
+        pa.field("content_digest", pa.int64()),
     ]
 )
 """Calendar columns are in the reporting time zone; `sale_weekday` is ISO (1 = Monday).
-`terminal_id` to `attributes` are contract v1.1's optional fields, NULL for events without them."""
+`terminal_id` to `attributes` are contract v1.1's optional fields, NULL for events without them.
+`content_digest` is the event's winning copy's (`contract.content_digest`), which the real-time
+view compares later copies with (ADR 0021); NULL in days written before it existed."""
 
 SALES_WIDE_PARTITION_COLUMN = "sale_date"
 SALES_WIDE_PLAIN_COLUMNS = ("event_id", "order_id", "occurred_at", "ingested_at")

@@ -52,3 +52,7 @@ flags are counted independently (a line can have an unknown sku and an unknown s
 
 FLAG_RULES = tuple(rule.name for rule in QUALITY_RULES if not rule.quarantines)
 QUARANTINE_RULES = tuple(rule.name for rule in QUALITY_RULES if rule.quarantines)
+
+EVENT_ID_CONFLICTS = "event_id_conflicts"
+"""The quality count of sales made of a copy whose event id another source had sent with other
+content (`<event_id>~<source>`, ADR 0021): counted, never dropped, for someone to look into."""

@@ -127,7 +127,11 @@ class ReferenceStatus(BaseModel):
         description="What to do about each empty reference table, as a command to run."
     )
     realtime_quality_counts: dict[str, int] = Field(
-        description="Real-time lines (since T) kept under each flag rule, e.g. unknown_sku."
+        description=(
+            "Real-time lines (since T) kept under each flag rule, e.g. unknown_sku, and "
+            "event_id_conflicts: real-time sales made of a copy another source's id had "
+            "already claimed with other content (`<event_id>~<source>`)."
+        )
     )
 
 

@@ -15,7 +15,9 @@ import sqlglot
 from sqlglot import exp
 
 from contract.business_day import Calendar
+from contract.content_digest import CONFLICT_SEPARATOR
 from contract.gold import METRIC_DEFINITIONS
+from contract.quality import EVENT_ID_CONFLICTS
 from contract.reference import REFERENCE_TABLES, UNKNOWN_ATTRIBUTE
 from serving.buckets import (
     Comparison,
@@ -262,15 +264,20 @@ def newest_landed_event_sql(since: datetime) -> str:
 
 
 def reference_status_sql() -> str:
-    """How many current rows each reference table has, and how many real-time lines (since T)
-    each flag rule marked: what the dashboard needs to say what is missing. The flags are
-    counted in one pass over the real-time lines, which on Athena is a billed scan of the day's
-    bronze: one subquery per rule would scan it once per rule."""
+    """How many current rows each reference table has, how many real-time lines (since T) each
+    flag rule marked, and how many real-time sales are a conflicting copy's own (ADR 0021): what
+    the dashboard needs to say what is missing. They are counted in one pass over the real-time
+    lines, which on Athena is a billed scan of the day's bronze: one subquery per rule would
+    scan it once per rule."""
     loaded = [
         f"(SELECT count(*) FROM {table} WHERE is_current) AS {table}" for table in REFERENCE_TABLES
     ]
-    counts = [f"count_if({column} IS NULL) AS {rule}" for rule, column in FLAG_RULE_MARKERS.items()]
-    flagged = [f"flags.{rule}" for rule in FLAG_RULE_MARKERS]
+    counts = [
+        *(f"count_if({column} IS NULL) AS {rule}" for rule, column in FLAG_RULE_MARKERS.items()),
+        f"count(DISTINCT CASE WHEN strpos(event_id, '{CONFLICT_SEPARATOR}') > 0 "
+        f"THEN event_id END) AS {EVENT_ID_CONFLICTS}",
+    ]
+    flagged = [f"flags.{rule}" for rule in (*FLAG_RULE_MARKERS, EVENT_ID_CONFLICTS)]
     return (
         f"SELECT {', '.join(loaded + flagged)} "
         f"FROM (SELECT {', '.join(counts)} FROM {REALTIME_LINES}) AS flags"

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contract.gold import METRIC_DEFINITIONS, RATIO_METRICS
 from contract.money import format_money
+from contract.quality import EVENT_ID_CONFLICTS
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.buckets import (
@@ -377,7 +378,9 @@ def _reference_status(row: dict[str, Any]) -> ReferenceStatus:
             for table, rows in loaded.items()
             if rows == 0
         ],
-        realtime_quality_counts={rule: int(row[rule] or 0) for rule in FLAG_RULE_MARKERS},
+        realtime_quality_counts={
+            rule: int(row[rule] or 0) for rule in (*FLAG_RULE_MARKERS, EVENT_ID_CONFLICTS)
+        },
     )
 
 

@@ -41,7 +41,7 @@ from pathlib import PurePosixPath
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from contract.bronze import BRONZE_SCHEMA
+from contract.bronze import BRONZE_SCHEMA, conformed
 from contract.compaction_lineage import COMPACTED_PREFIX, with_lineage
 from contract.lake import BRONZE_EVENTS, bronze_partition
 from contract.lake_io import PARQUET_COMPRESSION, LakeFiles
@@ -245,7 +245,7 @@ def _merge(lake: LakeFiles, inputs: tuple[str, ...], output: str) -> None:
         pq.ParquetWriter(sink, schema, compression=PARQUET_COMPRESSION) as writer,
     ):
         for path in inputs:
-            pending.append(lake.read_parquet(path).select(BRONZE_SCHEMA.names).cast(BRONZE_SCHEMA))
+            pending.append(conformed(lake.read_parquet(path)))
             if sum(table.num_rows for table in pending) >= ROW_GROUP_ROWS:
                 _write_row_group(writer, pending)
                 pending = []

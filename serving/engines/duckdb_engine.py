@@ -43,9 +43,11 @@ from serving.engines.duckdb_lake import attach_lake
 from serving.engines.duckdb_realtime import (
     LIVE_REALTIME_VIEW,
     REALTIME_VIEW,
+    delta_discard_statements,
     delta_merge_statements,
     delta_prepare_statements,
     full_statements,
+    preceding_copies_sql,
 )
 from serving.engines.realtime_listing import (
     CompactionLineage,
@@ -197,12 +199,31 @@ class DuckDBEngine:
         if not new.bronze and not new.csv:
             return False
         self._transaction(
-            [
-                *delta_prepare_statements(self._views, self._tables, new, self._source_view),
-                *delta_merge_statements(self._views),
-            ]
+            delta_prepare_statements(self._views, self._tables, new, self._source_view)
         )
+        if self._count(preceding_copies_sql()):
+            logger.info(
+                "real-time side rebuilt: a new copy precedes a stored one of its id",
+                extra={"files": len(files)},
+            )
+            sources = source_files(run, _uris(files))
+            self._transaction(
+                [
+                    *delta_discard_statements(),
+                    *full_statements(self._views, self._tables, sources, self._source_view),
+                ]
+            )
+            return True
+        self._transaction(delta_merge_statements(self._views))
         return True
+
+    def _count(self, query: str) -> int:
+        cursor = self._connection.cursor()
+        try:
+            row = cursor.execute(query).fetchone()
+        finally:
+            cursor.close()
+        return int(row[0]) if row else 0
 
     def _compacted_inputs(self, uri: str) -> tuple[str, ...] | None:
         inputs = compacted_inputs(self._lake, self._lake.relative_of(uri))

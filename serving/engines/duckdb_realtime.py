@@ -1,15 +1,21 @@
 """The local engine's materialized real-time side, kept up to date file by file.
 
 `sales_realtime_unbatched` (dedup, explode, reference joins and quality rules over every line
-since T, minus the events gold holds) is materialized into a table of that name. Recomputing it
+since T, minus the sales gold holds) is materialized into a table of that name. Recomputing it
 whenever a file lands costs time in proportion to the whole day; instead, when the only change
 since the last refresh is new bronze or CSV files, the same Athena views are rendered over just
 the new files (`_delta_*` names) and merged in:
 
-- `realtime_event_copies` holds, for every event seen since T, the copy that won (the view's
-  own `first_copies`: first `ingested_at`, then smaller `source`, then bronze before CSV);
-- a new copy that beats the stored winner, or an event not seen before, replaces that event's
-  lines and its winner; any other new copy is a duplicate and changes nothing.
+- `realtime_event_copies` holds, for every sale since T, the copy that won (the view's own
+  `first_copies`: first `ingested_at`, then smaller `source`, then bronze before CSV, under the
+  sale's id: the event's, or `<event_id>~<source>` for a conflicting copy, ADR 0021);
+- the view is rendered with gold's sales of the new copies' ids and the stored winners of those
+  ids in the place of gold: to the view they are earlier sales, which the new copies are judged
+  against as against gold's (a duplicate, or a sale of its own). Its lines are new sales only,
+  and are added with their winners; nothing stored changes;
+- that holds while every stored copy of those ids was ingested before the new copies. A new
+  copy that precedes one (files landing out of order, the same id in both) may change which
+  copy won and so what every other copy of the id is: the side is rebuilt instead.
 
 A compaction of files the side holds needs no work at all, and anything else (a file rewritten
 or removed, a reference load, a published run moving T) rebuilds the side in full: which change
@@ -40,10 +46,17 @@ REALTIME_VIEW = "sales_realtime_unbatched"
 LIVE_REALTIME_VIEW = f"{REALTIME_VIEW}_live"
 COPIES_TABLE = "realtime_event_copies"
 FIRST_COPIES_CTE = "first_copies"
-"""The CTE of `views/sales_realtime.sql` naming each event's winning copy since T."""
+"""The CTE of `views/sales_realtime.sql` naming each sale's winning copy since T."""
+KEPT_COPIES_CTE = "kept_copies"
+"""The CTE of `views/sales_realtime.sql` listing every copy, before any is judged."""
+COPY_COLUMNS = ("event_id", "ingested_at", "source", "origin")
+WINNER_COLUMNS = (*COPY_COLUMNS, "content_digest")
 SOURCE_TABLES = ("bronze_sales_events", "csv_uploads")
 DELTA_PREFIX = "_delta_"
 FULL_PREFIX = "_full_"
+LATEST_SALE_DATE = "9999-12-31"
+"""The `sale_date` the stored winners stand in gold's place with: inside every window of gold
+days the view looks up (ADR 0022), since a copy since T is always compared with them."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,7 @@ def full_statements(
     scan: Scan,
 ) -> list[str]:
     """Rebuild the side from `files`, every bronze and CSV file listed: its lines, then the
-    winner of every event. Both statements read the same files (see the module's docstring)."""
+    winner of every sale. Both statements read the same files (see the module's docstring)."""
     renames = _source_renames(FULL_PREFIX)
     realtime = f"{FULL_PREFIX}sales_realtime"
     unbatched = f"{FULL_PREFIX}{REALTIME_VIEW}"
@@ -76,15 +89,15 @@ def full_statements(
         _transpile(views[REALTIME_VIEW], {"sales_realtime": realtime}, unbatched),
         f'CREATE OR REPLACE TABLE "{REALTIME_VIEW}" AS SELECT * FROM "{unbatched}"',
         f'CREATE OR REPLACE TABLE "{COPIES_TABLE}" AS '
-        f"{_copies_query(views['sales_realtime'], renames)}",
+        f"{_cte_query(views['sales_realtime'], FIRST_COPIES_CTE, WINNER_COLUMNS, renames)}",
         f'DROP VIEW "{unbatched}"',
         f'DROP VIEW "{realtime}"',
         *(f'DROP VIEW "{renames[name]}"' for name in SOURCE_TABLES),
     ]
 
 
-DELTA_LINES = f"{DELTA_PREFIX}lines"
-DELTA_WINNERS = f"{DELTA_PREFIX}winners"
+DELTA_COPIES = f"{DELTA_PREFIX}copies"
+DELTA_EARLIER = f"{DELTA_PREFIX}earlier_sales"
 
 
 def delta_prepare_statements(
@@ -93,46 +106,57 @@ def delta_prepare_statements(
     new: SourceFiles,
     scan: Scan,
 ) -> list[str]:
-    """The real-time lines of the `new` files alone, and which of their events' copies win.
-
-    `views` are the Athena statements of the serving views. Touches no table readers query."""
+    """The `new` files as the source tables, and their copies. Touches no table readers query;
+    `preceding_copies_sql` then says whether they can be merged."""
     renames = _source_renames(DELTA_PREFIX)
-    delta_copies = f"{DELTA_PREFIX}copies"
     return [
         *_source_scans(tables, new, scan, renames),
-        _transpile(views["sales_realtime"], renames, f"{DELTA_PREFIX}sales_realtime"),
-        f'CREATE OR REPLACE TABLE "{DELTA_LINES}" AS SELECT * FROM "{DELTA_PREFIX}sales_realtime"',
-        f'CREATE OR REPLACE TABLE "{delta_copies}" AS '
-        f"{_copies_query(views['sales_realtime'], renames)}",
-        f'CREATE OR REPLACE TABLE "{DELTA_WINNERS}" AS SELECT d.* FROM "{delta_copies}" AS d '
-        f'LEFT JOIN "{COPIES_TABLE}" AS e ON e.event_id = d.event_id '
-        f"WHERE e.event_id IS NULL OR {_earlier('d', 'e')}",
-        f'DROP TABLE "{delta_copies}"',
+        f'CREATE OR REPLACE TABLE "{DELTA_COPIES}" AS '
+        f"{_cte_query(views['sales_realtime'], KEPT_COPIES_CTE, COPY_COLUMNS, renames)}",
     ]
 
 
-def delta_merge_statements(views: dict[str, str]) -> list[str]:
-    """Replace the winning events' lines, minus those gold holds, and their index entries.
+def preceding_copies_sql() -> str:
+    """How many new copies precede a stored winner of their id (or of one of its conflict
+    sales): more than none, and the side must be rebuilt instead of merged into."""
+    return (
+        f'SELECT count(*) FROM "{DELTA_COPIES}" AS d JOIN "{COPIES_TABLE}" AS e '
+        f"ON split_part(e.event_id, '~', 1) = d.event_id WHERE {_earlier('d', 'e')}"
+    )
 
-    The anti-join against gold is the view's own (its window of gold days included), over the
-    gold lines of the winners' ids: a copy may claim another day than the one gold counts its
-    event on, so every day is looked up, but only for these few ids, and once."""
-    batch = f"{DELTA_PREFIX}sales_batch"
-    renames = {"sales_realtime": DELTA_LINES, "sales_batch": batch}
+
+def delta_merge_statements(views: dict[str, str]) -> list[str]:
+    """Add the new files' sales: the view over them alone, judged against gold's sales and the
+    stored winners of their ids (the earlier sales), adds only sales neither holds."""
+    renames = {**_source_renames(DELTA_PREFIX), "sales_batch": DELTA_EARLIER}
+    realtime = f"{DELTA_PREFIX}sales_realtime"
     unbatched = f"{DELTA_PREFIX}{REALTIME_VIEW}"
-    winners = f'(SELECT event_id FROM "{DELTA_WINNERS}")'
+    ids = f'(SELECT DISTINCT event_id FROM "{DELTA_COPIES}")'
     return [
-        f'CREATE OR REPLACE TABLE "{batch}" AS SELECT DISTINCT event_id, sale_date '
-        f"FROM sales_batch WHERE event_id IN {winners}",
-        _transpile(views[REALTIME_VIEW], renames, unbatched),
-        f'DELETE FROM "{REALTIME_VIEW}" WHERE event_id IN {winners}',
-        f'DELETE FROM "{COPIES_TABLE}" WHERE event_id IN {winners}',
-        f'INSERT INTO "{REALTIME_VIEW}" SELECT * FROM "{unbatched}" WHERE event_id IN {winners}',
-        f'INSERT INTO "{COPIES_TABLE}" SELECT * FROM "{DELTA_WINNERS}"',
+        f'CREATE OR REPLACE TABLE "{DELTA_EARLIER}" AS '
+        "SELECT DISTINCT event_id, source, content_digest, sale_date FROM sales_batch "
+        f"WHERE split_part(event_id, '~', 1) IN {ids} "
+        "UNION ALL SELECT event_id, source, content_digest, "
+        f"DATE '{LATEST_SALE_DATE}' AS sale_date FROM \"{COPIES_TABLE}\" "
+        f"WHERE split_part(event_id, '~', 1) IN {ids}",
+        _transpile(views["sales_realtime"], renames, realtime),
+        _transpile(views[REALTIME_VIEW], {"sales_realtime": realtime}, unbatched),
+        f'INSERT INTO "{REALTIME_VIEW}" SELECT * FROM "{unbatched}"',
+        f'INSERT INTO "{COPIES_TABLE}" '
+        f"{_cte_query(views['sales_realtime'], FIRST_COPIES_CTE, WINNER_COLUMNS, renames)}",
         f'DROP VIEW "{unbatched}"',
-        f'DROP TABLE "{batch}"',
-        f'DROP TABLE "{DELTA_WINNERS}"',
-        f'DROP TABLE "{DELTA_LINES}"',
+        f'DROP VIEW "{realtime}"',
+        f'DROP TABLE "{DELTA_EARLIER}"',
+        *delta_discard_statements(),
+    ]
+
+
+def delta_discard_statements() -> list[str]:
+    """Drop what `delta_prepare_statements` made, when the side is rebuilt instead."""
+    renames = _source_renames(DELTA_PREFIX)
+    return [
+        f'DROP TABLE "{DELTA_COPIES}"',
+        *(f'DROP VIEW "{renames[name]}"' for name in SOURCE_TABLES),
     ]
 
 
@@ -161,8 +185,10 @@ Renames = tuple[tuple[str, str], ...]
 """Table renames as hashable pairs, so the renderings below can be kept."""
 
 
-def _copies_query(realtime_view_sql: str, renames: dict[str, str]) -> str:
-    return _rendered_copies_query(realtime_view_sql, tuple(sorted(renames.items())))
+def _cte_query(
+    realtime_view_sql: str, cte: str, columns: tuple[str, ...], renames: dict[str, str]
+) -> str:
+    return _rendered_cte_query(realtime_view_sql, cte, columns, tuple(sorted(renames.items())))
 
 
 def _transpile(statement: str, renames: dict[str, str], name: str) -> str:
@@ -170,20 +196,22 @@ def _transpile(statement: str, renames: dict[str, str], name: str) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _rendered_copies_query(realtime_view_sql: str, renames: Renames) -> str:
-    """Each event's winning copy, from the real-time view's own CTEs (never restated here).
+def _rendered_cte_query(
+    realtime_view_sql: str, cte: str, columns: tuple[str, ...], renames: Renames
+) -> str:
+    """`columns` of one of the real-time view's own CTEs (never restated here).
 
     Kept per view text (as `_transpiled`): parsing the view costs more than the merge's own SQL,
     and the text changes only when the engine installs a run."""
     create = sqlglot.parse_one(realtime_view_sql, read=ATHENA_DIALECT)
     query = create.expression
     ctes = query.args.get("with_")
-    if ctes is None or FIRST_COPIES_CTE not in {cte.alias for cte in ctes.expressions}:
-        raise ValueError(f"the sales_realtime view has no {FIRST_COPIES_CTE} CTE to index")
-    copies = exp.select("event_id", "ingested_at", "source", "origin").from_(FIRST_COPIES_CTE)
-    copies.set("with_", ctes.copy())
-    _rename_tables(copies, dict(renames))
-    return copies.sql(DUCKDB_DIALECT)
+    if ctes is None or cte not in {c.alias for c in ctes.expressions}:
+        raise ValueError(f"the sales_realtime view has no {cte} CTE to read")
+    selected = exp.select(*columns).from_(cte)
+    selected.set("with_", ctes.copy())
+    _rename_tables(selected, dict(renames))
+    return selected.sql(DUCKDB_DIALECT)
 
 
 @functools.lru_cache(maxsize=32)

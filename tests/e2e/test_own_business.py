@@ -3,7 +3,9 @@
 The stack starts empty and says what is missing; the shop loads its own products and stores
 (a semicolon CSV with a BOM and decimal commas), posts its sales over HTTP (one of a product
 launched before the catalog knew it), and the merged numbers per day, store and category equal
-an independent computation from what was posted, before and after a batch run. Loading the new
+an independent computation from what was posted, before and after a batch run; a second key's
+copy of an id already used counts as a sale of its own when its content differs, and not when
+it is the same. Loading the new
 product and running the batch again fills in its category.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from contract.settings import hash_api_key
 from tests.e2e.stack import Stack, get_json, running_up, salesflow
 
 pytestmark = [pytest.mark.timeout(1200), pytest.mark.spark]
@@ -54,6 +57,21 @@ SALES = [
 ]  # fmt: skip
 
 
+OTHER_KEY = f"sk-{uuid.uuid4().hex}"
+OTHER_SOURCE = "store-b-till"
+"""A second client of the shop, which sends an id the first already used (ADR 0021)."""
+
+
+def _post(stack: Stack, event: dict[str, Any], key: str) -> None:
+    request = urllib.request.Request(
+        f"{stack.ingest_url}/v1/sales",
+        data=json.dumps(event).encode(),
+        headers={"X-API-Key": key, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+
+
 def _post_sales(stack: Stack) -> list[dict[str, Any]]:
     events = []
     for number, (store, channel, occurred_at, lines) in enumerate(SALES, start=1):
@@ -68,15 +86,18 @@ def _post_sales(stack: Stack) -> list[dict[str, Any]]:
             "payment_method": "pix",
             "items": [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
         }
-        request = urllib.request.Request(
-            f"{stack.ingest_url}/v1/sales",
-            data=json.dumps(event).encode(),
-            headers={"X-API-Key": stack.key, "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 202
+        _post(stack, event, stack.key)
         events.append(event)
     return events
+
+
+def _post_copies_from_another_key(stack: Stack, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first sale's id with other content (a sale of its own) and the third sale as it was
+    (a duplicate); returns the one that counts."""
+    conflicting = {**events[0], "items": [{"sku": "PAR-6MM", "quantity": 7, "unit_price": "24.90"}]}
+    _post(stack, conflicting, OTHER_KEY)
+    _post(stack, events[2], OTHER_KEY)
+    return conflicting
 
 
 Figures = dict[tuple[str, str], Decimal]
@@ -135,6 +156,18 @@ def _freshness_of_run(stack: Stack, run_id: str | None, timeout: float = 90) -> 
         time.sleep(1)
 
 
+def _realtime_conflicts(stack: Stack, timeout: float = 60) -> int:
+    """`/v1/freshness`'s count of real-time conflict sales, once it reports any (its answer is
+    cached apart from the metrics')."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reference = get_json(f"{stack.serve_url}/v1/freshness")["reference"]
+        count = int(reference["realtime_quality_counts"]["event_id_conflicts"])
+        if count or time.monotonic() > deadline:
+            return count
+        time.sleep(1)
+
+
 def _salesflow_ok(stack: Stack, *args: str) -> str:
     result = subprocess.run(
         salesflow(*args), env=stack.env, capture_output=True, timeout=900, check=False
@@ -147,7 +180,8 @@ def test_up_without_demo_data_serves_a_shops_own_numbers_across_batch_runs(tmp_p
     products, stores = tmp_path / "produtos.csv", tmp_path / "lojas.csv"
     products.write_text(PRODUCTS_CSV, encoding="utf-8")
     stores.write_text(STORES_CSV, encoding="utf-8")
-    with running_up(tmp_path, "--no-demo-data") as stack:
+    other_key = {"SALESFLOW_API_KEYS": f"{OTHER_SOURCE}:{hash_api_key(OTHER_KEY)}"}
+    with running_up(tmp_path, "--no-demo-data", env=other_key) as stack:
         freshness = get_json(f"{stack.serve_url}/v1/freshness")
         assert (
             "no products loaded: salesflow reference load products FILE"
@@ -158,14 +192,18 @@ def test_up_without_demo_data_serves_a_shops_own_numbers_across_batch_runs(tmp_p
         for table, path in (("products", products), ("stores", stores)):
             _salesflow_ok(stack, "reference", "load", table, str(path), "--decimal-separator", ",")
         events = _post_sales(stack)
+        events.append(_post_copies_from_another_key(stack, events))
         categories = {"PAR-6MM": "Fixação", "TIN-18L": "Tintas"}
         expected = _expected(events, categories)
         assert expected[(str(DAY_TWO), "(unknown)")] == Decimal("449.90")
         first_run = _wait_until_served_equals(stack, expected)
         assert first_run is None
+        assert _realtime_conflicts(stack) == 1
 
         _salesflow_ok(stack, "batch", "run", "--cutoff", "now")
         second_run = _wait_until_served_equals(stack, expected, new_run_after=first_run)
+        batch = _freshness_of_run(stack, second_run)["last_batch"]
+        assert batch["quality_counts"]["event_id_conflicts"] == 1
 
         launch = tmp_path / "launch.csv"
         launch.write_text(f"sku,name,category\n{LAUNCH},Furadeira 650W,Ferramentas\n")

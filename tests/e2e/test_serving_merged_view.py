@@ -10,6 +10,7 @@ runs again with a later T and nothing changes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,14 @@ BY_DAY_AND_STORE = (
 )
 
 
+def sold(copy: Copy) -> tuple[Any, ...]:
+    """What a copy sold: another source's copy of an id is another sale when this differs."""
+    event = copy.event
+    lines = sorted((i.sku, i.quantity, i.unit_price, i.discount) for i in event.items)
+    second = event.occurred_at.astimezone(UTC).replace(microsecond=0)
+    return (event.event_type, event.store_id, second, tuple(lines))
+
+
 def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
     """Per (sale_date, store_id) metrics from the raw copies with pandas alone."""
     events = pd.DataFrame(
@@ -51,11 +60,27 @@ def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
                 "store_id": c.event.store_id,
                 "currency": c.event.currency,
                 "items": [item.model_dump() for item in c.event.items],
+                "sold": (
+                    c.event.event_type,
+                    c.event.store_id,
+                    c.event.occurred_at.astimezone(UTC).replace(microsecond=0),
+                    tuple(
+                        sorted((i.sku, i.quantity, i.unit_price, i.discount) for i in c.event.items)
+                    ),
+                ),
             }
             for c in copies
         ]
     )
-    first = events.sort_values(["ingested_at", "source", "origin"]).drop_duplicates("event_id")
+    ordered = events.sort_values(["ingested_at", "source", "origin"], kind="stable")
+    winners = ordered.drop_duplicates("event_id").set_index("event_id")
+    conflict = (ordered["source"] != ordered["event_id"].map(winners["source"])) & (
+        ordered["sold"] != ordered["event_id"].map(winners["sold"])
+    )
+    ordered["event_id"] = ordered["event_id"].where(
+        ~conflict, ordered["event_id"] + "~" + ordered["source"]
+    )
+    first = ordered.drop_duplicates("event_id").drop(columns="sold")
     lines = first.explode("items", ignore_index=True)
     lines = pd.concat([lines.drop(columns="items"), pd.json_normalize(lines["items"])], axis=1)
     stores = pd.DataFrame([s.model_dump() for s in STORES])[["store_id", "currency"]]

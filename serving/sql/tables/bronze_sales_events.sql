@@ -1,6 +1,7 @@
 -- Bronze events as the speed layer lands them: one row per accepted event, items nested.
 -- Contract v1.1 added terminal_id, salesperson_id, attributes and the items' promotion_id and
--- coupon_code; files written before read them as NULL (Parquet columns are matched by name).
+-- coupon_code, and content_digest (ADR 0021) came later; files written before read them as NULL
+-- (Parquet columns are matched by name).
 -- Partitions are projected from the ingest hour (UTC), so no crawler or MSCK REPAIR is needed.
 CREATE EXTERNAL TABLE IF NOT EXISTS bronze_sales_events (
   event_id string,
@@ -18,7 +19,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS bronze_sales_events (
   salesperson_id string,
   attributes map<string,string>,
   ingested_at timestamp,
-  source string
+  source string,
+  content_digest bigint
 )
 PARTITIONED BY (ingest_date string, ingest_hour string)
 STORED AS PARQUET

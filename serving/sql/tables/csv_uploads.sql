@@ -1,5 +1,6 @@
 -- Validated legacy CSV lines (one row per sale line, header line first). OpenCSVSerde reads
 -- every column as a string; the sales_realtime view types them with the same rules as bronze.
+-- content_digest (ADR 0021) came later: files loaded before it lack the column, read as NULL.
 CREATE EXTERNAL TABLE IF NOT EXISTS csv_uploads (
   event_id string,
   event_type string,
@@ -15,7 +16,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS csv_uploads (
   unit_price string,
   discount string,
   ingested_at string,
-  source string
+  source string,
+  content_digest string
 )
 ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde'
 WITH SERDEPROPERTIES ('separatorChar' = ',', 'quoteChar' = '"')

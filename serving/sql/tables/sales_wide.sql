@@ -45,7 +45,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS sales_wide (
   sale_month int,
   sale_iso_week int,
   sale_weekday int,
-  sale_hour int
+  sale_hour int,
+  content_digest bigint
 )
 PARTITIONED BY (sale_date date)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'

@@ -7,5 +7,5 @@ SELECT
   salesperson_id, promotion_id, coupon_code, attributes, product_name,
   category, subcategory, brand, store_name, store_city, store_state, store_region,
   customer_segment, customer_city, customer_state, sale_year, sale_month, sale_iso_week,
-  sale_weekday, sale_hour
+  sale_weekday, sale_hour, content_digest
 FROM sales_wide

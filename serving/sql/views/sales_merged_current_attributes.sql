@@ -21,7 +21,7 @@ SELECT
   c.segment AS customer_segment,
   c.city AS customer_city,
   c.state AS customer_state,
-  m.sale_year, m.sale_month, m.sale_iso_week, m.sale_weekday, m.sale_hour
+  m.sale_year, m.sale_month, m.sale_iso_week, m.sale_weekday, m.sale_hour, m.content_digest
 FROM sales_merged AS m
 LEFT JOIN products AS p ON p.sku = m.sku AND p.is_current
 LEFT JOIN stores AS s ON s.store_id = m.store_id AND s.is_current

@@ -1,8 +1,16 @@
 -- The real-time view: every bronze event and CSV upload line ingested at or after the published
--- cutoff T, shaped exactly like gold sales_wide and filtered by the same rules as the batch:
---   * one copy per event_id: the first ingested_at wins, ties go to the smaller source, then to
---     bronze over CSV (the batch's order); identical bronze copies (a redelivered batch) count
---     once. A bronze copy is ranked as a whole event, before exploding, so the windows see events;
+-- cutoff T that gold does not hold, shaped exactly like gold sales_wide and filtered by the same
+-- rules as the batch:
+--   * one copy per sale: per event_id the first ingested_at wins, ties go to the smaller source,
+--     then to bronze over CSV (the batch's order); identical bronze copies (a redelivered batch)
+--     count once. A bronze copy is ranked as a whole event, before exploding, so the windows see
+--     events;
+--   * a copy from another source than its id's winner, with another content_digest, is a sale of
+--     its own, `<event_id>~<source>` (ADR 0021). The winner is gold's when gold holds the id on a
+--     business day since {{dedup_from_date}} (ADR 0022's window), else the first copy since T;
+--     copies of a sale gold holds (the id itself, or its `~<source>` sale) are dropped. Gold is
+--     read once, in `earlier_sales`: each sale of the window under its id's base, so one join
+--     answers both questions;
 --   * product, store and customer attributes (and the unit cost) are those in force at the sale
 --     (the reference tables' validity intervals); an unknown sku or store keeps its line, with
 --     NULL attributes, cost and margin (contract/quality.py's flag rules);
@@ -29,7 +37,7 @@ copies AS (
     e.event_id, e.event_type, e.occurred_at, e.ingested_at, e.channel, e.store_id, e.order_id,
     e.customer_id, e.payment_method, e.currency, e.source, 0 AS origin, e.items,
     NULL AS csv_sku, NULL AS csv_quantity, NULL AS csv_unit_price, NULL AS csv_discount,
-    e.terminal_id, e.salesperson_id, e.attributes
+    e.terminal_id, e.salesperson_id, e.attributes, e.content_digest
   FROM bronze_sales_events AS e
   WHERE e.ingest_date >= '{{cutoff_date}}'
     AND (e.ingest_date > '{{cutoff_date}}' OR e.ingest_hour >= '{{cutoff_hour}}')
@@ -55,7 +63,8 @@ copies AS (
     CAST(COALESCE(NULLIF(c.discount, ''), '0') AS decimal(18, 2)) AS csv_discount,
     NULL AS terminal_id,
     NULL AS salesperson_id,
-    NULL AS attributes
+    NULL AS attributes,
+    CAST(NULLIF(c.content_digest, '') AS bigint) AS content_digest
   FROM csv_uploads AS c
   WHERE CAST(from_iso8601_timestamp(c.ingested_at) AT TIME ZONE 'UTC' AS timestamp)
     >= TIMESTAMP '{{cutoff}}'
@@ -71,23 +80,85 @@ numbered_copies AS (
     ) AS copy_row
   FROM copies AS c
 ),
+kept_copies AS (
+  SELECT * FROM numbered_copies AS c WHERE c.origin = 1 OR c.copy_row = 1
+),
+earlier_sales AS (
+  SELECT DISTINCT
+    split_part(b.event_id, '~', 1) AS base_id,
+    b.event_id AS sale_id,
+    b.source AS sale_source,
+    b.content_digest AS sale_digest
+  FROM sales_batch AS b
+  WHERE b.sale_date >= DATE '{{dedup_from_date}}'
+),
+looked_up_copies AS (
+  -- One row per copy and earlier sale of its id (usually none, so one row per copy).
+  SELECT c.*, s.sale_id, s.sale_source, s.sale_digest
+  FROM kept_copies AS c
+  LEFT JOIN earlier_sales AS s ON s.base_id = c.event_id
+),
+held_copies AS (
+  SELECT
+    l.*,
+    max(CASE WHEN l.sale_id = l.event_id THEN 1 ELSE 0 END) OVER (
+      PARTITION BY l.event_id, l.ingested_at, l.source, l.origin, l.copy_row
+    ) AS id_held,
+    max(CASE WHEN l.sale_id = l.event_id THEN l.sale_source END) OVER (
+      PARTITION BY l.event_id, l.ingested_at, l.source, l.origin, l.copy_row
+    ) AS held_source,
+    max(CASE WHEN l.sale_id = l.event_id THEN l.sale_digest END) OVER (
+      PARTITION BY l.event_id, l.ingested_at, l.source, l.origin, l.copy_row
+    ) AS held_digest,
+    max(CASE WHEN l.sale_id = l.event_id || '~' || l.source THEN 1 ELSE 0 END) OVER (
+      PARTITION BY l.event_id, l.ingested_at, l.source, l.origin, l.copy_row
+    ) AS own_sale_held,
+    row_number() OVER (
+      PARTITION BY l.event_id, l.ingested_at, l.source, l.origin, l.copy_row
+      ORDER BY l.sale_id
+    ) AS lookup_row
+  FROM looked_up_copies AS l
+),
+judged_copies AS (
+  -- The id's winner: gold's copy when gold holds the id, else the first copy since T.
+  SELECT
+    h.*,
+    COALESCE(
+      h.source <> (CASE WHEN h.id_held = 1 THEN h.held_source ELSE first_value(h.source) OVER (
+        PARTITION BY h.event_id ORDER BY h.ingested_at, h.source, h.origin
+      ) END)
+      AND h.content_digest <> (CASE WHEN h.id_held = 1 THEN h.held_digest ELSE first_value(
+        h.content_digest
+      ) OVER (PARTITION BY h.event_id ORDER BY h.ingested_at, h.source, h.origin) END),
+      false
+    ) AS conflict
+  FROM held_copies AS h
+  WHERE h.lookup_row = 1
+),
+sale_copies AS (
+  SELECT
+    j.*,
+    CASE WHEN j.conflict THEN j.event_id || '~' || j.source ELSE j.event_id END AS sale_key
+  FROM judged_copies AS j
+  WHERE (j.conflict AND j.own_sale_held = 0) OR (NOT j.conflict AND j.id_held = 0)
+),
 ranked_copies AS (
   SELECT
     c.*,
-    rank() OVER (PARTITION BY c.event_id ORDER BY c.ingested_at, c.source, c.origin) AS copy_rank
-  FROM numbered_copies AS c
-  WHERE c.origin = 1 OR c.copy_row = 1
+    rank() OVER (PARTITION BY c.sale_key ORDER BY c.ingested_at, c.source, c.origin) AS copy_rank
+  FROM sale_copies AS c
 ),
 winning_copies AS (
   SELECT * FROM ranked_copies WHERE copy_rank = 1
 ),
 first_copies AS (
-  -- Each event's winning copy; the local engine keeps it as its index of winners.
-  SELECT DISTINCT event_id, ingested_at, source, origin FROM winning_copies
+  -- Each sale's winning copy; the local engine keeps it as its index of sales since T.
+  SELECT DISTINCT sale_key AS event_id, ingested_at, source, origin, content_digest
+  FROM winning_copies
 ),
 first_lines AS (
   SELECT
-    e.event_id,
+    e.sale_key AS event_id,
     CAST(CASE WHEN e.origin = 0 THEN n.line_number ELSE e.copy_row END AS integer) AS line_number,
     e.event_type,
     e.occurred_at,
@@ -109,6 +180,7 @@ first_lines AS (
     e.terminal_id,
     e.salesperson_id,
     e.attributes,
+    e.content_digest,
     CASE WHEN e.origin = 0 THEN e.items[n.line_number].promotion_id END AS promotion_id,
     CASE WHEN e.origin = 0 THEN e.items[n.line_number].coupon_code END AS coupon_code
   FROM winning_copies AS e
@@ -182,7 +254,8 @@ SELECT
   CAST(month(l.local_occurred_at) AS integer) AS sale_month,
   CAST(week_of_year(l.local_occurred_at) AS integer) AS sale_iso_week,
   CAST(day_of_week(l.local_occurred_at) AS integer) AS sale_weekday,
-  CAST(hour(l.local_occurred_at) AS integer) AS sale_hour
+  CAST(hour(l.local_occurred_at) AS integer) AS sale_hour,
+  l.content_digest
 FROM zoned_lines AS l
 LEFT JOIN products AS p
   ON p.sku = l.sku AND l.occurred_at >= p.valid_from AND l.occurred_at < p.valid_to

@@ -65,6 +65,8 @@ EVENT_IDS = [f"EV-PROP-{n:03d}" for n in range(12)]
 SKUS = [p.sku for p in PRODUCTS] + ["LATE-SKU-01"]
 """The last one is unknown until a reference load adds it (flagged, then filled in)."""
 STORE_IDS = [s.store_id for s in STORES] + ["UNKNOWN-STORE"]
+SOURCES = ["pos", "pos", "shop-b"]
+"""Another key's copy of an id is a sale of its own when its content differs (ADR 0021)."""
 PUBLISHED = (SALES_WIDE, QUALITY_QUARANTINE, *MART_DIMENSIONS, *CUSTOMER_TABLES)
 
 
@@ -82,6 +84,7 @@ class Delivery:
     is_return: bool
     foreign_currency: bool
     via_csv: bool
+    source: str = "pos"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ deliveries = st.builds(
     is_return=st.booleans(),
     foreign_currency=st.sampled_from([False, False, False, False, True]),
     via_csv=st.booleans(),
+    source=st.sampled_from(SOURCES),
 )
 windows = st.lists(
     st.builds(
@@ -141,6 +145,9 @@ EVERY_CASE = [
             _delivery(4, 0, 0, (0,), cents=60_000_000),
             _delivery(5, 2, 2, (1,), foreign_currency=True),
             _delivery(0, 0, 0, (0, 1)),
+            _delivery(0, 0, 0, (0, 1), source="shop-b"),
+            _delivery(3, 1, 3, (2,), source="shop-b"),
+            _delivery(3, 1, 3, (0,), source="shop-b"),
         ),
         None,
     ),
@@ -151,6 +158,8 @@ EVERY_CASE = [
             _delivery(7, 0, 2, (3, 1), via_csv=True),
             _delivery(7, 0, 2, (3, 1)),
             _delivery(8, 1, 1, (0,)),
+            _delivery(2, 10, 1, (3,), cents=77_700, source="shop-b"),
+            _delivery(3, 1, 3, (1,), cents=50_000, source="shop-b"),
         ),
         "late_sku",
     ),
@@ -159,12 +168,15 @@ EVERY_CASE = [
             _delivery(1, 0, 0, (0,), via_csv=True),
             _delivery(9, 12, 1, (0, 3)),
             _delivery(10, 0, 0, (1,)),
+            _delivery(2, 4, 1, (1,), source="shop-b", via_csv=True),
         ),
         "store_zone",
     ),
 ]
 """A history with every case at least once: copies in one run and across runs (with other
-content, through both sources), late events and returns, both quarantine rules, unknown stores
+content, through both sources), another key's copies with the same content (a duplicate) and
+with other content (a sale of its own, sent again in a later run, and again with yet another
+content: a duplicate of that sale), late events and returns, both quarantine rules, unknown stores
 and a sku the catalog learns late, a store moving to another time zone."""
 
 NOVEMBER_ONLY = Window(
@@ -206,7 +218,7 @@ def deliver(lake: Path, window: Window, start: datetime, end: datetime) -> None:
     csv: list[IngestedSaleEvent] = []
     for number, delivery in enumerate(window.deliveries, start=1):
         at = start + step * number
-        copy_ = ingested(payload(delivery, at), at)
+        copy_ = ingested(payload(delivery, at), at, delivery.source)
         (csv if delivery.via_csv else bronze).append(copy_)
     write_bronze(lake, bronze)
     if csv:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from contract.arrow_schema import arrow_schema
 from contract.bronze import BRONZE_SCHEMA
+from contract.content_digest import CONTENT_DIGEST
 from contract.event import IngestedSaleEvent
 
 
@@ -36,5 +37,6 @@ def test_lists_hold_non_null_elements_and_dicts_become_maps() -> None:
     )
 
 
-def test_the_bronze_schema_is_the_ingested_events_derivation() -> None:
-    assert arrow_schema(IngestedSaleEvent).equals(BRONZE_SCHEMA)
+def test_the_bronze_schema_is_the_ingested_events_derivation_and_its_content_digest() -> None:
+    derived = arrow_schema(IngestedSaleEvent)
+    assert BRONZE_SCHEMA.equals(derived.append(pa.field(CONTENT_DIGEST, pa.int64())))

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 
 from contract.arrow_schema import MONEY_TYPE, TIMESTAMP_TYPE
 from contract.bronze import BRONZE_SCHEMA, bronze_table
+from contract.content_digest import CONTENT_DIGEST, content_digest
 from contract.event import CONTRACT_VERSION, IngestedSaleEvent, SaleEvent
 from contract.json_schema import SCHEMA_FILE, published_versions, render, schema_file
 from contract.lake import LakeLocation, bronze_partition
@@ -53,7 +54,7 @@ def test_a_v1_event_is_stored_exactly_as_before(make_event):
 
 
 def test_bronze_schema_follows_the_model():
-    assert BRONZE_SCHEMA.names == list(IngestedSaleEvent.model_fields)
+    assert BRONZE_SCHEMA.names == [*IngestedSaleEvent.model_fields, CONTENT_DIGEST]
     assert BRONZE_SCHEMA.field("total").type == MONEY_TYPE
     assert BRONZE_SCHEMA.field("total").nullable
     assert BRONZE_SCHEMA.field("occurred_at").type == TIMESTAMP_TYPE
@@ -71,6 +72,7 @@ def test_bronze_rows_round_trip_through_parquet(make_event, tmp_path):
     (row,) = pq.read_table(tmp_path / "f.parquet").to_pylist()
     assert row["items"][0]["discount"] == ingested.items[0].discount
     assert row["occurred_at"] == ingested.occurred_at
+    assert row.pop(CONTENT_DIGEST) == content_digest(ingested)
     assert IngestedSaleEvent.model_validate(row, strict=False) == ingested
 
 

@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from batch_layer.csv_format import UPLOAD_COLUMNS
+from batch_layer.csv_format import UPLOAD_COLUMNS, upload_rows
 from batch_layer.reference.versions import load_version
 from contract.bronze import bronze_table
 from contract.business_day import BusinessDay
+from contract.content_digest import content_digest
 from contract.event import IngestedSaleEvent
 from contract.gold import SALES_WIDE, SALES_WIDE_SCHEMA
 from contract.lake import (
@@ -171,26 +172,7 @@ def write_csv_upload(lake: Path, events: Iterable[IngestedSaleEvent]) -> Path:
         writer = csv.writer(handle)
         writer.writerow(UPLOAD_COLUMNS)
         for event in events:
-            for item in event.items:
-                writer.writerow(
-                    [
-                        event.event_id,
-                        event.event_type.value,
-                        event.occurred_at.isoformat(),
-                        event.channel.value,
-                        event.store_id,
-                        event.order_id,
-                        event.customer_id or "",
-                        event.currency,
-                        event.payment_method.value,
-                        item.sku,
-                        item.quantity,
-                        item.unit_price,
-                        item.discount,
-                        event.ingested_at.isoformat(),
-                        event.source,
-                    ]
-                )
+            writer.writerows(upload_rows(event, (event.ingested_at.isoformat(), event.source)))
     return path
 
 
@@ -212,6 +194,35 @@ class Copy:
     via_csv: bool = False
 
 
+def sales(copies: Iterable[Copy]) -> dict[str, Copy]:
+    """Sale id -> the copy counted for it: per event id the first copy (ingested first, then the
+    smaller source, then bronze before CSV), and per other source whose first copy sold
+    something else, that copy as `<event_id>~<source>` (ADR 0021)."""
+    by_id: dict[str, list[Copy]] = {}
+    for copy in copies:
+        by_id.setdefault(copy.event.event_id, []).append(copy)
+    counted: dict[str, Copy] = {}
+    for event_id, group in by_id.items():
+        ordered = sorted(group, key=lambda c: (c.event.ingested_at, c.event.source, c.via_csv))
+        winner = ordered[0]
+        counted[event_id] = winner
+        for copy in ordered[1:]:
+            if copy.event.source != winner.event.source and _sold(copy) != _sold(winner):
+                counted.setdefault(f"{event_id}~{copy.event.source}", copy)
+    return counted
+
+
+def _sold(copy: Copy) -> tuple[Any, ...]:
+    """What a copy sold, compared as values (the SQL compares the stamped digests)."""
+    event = copy.event
+    return (
+        event.event_type,
+        event.store_id,
+        event.occurred_at.astimezone(UTC).replace(microsecond=0),
+        sorted((i.sku, i.quantity, i.unit_price, i.discount) for i in event.items),
+    )
+
+
 def expected_lines(
     copies: Iterable[Copy],
     tz: str,
@@ -222,22 +233,13 @@ def expected_lines(
     of unknown skus or stores are kept with NULL attributes (and NULL cost for unknown skus).
     The calendar is `tz`'s, or under `BusinessDay.STORE` the store's own `time_zone` when it
     has one."""
-    first: dict[str, Copy] = {}
-    for copy in copies:
-        key = (copy.event.ingested_at, copy.event.source, copy.via_csv)
-        current = first.get(copy.event.event_id)
-        if current is None or key < (
-            current.event.ingested_at,
-            current.event.source,
-            current.via_csv,
-        ):
-            first[copy.event.event_id] = copy
+    first = sales(copies)
     products = {p.sku: p for p in catalog.products}
     stores = {s.store_id: s for s in catalog.stores}
     customers = {c.customer_id: c for c in catalog.customers}
     zone = ZoneInfo(tz)
     lines = []
-    for copy in first.values():
+    for sale_id, copy in first.items():
         event = copy.event
         store = stores.get(event.store_id)
         store_zone = store.time_zone if store else None
@@ -255,7 +257,7 @@ def expected_lines(
             customer = customers.get(event.customer_id or "")
             lines.append(
                 {
-                    "event_id": event.event_id,
+                    "event_id": sale_id,
                     "line_number": number,
                     "event_type": event.event_type.value,
                     "sale_date": local.date(),
@@ -298,6 +300,7 @@ def expected_lines(
                     "sale_iso_week": local.isocalendar()[1],
                     "sale_weekday": local.isoweekday(),
                     "sale_hour": local.hour,
+                    "content_digest": content_digest(event),
                 }
             )
     return lines

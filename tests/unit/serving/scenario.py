@@ -1,4 +1,6 @@
-"""The must-show scenario as data: events before and after T, late, duplicated, returned, bad.
+"""The must-show scenario as data: events before and after T, late, duplicated, returned, bad,
+and ids another till sends again with other content (a sale of its own, ADR 0021), one of them
+an id gold holds.
 
 Shared by the DuckDB unit test (gold written by the oracle) and the e2e test (gold written by the
 real batch job).
@@ -57,6 +59,9 @@ def scenario_copies(make_event: Callable[..., dict[str, Any]]) -> list[Copy]:
         ],
         total=None,
     )
+    other_till = {**copy.deepcopy(after_sale), "items": [dict(after_sale["items"][0], quantity=5)]}
+    other_till["total"] = None
+    guessed = {**copy.deepcopy(before_sale), "store_id": "RJ-CENTRO-01"}
     return [
         Copy(ingested(before_sale, at - timedelta(hours=2))),
         Copy(ingested(before_return, at - timedelta(hours=1))),
@@ -76,4 +81,6 @@ def scenario_copies(make_event: Callable[..., dict[str, Any]]) -> list[Copy]:
         Copy(ingested(unknown_store, at + timedelta(hours=2, minutes=41))),
         Copy(ingested(huge, at + timedelta(hours=2, minutes=45))),
         Copy(ingested(late, at + timedelta(hours=4), source="retry")),
+        Copy(ingested(other_till, at + timedelta(hours=3), source="other-till")),
+        Copy(ingested(guessed, at + timedelta(hours=3, minutes=5), source="other-till")),
     ]

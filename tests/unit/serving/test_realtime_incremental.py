@@ -50,6 +50,8 @@ ACTIONS = (
     "later_copy",
     "earlier_copy",
     "other_day_copy",
+    "conflicting_copy",
+    "earlier_conflicting_copy",
     "csv",
     "compact",
     "land_and_compact",
@@ -117,6 +119,20 @@ class Lake:
             moved = original.occurred_at - timedelta(days=self.rng.randint(1, 2))
             again = original.model_copy(update={"occurred_at": moved, "ingested_at": self.tick()})
             self.bronze_file([again])
+        elif action in ("conflicting_copy", "earlier_conflicting_copy") and self.copies:
+            original = self.rng.choice(self.copies).event
+            shift = timedelta(seconds=1 if action == "conflicting_copy" else -1)
+            items = [
+                item.model_copy(update={"quantity": item.quantity + 1}) for item in original.items
+            ]
+            other = original.model_copy(
+                update={
+                    "source": self.rng.choice(["pos-a", "pos-b", "pos-c"]),
+                    "items": items,
+                    "ingested_at": original.ingested_at + shift,
+                }
+            )
+            self.bronze_file([other])
         elif action == "csv":
             events = [self.new_event() for _ in range(2)]
             if self.copies:

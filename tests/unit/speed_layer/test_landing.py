@@ -9,6 +9,7 @@ import pytest
 
 from contract.arrow_schema import MONEY_TYPE
 from contract.bronze import BRONZE_SCHEMA
+from contract.content_digest import CONTENT_DIGEST, content_digest
 from contract.event import IngestedSaleEvent
 from contract.lake import LakeLocation, bronze_partition
 from contract.lake_io import LakeFiles
@@ -41,7 +42,9 @@ def test_a_batch_lands_as_one_parquet_file_with_the_contract_schema(make_event, 
     table = pq.read_table(lake.location.path(report.files[0]))
     assert table.schema.equals(BRONZE_SCHEMA)
     assert table.schema.field("total").type == MONEY_TYPE
-    assert [IngestedSaleEvent.model_validate(r, strict=False) for r in table.to_pylist()] == events
+    rows = table.drop_columns([CONTENT_DIGEST]).to_pylist()
+    assert [IngestedSaleEvent.model_validate(r, strict=False) for r in rows] == events
+    assert table.column(CONTENT_DIGEST).to_pylist() == [content_digest(e) for e in events]
 
 
 def test_a_batch_straddling_hours_writes_one_file_per_hour(make_event, lake):
