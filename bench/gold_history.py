@@ -2,14 +2,16 @@
 writes them, without running Spark.
 
 The scan benchmark (`bench.athena_scan`) needs gold days before T so the real-time view's
-anti-join has something to read; what it reads of them is gold's `event_id` column, so that
-column is written as the batch writes it and shaped as clients send it, and the other columns
-are there so each day's file has its real size (Trino reads a file under 3 MB whole).
+lookup of gold's sales has something to read; what it reads of them is gold's `event_id`,
+`source` and `content_digest` columns, so they are written as the batch writes them and shaped
+as clients send them (the digest one random 64-bit value per event, on each of its lines), and
+the other columns are there so each day's file has its real size (Trino reads a file under 3 MB
+whole).
 
 As the batch writes it (`batch_layer/job.py`, `_write_sales_wide`): the schema of
 `contract.gold.SALES_WIDE_SCHEMA` with `sale_date` as the partition folder, one file per day
 (`part-00000-<uuid>.c000.snappy.parquet`), rows sorted by `event_id` then `line_number`, Snappy,
-dictionary encoding off for the four columns with about one value per event, on for the others,
+dictionary encoding off for the five columns with about one value per event, on for the others,
 decimals as INT64 and timestamps in microseconds (Spark's settings), one row group per file (a
 day is well under Spark's 128 MB block); then one manifest per day and a publication listing
 the days (`batch_layer.gold_state`, `contract.publication`). What differs from Spark's
@@ -233,6 +235,7 @@ def _event_columns(
         ),
         "currency": of_store("currency"),
         "source": pa.array(["api"] * events),
+        "content_digest": pa.array(rng.integers(-(2**63), 2**63 - 1, events, dtype=np.int64)),
         "terminal_id": pc.binary_join_element_wise(
             store_ids, pa.array(rng.integers(1, 9, events)).cast(pa.string()), "-T"
         ),

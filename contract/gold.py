@@ -74,7 +74,7 @@ SALES_WIDE_SCHEMA = pa.schema(
 view compares later copies with (ADR 0021); NULL in days written before it existed."""
 
 SALES_WIDE_PARTITION_COLUMN = "sale_date"
-SALES_WIDE_PLAIN_COLUMNS = ("event_id", "order_id", "occurred_at", "ingested_at")
+SALES_WIDE_PLAIN_COLUMNS = ("event_id", "order_id", "occurred_at", "ingested_at", "content_digest")
 """`sales_wide` columns with about one value per event, written without a dictionary: Parquet
 would build one for each, overflow it and fall back to plain encoding, paying for both (a fifth
 of the batch's write stage)."""

@@ -91,11 +91,15 @@ def test_conflicting_copies_are_sales_of_their_own_in_full_and_incremental_runs(
     }
     assert full.quality_counts[EVENT_ID_CONFLICTS] == 1
 
+    # The victim resends with other content (a duplicate of its own sale), a third till sends other
+    # content through CSV (a sale of its own, judged against the index's winner), another till
+    # the second id's content (a duplicate) and the winner's key other content (a duplicate).
     later = SECOND_T - timedelta(hours=5)
     second_window = [
         Copy(sale("SP01-000001", "store-b-till", later, "22.00")),
         Copy(sale("SP01-000001", "store-c-till", later + timedelta(minutes=1), "40.00"), True),
         Copy(sale("SP01-000002", "store-c-till", later + timedelta(minutes=2), "30.00")),
+        Copy(sale("SP01-000001", "leaked-key", later + timedelta(minutes=3), "11.00")),
     ]
     write_bronze(lake, [c.event for c in second_window if not c.via_csv])
     write_csv_upload(lake, [c.event for c in second_window if c.via_csv])
