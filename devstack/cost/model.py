@@ -143,15 +143,17 @@ class Assumptions:
     """Business days an incremental run rewrites: late events reach back a month (ADR 0018)."""
     full_rebuild_every_days: Decimal = Decimal(7)
     """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
-    event_id_index_bytes_per_event: Decimal = Decimal(12)
-    """Compressed Parquet of event ids, per event of history: what every incremental run reads
-    from the index to deduplicate (silver's `event_ids/`, one value per event)."""
+    event_id_index_bytes_per_event: Decimal = Decimal(20)
+    """Compressed Parquet of the event-id index, per event of history: what every incremental
+    run reads to deduplicate (silver's `event_ids/`, one entry per sale: 12 bytes for the sorted
+    id, 8 for the winner's content digest, which does not compress; the source is a dictionary
+    of a few keys)."""
     gold_event_id_bytes_per_event: Decimal = Decimal(12)
-    """What each query over the real-time view reads from gold for its anti-join
-    (`views/sales_realtime_unbatched.sql`), per event of the gold days it looks up: gold's
-    `event_id` column, one value per sale line, whatever the real-time ids are. Measured on
-    Trino by `python -m bench.athena_scan` over a published gold history; the index's figure
-    until it ran."""
+    """What each query over the real-time view reads from gold to find the sales gold holds
+    (`views/sales_realtime.sql`, `earlier_sales`), per event of the gold days it looks up:
+    gold's `event_id`, `source` and `content_digest` columns, one value per sale line, whatever
+    the real-time ids are. Measured on Trino by `python -m bench.athena_scan` over a published
+    gold history; an assumption until it ran."""
     reconciliation_gold_bytes_per_event: Decimal = Decimal(30)
     """What gold's part of the reconciliation counts reads, per event of the gold days in the
     panel's lookback (`Workload.reconciliation_lookback_days` but today): its columns of
