@@ -38,14 +38,6 @@ BY_DAY_AND_STORE = (
 )
 
 
-def sold(copy: Copy) -> tuple[Any, ...]:
-    """What a copy sold: another source's copy of an id is another sale when this differs."""
-    event = copy.event
-    lines = sorted((i.sku, i.quantity, i.unit_price, i.discount) for i in event.items)
-    second = event.occurred_at.astimezone(UTC).replace(microsecond=0)
-    return (event.event_type, event.store_id, second, tuple(lines))
-
-
 def pandas_metrics(copies: list[Copy]) -> dict[tuple[str, str], dict[str, Any]]:
     """Per (sale_date, store_id) metrics from the raw copies with pandas alone."""
     events = pd.DataFrame(

@@ -1,7 +1,8 @@
 """A small generated lake with every awkward case the batch job must handle, and the expected
 gold computed independently in plain Python from the same raw inputs.
 
-Cases: exact redeliveries in bronze, re-sent events under another source, an event sent through
+Cases: exact redeliveries in bronze, re-sent events under another source, other content sent
+under another source for an id already used (a sale of its own), an event sent through
 CSV before the API (CSV wins), late events weeks old, returns, sales near local midnight, events
 ingested after the cutoff, a line failing each quality rule (and one failing two), bad CSV rows
 the loader quarantines, a CSV uploaded after the cutoff and a compaction manifest in bronze.
@@ -30,6 +31,7 @@ from contract.quality import MAX_LINE_NET_AMOUNT
 from contract.settings import Settings
 from devstack.catalog import Catalog, build_catalog, write_reference
 from devstack.simulator.shopping import list_price
+from tests.unit.serving.sample_lake import sold
 
 CUTOFF = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 SEED = 20261120
@@ -77,6 +79,17 @@ def build_scenario(lake: Path, settings: Settings) -> Scenario:
                 update={"ingested_at": ingested_at + timedelta(minutes=7), "source": "web"}
             )
             bronze.append(resent)
+        if number % 23 == 0:
+            line = event.items[0].model_copy(update={"quantity": event.items[0].quantity + 1})
+            other_till = event.model_copy(
+                update={
+                    "ingested_at": ingested_at + timedelta(minutes=9),
+                    "source": "till-2",
+                    "items": [line],
+                    "total": None,
+                }
+            )
+            bronze.append(other_till)
 
     oddities = [
         _event(rng, catalog, "EV-BADSKU01", None, None, "pos", sku="NO-SUCH-SKU"),
@@ -245,27 +258,35 @@ def _bad_csv_rows() -> str:
 
 
 def expected_gold(scenario: Scenario, reporting_tz: str = "America/Sao_Paulo") -> Expected:
-    """The gold numbers, computed without Spark: dedupe, rules in contract order, signed sums."""
+    """The gold numbers, computed without Spark: dedupe (another source's copy with other content
+    is a sale of its own, ADR 0021), rules in contract order, signed sums."""
     zone = ZoneInfo(reporting_tz)
     products = {p.sku: p for p in scenario.catalog.products}
     stores = {s.store_id: s for s in scenario.catalog.stores}
-    winners: dict[str, tuple[IngestedSaleEvent, str]] = {}
-    lines_in = duplicate_lines = 0
+    copies_of: dict[str, list[tuple[IngestedSaleEvent, str]]] = defaultdict(list)
     for event, origin in scenario.inputs:
-        lines_in += len(event.items)
-        current = winners.get(event.event_id)
-        if current is None or (event.ingested_at, event.source) < (
-            current[0].ingested_at,
-            current[0].source,
-        ):
-            if current is not None:
-                duplicate_lines += len(current[0].items)
-            winners[event.event_id] = (event, origin)
-        else:
-            duplicate_lines += len(event.items)
+        copies_of[event.event_id].append((event, origin))
+    lines_in = sum(len(event.items) for event, _ in scenario.inputs)
+    winners: dict[str, tuple[IngestedSaleEvent, str]] = {}
+    duplicate_lines = conflicts = 0
+    for event_id, copies in copies_of.items():
+        first, *later = sorted(copies, key=lambda c: (c[0].ingested_at, c[0].source, c[1] == "csv"))
+        winners[event_id] = first
+        for event, origin in later:
+            own_sale = f"{event_id}~{event.source}"
+            if (
+                event.source != first[0].source
+                and sold(event) != sold(first[0])
+                and own_sale not in winners
+            ):
+                winners[own_sale] = (event, origin)
+                conflicts += 1
+            else:
+                duplicate_lines += len(event.items)
     quality_counts = {
         "unknown_sku": 0,
         "unknown_store": 0,
+        "event_id_conflicts": conflicts,
         "currency_mismatch": 0,
         "line_net_out_of_range": 0,
     }
@@ -273,7 +294,7 @@ def expected_gold(scenario: Scenario, reporting_tz: str = "America/Sao_Paulo") -
     orders: dict[tuple[date, str], set[str]] = defaultdict(set)
     returns: dict[tuple[date, str], set[str]] = defaultdict(set)
     passed = 0
-    for event, _ in winners.values():
+    for sale_id, (event, _) in winners.items():
         for item in event.items:
             store = stores.get(event.store_id)
             product = products.get(item.sku)
@@ -302,7 +323,7 @@ def expected_gold(scenario: Scenario, reporting_tz: str = "America/Sao_Paulo") -
                 bucket["units"] += event.sign * item.quantity
                 if product is not None and product.unit_cost is not None:
                     bucket["cost"] += event.sign * item.quantity * product.unit_cost
-                (returns if event.sign < 0 else orders)[key].add(event.event_id)
+                (returns if event.sign < 0 else orders)[key].add(sale_id)
     for key, bucket in totals.items():
         bucket["orders"] = len(orders[key])
         bucket["returns"] = len(returns[key])

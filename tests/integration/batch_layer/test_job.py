@@ -106,6 +106,7 @@ def test_run_report_counts_add_up(published_lake: PublishedLake):
     assert dict(by_rule) == {k: v for k, v in held.items() if v}
     assert expected.quality_counts["unknown_sku"] >= 2
     assert expected.quality_counts["unknown_store"] >= 2
+    assert expected.quality_counts["event_id_conflicts"] >= 5
 
 
 def test_lines_of_unknown_skus_and_stores_are_kept_with_unknown_attributes(

@@ -207,14 +207,14 @@ def sales(copies: Iterable[Copy]) -> dict[str, Copy]:
         winner = ordered[0]
         counted[event_id] = winner
         for copy in ordered[1:]:
-            if copy.event.source != winner.event.source and _sold(copy) != _sold(winner):
+            if copy.event.source != winner.event.source and sold(copy.event) != sold(winner.event):
                 counted.setdefault(f"{event_id}~{copy.event.source}", copy)
     return counted
 
 
-def _sold(copy: Copy) -> tuple[Any, ...]:
-    """What a copy sold, compared as values (the SQL compares the stamped digests)."""
-    event = copy.event
+def sold(event: IngestedSaleEvent) -> tuple[Any, ...]:
+    """What a copy sold, compared as values (the engines compare the stamped digests): another
+    source's copy of an id is another sale when this differs (ADR 0021)."""
     return (
         event.event_type,
         event.store_id,

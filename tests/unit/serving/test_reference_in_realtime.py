@@ -97,6 +97,7 @@ def test_an_empty_catalog_says_what_to_load_and_keeps_every_sale(
     assert freshness["reference"]["realtime_quality_counts"] == {
         "unknown_sku": 1,
         "unknown_store": 1,
+        "event_id_conflicts": 0,
     }
     assert [(r["category"], r["net_revenue"]) for r in by_category["rows"]] == [
         ("(unknown)", "100.00")
@@ -110,6 +111,7 @@ def test_a_catalog_loaded_later_fills_in_the_lines_already_sold(
     assert client.get("/v1/freshness").json()["reference"]["realtime_quality_counts"] == {
         "unknown_sku": 1,
         "unknown_store": 1,
+        "event_id_conflicts": 0,
     }
 
     _load(lake, "products", [_product("NEW-LAUNCH", "Drones", "30.00")], INGESTED)
@@ -127,6 +129,7 @@ def test_a_catalog_loaded_later_fills_in_the_lines_already_sold(
     assert freshness["reference"]["realtime_quality_counts"] == {
         "unknown_sku": 0,
         "unknown_store": 0,
+        "event_id_conflicts": 0,
     }
     assert freshness["reference"]["missing"] == [
         "no customers loaded: salesflow reference load customers FILE"
