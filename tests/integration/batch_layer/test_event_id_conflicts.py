@@ -28,6 +28,7 @@ from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
     ingested,
+    sale_totals,
     write_bronze,
     write_csv_upload,
     write_reference,
@@ -49,19 +50,11 @@ def sale(event_id: str, source: str, at: datetime, unit_price: str) -> IngestedS
 
 
 def totals(lake: Path, publication: Publication) -> dict[str, tuple[str, Decimal]]:
-    found: dict[str, tuple[str, Decimal]] = {}
-    for row in read_table(lake, publication, SALES_WIDE).to_pylist():
-        source, net = found.get(row["event_id"], (row["source"], Decimal("0.00")))
-        found[row["event_id"]] = (source, net + row["net_amount"])
-    return found
+    return sale_totals(read_table(lake, publication, SALES_WIDE).to_pylist())
 
 
 def oracle(copies: list[Copy]) -> dict[str, tuple[str, Decimal]]:
-    found: dict[str, tuple[str, Decimal]] = {}
-    for line in expected_lines(copies, TZ):
-        source, net = found.get(line["event_id"], (line["source"], Decimal("0.00")))
-        found[line["event_id"]] = (source, net + line["net_amount"])
-    return found
+    return sale_totals(expected_lines(copies, TZ))
 
 
 def test_conflicting_copies_are_sales_of_their_own_in_full_and_incremental_runs(

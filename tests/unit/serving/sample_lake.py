@@ -212,6 +212,15 @@ def sales(copies: Iterable[Copy]) -> dict[str, Copy]:
     return counted
 
 
+def sale_totals(lines: Iterable[dict[str, Any]]) -> dict[str, tuple[str, Decimal]]:
+    """Sale id -> (its source, its net amount) of gold-shaped lines: the oracle's or a table's."""
+    totals: dict[str, tuple[str, Decimal]] = {}
+    for line in lines:
+        source, net = totals.get(line["event_id"], (line["source"], Decimal("0.00")))
+        totals[line["event_id"]] = (source, net + line["net_amount"])
+    return totals
+
+
 def sold(event: IngestedSaleEvent) -> tuple[Any, ...]:
     """What a copy sold, compared as values (the engines compare the stamped digests): another
     source's copy of an id is another sale when this differs (ADR 0021)."""

@@ -23,6 +23,7 @@ from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
     ingested,
+    sale_totals,
     write_bronze,
     write_csv_upload,
     write_gold,
@@ -66,11 +67,7 @@ def counted(engine: DuckDBEngine) -> dict[str, tuple[str, Decimal]]:
 
 
 def expected(copies: list[Copy]) -> dict[str, tuple[str, Decimal]]:
-    totals: dict[str, tuple[str, Decimal]] = {}
-    for line in expected_lines(copies, TZ):
-        source, net = totals.get(line["event_id"], (line["source"], Decimal("0.00")))
-        totals[line["event_id"]] = (source, net + line["net_amount"])
-    return totals
+    return sale_totals(expected_lines(copies, TZ))
 
 
 def realtime_conflicts(engine: DuckDBEngine) -> int:
