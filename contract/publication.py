@@ -23,8 +23,8 @@ def boundary_instant(cutoff: datetime) -> datetime:
     Athena reads the Parquet timestamps of Hive tables at millisecond precision, while Spark and
     DuckDB keep microseconds. With T on the millisecond grid no event ingested at or after T can
     read as earlier than T in any engine, so none falls between gold and the real-time view; one
-    ingested in the last half millisecond before T may read as T in Athena, and the `event_id`
-    anti-join removes that copy because gold holds it (ADR 0001).
+    ingested in the last half millisecond before T may read as T in Athena, and the real-time
+    view drops that copy because gold holds its id (ADR 0001).
     """
     if cutoff.tzinfo is None or cutoff.utcoffset() is None:
         raise ValueError(f"cutoff {cutoff.isoformat()} has no time zone; pass e.g. ...T03:00Z")

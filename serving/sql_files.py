@@ -65,11 +65,11 @@ class SqlParameters:
     gold_first_day: str = GOLD_HISTORY_START
     """The first `sale_date` of the published `sales_wide` (`yyyy-MM-dd`), or `NOW` while gold
     holds no day: where its partition projection starts. A query that does not narrow
-    `sale_date` (the real-time lines' anti-join against gold, under the freshness and customer
+    `sale_date` (the real-time lines' lookup of gold's sales, under the freshness and customer
     queries) makes Athena list every projected day, so the range starts where gold does."""
     dedup_days: int = 0
-    """`Settings.realtime_dedup_days`: the gold days the real-time view's anti-join reads start
-    this many days before T's date; 0, at GOLD_HISTORY_START (every day)."""
+    """`Settings.realtime_dedup_days`: the gold days the real-time view's lookup of gold's sales
+    reads start this many days before T's date; 0, at GOLD_HISTORY_START (every day)."""
 
     def placeholders(self) -> dict[str, str]:
         cutoff = self.cutoff.astimezone(UTC)

@@ -6,8 +6,8 @@ the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the
 reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
 days, dashboards query the real-time bronze since T through Athena (each refresh runs the
 dashboard's queries over the events since T, half a day's on average, at the bytes per event
-`bench.athena_scan` measures on Trino, Athena's engine, plus gold's event ids for the anti-join
-against the batch view). What cannot be derived
+`bench.athena_scan` measures on Trino, Athena's engine, plus the gold sales the real-time view
+looks up). What cannot be derived
 from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
 Decimal; amounts are rounded to cents only when shown.
 """
@@ -381,8 +381,8 @@ def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     """Each refresh's queries over the real-time view read the bronze of the events since T
-    (`athena_day_share_since_t` of a day's) and the event ids of the gold days its anti-join
-    looks up (`_gold_days_looked_up`), each at least Athena's minimum; its other queries the
+    (`athena_day_share_since_t` of a day's) and the sales of the gold days its lookup of gold
+    reads (`_gold_days_looked_up`), each at least Athena's minimum; its other queries the
     minimum each. Gold's part of the reconciliation counts, the gold days of the panel's
     lookback, is read by each serving task once per run and lookback, not per refresh."""
     refreshes = w.dashboard_queries_per_hour * v.hours
@@ -404,8 +404,8 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     basis = (
         f"{refreshes:.0f} dashboard refreshes x {scanned / 1024**2:.1f} MB: {queries:.0f} "
         f"{'query' if queries == 1 else 'queries'} over {since_t:,.0f} events since T on "
-        f"average at {per_event} B/event together ({how}), each also reading gold's event ids "
-        f"for its anti-join ({gold_ids / GB:,.2f} GB: {_gold_days_looked_up(w)} days of gold "
+        f"average at {per_event} B/event together ({how}), each also reading gold's sales "
+        f"for its lookup of gold ({gold_ids / GB:,.2f} GB: {_gold_days_looked_up(w)} days of gold "
         f"at {a.gold_event_id_bytes_per_event} B/event){others_text}; "
         f"{lookback_reads:.0f} reads of the reconciliation panel's {_lookback_days(w)} gold "
         f"days ({lookback / GB:,.2f} GB at {a.reconciliation_gold_bytes_per_event} B/event, "
@@ -422,8 +422,8 @@ def _lookback_days(w: Workload) -> int:
 
 
 def _gold_days_looked_up(w: Workload) -> int:
-    """Gold days the real-time view's anti-join reads: the window's days before T's date and
-    T's date itself, or all history without a window (docs/adr/0022)."""
+    """Gold days the real-time view's lookup of gold's sales reads: the window's days before T's
+    date and T's date itself, or all history without a window (docs/adr/0022)."""
     if w.realtime_dedup_days == 0:
         return w.retention_days
     return min(w.realtime_dedup_days + 1, w.retention_days)

@@ -212,7 +212,7 @@ def test_athena_prices_each_query_over_the_events_since_t_of_an_average_refresh(
     assert item.monthly == 2 * _athena(busy, prices, 64)
 
 
-def test_each_real_time_query_also_reads_gold_s_event_ids_over_the_dedup_window(prices) -> None:
+def test_each_real_time_query_also_reads_gold_s_sales_over_the_dedup_window(prices) -> None:
     every_day = Workload(**{**ONE_PER_SECOND.__dict__, "realtime_dedup_days": 0})
     # without a window the anti-join reads 86,400 events x 10 days x 12 B = 10,368,000 B of
     # gold ids, plus half a day of bronze, 43,200 x 64 B = 2,764,800 B: 13,132,800 B a query,
@@ -230,7 +230,7 @@ def test_each_real_time_query_also_reads_gold_s_event_ids_over_the_dedup_window(
     beyond = Workload(**{**every_day.__dict__, "realtime_dedup_days": 30})
     assert _athena(beyond, prices, 64, id_bytes=12) == expected
     item = _athena_item(window, prices, Assumptions(gold_event_id_bytes_per_event=Decimal(12)))
-    assert "gold's event ids" in item.basis
+    assert "gold's sales for its lookup of gold" in item.basis
     assert "9 days of gold" in item.basis
 
 
