@@ -110,7 +110,13 @@ def ranked_events(
     hashable = [
         sf.to_json(name) if name == "attributes" else sf.col(name) for name in _EVENT_FIELDS
     ]
-    order = ("ingested_at", "source", "origin", sf.xxhash64(*hashable, "items"))
+    order = (
+        "ingested_at",
+        "source",
+        "origin",
+        sf.col(CONTENT_DIGEST).asc_nulls_last(),
+        sf.xxhash64(*hashable, "items"),
+    )
     first_ingested = Window.partitionBy("event_id").orderBy(*order)
     stored = sf.lit(False)
     winner_source = sf.first("source").over(first_ingested)

@@ -49,8 +49,8 @@ FIRST_COPIES_CTE = "first_copies"
 """The CTE of `views/sales_realtime.sql` naming each sale's winning copy since T."""
 KEPT_COPIES_CTE = "kept_copies"
 """The CTE of `views/sales_realtime.sql` listing every copy, before any is judged."""
-COPY_COLUMNS = ("event_id", "ingested_at", "source", "origin")
-WINNER_COLUMNS = (*COPY_COLUMNS, "content_digest")
+COPY_COLUMNS = ("event_id", "ingested_at", "source", "origin", "content_digest")
+WINNER_COLUMNS = COPY_COLUMNS
 SOURCE_TABLES = ("bronze_sales_events", "csv_uploads")
 DELTA_PREFIX = "_delta_"
 FULL_PREFIX = "_full_"
@@ -173,11 +173,16 @@ def _source_scans(
 
 
 def _earlier(new: str, old: str) -> str:
-    """The view's order of copies: `ingested_at`, then `source`, then origin (bronze first)."""
+    """The view's order of copies: `ingested_at`, then `source`, then origin (bronze first), then
+    the smaller content digest (copies sent in one request; a missing digest sorts last)."""
+    digest = (
+        f"({new}.content_digest < {old}.content_digest OR "
+        f"({old}.content_digest IS NULL AND {new}.content_digest IS NOT NULL))"
+    )
     return (
         f"({new}.ingested_at < {old}.ingested_at OR ({new}.ingested_at = {old}.ingested_at AND "
         f"({new}.source < {old}.source OR ({new}.source = {old}.source AND "
-        f"{new}.origin < {old}.origin))))"
+        f"({new}.origin < {old}.origin OR ({new}.origin = {old}.origin AND {digest}))))))"
     )
 
 

@@ -71,12 +71,13 @@ copies AS (
 ),
 numbered_copies AS (
   -- copy_row numbers the rows of one copy: identical bronze copies (a redelivered batch) keep
-  -- row 1 only; the lines of one CSV copy are numbered in the batch's line order.
+  -- row 1 only, and of copies sent in one request with other content the smallest digest (as
+  -- the batch); the lines of one CSV copy are numbered in the batch's line order.
   SELECT
     c.*,
     row_number() OVER (
       PARTITION BY c.event_id, c.ingested_at, c.source, c.origin
-      ORDER BY c.csv_sku, c.csv_quantity, c.csv_unit_price, c.csv_discount
+      ORDER BY c.content_digest, c.csv_sku, c.csv_quantity, c.csv_unit_price, c.csv_discount
     ) AS copy_row
   FROM copies AS c
 ),

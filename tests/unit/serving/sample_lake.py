@@ -203,13 +203,20 @@ def sales(copies: Iterable[Copy]) -> dict[str, Copy]:
         by_id.setdefault(copy.event.event_id, []).append(copy)
     counted: dict[str, Copy] = {}
     for event_id, group in by_id.items():
-        ordered = sorted(group, key=lambda c: (c.event.ingested_at, c.event.source, c.via_csv))
+        ordered = sorted(group, key=_arrival)
         winner = ordered[0]
         counted[event_id] = winner
         for copy in ordered[1:]:
             if copy.event.source != winner.event.source and sold(copy.event) != sold(winner.event):
                 counted.setdefault(f"{event_id}~{copy.event.source}", copy)
     return counted
+
+
+def _arrival(copy: Copy) -> tuple[Any, ...]:
+    """The order copies win in: ingested first, the smaller source, bronze before CSV, and of
+    copies sent in one request the smaller content digest."""
+    event = copy.event
+    return (event.ingested_at, event.source, copy.via_csv, content_digest(event))
 
 
 def sale_totals(lines: Iterable[dict[str, Any]]) -> dict[str, tuple[str, Decimal]]:
