@@ -158,9 +158,10 @@ def _stored_winners(known: DataFrame) -> DataFrame:
 
 
 def _stored_conflicts(known: DataFrame) -> DataFrame:
-    """The index's conflict sales alone: few, so the second lookup joins a small table."""
+    """The index's conflict sales alone: usually few, so adaptive execution broadcasts them
+    (a forced broadcast would hold every one on each executor when a client floods them)."""
     held = known.where(sf.instr("event_id", CONFLICT_SEPARATOR) > 0)
-    return sf.broadcast(held.select("event_id", sf.lit(True).alias("_stored_conflict")))
+    return held.select("event_id", sf.lit(True).alias("_stored_conflict"))
 
 
 def sale_lines(ranked: DataFrame) -> DataFrame:

@@ -41,9 +41,9 @@ from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
 from serving.engines.duckdb_lake import attach_lake
 from serving.engines.duckdb_realtime import (
+    DISCARD_DELTA,
     LIVE_REALTIME_VIEW,
     REALTIME_VIEW,
-    delta_discard_statements,
     delta_merge_statements,
     delta_prepare_statements,
     full_statements,
@@ -190,11 +190,7 @@ class DuckDBEngine:
         when the side's content cannot have changed (a compaction of files it holds)."""
         new = files_to_merge(run, self._realtime_files, files, self._lineage)
         if new is None:
-            logger.info("real-time side rebuilt", extra={"files": len(files)})
-            sources = source_files(run, _uris(files))
-            self._transaction(
-                full_statements(self._views, self._tables, sources, self._source_view)
-            )
+            self._rebuild(run, files, "a file the side holds changed, or T or a reference did")
             return True
         if not new.bronze and not new.csv:
             return False
@@ -202,20 +198,18 @@ class DuckDBEngine:
             delta_prepare_statements(self._views, self._tables, new, self._source_view)
         )
         if self._count(preceding_copies_sql()):
-            logger.info(
-                "real-time side rebuilt: a new copy precedes a stored one of its id",
-                extra={"files": len(files)},
-            )
-            sources = source_files(run, _uris(files))
-            self._transaction(
-                [
-                    *delta_discard_statements(),
-                    *full_statements(self._views, self._tables, sources, self._source_view),
-                ]
-            )
+            self._rebuild(run, files, "a new copy precedes a stored one of its id", *DISCARD_DELTA)
             return True
         self._transaction(delta_merge_statements(self._views))
         return True
+
+    def _rebuild(self, run: PublishedRun, files: Listing, why: str, *first: str) -> None:
+        """The side from every listed file, after the statements `first` (in one transaction)."""
+        logger.info("real-time side rebuilt", extra={"files": len(files), "why": why})
+        sources = source_files(run, _uris(files))
+        self._transaction(
+            [*first, *full_statements(self._views, self._tables, sources, self._source_view)]
+        )
 
     def _count(self, query: str) -> int:
         cursor = self._connection.cursor()

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
+from contract.content_digest import CONFLICT_SEPARATOR
 from serving.sql_files import ATHENA_DIALECT
 from serving.table_definition import TableDefinition
 
@@ -50,7 +51,7 @@ FIRST_COPIES_CTE = "first_copies"
 KEPT_COPIES_CTE = "kept_copies"
 """The CTE of `views/sales_realtime.sql` listing every copy, before any is judged."""
 COPY_COLUMNS = ("event_id", "ingested_at", "source", "origin", "content_digest")
-WINNER_COLUMNS = COPY_COLUMNS
+"""What the side keeps of each winning copy, and what a new copy is compared with."""
 SOURCE_TABLES = ("bronze_sales_events", "csv_uploads")
 DELTA_PREFIX = "_delta_"
 FULL_PREFIX = "_full_"
@@ -89,7 +90,7 @@ def full_statements(
         _transpile(views[REALTIME_VIEW], {"sales_realtime": realtime}, unbatched),
         f'CREATE OR REPLACE TABLE "{REALTIME_VIEW}" AS SELECT * FROM "{unbatched}"',
         f'CREATE OR REPLACE TABLE "{COPIES_TABLE}" AS '
-        f"{_cte_query(views['sales_realtime'], FIRST_COPIES_CTE, WINNER_COLUMNS, renames)}",
+        f"{_cte_query(views['sales_realtime'], FIRST_COPIES_CTE, COPY_COLUMNS, renames)}",
         f'DROP VIEW "{unbatched}"',
         f'DROP VIEW "{realtime}"',
         *(f'DROP VIEW "{renames[name]}"' for name in SOURCE_TABLES),
@@ -121,7 +122,7 @@ def preceding_copies_sql() -> str:
     sales): more than none, and the side must be rebuilt instead of merged into."""
     return (
         f'SELECT count(*) FROM "{DELTA_COPIES}" AS d JOIN "{COPIES_TABLE}" AS e '
-        f"ON split_part(e.event_id, '~', 1) = d.event_id WHERE {_earlier('d', 'e')}"
+        f"ON {_base_id('e')} = d.event_id WHERE {_earlier('d', 'e')}"
     )
 
 
@@ -135,29 +136,33 @@ def delta_merge_statements(views: dict[str, str]) -> list[str]:
     return [
         f'CREATE OR REPLACE TABLE "{DELTA_EARLIER}" AS '
         "SELECT DISTINCT event_id, source, content_digest, sale_date FROM sales_batch "
-        f"WHERE split_part(event_id, '~', 1) IN {ids} "
+        f"WHERE {_base_id()} IN {ids} "
         "UNION ALL SELECT event_id, source, content_digest, "
         f"DATE '{LATEST_SALE_DATE}' AS sale_date FROM \"{COPIES_TABLE}\" "
-        f"WHERE split_part(event_id, '~', 1) IN {ids}",
+        f"WHERE {_base_id()} IN {ids}",
         _transpile(views["sales_realtime"], renames, realtime),
         _transpile(views[REALTIME_VIEW], {"sales_realtime": realtime}, unbatched),
         f'INSERT INTO "{REALTIME_VIEW}" SELECT * FROM "{unbatched}"',
         f'INSERT INTO "{COPIES_TABLE}" '
-        f"{_cte_query(views['sales_realtime'], FIRST_COPIES_CTE, WINNER_COLUMNS, renames)}",
+        f"{_cte_query(views['sales_realtime'], FIRST_COPIES_CTE, COPY_COLUMNS, renames)}",
         f'DROP VIEW "{unbatched}"',
         f'DROP VIEW "{realtime}"',
         f'DROP TABLE "{DELTA_EARLIER}"',
-        *delta_discard_statements(),
+        *DISCARD_DELTA,
     ]
 
 
-def delta_discard_statements() -> list[str]:
-    """Drop what `delta_prepare_statements` made, when the side is rebuilt instead."""
-    renames = _source_renames(DELTA_PREFIX)
-    return [
-        f'DROP TABLE "{DELTA_COPIES}"',
-        *(f'DROP VIEW "{renames[name]}"' for name in SOURCE_TABLES),
-    ]
+DISCARD_DELTA = (
+    f'DROP TABLE "{DELTA_COPIES}"',
+    *(f'DROP VIEW "{DELTA_PREFIX}{name}"' for name in SOURCE_TABLES),
+)
+"""Drop what `delta_prepare_statements` made: after the merge, or when the side is rebuilt."""
+
+
+def _base_id(table: str = "") -> str:
+    """The event id a sale's id is made from: itself, or what precedes `~<source>`."""
+    column = f"{table}.event_id" if table else "event_id"
+    return f"split_part({column}, '{CONFLICT_SEPARATOR}', 1)"
 
 
 def _source_renames(prefix: str) -> dict[str, str]:
