@@ -8,11 +8,12 @@ them as TIMESTAMPTZ in a UTC session so `AT TIME ZONE` converts instants the sam
 One local difference, for speed: `sales_realtime_unbatched` (dedup, explode and quality rules
 over every line since T, minus the events gold holds) is installed under a `_live` name and
 materialized into a table of its own name, computed from the bronze and CSV files of the
-refresh's listing (never their globs, which may have grown since). New files are merged into it
+refresh's listing (never their globs, which may have grown since) and gold's sales of the view's
+window, read once per published run. New files are merged into it
 file by file, a compaction of files it holds changes nothing, and a published run or a reference
 load rebuilds it (`duckdb_realtime`, `realtime_listing`).
 Dashboard queries then read a small table instead of recomputing the real-time side and its
-anti-join against all of gold each time; the SQL is still the Athena views'.
+lookup of gold's sales each time; the SQL is still the Athena views'.
 
 The lake is a local folder or `s3://` (`duckdb_lake`: DuckDB reads S3 through the lake's own
 filesystem). Which files exist is asked of the same filesystem that reads them: globs and
@@ -47,6 +48,7 @@ from serving.engines.duckdb_realtime import (
     delta_merge_statements,
     delta_prepare_statements,
     full_statements,
+    gold_sales_statement,
     preceding_copies_sql,
 )
 from serving.engines.realtime_listing import (
@@ -167,6 +169,7 @@ class DuckDBEngine:
             if name == REALTIME_VIEW:
                 statements += [
                     transpile(statement, rename=LIVE_REALTIME_VIEW),
+                    gold_sales_statement(views),
                     *full_statements(
                         views, by_name, source_files(run, _uris(inputs)), self._source_view
                     ),

@@ -9,6 +9,10 @@ the new files (`_delta_*` names) and merged in:
 - `realtime_event_copies` holds, for every sale since T, the copy that won (the view's own
   `first_copies`: first `ingested_at`, then smaller `source`, then bronze before CSV, under the
   sale's id: the event's, or `<event_id>~<source>` for a conflicting copy, ADR 0021);
+- `realtime_gold_sales` holds gold's sales the view looks up (its `earlier_sales`: the window's
+  days, ADR 0022), read from gold once per published run: gold changes only when a run is
+  published, so no merge nor rebuild reads gold's files again, however often files land (on an
+  `s3://` lake each read would be a scan of the window's sales through the S3 API);
 - the view is rendered with gold's sales of the new copies' ids and the stored winners of those
   ids in the place of gold: to the view they are earlier sales, which the new copies are judged
   against as against gold's (a duplicate, or a sale of its own). Its lines are new sales only,
@@ -46,6 +50,9 @@ DUCKDB_DIALECT = "duckdb"
 REALTIME_VIEW = "sales_realtime_unbatched"
 LIVE_REALTIME_VIEW = f"{REALTIME_VIEW}_live"
 COPIES_TABLE = "realtime_event_copies"
+GOLD_SALES_TABLE = "realtime_gold_sales"
+EARLIER_SALES_CTE = "earlier_sales"
+"""The CTE of `views/sales_realtime.sql` naming gold's sales of the window, under each base id."""
 FIRST_COPIES_CTE = "first_copies"
 """The CTE of `views/sales_realtime.sql` naming each sale's winning copy since T."""
 KEPT_COPIES_CTE = "kept_copies"
@@ -73,6 +80,23 @@ Scan = Callable[[TableDefinition, tuple[str, ...], str], str]
 """`scan(table, files, name)`: the engine's DuckDB view `name` of a table over those files only."""
 
 
+def gold_sales_statement(views: dict[str, str]) -> str:
+    """Keep gold's sales the view looks up: its own `earlier_sales` (never restated here), shaped
+    as the `sales_batch` columns it reads, with each sale's base id for the merge's lookup. They
+    stand in gold's place with LATEST_SALE_DATE, so the view's window keeps every one of them."""
+    earlier = _cte_query(
+        views["sales_realtime"],
+        EARLIER_SALES_CTE,
+        ("base_id", "sale_id", "sale_source", "sale_digest"),
+        {},
+    )
+    return (
+        f'CREATE OR REPLACE TABLE "{GOLD_SALES_TABLE}" AS SELECT base_id, '
+        "sale_id AS event_id, sale_source AS source, sale_digest AS content_digest, "
+        f"DATE '{LATEST_SALE_DATE}' AS sale_date FROM ({earlier})"
+    )
+
+
 def full_statements(
     views: dict[str, str],
     tables: dict[str, TableDefinition],
@@ -80,8 +104,10 @@ def full_statements(
     scan: Scan,
 ) -> list[str]:
     """Rebuild the side from `files`, every bronze and CSV file listed: its lines, then the
-    winner of every sale. Both statements read the same files (see the module's docstring)."""
-    renames = _source_renames(FULL_PREFIX)
+    winner of every sale. Both statements read the same files (see the module's docstring), and
+    gold's sales from `GOLD_SALES_TABLE` (`gold_sales_statement`, made when the run was
+    installed)."""
+    renames = {**_source_renames(FULL_PREFIX), "sales_batch": GOLD_SALES_TABLE}
     realtime = f"{FULL_PREFIX}sales_realtime"
     unbatched = f"{FULL_PREFIX}{REALTIME_VIEW}"
     return [
@@ -127,16 +153,17 @@ def preceding_copies_sql() -> str:
 
 
 def delta_merge_statements(views: dict[str, str]) -> list[str]:
-    """Add the new files' sales: the view over them alone, judged against gold's sales and the
-    stored winners of their ids (the earlier sales), adds only sales neither holds."""
+    """Add the new files' sales: the view over them alone, judged against gold's sales
+    (`GOLD_SALES_TABLE`) and the stored winners of their ids (the earlier sales), adds only
+    sales neither holds."""
     renames = {**_source_renames(DELTA_PREFIX), "sales_batch": DELTA_EARLIER}
     realtime = f"{DELTA_PREFIX}sales_realtime"
     unbatched = f"{DELTA_PREFIX}{REALTIME_VIEW}"
     ids = f'(SELECT DISTINCT event_id FROM "{DELTA_COPIES}")'
     return [
         f'CREATE OR REPLACE TABLE "{DELTA_EARLIER}" AS '
-        "SELECT DISTINCT event_id, source, content_digest, sale_date FROM sales_batch "
-        f"WHERE {_base_id()} IN {ids} "
+        f'SELECT event_id, source, content_digest, sale_date FROM "{GOLD_SALES_TABLE}" '
+        f"WHERE base_id IN {ids} "
         "UNION ALL SELECT event_id, source, content_digest, "
         f"DATE '{LATEST_SALE_DATE}' AS sale_date FROM \"{COPIES_TABLE}\" "
         f"WHERE {_base_id()} IN {ids}",

@@ -17,6 +17,7 @@ from serving.engines.duckdb_engine import DuckDBEngine
 from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
+    gold_run,
     ingested,
     write_bronze,
     write_csv_upload,
@@ -163,3 +164,31 @@ def test_with_a_dedup_window_gold_days_before_it_are_not_looked_up_until_the_nex
         counts[dedup_days] = lines
     once = len(expected_lines(gold, TZ))
     assert counts == {0: once, 3: once, 2: 2 * once}
+
+
+def test_merging_landed_files_reads_gold_once_per_published_run(
+    tmp_path: Path,
+    make_event: Callable[..., dict[str, Any]],
+    engine_for: Callable[..., DuckDBEngine],
+) -> None:
+    """Gold's sales the view looks up are kept from the run's installation: a merge judges new
+    copies against them without reading gold's files, which are moved away meanwhile (on an
+    `s3://` lake each read would scan the window's sales through the S3 API)."""
+    gold = events_in_gold(make_event)
+    lake = tmp_path / "lake"
+    write_inputs(lake, gold)
+    write_gold(lake, expected_lines(gold, TZ), CUTOFF, "run-1")
+    engine = engine_for(lake, 3)
+    engine.refresh()
+
+    gold_files = lake / gold_run("run-1")
+    hidden = tmp_path / "gold-away"
+    gold_files.rename(hidden)
+    resent = resent_same_day(gold)
+    write_bronze(lake, [copy.event for copy in resent if not copy.via_csv])
+    write_csv_upload(lake, [copy.event for copy in resent if copy.via_csv])
+    engine.refresh()
+    hidden.rename(gold_files)
+
+    assert engine.query("SELECT count(*) AS n FROM sales_realtime_unbatched").rows == [{"n": 0}]
+    assert merged_lines(engine) == oracle_lines([*gold, *resent])
