@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from contract.lake import gold_run
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
 from tests.unit.serving.sample_lake import (
     Copy,
     expected_lines,
-    gold_run,
     ingested,
     write_bronze,
     write_csv_upload,
