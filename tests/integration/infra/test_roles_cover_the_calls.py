@@ -114,9 +114,11 @@ class Role:
     """Granted actions the code here cannot show, each with the reason it is granted."""
     each: str | None = None
     """The key of a `for_each` document (the speed module's one per handler)."""
+    module_locals: tuple[tuple[str, str], ...] = ()
+    """Values of the module's computed locals (`local.<name>`) that decide its statements."""
 
     def statements(self, settings: Settings) -> list[Statement]:
-        values = terraform_values(settings)
+        values = terraform_values(settings) | dict(self.module_locals)
         if self.each is not None:
             handlers = _module_locals(self.module)["handlers"][self.each]
             values |= {f"each.value.{key}": value for key, value in handlers.items()}
@@ -400,8 +402,59 @@ def test_the_serving_role_covers_moving_the_catalog_and_querying(
             "kms:GenerateDataKey": SERVICE_SIDE_KMS,
             "dynamodb:GetItem": "a customer's profile (tested with the customer API)",
         },
+        module_locals=SERVING_ON_ATHENA,
     )
     check(role, deployed, made)
+
+
+SERVING_ON_ATHENA = (("local.queries_athena", "true"), ("local.glue_catalog_key", ""))
+SERVING_ON_DUCKDB = (("local.queries_athena", "false"), ("local.glue_catalog_key", ""))
+
+
+def test_the_serving_module_grants_athena_only_to_an_athena_engine() -> None:
+    """The grants' switch is the engine the shared environment names (docs/adr/0024)."""
+    serving = _module_locals("serving")
+    assert serving["queries_athena"] == (
+        '${lookup(var.environment, "SALESFLOW_SERVING_ENGINE", "duckdb") == "athena"}'
+    )
+    assert serving["glue_catalog_key"] == (
+        '${local.queries_athena ? var.glue_catalog_kms_key_arn : ""}'
+    )
+
+
+def test_the_serving_role_covers_duckdb_serving_from_the_lake(
+    deployed: Settings, proxy: RecordingProxy, make_event: Callable[..., dict[str, Any]]
+) -> None:
+    """With `serving_engine = duckdb` the task reads the published run and bronze from S3 and
+    answers itself: it may read the lake and nothing of Athena or Glue."""
+    from serving.engines.duckdb_engine import DuckDBEngine
+
+    publish_a_run(deployed)
+    settings = deployed.model_copy(update={"serving_engine": "duckdb"})
+
+    def serve() -> None:
+        engine = DuckDBEngine(settings)
+        try:
+            engine.refresh()
+            engine.query("SELECT count(*) AS n FROM sales_merged")
+        finally:
+            engine.close()
+
+    made = run_recorded(proxy, serve)
+    role = Role(
+        "serving",
+        "task",
+        {
+            "s3:GetBucketLocation": "S3 clients that are not given the bucket's region",
+            "s3:PutObject": "the reconciliation check's results (tested with reconciliation)",
+            "kms:Decrypt": SERVICE_SIDE_KMS,
+            "kms:GenerateDataKey": SERVICE_SIDE_KMS,
+            "dynamodb:GetItem": "a customer's profile (tested with the customer API)",
+        },
+        module_locals=SERVING_ON_DUCKDB,
+    )
+    check(role, settings, made)
+    assert not {call.action for call in made if call.action.startswith(("athena:", "glue:"))}
 
 
 def test_the_ingest_role_covers_publishing_to_either_sink(

@@ -23,6 +23,8 @@ _REFERENCE = re.compile(r"\$\{([^${}]+)\}")
 _FOR = re.compile(r'^\$\{\[for (\w+) in ([\w.]+) : "(.*)"\]\}$')
 _OPTIONAL = re.compile(r'^\$\{([\w.]+) == "" \? \[\] : \[([\w.]+)\]\}$')
 """`${var.x == "" ? [] : [var.x]}`: a statement present only when a value is set."""
+_WHEN = re.compile(r"^\$\{([\w.]+) \? \[([\w.]+)\] : \[\]\}$")
+"""`${local.flag ? [var.x] : []}`: a statement present only when a flag is true."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ class Renderer:
         if optional:
             value = self._reference(optional[1])
             return [] if value == "" else [str(self._reference(optional[2]))]
+        when = _WHEN.match(text)
+        if when:
+            flag = str(self._reference(when[1])).lower()
+            assert flag in ("true", "false"), f"{when[1]} is not a flag: {flag}"
+            return [str(self._reference(when[2]))] if flag == "true" else []
         loop = _FOR.match(text)
         if loop:
             name, source, template = loop.groups()

@@ -197,7 +197,7 @@ def test_the_environment_output_configures_settings_to_the_same_names(
     assert settings.athena_results_bucket == NAMES.athena_results_bucket
     assert settings.glue_database == NAMES.glue_database
     assert settings.athena_workgroup == NAMES.athena_workgroup
-    assert settings.serving_engine == "athena"
+    assert settings.serving_engine == "duckdb"
 
 
 @needs_provider

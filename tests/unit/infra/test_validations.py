@@ -108,7 +108,7 @@ def test_roles_that_write_the_catalog_may_encrypt_with_its_key(module: str) -> N
         for statement in body.get("dynamic", [])
         if "statement" in statement
     ]
-    (grant,) = [d for d in dynamic if "glue_catalog_kms_key_arn" in str(d["for_each"])]
+    (grant,) = [d for d in dynamic if "glue_catalog_k" in str(d["for_each"])]
     (content,) = grant["content"]
     assert set(content["actions"]) == {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
     (call,) = [m.body for m in blocks("module") if m.file.parent == ENV_DIR and m.name == module]

@@ -32,7 +32,7 @@ locals {
     SALESFLOW_ATHENA_RESULTS_BUCKET    = module.lake.athena_results_bucket
     SALESFLOW_GLUE_DATABASE            = module.catalog.glue_database
     SALESFLOW_ATHENA_WORKGROUP         = module.catalog.athena_workgroup
-    SALESFLOW_SERVING_ENGINE           = "athena"
+    SALESFLOW_SERVING_ENGINE           = var.serving_engine
     SALESFLOW_SPEED_BATCH_SIZE         = tostring(var.speed_batch_size)
     SALESFLOW_BATCH_CUTOFF_LAG_SECONDS = tostring(var.batch_cutoff_lag_seconds)
     SALESFLOW_PUBLISH_CATALOG          = "athena"
@@ -50,6 +50,10 @@ locals {
     # The gold days the real-time view looks up for earlier copies (0: every day); the nightly
     # job and the serving tasks render the same views from it.
     SALESFLOW_REALTIME_DEDUP_DAYS = tostring(var.realtime_dedup_days)
+
+    # How often a serving task looks for newly landed files (a LIST of the days since T each
+    # time, billed per thousand: docs/cost.md).
+    SALESFLOW_SERVING_REFRESH_SECONDS = tostring(var.serving_refresh_seconds)
   }
 }
 
@@ -232,6 +236,8 @@ module "serving" {
   glue_database         = module.catalog.glue_database
   athena_workgroup_arn  = module.catalog.athena_workgroup_arn
   profile_table_arn     = module.customer_profiles.table_arn
+  cpu                   = var.serving_cpu
+  memory                = var.serving_memory
   environment           = local.salesflow_environment
   tags                  = local.tags
 }

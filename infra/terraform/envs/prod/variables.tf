@@ -168,6 +168,50 @@ variable "realtime_dedup_days" {
   }
 }
 
+variable "serving_engine" {
+  description = "What answers the dashboard and query API (SALESFLOW_SERVING_ENGINE, docs/adr/0024): `duckdb` (each serving task keeps the real-time side and gold's sales of the dedup window in memory, reading each landed file once from S3; no Athena charge per dashboard query) or `athena` (every dashboard query scans bronze since T and the window's gold sales through Athena). Athena keeps the published run's tables and views for analysts either way."
+  type        = string
+  default     = "duckdb"
+
+  validation {
+    condition     = contains(["duckdb", "athena"], var.serving_engine)
+    error_message = "serving_engine must be duckdb or athena."
+  }
+}
+
+variable "serving_refresh_seconds" {
+  description = "How often a serving task looks for newly landed files (SALESFLOW_SERVING_REFRESH_SECONDS): the dashboard's delay behind the lake, against one S3 LIST of the days since T (and one GET of the publication pointer) per refresh and task."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.serving_refresh_seconds >= 0.5 && var.serving_refresh_seconds <= 300
+    error_message = "serving_refresh_seconds must be between 0.5 and 300."
+  }
+}
+
+variable "serving_cpu" {
+  description = "Fargate CPU units per serving task (256 to 16384). With serving_engine = duckdb the task computes every dashboard answer itself: `salesflow cost` sizes it for a volume."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.serving_cpu)
+    error_message = "serving_cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384."
+  }
+}
+
+variable "serving_memory" {
+  description = "Fargate memory per serving task in MiB. With serving_engine = duckdb it holds the real-time lines since T and gold's sales of the dedup window (`salesflow cost` gives the size a volume needs, docs/cost.md); a task short of memory fails its rebuilds and answers 502."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.serving_memory >= 512 && var.serving_memory <= 122880
+    error_message = "serving_memory must be between 512 and 122880 MiB (Fargate's range for serving_cpu applies)."
+  }
+}
+
 variable "create_kcl_worker" {
   description = "Consume Kinesis with the KCL worker on ECS instead of the Lambda event source mapping."
   type        = bool

@@ -142,8 +142,8 @@ variable "cpu" {
   default     = 512
 
   validation {
-    condition     = contains([256, 512, 1024, 2048, 4096], var.cpu)
-    error_message = "cpu must be one of 256, 512, 1024, 2048, 4096."
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "cpu must be one of 256, 512, 1024, 2048, 4096, 8192, 16384."
   }
 }
 
@@ -153,8 +153,8 @@ variable "memory" {
   default     = 1024
 
   validation {
-    condition     = var.memory >= 512 && var.memory <= 30720
-    error_message = "memory must be between 512 and 30720 MiB."
+    condition     = var.memory >= 512 && var.memory <= 122880
+    error_message = "memory must be between 512 and 122880 MiB (Fargate's range for the chosen cpu applies)."
   }
 }
 

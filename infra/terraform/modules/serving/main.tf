@@ -1,7 +1,9 @@
-# The query API and live dashboard (`salesflow serve --engine athena`) as an ECS service, reached
-# through the ingest API's load balancer by its own host name and only from the allowed networks,
-# optionally behind a login the load balancer requires (`login`: OIDC or Cognito). It reads the
-# published run and bronze through Athena, and customer profiles from DynamoDB.
+# The query API and live dashboard (`salesflow serve`) as an ECS service, reached through the
+# ingest API's load balancer by its own host name and only from the allowed networks, optionally
+# behind a login the load balancer requires (`login`: OIDC or Cognito). It reads the published run
+# and bronze with the engine SALESFLOW_SERVING_ENGINE names (docs/adr/0024): DuckDB in the task,
+# reading the lake's files from S3, or Athena, whose workgroup, catalog and results bucket it may
+# then use; customer profiles come from DynamoDB either way.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -18,23 +20,41 @@ locals {
   glue_catalog_arn  = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:catalog"
   glue_database_arn = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:database/${var.glue_database}"
   glue_tables_arn   = "arn:aws:glue:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:table/${var.glue_database}/*"
+  # Only an Athena engine queries the workgroup and moves the catalog; DuckDB reads the lake.
+  queries_athena = lookup(var.environment, "SALESFLOW_SERVING_ENGINE", "duckdb") == "athena"
+  # The catalog's key matters only to an engine that writes the catalog.
+  glue_catalog_key = local.queries_athena ? var.glue_catalog_kms_key_arn : ""
 }
 
 data "aws_iam_policy_document" "task" {
-  statement {
-    sid       = "QueryInTheWorkgroup"
-    actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"]
-    resources = [var.athena_workgroup_arn]
+  dynamic "statement" {
+    for_each = local.queries_athena ? [var.athena_workgroup_arn] : []
+    content {
+      sid       = "QueryInTheWorkgroup"
+      actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"]
+      resources = [statement.value]
+    }
+  }
+  dynamic "statement" {
+    for_each = local.queries_athena ? [var.glue_database] : []
+    content {
+      sid       = "KeepTablesAndViewsOnThePublishedRun"
+      actions   = ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartitions"]
+      resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
+    }
   }
   statement {
-    sid       = "KeepTablesAndViewsOnThePublishedRun"
-    actions   = ["glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartitions"]
-    resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
-  }
-  statement {
-    sid       = "ListTheLakeAndResults"
+    sid       = "ListTheLake"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.lake_bucket_arn, local.results_arn]
+    resources = [local.lake_bucket_arn]
+  }
+  dynamic "statement" {
+    for_each = local.queries_athena ? [local.results_arn] : []
+    content {
+      sid       = "ListQueryResults"
+      actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+      resources = [statement.value]
+    }
   }
   statement {
     sid       = "ReadTheLake"
@@ -46,10 +66,13 @@ data "aws_iam_policy_document" "task" {
     actions   = ["s3:PutObject"]
     resources = ["${local.lake_bucket_arn}/reconciliation/results/*"]
   }
-  statement {
-    sid       = "WriteAndReadQueryResults"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
-    resources = ["${local.results_arn}/*"]
+  dynamic "statement" {
+    for_each = local.queries_athena ? [local.results_arn] : []
+    content {
+      sid       = "WriteAndReadQueryResults"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = ["${statement.value}/*"]
+    }
   }
   statement {
     sid       = "LookUpCustomerProfiles"
@@ -64,7 +87,7 @@ data "aws_iam_policy_document" "task" {
   # In an account whose Glue Data Catalog is encrypted, creating views and updating tables
   # (through Athena too) encrypts catalog objects with the caller's rights on the catalog's key.
   dynamic "statement" {
-    for_each = var.glue_catalog_kms_key_arn == "" ? [] : [var.glue_catalog_kms_key_arn]
+    for_each = local.glue_catalog_key == "" ? [] : [local.glue_catalog_key]
     content {
       sid       = "WriteTheEncryptedCatalog"
       actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
