@@ -7,7 +7,13 @@ a chain of a few hundred stores by late afternoon). Measured in the same run:
   reference load or a publication costs, and what every landing cost before);
 - merging one new file of a landing batch's size (`--batch-events`) into it.
 
-Target: the merge at most 0.05 of the re-materialization. Results: `bench/results/realtime.json`.
+Target: the merge at most 0.05 of the re-materialization.
+
+It also measures what the side holds in memory, which sizes a serving task that answers with
+DuckDB (`salesflow cost`, docs/adr/0024): DuckDB's in-memory tables once the side is installed,
+with gold's sales of every day kept for the lookup (the window 0) and of one day before T's date
+(the window 1); the difference is the gold sales' share, the rest the real-time events'. Ids are
+26 characters, as clients' ULIDs. Results: `bench/results/realtime.json`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +36,7 @@ from bench import serving as serving_bench
 from bench.results_file import figure, write_results
 from contract.settings import Settings
 from serving.engines.duckdb_engine import DuckDBEngine
+from serving.engines.duckdb_realtime import GOLD_SALES_TABLE
 
 
 def generate(lake: Path, events: int) -> None:
@@ -65,6 +73,34 @@ def rewrite_one_file(lake: Path) -> None:
     newest.write_bytes(newest.read_bytes())
 
 
+TABLE_MEMORY_SQL = (
+    "SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory() "
+    "WHERE tag IN ('IN_MEMORY_TABLE', 'BASE_TABLE')"
+)
+
+
+@dataclass(frozen=True)
+class HeldInMemory:
+    table_bytes: int
+    gold_sales: int
+
+
+def held_in_memory(lake: Path, dedup_days: int) -> HeldInMemory:
+    """DuckDB's table memory once an engine with the window `dedup_days` has installed the run."""
+    engine = DuckDBEngine(
+        Settings(
+            lake_uri=str(lake), reporting_tz=serving_bench.TZ.key, realtime_dedup_days=dedup_days
+        )
+    )
+    try:
+        engine.refresh()
+        table_bytes = engine.query(TABLE_MEMORY_SQL).rows[0]["bytes"]
+        sales = engine.query(f"SELECT count(*) AS n FROM {GOLD_SALES_TABLE}").rows[0]["n"]
+    finally:
+        engine.close()
+    return HeldInMemory(int(table_bytes), int(sales))
+
+
 def timed_refresh_ms(engine: DuckDBEngine) -> float:
     started = time.perf_counter()
     engine.refresh()
@@ -94,6 +130,11 @@ def main() -> None:
                 merge.append(timed_refresh_ms(engine))
         finally:
             engine.close()
+        every_day, one_day = held_in_memory(lake, 0), held_in_memory(lake, 1)
+    per_gold_sale = (every_day.table_bytes - one_day.table_bytes) / (
+        every_day.gold_sales - one_day.gold_sales
+    )
+    per_event = (one_day.table_bytes - one_day.gold_sales * per_gold_sale) / args.events
     rebuild_ms, merge_ms = statistics.median(rebuild), statistics.median(merge)
     print(f"{lines:,} real-time lines materialized; {datetime.now(UTC):%H:%M:%S}")
     write_results(
@@ -109,6 +150,9 @@ def main() -> None:
                 rebuild_ms,
                 "<= 0.05",
             ),
+            figure("gold sales kept for the lookup, every day", every_day.gold_sales, "sales"),
+            figure("serving memory per gold sale looked up", per_gold_sale, "bytes"),
+            figure("serving memory per real-time event", per_event, "bytes"),
         ],
     )
 

@@ -63,6 +63,7 @@ CALENDAR = Calendar(TZ)
 GOLD_LINES = 10_000_000
 REALTIME_EVENTS = 100_000
 LINES_PER_EVENT = 2
+ID_LENGTH = 26
 DAYS = 50
 FILES_PER_HOUR = 4
 STORES = 60
@@ -158,9 +159,7 @@ def gold_day(
     store = rng.integers(0, STORES, events)
     payment = rng.integers(0, len(PAYMENTS), events)
     customer = rng.integers(0, CUSTOMERS, events)
-    ids = pc.binary_join_element_wise(
-        "G", pa.array(np.arange(first, first + events)).cast(pa.string()), ""
-    )
+    ids = event_ids("G", np.arange(first, first + events))
 
     def per_line(values: np.ndarray) -> np.ndarray:
         return np.repeat(values, LINES_PER_EVENT)
@@ -212,8 +211,21 @@ def gold_day(
         "sale_iso_week": pc.cast(pc.iso_week(local), pa.int32()),
         "sale_weekday": pc.cast(pc.day_of_week(local, count_from_zero=False), pa.int32()),
         "sale_hour": pc.cast(pc.hour(local), pa.int32()),
+        "content_digest": pa.array(per_line(content_digests(rng, events))),
     }
     return pa.table(columns)
+
+
+def content_digests(rng: np.random.Generator, events: int) -> np.ndarray:
+    """Each event's 64-bit content digest (contract.content_digest): random, as hashes are."""
+    return rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, events, dtype=np.int64)
+
+
+def event_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
+    """Ids as long as the ULIDs clients send (26 characters): an engine holds ids of that length
+    (DuckDB keeps strings of at most 12 bytes inline, longer ones on a heap)."""
+    digits = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width=ID_LENGTH - 1, padding="0")
+    return pc.binary_join_element_wise(prefix, digits, "")
 
 
 def write_gold(lake: Path, rng: np.random.Generator, catalog: Catalog, cutoff: datetime) -> int:
@@ -247,11 +259,9 @@ def write_realtime(
     late = kind < 0.05
     occurred_us[late] -= rng.integers(1, 30, late.sum()) * 86_400_000_000
     copies = kind > 0.95
-    ids = pc.binary_join_element_wise(
-        "R", pa.array(np.arange(events)).cast(pa.string()), ""
-    ).to_numpy(zero_copy_only=False)
+    ids = event_ids("R", np.arange(events)).to_numpy(zero_copy_only=False)
     copied = rng.integers(gold_events - 5_000, gold_events, copies.sum())
-    ids[copies] = [f"G{n}" for n in copied]
+    ids[copies] = event_ids("G", copied).to_pylist()
     occurred_us[copies] = gold_occurred_us(lake, copied)
     store = rng.integers(0, STORES, events)
     sku = rng.integers(0, PRODUCTS, events * LINES_PER_EVENT)
@@ -290,6 +300,7 @@ def write_realtime(
             "attributes": pa.nulls(events, BRONZE_SCHEMA.field("attributes").type),
             "ingested_at": pa.array(ingested_us, pa.timestamp("us", tz="UTC")),
             "source": strings(["pos"], np.zeros(events, int)),
+            "content_digest": pa.array(content_digests(rng, events)),
         },
         schema=BRONZE_SCHEMA,
     )
@@ -305,7 +316,7 @@ def write_realtime(
 
 def gold_occurred_us(lake: Path, event_numbers: np.ndarray) -> np.ndarray:
     """When gold says the copied events occurred (they are all in its last day)."""
-    wanted = [f"G{n}" for n in event_numbers]
+    wanted = event_ids("G", event_numbers).to_pylist()
     last_day = sorted((lake / gold_run(RUN_ID) / SALES_WIDE).iterdir())[-1]
     table = pq.read_table(last_day, columns=["event_id", "occurred_at"])
     found = dict(

@@ -238,6 +238,14 @@ class Settings(BaseSettings):
     serve_host: str = "127.0.0.1"
     serve_port: int = 8080
     serving_engine: Literal["duckdb", "athena"] = "duckdb"
+    serving_database: str = ""
+    """A file the DuckDB engine keeps its tables in, compressed (about a quarter of their size in
+    memory: `bench.realtime`), with DuckDB caching what it reads; removed when the engine starts
+    and closes, as it is only the engine's working copy. Empty: every table in memory (the local
+    default). The Terraform root sets a file in the serving task's /tmp (docs/adr/0024)."""
+    serving_memory_limit: str = Field("", pattern=r"^$|^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$")
+    """DuckDB's memory limit (`3GB`, `2500MiB`): with `serving_database` what it caches beyond
+    this is read back from the file. Empty: DuckDB's default, 80% of the memory it sees."""
     query_attributes: Annotated[tuple[str, ...], NoDecode] = ()
     """Custom event attributes (contract v1.1) the query API groups and filters by, e.g.
     `loyalty_tier,marketplace`; undeclared attributes are stored but not queryable."""

@@ -78,8 +78,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dashboard-queries-per-hour",
         type=_rate,
         default=defaults.dashboard_queries_per_hour,
-        help="dashboard refreshes per hour that reach Athena (past the serving cache); each runs "
-        "the refresh's queries, as `python -m bench.athena_scan` measured them",
+        help="dashboard refreshes per hour that reach the engine (past the serving cache); "
+        "each runs the refresh's queries, as `python -m bench.athena_scan` measured them",
+    )
+    parser.add_argument(
+        "--serving-engine",
+        choices=["duckdb", "athena"],
+        default=defaults.serving_engine,
+        help="what answers the dashboard (the Terraform root's serving_engine): DuckDB in the "
+        "serving tasks, sized from `python -m bench.realtime`, or Athena, billed per scan",
+    )
+    parser.add_argument(
+        "--serving-refresh-seconds",
+        type=_rate,
+        default=defaults.serving_refresh_seconds,
+        help="how often a DuckDB serving task lists the lake for landed files",
     )
     parser.add_argument(
         "--batch-size",
@@ -151,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
             event_bytes=event_bytes,
             retention_days=args.retention_days,
             dashboard_queries_per_hour=args.dashboard_queries_per_hour,
+            serving_engine=args.serving_engine,
+            serving_refresh_seconds=args.serving_refresh_seconds,
             batch_size=args.batch_size,
             batching_window_seconds=args.batching_window_seconds,
             sink=args.sink,
@@ -162,11 +177,11 @@ def run(args: argparse.Namespace) -> int:
             serving_tasks=args.serving_tasks,
         )
         prices = load_prices(args.prices)
+        result = estimate(workload, prices, assumptions_with(measured))
     except (PriceFileError, ValueError, OSError) as error:
         kind = "price file" if isinstance(error, (PriceFileError, OSError)) else "workload"
         sys.stderr.write(f"salesflow cost: invalid {kind}: {error}\n")
         return 2
-    result = estimate(workload, prices, assumptions_with(measured))
     sys.stdout.write(
         as_json(result, measured) if args.format == "json" else as_table(result, measured)
     )

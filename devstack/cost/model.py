@@ -4,10 +4,12 @@ The model follows what `infra/terraform` deploys: the Kinesis stream and the SQS
 exist (only the configured sink carries events), one Lambda invocation lands one Parquet file,
 the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the days late events
 reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
-days, dashboards query the real-time bronze since T through Athena (each refresh runs the
+days. Dashboards are answered by the serving tasks: with DuckDB (the default, docs/adr/0024) each
+task holds the real-time side and gold's sales of the dedup window in memory, sized from what
+`bench.realtime` measures, and reads each landed file once; with Athena each refresh runs the
 dashboard's queries over the events since T, half a day's on average, at the bytes per event
 `bench.athena_scan` measures on Trino, Athena's engine, plus the gold sales the real-time view
-looks up). What cannot be derived
+looks up. What cannot be derived
 from the workload is an explicit, documented assumption in `Assumptions`. All arithmetic is
 Decimal; amounts are rounded to cents only when shown.
 """
@@ -22,6 +24,7 @@ from devstack.cost.prices import PriceList
 
 Sink = Literal["kinesis", "sqs"]
 StreamMode = Literal["on-demand", "provisioned"]
+ServingEngine = Literal["duckdb", "athena"]
 
 GB = Decimal(1024**3)
 TB = Decimal(1024**4)
@@ -44,8 +47,14 @@ class Workload:
     retention_days: int = 365
     """Days of history the lake keeps in bronze, and so in every nightly gold rebuild."""
     dashboard_queries_per_hour: Decimal = Decimal(60)
-    """Dashboard refreshes per hour that reach Athena (past the serving cache); each runs the
+    """Dashboard refreshes per hour that reach the engine (past the serving cache); each runs the
     refresh's queries (`Assumptions.athena_realtime_queries_per_refresh` and the others)."""
+    serving_engine: ServingEngine = "duckdb"
+    """SALESFLOW_SERVING_ENGINE as the Terraform root sets it (`serving_engine`): `duckdb`
+    answers in the serving tasks, `athena` bills every refresh's scans."""
+    serving_refresh_seconds: Decimal = Decimal(5)
+    """SALESFLOW_SERVING_REFRESH_SECONDS as the Terraform root sets it: how often each DuckDB
+    serving task lists the lake for landed files."""
     batch_size: int = 500
     """Records per speed-layer invocation (SALESFLOW_SPEED_BATCH_SIZE)."""
     batching_window_seconds: Decimal = Decimal(1)
@@ -85,6 +94,8 @@ class Workload:
             problems.append("batching_window_seconds must be above 0 and at most 300")
         if self.dashboard_queries_per_hour < 0:
             problems.append("dashboard_queries_per_hour must not be negative")
+        if not 0 < self.serving_refresh_seconds <= 300:
+            problems.append("serving_refresh_seconds must be above 0 and at most 300")
         if self.realtime_dedup_days < 0:
             problems.append("realtime_dedup_days must not be negative (0: every day)")
         if not 24 <= self.stream_retention_hours <= 8760:
@@ -181,6 +192,25 @@ class Assumptions:
     athena_other_queries_per_refresh: Decimal = Decimal(0)
     """The refresh's queries over reference tables and marts only (customers, the stores' time
     zones): they read a few KB, and Athena bills each its 10 MB minimum."""
+    serving_bytes_per_realtime_event: Decimal = Decimal(400)
+    """Memory a DuckDB serving task holds per real-time event since T: its lines, quality
+    flags and reference attributes materialized, and its winning copy. Measured by `python -m
+    bench.realtime` (DuckDB's table memory, ids of 26 characters)."""
+    serving_bytes_per_gold_sale: Decimal = Decimal(80)
+    """Memory a DuckDB serving task holds per gold sale of the dedup window (its base id, id,
+    source and digest, kept for the lookup from the run's installation): measured likewise."""
+    serving_base_gb: Decimal = Decimal("0.75")
+    """A serving task's memory before any data: Python, the app, DuckDB's working memory for
+    the dashboard's aggregations."""
+    serving_list_requests_per_refresh: Decimal = Decimal(3)
+    """S3 LISTs a DuckDB serving task's refresh makes: bronze's days since T (two, from T's date
+    to today's) and the CSV uploads'; the publication pointer is a GET."""
+    serving_gold_gets_per_refresh: Decimal = Decimal(30)
+    """S3 GETs a dashboard refresh's questions make to gold's Parquet (footers and column chunks
+    of the days a panel's range reaches; today's lines come from memory)."""
+    serving_athena_task_vcpu: Decimal = Decimal("0.5")
+    serving_athena_task_gb: Decimal = Decimal(2)
+    """A serving task that only forwards questions to Athena: the serving module's defaults."""
     kms_requests_per_s3_request: Decimal = Decimal("0.01")
     """S3 bucket keys let one KMS call serve many objects."""
     kms_requests_per_day_fixed: Decimal = Decimal(4 * 288)
@@ -338,23 +368,36 @@ def _lambda(a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
 
 
 def _s3_requests(w: Workload, a: Assumptions, v: _Volumes) -> tuple[Decimal, Decimal]:
-    """(PUT-class, GET-class) requests a month: speed files, compaction, nightly runs, Athena.
+    """(PUT-class, GET-class) requests a month: speed files, compaction, nightly runs, serving.
 
-    A dashboard query reads every bronze file since T: those landed since the last compaction
-    run, the open hour's merged file and one per hour closed since T (about a day of them, T
-    being early in the morning). The nightly job reads one merged file per hour of history."""
+    The nightly job reads one merged file per hour of history. On Athena a dashboard query reads
+    every bronze file since T: those landed since the last compaction run, the open hour's
+    merged file and one per hour closed since T (about a day of them, T being early in the
+    morning). A DuckDB serving task reads each landed file once and each compaction output's
+    footer (its lineage), lists the lake on every refresh (LISTs bill as PUT-class requests)
+    and reads gold's files for the panels' past days."""
     compacted_files = HOURS_PER_DAY * w.retention_days
     puts = (
         v.invocations + a.compaction_runs_per_day * v.days + 2 * Decimal(w.retention_days) * v.days
     )
-    speed_files_per_query = v.invocations / v.days / a.compaction_runs_per_day + 1 + HOURS_PER_DAY
-    gets = (
-        v.invocations
-        + compacted_files * a.spark_get_requests_per_file * v.days
-        + w.dashboard_queries_per_hour
-        * v.hours
-        * speed_files_per_query
-        * a.spark_get_requests_per_file
+    gets = v.invocations + compacted_files * a.spark_get_requests_per_file * v.days
+    if w.serving_engine == "athena":
+        speed_files_per_query = (
+            v.invocations / v.days / a.compaction_runs_per_day + 1 + HOURS_PER_DAY
+        )
+        gets += (
+            w.dashboard_queries_per_hour
+            * v.hours
+            * speed_files_per_query
+            * a.spark_get_requests_per_file
+        )
+        return puts, gets
+    refreshes = v.hours * 3600 / w.serving_refresh_seconds * w.serving_tasks
+    puts += refreshes * a.serving_list_requests_per_refresh
+    gets += (
+        refreshes
+        + (v.invocations + a.compaction_runs_per_day * v.days) * w.serving_tasks
+        + w.dashboard_queries_per_hour * v.hours * a.serving_gold_gets_per_refresh
     )
     return puts, gets
 
@@ -385,6 +428,13 @@ def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     reads (`_gold_days_looked_up`), each at least Athena's minimum; its other queries the
     minimum each. Gold's part of the reconciliation counts, the gold days of the panel's
     lookback, is read by each serving task once per run and lookback, not per refresh."""
+    if w.serving_engine != "athena":
+        return LineItem(
+            "Athena",
+            Decimal(0),
+            "no dashboard query reaches Athena: the serving tasks answer with DuckDB "
+            "(serving_engine duckdb); analysts' own queries bill what they scan",
+        )
     refreshes = w.dashboard_queries_per_hour * v.hours
     minimum = p("athena", "minimum_bytes_per_query")
     per_event, how = a.athena_bytes_scanned_per_event, "bytes read from S3, measured on Trino"
@@ -452,14 +502,69 @@ def _emr(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     return LineItem("EMR Serverless", monthly, basis)
 
 
+FARGATE_SIZES = (
+    (Decimal("0.25"), Decimal("0.5"), Decimal(2), Decimal(1)),
+    (Decimal("0.5"), Decimal(1), Decimal(4), Decimal(1)),
+    (Decimal(1), Decimal(2), Decimal(8), Decimal(1)),
+    (Decimal(2), Decimal(4), Decimal(16), Decimal(1)),
+    (Decimal(4), Decimal(8), Decimal(30), Decimal(1)),
+    (Decimal(8), Decimal(16), Decimal(60), Decimal(4)),
+    (Decimal(16), Decimal(32), Decimal(120), Decimal(8)),
+)
+"""Fargate's task sizes: vCPU, the least and most memory (GB) it takes, the memory's step."""
+
+
+@dataclass(frozen=True)
+class ServingTask:
+    vcpu: Decimal
+    gb: Decimal
+    needed_gb: Decimal
+
+
+def serving_task(w: Workload, a: Assumptions) -> ServingTask:
+    """The smallest Fargate size holding what a serving task keeps; with Athena the module's
+    default. With DuckDB, on top of the base: the real-time side at its largest (a whole day
+    since T, just before the nightly run) and gold's sales of the window, one of them twice, as
+    a rebuild computes new tables beside the old until it commits: a reference load rebuilds the
+    side, a publication gold's sales (and a side that starts small at the new T)."""
+    if w.serving_engine == "athena":
+        return ServingTask(a.serving_athena_task_vcpu, a.serving_athena_task_gb, Decimal(0))
+    events = Decimal(w.events_per_day)
+    side = events * a.serving_bytes_per_realtime_event
+    gold = events * _gold_days_looked_up(w) * a.serving_bytes_per_gold_sale
+    needed = a.serving_base_gb + (side + gold + max(side, gold)) / GB
+    for vcpu, least, most, step in FARGATE_SIZES:
+        if needed <= most:
+            return ServingTask(vcpu, max(least, _ceil(needed / step) * step), needed)
+    raise ValueError(
+        f"a DuckDB serving task would need {needed:.0f} GB, above Fargate's largest task "
+        f"({FARGATE_SIZES[-1][2]} GB): shorten the dedup window (realtime_dedup_days) or serve "
+        "with Athena (serving_engine athena)"
+    )
+
+
 def _fargate(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     average_rate = Decimal(w.events_per_day) / SECONDS_PER_DAY
     tasks = max(a.api_min_tasks, _ceil(average_rate / a.api_events_per_second_per_task))
     compaction_hours = a.compaction_runs_per_day * a.compaction_task_hours * v.days
-    vcpu_hours = tasks * a.api_task_vcpu * v.hours + compaction_hours * a.compaction_task_vcpu
-    gb_hours = tasks * a.api_task_gb * v.hours + compaction_hours * a.compaction_task_gb
+    serving = serving_task(w, a)
+    vcpu_hours = (
+        tasks * a.api_task_vcpu * v.hours
+        + compaction_hours * a.compaction_task_vcpu
+        + w.serving_tasks * serving.vcpu * v.hours
+    )
+    gb_hours = (
+        tasks * a.api_task_gb * v.hours
+        + compaction_hours * a.compaction_task_gb
+        + w.serving_tasks * serving.gb * v.hours
+    )
     monthly = vcpu_hours * p("fargate", "vcpu_hour") + gb_hours * p("fargate", "gb_hour")
-    basis = f"{tasks} API task(s) always on, {compaction_hours:.1f} compaction task-hours"
+    held = f" (holds {serving.needed_gb:.1f} GB)" if serving.needed_gb else ""
+    basis = (
+        f"{tasks} API task(s) always on, {w.serving_tasks} {w.serving_engine} serving task(s) "
+        f"of {serving.vcpu} vCPU and {serving.gb} GB{held}, "
+        f"{compaction_hours:.1f} compaction task-hours"
+    )
     return LineItem("ECS Fargate", monthly, basis)
 
 

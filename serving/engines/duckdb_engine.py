@@ -80,10 +80,11 @@ TRINO_FUNCTIONS = (
 (an instant's wall time in a zone given by a column, which `AT TIME ZONE` cannot take)."""
 
 
-def athena_session() -> duckdb.DuckDBPyConnection:
-    """An in-memory connection that runs the serving SQL once transpiled as Athena runs it: a
-    UTC session (timestamps are UTC instants) with the Trino functions of TRINO_FUNCTIONS."""
-    connection = duckdb.connect(":memory:")
+def athena_session(database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A connection that runs the serving SQL once transpiled as Athena runs it: a UTC session
+    (timestamps are UTC instants) with the Trino functions of TRINO_FUNCTIONS; its tables in
+    memory, or in the file `database`."""
+    connection = duckdb.connect(database)
     connection.execute("SET TimeZone = 'UTC'")
     for statement in TRINO_FUNCTIONS:
         connection.execute(statement)
@@ -94,7 +95,11 @@ class DuckDBEngine:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._lake = LakeFiles.open(settings.lake_uri, settings)
-        self._connection = athena_session()
+        self._database = _fresh_database(settings.serving_database)
+        self._connection = athena_session(str(self._database or ":memory:"))
+        if settings.serving_memory_limit:
+            limit = _literal(settings.serving_memory_limit)
+            self._connection.execute(f"SET memory_limit = {limit}")
         attach_lake(self._connection, self._lake)
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
@@ -146,6 +151,7 @@ class DuckDBEngine:
         with self._lock:
             self._connection.close()
         shutil.rmtree(self._schema_files, ignore_errors=True)
+        _fresh_database(str(self._database or ""))
 
     def _install(self, run: PublishedRun) -> None:
         """Map every table, create every view and materialize the real-time lines in one
@@ -298,6 +304,20 @@ class DuckDBEngine:
             raise QueryFailedError(f"DuckDB could not create the serving views: {error}") from error
         finally:
             cursor.close()
+
+
+def _fresh_database(path: str) -> Path | None:
+    """The engine's database file, with whatever an earlier process left there (its tables, its
+    write-ahead log) removed: the file only ever holds what this engine computed. None: in
+    memory."""
+    if not path:
+        return None
+    database = Path(path)
+    for leftover in (database, database.with_name(f"{database.name}.wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(database.with_name(f"{database.name}.tmp"), ignore_errors=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return database
 
 
 def transpile(sql: str, *, rename: str | None = None) -> str:

@@ -56,11 +56,25 @@ def _athena_monthly(capsys, *extra: str) -> Decimal:
 
 
 def test_the_dedup_window_bounds_athena_and_0_looks_up_every_gold_day(capsys) -> None:
-    default = _athena_monthly(capsys)
-    assert _athena_monthly(capsys, "--realtime-dedup-days", "3") == default
-    every_day = _athena_monthly(capsys, "--realtime-dedup-days", "0")
+    on_athena = ("--serving-engine", "athena")
+    default = _athena_monthly(capsys, *on_athena)
+    assert _athena_monthly(capsys, *on_athena, "--realtime-dedup-days", "3") == default
+    every_day = _athena_monthly(capsys, *on_athena, "--realtime-dedup-days", "0")
     assert every_day > 10 * default
-    assert default < _athena_monthly(capsys, "--realtime-dedup-days", "30") < every_day
+    thirty = _athena_monthly(capsys, *on_athena, "--realtime-dedup-days", "30")
+    assert default < thirty < every_day
+
+
+def test_a_duckdb_serving_task_too_large_for_fargate_is_refused_with_what_to_change(
+    capsys,
+) -> None:
+    every_day = ["--events-per-day", "100M", "--realtime-dedup-days", "0"]
+    assert main(["cost", *every_day]) == 2
+    error = capsys.readouterr().err
+    assert "invalid workload" in error
+    assert "realtime_dedup_days" in error
+    assert "serving_engine athena" in error
+    assert main(["cost", *every_day, "--serving-engine", "athena"]) == 0
 
 
 @pytest.mark.parametrize("value", ["-1", "two", "1.5"])

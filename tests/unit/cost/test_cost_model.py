@@ -70,8 +70,10 @@ ONE_PER_SECOND = Workload(
     batch_size=100,
     stream_retention_hours=24,
     gold_runs_kept=2,
+    serving_engine="athena",
 )
-"""2,592,000 events a month; with a 1 s batching window every invocation carries one event."""
+"""2,592,000 events a month; with a 1 s batching window every invocation carries one event.
+Dashboards are answered by Athena (the DuckDB serving tasks are tested on their own below)."""
 
 
 @pytest.fixture
@@ -318,10 +320,13 @@ def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:
     assert Decimal("2.231") < got < Decimal("2.232")
 
 
-def test_fargate_keeps_two_api_tasks_and_compacts_every_ten_minutes(prices) -> None:
+def test_fargate_keeps_two_api_tasks_a_serving_task_and_compacts_every_ten_minutes(
+    prices,
+) -> None:
     # 2 x 0.5 vCPU x 720 h = 720 vCPU-h, 2 x 1 GB x 720 = 1440 GB-h; compaction 144 x 2 min x 30
-    # = 144 h x (1 vCPU, 4 GB): 864 x 0.04 + 2016 x 0.004 = 34.56 + 8.064.
-    assert _item(ONE_PER_SECOND, prices, "ECS Fargate") == Decimal("42.624")
+    # = 144 h x (1 vCPU, 4 GB); one serving task forwarding to Athena, 0.5 vCPU and 2 GB x 720 h:
+    # 1224 x 0.04 + 3456 x 0.004 = 48.96 + 13.824.
+    assert _item(ONE_PER_SECOND, prices, "ECS Fargate") == Decimal("62.784")
 
 
 def test_a_dashboard_query_reads_the_files_since_the_last_compaction_and_one_an_hour(
@@ -380,3 +385,56 @@ def test_a_price_written_as_a_float_or_missing_is_refused() -> None:
     without_athena = {k: v for k, v in TEST_PRICES.items() if k != "athena"}
     with pytest.raises(PriceFileError, match=r"price athena\.\w+ is missing"):
         estimate(ONE_PER_SECOND, PriceList.from_document(without_athena))
+
+
+SERVED_BY_DUCKDB = Workload(
+    **{**ONE_PER_SECOND.__dict__, "serving_engine": "duckdb", "serving_refresh_seconds": 10}
+)
+HELD = Assumptions(
+    serving_bytes_per_realtime_event=Decimal(10_000),
+    serving_bytes_per_gold_sale=Decimal(2_000),
+    serving_base_gb=Decimal("0.75"),
+)
+"""A DuckDB serving task's memory per event as `bench.realtime` measures it (round figures)."""
+
+
+def test_with_duckdb_serving_no_dashboard_query_reaches_athena(prices) -> None:
+    item = _athena_item(SERVED_BY_DUCKDB, prices, HELD)
+    assert item.monthly == 0
+    assert "no dashboard query reaches Athena" in item.basis
+
+
+def test_a_duckdb_serving_task_is_sized_for_a_day_since_t_and_the_window_s_gold_sales(
+    prices,
+) -> None:
+    # a day since T, 86,400 x 10,000 B = 864,000,000 B; gold's sales of the window (3 days and
+    # T's date), 4 x 86,400 x 2,000 B = 691,200,000 B; the side twice (a rebuild) with gold once:
+    # 0.75 + 2,419,200,000 / 1024^3 = 3.003 GB, so Fargate's 0.5 vCPU with 4 GB. With the API and
+    # compaction tasks: 1224 vCPU-h x 0.04 + (1440 + 576 + 2880) GB-h x 0.004 = 48.96 + 19.584.
+    (fargate,) = [
+        i for i in estimate(SERVED_BY_DUCKDB, prices, HELD).items if i.component == "ECS Fargate"
+    ]
+    assert fargate.monthly == Decimal("68.544")
+    assert "1 duckdb serving task(s) of 0.5 vCPU and 4 GB (holds 3.0 GB)" in fargate.basis
+    # a longer window holds more gold: all 10 days kept, 10 x 86,400 x 2,000 B = 1,728,000,000 B,
+    # now held twice: 0.75 + (864,000,000 + 2 x 1,728,000,000) / 1024^3 = 4.77 GB: 1 vCPU, 5 GB.
+    longer = Workload(**{**SERVED_BY_DUCKDB.__dict__, "realtime_dedup_days": 10})
+    (fargate,) = [i for i in estimate(longer, prices, HELD).items if i.component == "ECS Fargate"]
+    assert "of 1 vCPU and 5 GB (holds 4.8 GB)" in fargate.basis
+
+
+def test_a_duckdb_serving_task_too_large_for_fargate_names_what_to_change(prices) -> None:
+    heavy = Assumptions(serving_bytes_per_realtime_event=Decimal(2 * 1024**2))
+    with pytest.raises(ValueError, match=r"would need \d+ GB.*realtime_dedup_days.*athena"):
+        estimate(SERVED_BY_DUCKDB, prices, heavy)
+
+
+def test_duckdb_serving_reads_each_landed_file_once_and_lists_the_lake_each_refresh(
+    prices,
+) -> None:
+    # 259,200 refreshes (every 10 s) x 3 LISTs, billed as PUTs, on top of 2,592,000 landed files,
+    # 4,320 compaction runs and 600 nightly writes. GETs: the nightly and compaction reads as on
+    # Athena (2,592,000 + 21,600), a pointer read per refresh (259,200), each landed file and
+    # compaction output once (2,596,320), and 30 gold GETs per dashboard refresh (7,200).
+    (s3,) = [i for i in estimate(SERVED_BY_DUCKDB, prices, HELD).items if i.component == "S3"]
+    assert "3374520 PUT, 5685120 GET" in s3.basis

@@ -50,6 +50,8 @@ SHAPES_NOTHING = {
     "proxied_internal_routes": "whether a serving task answers its internal routes to forwarded "
     "requests: who may reach them, not what they say",
     "serving_engine": "which engine answers the API; the job has none",
+    "serving_database": "where a DuckDB serving task keeps its working tables, not what they hold",
+    "serving_memory_limit": "how much a DuckDB serving task caches in memory",
     "serving_cache_seconds": "how long API answers are reused",
     "serving_refresh_seconds": "how often a serving task looks for new files and runs",
     "serving_query_timeout_seconds": "how long one Athena statement may run: patience, not content",

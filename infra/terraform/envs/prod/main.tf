@@ -54,6 +54,11 @@ locals {
     # How often a serving task looks for newly landed files (a LIST of the days since T each
     # time, billed per thousand: docs/cost.md).
     SALESFLOW_SERVING_REFRESH_SECONDS = tostring(var.serving_refresh_seconds)
+
+    # A DuckDB serving task keeps its tables compressed in a file on the task's storage, and
+    # caches what the memory left beside Python and the app holds (docs/adr/0024).
+    SALESFLOW_SERVING_DATABASE     = "/tmp/salesflow-serving.duckdb"
+    SALESFLOW_SERVING_MEMORY_LIMIT = "${max(256, var.serving_memory - 768)}MiB"
   }
 }
 
@@ -238,6 +243,7 @@ module "serving" {
   profile_table_arn     = module.customer_profiles.table_arn
   cpu                   = var.serving_cpu
   memory                = var.serving_memory
+  ephemeral_storage_gib = var.serving_ephemeral_storage_gib
   environment           = local.salesflow_environment
   tags                  = local.tags
 }

@@ -212,6 +212,17 @@ variable "serving_memory" {
   }
 }
 
+variable "serving_ephemeral_storage_gib" {
+  description = "Task storage of each serving task in GiB (Fargate's 20 when null, at most 200): with serving_engine = duckdb it holds the engine's database file (`salesflow cost` gives the size a volume needs)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.serving_ephemeral_storage_gib == null || try(var.serving_ephemeral_storage_gib >= 21 && var.serving_ephemeral_storage_gib <= 200, false)
+    error_message = "serving_ephemeral_storage_gib must be null (20 GiB) or between 21 and 200."
+  }
+}
+
 variable "create_kcl_worker" {
   description = "Consume Kinesis with the KCL worker on ECS instead of the Lambda event source mapping."
   type        = bool

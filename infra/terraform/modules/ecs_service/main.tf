@@ -123,6 +123,13 @@ resource "aws_ecs_task_definition" "this" {
     name = "tmp"
   }
 
+  dynamic "ephemeral_storage" {
+    for_each = var.ephemeral_storage_gib == null ? [] : [var.ephemeral_storage_gib]
+    content {
+      size_in_gib = ephemeral_storage.value
+    }
+  }
+
   container_definitions = jsonencode([local.container])
   tags                  = var.tags
 }

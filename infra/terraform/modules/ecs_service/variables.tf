@@ -117,6 +117,17 @@ variable "cpu" {
   }
 }
 
+variable "ephemeral_storage_gib" {
+  description = "Task storage in GiB, /tmp included (Fargate's 20 when null, at most 200)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.ephemeral_storage_gib == null || try(var.ephemeral_storage_gib >= 21 && var.ephemeral_storage_gib <= 200, false)
+    error_message = "ephemeral_storage_gib must be null (20 GiB) or between 21 and 200."
+  }
+}
+
 variable "memory" {
   description = "Fargate memory per task in MiB; must be valid for the chosen cpu."
   type        = number

@@ -99,20 +99,21 @@ data "aws_iam_policy_document" "task" {
 module "service" {
   source = "../ecs_service"
 
-  name_prefix        = var.name_prefix
-  name               = "serving"
-  short_name         = "serving"
-  kms_key_arn        = var.kms_key_arn
-  log_retention_days = var.log_retention_days
-  image              = var.container_image
-  repository_arn     = var.repository_arn
-  command            = ["salesflow", "serve"]
-  environment        = local.environment
-  cpu                = var.cpu
-  memory             = var.memory
-  container_port     = var.container_port
-  task_policy_name   = "query-the-lake"
-  task_policy_json   = data.aws_iam_policy_document.task.json
+  name_prefix           = var.name_prefix
+  name                  = "serving"
+  short_name            = "serving"
+  kms_key_arn           = var.kms_key_arn
+  log_retention_days    = var.log_retention_days
+  image                 = var.container_image
+  repository_arn        = var.repository_arn
+  command               = ["salesflow", "serve"]
+  environment           = local.environment
+  cpu                   = var.cpu
+  memory                = var.memory
+  ephemeral_storage_gib = var.ephemeral_storage_gib
+  container_port        = var.container_port
+  task_policy_name      = "query-the-lake"
+  task_policy_json      = data.aws_iam_policy_document.task.json
 
   vpc_id              = var.vpc_id
   private_subnet_ids  = var.private_subnet_ids
