@@ -9,11 +9,13 @@ a chain of a few hundred stores by late afternoon). Measured in the same run:
 
 Target: the merge at most 0.05 of the re-materialization.
 
-It also measures what the side holds in memory, which sizes a serving task that answers with
-DuckDB (`salesflow cost`, docs/adr/0024): DuckDB's in-memory tables once the side is installed,
-with gold's sales of every day kept for the lookup (the window 0) and of one day before T's date
-(the window 1); the difference is the gold sales' share, the rest the real-time events'. Ids are
-26 characters, as clients' ULIDs. Results: `bench/results/realtime.json`.
+It also measures what the engine holds, which sizes a serving task that answers with DuckDB
+(`salesflow cost`, docs/adr/0024), once the side is installed with gold's sales of every day kept
+for the lookup (the window 0) and of one day before T's date (the window 1): the difference is
+the gold sales' share, the rest the real-time events'. Held two ways: in memory (the local
+default, DuckDB's table memory) and in a database file (`SALESFLOW_SERVING_DATABASE`, as the
+serving task keeps it: the file and its write-ahead log, compressed). Ids are 26 characters, as
+clients' ULIDs. Results: `bench/results/realtime.json`.
 """
 
 from __future__ import annotations
@@ -80,25 +82,43 @@ TABLE_MEMORY_SQL = (
 
 
 @dataclass(frozen=True)
-class HeldInMemory:
-    table_bytes: int
+class Held:
+    """What an engine holds once it has installed the run: bytes, and gold's sales among them."""
+
+    held_bytes: int
     gold_sales: int
 
 
-def held_in_memory(lake: Path, dedup_days: int) -> HeldInMemory:
-    """DuckDB's table memory once an engine with the window `dedup_days` has installed the run."""
+def held(lake: Path, dedup_days: int, database: Path | None) -> Held:
+    """DuckDB's table memory (`database` None) or the database file's bytes once an engine with
+    the window `dedup_days` has installed the run."""
     engine = DuckDBEngine(
         Settings(
-            lake_uri=str(lake), reporting_tz=serving_bench.TZ.key, realtime_dedup_days=dedup_days
+            lake_uri=str(lake),
+            reporting_tz=serving_bench.TZ.key,
+            realtime_dedup_days=dedup_days,
+            serving_database=str(database or ""),
         )
     )
     try:
         engine.refresh()
-        table_bytes = engine.query(TABLE_MEMORY_SQL).rows[0]["bytes"]
         sales = engine.query(f"SELECT count(*) AS n FROM {GOLD_SALES_TABLE}").rows[0]["n"]
+        if database is None:
+            held_bytes = engine.query(TABLE_MEMORY_SQL).rows[0]["bytes"]
+        else:
+            files = (database, database.with_name(f"{database.name}.wal"))
+            held_bytes = sum(file.stat().st_size for file in files if file.exists())
     finally:
         engine.close()
-    return HeldInMemory(int(table_bytes), int(sales))
+    return Held(int(held_bytes), int(sales))
+
+
+def per_event_and_gold_sale(every_day: Held, one_day: Held, events: int) -> tuple[float, float]:
+    """(bytes per real-time event, bytes per gold sale): gold's share is what the window adds."""
+    per_gold_sale = (every_day.held_bytes - one_day.held_bytes) / (
+        every_day.gold_sales - one_day.gold_sales
+    )
+    return (one_day.held_bytes - one_day.gold_sales * per_gold_sale) / events, per_gold_sale
 
 
 def timed_refresh_ms(engine: DuckDBEngine) -> float:
@@ -130,11 +150,12 @@ def main() -> None:
                 merge.append(timed_refresh_ms(engine))
         finally:
             engine.close()
-        every_day, one_day = held_in_memory(lake, 0), held_in_memory(lake, 1)
-    per_gold_sale = (every_day.table_bytes - one_day.table_bytes) / (
-        every_day.gold_sales - one_day.gold_sales
-    )
-    per_event = (one_day.table_bytes - one_day.gold_sales * per_gold_sale) / args.events
+        every_day = held(lake, 0, None)
+        in_memory = per_event_and_gold_sale(every_day, held(lake, 1, None), args.events)
+        database = Path(scratch) / "serving.duckdb"
+        on_file = per_event_and_gold_sale(
+            held(lake, 0, database), held(lake, 1, database), args.events
+        )
     rebuild_ms, merge_ms = statistics.median(rebuild), statistics.median(merge)
     print(f"{lines:,} real-time lines materialized; {datetime.now(UTC):%H:%M:%S}")
     write_results(
@@ -151,8 +172,10 @@ def main() -> None:
                 "<= 0.05",
             ),
             figure("gold sales kept for the lookup, every day", every_day.gold_sales, "sales"),
-            figure("serving memory per gold sale looked up", per_gold_sale, "bytes"),
-            figure("serving memory per real-time event", per_event, "bytes"),
+            figure("serving memory per real-time event", in_memory[0], "bytes"),
+            figure("serving memory per gold sale looked up", in_memory[1], "bytes"),
+            figure("serving database bytes per real-time event", on_file[0], "bytes"),
+            figure("serving database bytes per gold sale looked up", on_file[1], "bytes"),
         ],
     )
 

@@ -72,8 +72,12 @@ _SOURCES: Mapping[str, Source] = {
     "gold_event_id_bytes_per_event": Source(
         "athena_scan", "anti-join: gold bytes read per query per event of history"
     ),
-    "serving_bytes_per_realtime_event": Source("realtime", "serving memory per real-time event"),
-    "serving_bytes_per_gold_sale": Source("realtime", "serving memory per gold sale looked up"),
+    "serving_bytes_per_realtime_event": Source(
+        "realtime", "serving database bytes per real-time event"
+    ),
+    "serving_bytes_per_gold_sale": Source(
+        "realtime", "serving database bytes per gold sale looked up"
+    ),
     "reconciliation_gold_bytes_per_event": Source(
         "athena_scan",
         "reconciliation counts: gold bytes read once per run per event of the lookback days",

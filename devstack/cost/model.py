@@ -193,15 +193,15 @@ class Assumptions:
     """The refresh's queries over reference tables and marts only (customers, the stores' time
     zones): they read a few KB, and Athena bills each its 10 MB minimum."""
     serving_bytes_per_realtime_event: Decimal = Decimal(400)
-    """Memory a DuckDB serving task holds per real-time event since T: its lines, quality
-    flags and reference attributes materialized, and its winning copy. Measured by `python -m
-    bench.realtime` (DuckDB's table memory, ids of 26 characters)."""
+    """What a DuckDB serving task's database file holds per real-time event since T: its lines,
+    quality flags and reference attributes materialized, and its winning copy, compressed.
+    Measured by `python -m bench.realtime` (ids of 26 characters)."""
     serving_bytes_per_gold_sale: Decimal = Decimal(80)
-    """Memory a DuckDB serving task holds per gold sale of the dedup window (its base id, id,
-    source and digest, kept for the lookup from the run's installation): measured likewise."""
+    """What it holds per gold sale of the dedup window (its base id, id, source and digest, kept
+    for the lookup from the run's installation): measured likewise."""
     serving_base_gb: Decimal = Decimal("0.75")
-    """A serving task's memory before any data: Python, the app, DuckDB's working memory for
-    the dashboard's aggregations."""
+    """A serving task's memory beside DuckDB's cache: Python, the app, the query API's answers
+    (the Terraform root gives DuckDB the task's memory less 768 MiB)."""
     serving_list_requests_per_refresh: Decimal = Decimal(3)
     """S3 LISTs a DuckDB serving task's refresh makes: bronze's days since T (two, from T's date
     to today's) and the CSV uploads'; the publication pointer is a GET."""
@@ -514,33 +514,45 @@ FARGATE_SIZES = (
 """Fargate's task sizes: vCPU, the least and most memory (GB) it takes, the memory's step."""
 
 
+MAX_EPHEMERAL_STORAGE_GB = Decimal(200)
+
+
 @dataclass(frozen=True)
 class ServingTask:
     vcpu: Decimal
     gb: Decimal
-    needed_gb: Decimal
+    held_gb: Decimal
+    """What its DuckDB database holds (0 with Athena): the memory it caches, beside the base."""
+    storage_gb: Decimal
+    """The task storage its database file needs at a rebuild's peak (0 with Athena)."""
 
 
 def serving_task(w: Workload, a: Assumptions) -> ServingTask:
-    """The smallest Fargate size holding what a serving task keeps; with Athena the module's
-    default. With DuckDB, on top of the base: the real-time side at its largest (a whole day
-    since T, just before the nightly run) and gold's sales of the window, one of them twice, as
-    a rebuild computes new tables beside the old until it commits: a reference load rebuilds the
-    side, a publication gold's sales (and a side that starts small at the new T)."""
+    """The smallest Fargate size for a serving task; with Athena the module's default. With
+    DuckDB the task caches its whole database (so the dashboard's questions never wait on the
+    disk) on top of the base: the real-time side at its largest (a whole day since T, just
+    before the nightly run) and gold's sales of the window. The file holds one of the two twice
+    at a rebuild's peak, as new tables are written beside the old until the rebuild commits: a
+    reference load rebuilds the side, a publication gold's sales."""
     if w.serving_engine == "athena":
-        return ServingTask(a.serving_athena_task_vcpu, a.serving_athena_task_gb, Decimal(0))
+        return ServingTask(
+            a.serving_athena_task_vcpu, a.serving_athena_task_gb, Decimal(0), Decimal(0)
+        )
     events = Decimal(w.events_per_day)
-    side = events * a.serving_bytes_per_realtime_event
-    gold = events * _gold_days_looked_up(w) * a.serving_bytes_per_gold_sale
-    needed = a.serving_base_gb + (side + gold + max(side, gold)) / GB
-    for vcpu, least, most, step in FARGATE_SIZES:
-        if needed <= most:
-            return ServingTask(vcpu, max(least, _ceil(needed / step) * step), needed)
-    raise ValueError(
-        f"a DuckDB serving task would need {needed:.0f} GB, above Fargate's largest task "
-        f"({FARGATE_SIZES[-1][2]} GB): shorten the dedup window (realtime_dedup_days) or serve "
-        "with Athena (serving_engine athena)"
-    )
+    side = events * a.serving_bytes_per_realtime_event / GB
+    gold = events * _gold_days_looked_up(w) * a.serving_bytes_per_gold_sale / GB
+    held, storage = side + gold, side + gold + max(side, gold)
+    needed = a.serving_base_gb + held
+    fits = [size for size in FARGATE_SIZES if needed <= size[2]]
+    if not fits or storage > MAX_EPHEMERAL_STORAGE_GB:
+        raise ValueError(
+            f"a DuckDB serving task would need {needed:.0f} GB of memory and {storage:.0f} GB of "
+            f"storage, above Fargate's largest task ({FARGATE_SIZES[-1][2]} GB, "
+            f"{MAX_EPHEMERAL_STORAGE_GB} GB): shorten the dedup window (realtime_dedup_days) or "
+            "serve with Athena (serving_engine athena)"
+        )
+    vcpu, least, _, step = fits[0]
+    return ServingTask(vcpu, max(least, _ceil(needed / step) * step), held, storage)
 
 
 def _fargate(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
@@ -558,8 +570,20 @@ def _fargate(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem
         + compaction_hours * a.compaction_task_gb
         + w.serving_tasks * serving.gb * v.hours
     )
-    monthly = vcpu_hours * p("fargate", "vcpu_hour") + gb_hours * p("fargate", "gb_hour")
-    held = f" (holds {serving.needed_gb:.1f} GB)" if serving.needed_gb else ""
+    extra_storage_gb = max(
+        Decimal(0), _ceil(serving.storage_gb) - p("fargate", "ephemeral_storage_included_gb")
+    )
+    monthly = (
+        vcpu_hours * p("fargate", "vcpu_hour")
+        + gb_hours * p("fargate", "gb_hour")
+        + w.serving_tasks * extra_storage_gb * v.hours * p("fargate", "ephemeral_storage_gb_hour")
+    )
+    held = (
+        f" (its database {serving.held_gb:.1f} GB, {serving.storage_gb:.1f} GB of storage "
+        "at a rebuild)"
+        if serving.held_gb
+        else ""
+    )
     basis = (
         f"{tasks} API task(s) always on, {w.serving_tasks} {w.serving_engine} serving task(s) "
         f"of {serving.vcpu} vCPU and {serving.gb} GB{held}, "

@@ -51,7 +51,12 @@ TEST_PRICES: dict[str, Any] = {
     },
     "athena": {"per_tb_scanned": "5", "minimum_bytes_per_query": "10485760"},
     "emr_serverless": {"vcpu_hour": "0.05", "gb_hour": "0.005"},
-    "fargate": {"vcpu_hour": "0.04", "gb_hour": "0.004"},
+    "fargate": {
+        "vcpu_hour": "0.04",
+        "gb_hour": "0.004",
+        "ephemeral_storage_gb_hour": "0.0001",
+        "ephemeral_storage_included_gb": "20",
+    },
     "alb": {
         "hour": "0.0225",
         "lcu_hour": "0.008",
@@ -81,8 +86,15 @@ def prices() -> PriceList:
     return PriceList.from_document(TEST_PRICES)
 
 
-def _item(workload: Workload, prices: PriceList, component: str) -> Decimal:
-    (item,) = [i for i in estimate(workload, prices).items if i.component == component]
+def _item(
+    workload: Workload,
+    prices: PriceList,
+    component: str,
+    assumptions: Assumptions | None = None,
+) -> Decimal:
+    (item,) = [
+        i for i in estimate(workload, prices, assumptions).items if i.component == component
+    ]
     return item.monthly
 
 
@@ -407,20 +419,35 @@ def test_with_duckdb_serving_no_dashboard_query_reaches_athena(prices) -> None:
 def test_a_duckdb_serving_task_is_sized_for_a_day_since_t_and_the_window_s_gold_sales(
     prices,
 ) -> None:
-    # a day since T, 86,400 x 10,000 B = 864,000,000 B; gold's sales of the window (3 days and
-    # T's date), 4 x 86,400 x 2,000 B = 691,200,000 B; the side twice (a rebuild) with gold once:
-    # 0.75 + 2,419,200,000 / 1024^3 = 3.003 GB, so Fargate's 0.5 vCPU with 4 GB. With the API and
-    # compaction tasks: 1224 vCPU-h x 0.04 + (1440 + 576 + 2880) GB-h x 0.004 = 48.96 + 19.584.
-    (fargate,) = [
+    # its database: a day since T, 86,400 x 10,000 B = 864,000,000 B, and gold's sales of the
+    # window (3 days and T's date), 4 x 86,400 x 2,000 B = 691,200,000 B: 1.448 GB cached on top
+    # of 0.75 GB, so Fargate's 0.5 vCPU with 3 GB; the file holds the side twice at a rebuild,
+    # 2.25 GB, within the 20 GB included. With the API and compaction tasks:
+    # 1224 vCPU-h x 0.04 + (1440 + 576 + 2160) GB-h x 0.004 = 48.96 + 16.704.
+    fargate = _item(SERVED_BY_DUCKDB, prices, "ECS Fargate", HELD)
+    assert fargate == Decimal("65.664")
+    (item,) = [
         i for i in estimate(SERVED_BY_DUCKDB, prices, HELD).items if i.component == "ECS Fargate"
     ]
-    assert fargate.monthly == Decimal("68.544")
-    assert "1 duckdb serving task(s) of 0.5 vCPU and 4 GB (holds 3.0 GB)" in fargate.basis
-    # a longer window holds more gold: all 10 days kept, 10 x 86,400 x 2,000 B = 1,728,000,000 B,
-    # now held twice: 0.75 + (864,000,000 + 2 x 1,728,000,000) / 1024^3 = 4.77 GB: 1 vCPU, 5 GB.
+    assert "1 duckdb serving task(s) of 0.5 vCPU and 3 GB (its database 1.4 GB" in item.basis
+    # a longer window holds more gold: all 10 days kept, 10 x 86,400 x 2,000 B = 1,728,000,000 B;
+    # 0.75 + (864,000,000 + 1,728,000,000) / 1024^3 = 3.16 GB: 0.5 vCPU with 4 GB.
     longer = Workload(**{**SERVED_BY_DUCKDB.__dict__, "realtime_dedup_days": 10})
-    (fargate,) = [i for i in estimate(longer, prices, HELD).items if i.component == "ECS Fargate"]
-    assert "of 1 vCPU and 5 GB (holds 4.8 GB)" in fargate.basis
+    (item,) = [i for i in estimate(longer, prices, HELD).items if i.component == "ECS Fargate"]
+    assert "of 0.5 vCPU and 4 GB (its database 2.4 GB, 4.0 GB of storage" in item.basis
+
+
+def test_a_duckdb_serving_task_pays_for_storage_beyond_the_included_20_gb(prices) -> None:
+    # gold's sales at 50,000 B each: 4 x 86,400 x 50,000 B = 16.09 GB, with the side 16.90 GB
+    # cached on 0.75 GB: 17.65 GB, so 4 vCPU with 18 GB; the file holds gold twice at a
+    # publication, 32.99 GB, so 13 GB of storage beyond the 20 included, x 720 h x 0.0001.
+    # (720 + 144 + 2880) vCPU-h x 0.04 + (1440 + 576 + 12960) GB-h x 0.004 + 0.936.
+    large = Assumptions(
+        serving_bytes_per_realtime_event=Decimal(10_000),
+        serving_bytes_per_gold_sale=Decimal(50_000),
+        serving_base_gb=Decimal("0.75"),
+    )
+    assert _item(SERVED_BY_DUCKDB, prices, "ECS Fargate", large) == Decimal("210.600")
 
 
 def test_a_duckdb_serving_task_too_large_for_fargate_names_what_to_change(prices) -> None:
