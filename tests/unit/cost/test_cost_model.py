@@ -92,9 +92,7 @@ def _item(
     component: str,
     assumptions: Assumptions | None = None,
 ) -> Decimal:
-    (item,) = [
-        i for i in estimate(workload, prices, assumptions).items if i.component == component
-    ]
+    (item,) = [i for i in estimate(workload, prices, assumptions).items if i.component == component]
     return item.monthly
 
 
