@@ -159,23 +159,24 @@ module "ingest" {
 module "speed" {
   source = "../../modules/speed"
 
-  name_prefix            = var.name_prefix
-  kms_key_arn            = module.kms.key_arn
-  vpc_id                 = var.vpc_id
-  private_subnet_ids     = var.private_subnet_ids
-  stream_arn             = module.stream.stream_arn
-  queue_arn              = module.stream.queue_arn
-  dead_letter_queue_arn  = module.stream.kinesis_dead_letter_queue_arn
-  lake_bucket            = module.lake.lake_bucket
-  lambda_image           = "${module.registry.lambda_repository_url}:${var.image_tag}"
-  batch_size             = var.speed_batch_size
-  create_kcl_worker      = var.create_kcl_worker
-  kcl_lease_table        = local.names.kcl_lease_table
-  kcl_image              = "${module.registry.service_repository_url}:${var.image_tag}-kcl"
-  service_repository_arn = module.registry.service_repository_arn
-  cluster_arn            = module.ingest.cluster_arn
-  environment            = local.salesflow_environment
-  tags                   = local.tags
+  name_prefix             = var.name_prefix
+  kms_key_arn             = module.kms.key_arn
+  vpc_id                  = var.vpc_id
+  private_subnet_ids      = var.private_subnet_ids
+  stream_arn              = module.stream.stream_arn
+  queue_arn               = module.stream.queue_arn
+  dead_letter_queue_arn   = module.stream.kinesis_dead_letter_queue_arn
+  lake_bucket             = module.lake.lake_bucket
+  lambda_image            = "${module.registry.lambda_repository_url}:${var.image_tag}"
+  batch_size              = var.speed_batch_size
+  batching_window_seconds = var.speed_batching_window_seconds
+  create_kcl_worker       = var.create_kcl_worker
+  kcl_lease_table         = local.names.kcl_lease_table
+  kcl_image               = "${module.registry.service_repository_url}:${var.image_tag}-kcl"
+  service_repository_arn  = module.registry.service_repository_arn
+  cluster_arn             = module.ingest.cluster_arn
+  environment             = local.salesflow_environment
+  tags                    = local.tags
 
   kcl_lease_table_deletion_protection = var.kcl_lease_table_deletion_protection
 }

@@ -168,6 +168,17 @@ variable "realtime_dedup_days" {
   }
 }
 
+variable "speed_batching_window_seconds" {
+  description = "How long the speed layer's event source mappings gather records before an invocation: each invocation lands one file, so a longer window means fewer S3 PUTs, Lambda invocations and serving reads, and a later dashboard (docs/cost.md)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.speed_batching_window_seconds >= 1 && var.speed_batching_window_seconds <= 300
+    error_message = "speed_batching_window_seconds must be between 1 and 300."
+  }
+}
+
 variable "serving_engine" {
   description = "What answers the dashboard and query API (SALESFLOW_SERVING_ENGINE, docs/adr/0024): `duckdb` (each serving task keeps the real-time side and gold's sales of the dedup window in memory, reading each landed file once from S3; no Athena charge per dashboard query) or `athena` (every dashboard query scans bronze since T and the window's gold sales through Athena). Athena keeps the published run's tables and views for analysts either way."
   type        = string
