@@ -38,6 +38,7 @@ from contract.lake import (
     manifest_lines,
 )
 from contract.lake_io import LakeFiles
+from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.base import QueryFailedError, QueryResult
 from serving.engines.duckdb_lake import attach_lake
@@ -59,7 +60,12 @@ from serving.engines.realtime_listing import (
     source_files,
 )
 from serving.published_run import PublishedRun, read_published_run
-from serving.sql_files import ATHENA_DIALECT, table_statements, view_statements
+from serving.sql_files import (
+    ATHENA_DIALECT,
+    PUBLISHED_TABLES,
+    table_statements,
+    view_statements,
+)
 from serving.table_definition import Column, TableDefinition
 
 logger = logging.getLogger(__name__)
@@ -158,7 +164,8 @@ class DuckDBEngine:
         transaction: queries see the old run or the new one, never a mix."""
         parameters = run.sql_parameters(self._settings)
         tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
-        empty = {t.name: t for t in tables if not self._has_files(t)}
+        run_files = {t.name: self._run_files(t) for t in tables if t.name in PUBLISHED_TABLES}
+        empty = {t.name: t for t in tables if t.name not in run_files and not self._has_files(t)}
         inputs = realtime_files(run, self._lake)
         views = view_statements(parameters)
         by_name = {t.name: t for t in tables}
@@ -167,10 +174,12 @@ class DuckDBEngine:
                 t,
                 empty=t.name in empty,
                 schema_file=self._schema_file(t),
-                files=self._manifest_listed_files(t) if t.name not in empty else None,
+                files=run_files.get(t.name),
+                name=_lake_view(t.name) if t.name in REFERENCE_TABLES else None,
             )
             for t in tables
         ]
+        statements += [_copy_reference(t.name) for t in tables if t.name in REFERENCE_TABLES]
         for name, statement in views.items():
             if name == REALTIME_VIEW:
                 statements += [
@@ -216,8 +225,13 @@ class DuckDBEngine:
         """The side from every listed file, after the statements `first` (in one transaction)."""
         logger.info("real-time side rebuilt", extra={"files": len(files), "why": why})
         sources = source_files(run, _uris(files))
+        references = [_copy_reference(name) for name in self._tables if name in REFERENCE_TABLES]
         self._transaction(
-            [*first, *full_statements(self._views, self._tables, sources, self._source_view)]
+            [
+                *first,
+                *references,
+                *full_statements(self._views, self._tables, sources, self._source_view),
+            ]
         )
 
     def _count(self, query: str) -> int:
@@ -250,12 +264,14 @@ class DuckDBEngine:
     def _has_files(self, table: TableDefinition) -> bool:
         return bool(self._glob(_file_pattern(table)))
 
-    def _manifest_listed_files(self, table: TableDefinition) -> tuple[str, ...] | None:
-        """The Parquet files a symlink table's manifests list (one path or URI per line), as
-        Athena reads them: a state's days may live in the folders of the runs that wrote them.
-        None for the other tables, which are read from their location."""
+    def _run_files(self, table: TableDefinition) -> tuple[str, ...]:
+        """The files of a table the published run holds, listed once when the run is installed:
+        a run's tables never change, so the views name their files instead of globbing the
+        run's folders on every query (a LIST of S3 each time). A symlink table's are those its
+        manifests list (one path or URI per line), as Athena reads them: a state's days may live
+        in the folders of the runs that wrote them. () for a table the run does not hold."""
         if table.storage != "parquet_manifest":
-            return None
+            return tuple(sorted(self._glob(_file_pattern(table))))
         manifests = sorted(self._glob(_file_pattern(table)))
         if not manifests:
             return ()
@@ -304,6 +320,19 @@ class DuckDBEngine:
             raise QueryFailedError(f"DuckDB could not create the serving views: {error}") from error
         finally:
             cursor.close()
+
+
+def _lake_view(table: str) -> str:
+    """The view over a reference table's files, which `_copy_reference` copies from."""
+    return f"_lake_{table}"
+
+
+def _copy_reference(table: str) -> str:
+    """A reference table as a table of the engine, copied from its files when a run is installed
+    and whenever the side is rebuilt (a reference load among the reasons): every query and every
+    merge joins the reference tables, and reading their files each time was a listing and a
+    read of each file from S3 per query."""
+    return f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM "{_lake_view(table)}"'
 
 
 def _fresh_database(path: str) -> Path | None:

@@ -8,18 +8,81 @@ the settings) wrapped as an fsspec filesystem of the `s3` protocol. DuckDB then 
 reads `s3://` URIs through it, so the views and queries are the same SQL over an S3 lake as over
 a local one. Extension auto-loading is off on such a connection: a path DuckDB cannot serve
 fails with an error instead of a download attempt.
+
+DuckDB reads a file from several threads through one handle, asking for each read `seek(at)`
+then `read(n)`, each under the GIL but not the pair; pyarrow releases the GIL while it reads, so
+another thread's `seek` could move the handle between them and a read returned another range's
+bytes (a footer that does not parse, seen as "Invalid data" from DuckDB). Each thread therefore
+keeps its own position, and a read is pyarrow's positional `read_at`, which is thread-safe.
 """
 
 from __future__ import annotations
 
+import io
+import threading
+
 import duckdb
+import pyarrow as pa
 from fsspec.implementations.arrow import ArrowFSWrapper
 
 from contract.lake_io import LakeFiles
 
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+class ThreadPositionedFile(io.RawIOBase):
+    """A read-only lake file whose position belongs to the thread that moved it."""
+
+    def __init__(self, source: pa.NativeFile) -> None:
+        super().__init__()
+        self._source = source
+        self._size = source.size()
+        self._position = threading.local()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return int(getattr(self._position, "at", 0))
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.tell(), io.SEEK_END: self._size}[whence]
+        position = int(base + offset)
+        self._position.at = position
+        return position
+
+    def read(self, size: int = -1) -> bytes:
+        at = self.tell()
+        wanted = self._size - at if size is None or size < 0 else min(size, self._size - at)
+        data = self._source.read_at(max(wanted, 0), at) if wanted > 0 else b""
+        self._position.at = at + len(data)
+        return bytes(data)
+
+    def close(self) -> None:
+        self._source.close()
+        super().close()
+
 
 class _S3LakeFileSystem(ArrowFSWrapper):  # type: ignore[misc]  # fsspec is untyped
     protocol = ("s3",)
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: object) -> io.RawIOBase:
+        """Lake files are only read here: a handle safe to share between DuckDB's threads."""
+        if mode != "rb":
+            raise ValueError(f"the serving engine only reads the lake, not {mode!r}")
+        return ThreadPositionedFile(self.fs.open_input_file(self._strip_protocol(path)))
+
+    def glob(self, path: str, **kwargs: object) -> list[str]:
+        """A path without wildcards is itself. DuckDB globs every path of a view's file list
+        each time a query binds the view, and asking S3 whether each file exists (a HEAD each)
+        made most of a dashboard refresh's requests (`bench.serving_s3`); a file that is gone
+        still fails the query, when DuckDB opens it."""
+        if GLOB_CHARACTERS.isdisjoint(path):
+            return [self._strip_protocol(path)]
+        return list(super().glob(path, **kwargs))
 
 
 def attach_lake(connection: duckdb.DuckDBPyConnection, lake: LakeFiles) -> None:

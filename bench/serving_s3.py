@@ -1,0 +1,259 @@
+"""What a DuckDB serving task asks of S3 (ADR 0024): `python -m bench.serving_s3`.
+
+On AWS the serving task answers the dashboard with the DuckDB engine over the lake, so what a
+refresh costs is S3 requests, not Athena's scans. This measures them on the lake of
+`bench.athena_scan` (a day of simulator events since T, landed by the speed layer's `land()` in
+500-event batches and compacted every 10 minutes; 30 days of gold history published with per-day
+manifests; the demo catalog's reference tables), uploaded to the moto server. Its publication
+holds `sales_wide` alone: the engine looks for the files of each mart and Customer 360 table on
+every refresh and every question (a glob each), as it would look for a published mart's, so the
+counts are if anything above a deployment's. The query API runs
+the DuckDB engine over `s3://` as the Terraform root configures it (its tables in a database
+file, the dedup window of 3 days), every request to S3 recorded by the emulator itself (moto's
+recorder):
+
+- the engine's installation of the published run (bronze since T, gold's sales of the window);
+- a refresh with nothing new: what every `SALESFLOW_SERVING_REFRESH_SECONDS` costs each task;
+- a refresh after one more landed file;
+- one dashboard refresh's requests (`bench.athena_scan.refresh_requests`, the page's defaults for
+  the day most events fall on) answered through the query API.
+
+S3 bills LISTs as PUT-class requests and GETs (HEADs too) as GET-class; data read within the
+region is free (the bytes are those the GETs' ranges asked for). Baseline from the same lake: the
+whole bronze files since T, which each of the seven real-time queries of a refresh on Athena read
+about once (`bench.athena_scan`). Results: bench/results/serving_s3.json, read by
+devstack/cost/inputs.py (the requests of an idle refresh, of a merge, of a dashboard refresh).
+Takes about 3 minutes on 2 cores at 200k events (`--events`; the requests per refresh depend on
+the files since T, one per closed hour and the last minutes' landed ones, not on the events).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi.testclient import TestClient
+
+from bench.athena_scan import (
+    BATCH_EVENTS,
+    DEDUP_DAYS,
+    EVENTS,
+    GOLD_DAYS,
+    GOLD_EVENTS_PER_DAY,
+    GOLD_RUN_ID,
+    LAKE_PREFIX,
+    SEED,
+    SOURCE,
+    Lake,
+    build_lake,
+    local_settings,
+    refresh_requests,
+)
+from bench.gold_history import write_gold_history
+from bench.results_file import Figure, figure, write_results
+from contract import wire
+from contract.aws import aws_client
+from contract.event import SaleEvent
+from contract.lake import PUBLISHED_POINTER
+from contract.lake_io import LakeFiles
+from contract.pydantic_fast import validate_json
+from contract.settings import Settings
+from devstack.catalog import build_catalog
+from devstack.local_servers import FAKE_CREDENTIALS, moto_server
+from devstack.simulator.events import EventFactory
+from devstack.simulator.rhythm import Rhythm, StoreTraffic
+from devstack.trino_athena import create_athena_resources, upload_lake
+from serving.app import create_app
+from serving.engines.duckdb_engine import DuckDBEngine
+from speed_layer.landing import land
+from speed_layer.records import Batch, DeliveredRecord
+
+IDLE_REFRESHES = 5
+
+
+@dataclass(frozen=True)
+class Requests:
+    """S3 requests of one step, as S3 bills them."""
+
+    lists: int
+    gets: int
+    """GET-class: object GETs and HEADs."""
+    get_bytes: int
+    """What the GETs' ranges asked for."""
+
+    @classmethod
+    def of(cls, recorded: list[dict[str, Any]]) -> Requests:
+        lists = gets = get_bytes = 0
+        for request in recorded:
+            url = urlsplit(request["url"])
+            _, _, key = unquote(url.path).lstrip("/").partition("/")
+            method = request["method"]
+            if not key and method == "GET":
+                lists += 1
+            elif key and method in ("GET", "HEAD"):
+                gets += 1
+                asked = re.fullmatch(r"bytes=(\d+)-(\d+)", request["headers"].get("Range", ""))
+                if method == "GET" and asked:
+                    get_bytes += int(asked[2]) - int(asked[1]) + 1
+        return cls(lists, gets, get_bytes)
+
+
+@contextmanager
+def counted(endpoint: str, recording: Path) -> Iterator[list[Requests]]:
+    """The S3 requests the emulator received inside the block, once it ends (the list's one
+    item): moto's recorder appends each request to `recording`."""
+    result: list[Requests] = []
+    httpx.post(f"{endpoint}/moto-api/recorder/reset-recording").raise_for_status()
+    httpx.post(f"{endpoint}/moto-api/recorder/start-recording").raise_for_status()
+    try:
+        yield result
+    finally:
+        httpx.post(f"{endpoint}/moto-api/recorder/stop-recording").raise_for_status()
+    lines = recording.read_text().splitlines() if recording.exists() else []
+    result.append(Requests.of([json.loads(line) for line in lines if line.strip()]))
+
+
+def land_more(settings: Settings, events: int) -> None:
+    """One more landed file of `events` new simulator events, ingested a moment ago."""
+    catalog = build_catalog()
+    rhythm = Rhythm(
+        [StoreTraffic(store, catalog.traffic_weight(store.store_id)) for store in catalog.stores],
+        flat=True,
+    )
+    factory = EventFactory(catalog, rhythm, seed=SEED + 1, run_tag="serving-s3")
+    now = datetime.now(UTC)
+    records = []
+    for number in range(events):
+        outgoing = factory.next_event(now)
+        event = validate_json(SaleEvent, json.dumps(outgoing.payload))
+        factory.remember_acknowledged(outgoing)
+        data = wire.encode_accepted(event, ingested_at=now, source=SOURCE)
+        records.append(DeliveredRecord(data, f"more:{number}"))
+    report = land(
+        Batch("serving-s3-more", tuple(records)), LakeFiles.open(settings.lake_uri, settings)
+    )
+    if not report.ok or report.quarantined:
+        raise RuntimeError(f"the speed layer did not land the file: {report}")
+
+
+def measure(workdir: Path, events: int, batch_events: int) -> list[Figure]:
+    now = datetime.now(UTC)
+    local = workdir / "lake"
+    started = time.perf_counter()
+    catalog = build_catalog()
+    lake = build_lake(local, catalog, events, batch_events, now)
+    zone = ZoneInfo(local_settings(local).reporting_tz)
+    day = (lake.cutoff + timedelta(hours=12)).astimezone(zone).date()
+    gold = write_gold_history(
+        local,
+        catalog,
+        run_id=GOLD_RUN_ID,
+        cutoff=lake.cutoff,
+        last_day=day - timedelta(days=1),
+        days=GOLD_DAYS,
+        events_per_day=GOLD_EVENTS_PER_DAY,
+        reporting_tz=zone.key,
+        seed=SEED,
+    )
+    print(
+        f"{lake.events:,} events since T in {lake.files} files ({lake.bytes / 2**20:.1f} MiB), "
+        f"{gold.events:,} gold events in {GOLD_DAYS} days ({time.perf_counter() - started:.0f} s)"
+    )
+    recording = workdir / "moto-recording.jsonl"
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
+    with moto_server() as endpoint:
+        emulated = Settings(aws_endpoint_url=endpoint)
+        direct = emulated.model_copy(
+            update={"lake_uri": f"s3://{emulated.lake_bucket}/{LAKE_PREFIX}"}
+        )
+        create_athena_resources(direct)
+        upload_lake(direct, local, LAKE_PREFIX)
+        aws_client(direct, "s3").put_object(
+            Bucket=direct.lake_bucket,
+            Key=f"{LAKE_PREFIX}/{PUBLISHED_POINTER}",
+            Body=gold.publication.model_dump_json().encode(),
+        )
+        serving = local_settings(local).model_copy(
+            update={
+                "aws_endpoint_url": endpoint,
+                "lake_uri": direct.lake_uri,
+                "realtime_dedup_days": DEDUP_DAYS,
+                "serving_database": str(workdir / "serving.duckdb"),
+            }
+        )
+        engine = DuckDBEngine(serving)
+        try:
+            with counted(endpoint, recording) as install:
+                engine.refresh()
+            with counted(endpoint, recording) as idle:
+                for _ in range(IDLE_REFRESHES):
+                    engine.refresh()
+            land_more(direct, batch_events)
+            with counted(endpoint, recording) as merge:
+                engine.refresh()
+            with (
+                TestClient(create_app(serving, engine)) as client,
+                counted(endpoint, recording) as dashboard,
+            ):
+                for request in refresh_requests(day):
+                    response = client.get(request.path, params=request.params)
+                    if response.status_code not in (200, 404):
+                        raise RuntimeError(f"{request.path} answered {response.text}")
+        finally:
+            engine.close()
+    return figures_of(lake, install[0], idle[0], merge[0], dashboard[0])
+
+
+def figures_of(
+    lake: Lake, install: Requests, idle: Requests, merge: Requests, dashboard: Requests
+) -> list[Figure]:
+    return [
+        figure("bronze files since T", lake.files, "files"),
+        figure("installation: S3 GETs", install.gets, "requests"),
+        figure("installation: S3 LISTs", install.lists, "requests"),
+        figure("installation: bytes read from S3", install.get_bytes / 2**20, "MiB"),
+        figure("refresh with nothing new: S3 LISTs", idle.lists / IDLE_REFRESHES, "requests"),
+        figure("refresh with nothing new: S3 GETs", idle.gets / IDLE_REFRESHES, "requests"),
+        figure("refresh after a landed file: S3 LISTs", merge.lists, "requests"),
+        figure("refresh after a landed file: S3 GETs", merge.gets, "requests"),
+        figure("dashboard refresh: S3 GETs", dashboard.gets, "requests"),
+        figure("dashboard refresh: S3 LISTs", dashboard.lists, "requests"),
+        figure(
+            "dashboard refresh: bytes read from S3 per event since T",
+            dashboard.get_bytes / lake.events,
+            "bytes",
+            lake.bytes / lake.events,
+        ),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.serving_s3", description=__doc__)
+    parser.add_argument("--events", type=int, default=EVENTS, help="real-time events since T")
+    parser.add_argument(
+        "--batch-events", type=int, default=BATCH_EVENTS, help="events per landed file"
+    )
+    args = parser.parse_args()
+    os.environ.update({k: v for k, v in FAKE_CREDENTIALS.items() if k not in os.environ})
+    with tempfile.TemporaryDirectory(prefix="bench-serving-s3-") as workdir:
+        figures = measure(Path(workdir), args.events, args.batch_events)
+    write_results("serving_s3", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
