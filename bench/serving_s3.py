@@ -230,6 +230,11 @@ def figures_of(
         figure("refresh with nothing new: S3 GETs", idle.gets / IDLE_REFRESHES, "requests"),
         figure("refresh after a landed file: S3 LISTs", merge.lists, "requests"),
         figure("refresh after a landed file: S3 GETs", merge.gets, "requests"),
+        figure(
+            "a merge's S3 GETs beyond an idle refresh's",
+            merge.gets - idle.gets / IDLE_REFRESHES,
+            "requests",
+        ),
         figure("dashboard refresh: S3 GETs", dashboard.gets, "requests"),
         figure("dashboard refresh: S3 LISTs", dashboard.lists, "requests"),
         figure(

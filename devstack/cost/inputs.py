@@ -78,6 +78,17 @@ _SOURCES: Mapping[str, Source] = {
     "serving_bytes_per_gold_sale": Source(
         "realtime", "serving database bytes per gold sale looked up"
     ),
+    "serving_list_requests_per_refresh": Source("serving_s3", "refresh with nothing new: S3 LISTs"),
+    "serving_get_requests_per_refresh": Source("serving_s3", "refresh with nothing new: S3 GETs"),
+    "serving_get_requests_per_merge": Source(
+        "serving_s3", "a merge's S3 GETs beyond an idle refresh's"
+    ),
+    "serving_get_requests_per_dashboard_refresh": Source(
+        "serving_s3", "dashboard refresh: S3 GETs"
+    ),
+    "serving_list_requests_per_dashboard_refresh": Source(
+        "serving_s3", "dashboard refresh: S3 LISTs"
+    ),
     "reconciliation_gold_bytes_per_event": Source(
         "athena_scan",
         "reconciliation counts: gold bytes read once per run per event of the lookback days",

@@ -202,12 +202,21 @@ class Assumptions:
     serving_base_gb: Decimal = Decimal("0.75")
     """A serving task's memory beside DuckDB's cache: Python, the app, the query API's answers
     (the Terraform root gives DuckDB the task's memory less 768 MiB)."""
-    serving_list_requests_per_refresh: Decimal = Decimal(3)
-    """S3 LISTs a DuckDB serving task's refresh makes: bronze's days since T (two, from T's date
-    to today's) and the CSV uploads'; the publication pointer is a GET."""
-    serving_gold_gets_per_refresh: Decimal = Decimal(30)
-    """S3 GETs a dashboard refresh's questions make to gold's Parquet (footers and column chunks
-    of the days a panel's range reaches; today's lines come from memory)."""
+    serving_list_requests_per_refresh: Decimal = Decimal(11)
+    """S3 LISTs a DuckDB serving task's refresh makes with nothing new (bronze's days since T,
+    the CSV uploads, the reference tables, the tables without files yet). Measured by `python -m
+    bench.serving_s3`, as the three below."""
+    serving_get_requests_per_refresh: Decimal = Decimal(5)
+    """S3 GET-class requests (HEADs among them) of a refresh with nothing new: the pointer."""
+    serving_get_requests_per_merge: Decimal = Decimal(45)
+    """S3 GET-class requests a refresh makes beyond that when files landed since the last one:
+    the new files' footers and columns."""
+    serving_get_requests_per_dashboard_refresh: Decimal = Decimal(1354)
+    """S3 GET-class requests one dashboard refresh's questions make: gold's files of the days a
+    panel's range reaches, bronze's for the newest event, each file a HEAD and ranged GETs."""
+    serving_list_requests_per_dashboard_refresh: Decimal = Decimal(155)
+    """S3 LISTs one dashboard refresh's questions make (the tables read through their folders:
+    bronze and the CSV uploads)."""
     serving_athena_task_vcpu: Decimal = Decimal("0.5")
     serving_athena_task_gb: Decimal = Decimal(2)
     """A serving task that only forwards questions to Athena: the serving module's defaults."""
@@ -373,9 +382,10 @@ def _s3_requests(w: Workload, a: Assumptions, v: _Volumes) -> tuple[Decimal, Dec
     The nightly job reads one merged file per hour of history. On Athena a dashboard query reads
     every bronze file since T: those landed since the last compaction run, the open hour's
     merged file and one per hour closed since T (about a day of them, T being early in the
-    morning). A DuckDB serving task reads each landed file once and each compaction output's
-    footer (its lineage), lists the lake on every refresh (LISTs bill as PUT-class requests)
-    and reads gold's files for the panels' past days."""
+    morning). A DuckDB serving task lists the lake and reads the pointer on every refresh
+    (LISTs bill as PUT-class requests), reads what landed since the last one when anything did
+    (a refresh merges every file landed since the previous one), and reads the files the
+    dashboard's questions need: each as `bench.serving_s3` counts it."""
     compacted_files = HOURS_PER_DAY * w.retention_days
     puts = (
         v.invocations + a.compaction_runs_per_day * v.days + 2 * Decimal(w.retention_days) * v.days
@@ -393,11 +403,16 @@ def _s3_requests(w: Workload, a: Assumptions, v: _Volumes) -> tuple[Decimal, Dec
         )
         return puts, gets
     refreshes = v.hours * 3600 / w.serving_refresh_seconds * w.serving_tasks
-    puts += refreshes * a.serving_list_requests_per_refresh
+    merges = min(refreshes, v.invocations * w.serving_tasks)
+    dashboard_refreshes = w.dashboard_queries_per_hour * v.hours
+    puts += (
+        refreshes * a.serving_list_requests_per_refresh
+        + dashboard_refreshes * a.serving_list_requests_per_dashboard_refresh
+    )
     gets += (
-        refreshes
-        + (v.invocations + a.compaction_runs_per_day * v.days) * w.serving_tasks
-        + w.dashboard_queries_per_hour * v.hours * a.serving_gold_gets_per_refresh
+        refreshes * a.serving_get_requests_per_refresh
+        + merges * a.serving_get_requests_per_merge
+        + dashboard_refreshes * a.serving_get_requests_per_dashboard_refresh
     )
     return puts, gets
 
