@@ -619,16 +619,14 @@ def warn_unless_pruned(ratio: float, share: float) -> None:
         )
 
 
-def measure(
-    workdir: Path,
-    events: int,
-    batch_events: int,
-    gold_days: int,
-    gold_events_per_day: int,
-    small_file_threshold: str | None = None,
-) -> list[Figure]:
+def lake_with_gold(
+    lake_dir: Path, events: int, batch_events: int, gold_days: int, gold_events_per_day: int
+) -> tuple[Lake, GoldHistory, date]:
+    """`build_lake`'s day since T and a gold history before it, and the reporting day the
+    dashboard asks for: the one most of the events fall on, as it asks for today late in the
+    day. Gold ends the day before: as at a deployment's T near local midnight, it holds no line
+    of the day asked, so what a query reads more with gold is its lookup of gold's sales."""
     now = datetime.now(UTC)
-    lake_dir = workdir / "lake"
     started = time.perf_counter()
     catalog = build_catalog()
     lake = build_lake(lake_dir, catalog, events, batch_events, now)
@@ -636,12 +634,9 @@ def measure(
         f"{lake.events:,} events since {lake.cutoff:%Y-%m-%d %H:%M} UTC in {lake.files} files, "
         f"{lake.bytes / 2**20:.1f} MiB ({time.perf_counter() - started:.0f} s)"
     )
-    # The day most of the events fall on, asked as the dashboard asks for today late in the day.
     zone = ZoneInfo(local_settings(lake_dir).reporting_tz)
     day = (lake.cutoff + timedelta(hours=12)).astimezone(zone).date()
     started = time.perf_counter()
-    # Gold ends the day before: as at a deployment's T near local midnight, it holds no line of
-    # the day asked, so what a query reads more with gold is its anti-join's read alone.
     gold = write_gold_history(
         lake_dir,
         catalog,
@@ -657,6 +652,19 @@ def measure(
         f"gold history: {gold.events:,} events in {gold_days} days, {gold.bytes / 2**20:.1f} MiB "
         f"({time.perf_counter() - started:.0f} s)"
     )
+    return lake, gold, day
+
+
+def measure(
+    workdir: Path,
+    events: int,
+    batch_events: int,
+    gold_days: int,
+    gold_events_per_day: int,
+    small_file_threshold: str | None = None,
+) -> list[Figure]:
+    lake_dir = workdir / "lake"
+    lake, gold, day = lake_with_gold(lake_dir, events, batch_events, gold_days, gold_events_per_day)
     issued = record_queries(lake_dir, after_publication_requests(day) + refresh_requests(day))
     print(
         f"{len(issued)} queries recorded for a run's first refresh and the next "

@@ -35,15 +35,13 @@ import os
 import re
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi.testclient import TestClient
@@ -54,16 +52,14 @@ from bench.athena_scan import (
     EVENTS,
     GOLD_DAYS,
     GOLD_EVENTS_PER_DAY,
-    GOLD_RUN_ID,
     LAKE_PREFIX,
     SEED,
     SOURCE,
     Lake,
-    build_lake,
+    lake_with_gold,
     local_settings,
     refresh_requests,
 )
-from bench.gold_history import write_gold_history
 from bench.results_file import Figure, figure, write_results
 from contract import wire
 from contract.aws import aws_client
@@ -151,28 +147,8 @@ def land_more(settings: Settings, events: int) -> None:
 
 
 def measure(workdir: Path, events: int, batch_events: int) -> list[Figure]:
-    now = datetime.now(UTC)
     local = workdir / "lake"
-    started = time.perf_counter()
-    catalog = build_catalog()
-    lake = build_lake(local, catalog, events, batch_events, now)
-    zone = ZoneInfo(local_settings(local).reporting_tz)
-    day = (lake.cutoff + timedelta(hours=12)).astimezone(zone).date()
-    gold = write_gold_history(
-        local,
-        catalog,
-        run_id=GOLD_RUN_ID,
-        cutoff=lake.cutoff,
-        last_day=day - timedelta(days=1),
-        days=GOLD_DAYS,
-        events_per_day=GOLD_EVENTS_PER_DAY,
-        reporting_tz=zone.key,
-        seed=SEED,
-    )
-    print(
-        f"{lake.events:,} events since T in {lake.files} files ({lake.bytes / 2**20:.1f} MiB), "
-        f"{gold.events:,} gold events in {GOLD_DAYS} days ({time.perf_counter() - started:.0f} s)"
-    )
+    lake, gold, day = lake_with_gold(local, events, batch_events, GOLD_DAYS, GOLD_EVENTS_PER_DAY)
     recording = workdir / "moto-recording.jsonl"
     os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
     with moto_server() as endpoint:

@@ -423,14 +423,21 @@ def test_the_serving_module_grants_athena_only_to_an_athena_engine() -> None:
 
 
 def test_the_serving_role_covers_duckdb_serving_from_the_lake(
-    deployed: Settings, proxy: RecordingProxy, make_event: Callable[..., dict[str, Any]]
+    deployed: Settings, proxy: RecordingProxy
 ) -> None:
     """With `serving_engine = duckdb` the task reads the published run and bronze from S3 and
-    answers itself: it may read the lake and nothing of Athena or Glue."""
+    answers itself, its tables in a database file as the Terraform root sets it: it may read the
+    lake and nothing of Athena or Glue."""
     from serving.engines.duckdb_engine import DuckDBEngine
 
     publish_a_run(deployed)
-    settings = deployed.model_copy(update={"serving_engine": "duckdb"})
+    settings = deployed.model_copy(
+        update={
+            "serving_engine": "duckdb",
+            "serving_database": str(deployed.state_dir / "serving.duckdb"),
+            "serving_memory_limit": "1GB",
+        }
+    )
 
     def serve() -> None:
         engine = DuckDBEngine(settings)
