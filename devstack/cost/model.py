@@ -208,12 +208,12 @@ class Assumptions:
     bench.serving_s3`, as the three below."""
     serving_get_requests_per_refresh: Decimal = Decimal(5)
     """S3 GET-class requests (HEADs among them) of a refresh with nothing new: the pointer."""
-    serving_get_requests_per_merge: Decimal = Decimal(45)
+    serving_get_requests_per_merge: Decimal = Decimal(22)
     """S3 GET-class requests a refresh makes beyond that when files landed since the last one:
     the new files' footers and columns."""
-    serving_get_requests_per_dashboard_refresh: Decimal = Decimal(1354)
-    """S3 GET-class requests one dashboard refresh's questions make: gold's files of the days a
-    panel's range reaches, bronze's for the newest event, each file a HEAD and ranged GETs."""
+    serving_get_requests_per_dashboard_refresh: Decimal = Decimal(502)
+    """S3 GET-class requests one dashboard refresh's questions make: each gold and bronze file a
+    question opens, a HEAD (once a minute) and the ranged GETs of what it reads."""
     serving_list_requests_per_dashboard_refresh: Decimal = Decimal(155)
     """S3 LISTs one dashboard refresh's questions make (the tables read through their folders:
     bronze and the CSV uploads)."""

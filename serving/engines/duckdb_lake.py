@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import duckdb
 import pyarrow as pa
+import pyarrow.fs
 from fsspec.implementations.arrow import ArrowFSWrapper
 
 from contract.lake_io import LakeFiles
@@ -62,18 +64,56 @@ class ThreadPositionedFile(io.RawIOBase):
         return bytes(data)
 
     def close(self) -> None:
-        self._source.close()
+        """Closes this view of the file; the source is the lake filesystem's to keep or drop."""
         super().close()
 
 
-class _S3LakeFileSystem(ArrowFSWrapper):  # type: ignore[misc]  # fsspec is untyped
+HANDLE_MAX_AGE_SECONDS = 60.0
+"""How long a kept file handle serves reads before the file is opened (and its size asked)
+again: a file rewritten in place (the erasure tool rewrites lake files) is read whole again
+within this long."""
+
+
+class S3LakeFileSystem(ArrowFSWrapper):  # type: ignore[misc]  # fsspec is untyped
     protocol = ("s3",)
+    cachable = False
+    """One per engine: fsspec would otherwise hand every engine the same instance."""
+
+    def __init__(self, filesystem: pa.fs.FileSystem) -> None:
+        super().__init__(filesystem)
+        self._opened: dict[str, tuple[pa.NativeFile, float]] = {}
+        self._opened_lock = threading.Lock()
 
     def _open(self, path: str, mode: str = "rb", **kwargs: object) -> io.RawIOBase:
-        """Lake files are only read here: a handle safe to share between DuckDB's threads."""
+        """Lake files are only read here, through a handle safe to share between DuckDB's
+        threads (see `_kept`)."""
         if mode != "rb":
             raise ValueError(f"the serving engine only reads the lake, not {mode!r}")
-        return ThreadPositionedFile(self.fs.open_input_file(self._strip_protocol(path)))
+        return ThreadPositionedFile(self._kept(path))
+
+    def size(self, path: str) -> int:
+        """DuckDB asks every file's size whenever a query binds a view of it: the kept handle
+        knows it."""
+        return int(self._kept(path).size())
+
+    def _kept(self, path: str) -> pa.NativeFile:
+        """The file opened for reading. Opening an S3 file asks its size (a HEAD), and DuckDB
+        opens every file of a view's list, and asks its size, for every query that binds the
+        view (it reads each file's schema): a handle is kept for HANDLE_MAX_AGE_SECONDS.
+        Handles are dropped, never closed: a query may still be reading one."""
+        key = self._strip_protocol(path)
+        now = time.monotonic()
+        with self._opened_lock:
+            kept = self._opened.get(key)
+        if kept is not None and now - kept[1] < HANDLE_MAX_AGE_SECONDS:
+            return kept[0]
+        source = self.fs.open_input_file(key)
+        with self._opened_lock:
+            self._opened = {
+                k: v for k, v in self._opened.items() if now - v[1] < HANDLE_MAX_AGE_SECONDS
+            }
+            self._opened[key] = (source, now)
+        return source
 
     def glob(self, path: str, **kwargs: object) -> list[str]:
         """A path without wildcards is itself. DuckDB globs every path of a view's file list
@@ -91,4 +131,4 @@ def attach_lake(connection: duckdb.DuckDBPyConnection, lake: LakeFiles) -> None:
         return
     connection.execute("SET autoinstall_known_extensions = false")
     connection.execute("SET autoload_known_extensions = false")
-    connection.register_filesystem(_S3LakeFileSystem(lake.filesystem))
+    connection.register_filesystem(S3LakeFileSystem(lake.filesystem))

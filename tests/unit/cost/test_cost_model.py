@@ -461,11 +461,11 @@ def test_duckdb_serving_pays_the_requests_of_each_refresh_merge_and_dashboard_re
     # every second, so every refresh merges); 7,200 dashboard refreshes. On top of the 2,592,000
     # landed files, 4,320 compaction runs and 600 nightly writes, PUT-class: 11 LISTs a refresh
     # (2,851,200) and 155 a dashboard refresh (1,116,000). GETs: the nightly and compaction reads
-    # as on Athena (2,613,600), 5 a refresh (1,296,000), 45 more a merge (11,664,000) and 1,354
-    # a dashboard refresh (9,748,800): the request counts `bench.serving_s3` measures by default.
+    # as on Athena (2,613,600), 5 a refresh (1,296,000), 22 more a merge (5,702,400) and 502 a
+    # dashboard refresh (3,614,400): the request counts `bench.serving_s3` measures by default.
     (s3,) = [i for i in estimate(SERVED_BY_DUCKDB, prices, HELD).items if i.component == "S3"]
-    assert "6564120 PUT, 25322400 GET" in s3.basis
+    assert "6564120 PUT, 13226400 GET" in s3.basis
     quiet = Workload(**{**SERVED_BY_DUCKDB.__dict__, "batching_window_seconds": Decimal(60)})
-    # a file a minute: 43,200 merges instead of 259,200, 45 GETs each.
+    # a file a minute: 43,200 merges instead of 259,200, 22 GETs each.
     (s3,) = [i for i in estimate(quiet, prices, HELD).items if i.component == "S3"]
-    assert f"{25322400 - (2592000 - 43200) - (259200 - 43200) * 45} GET" in s3.basis
+    assert f"{13226400 - (2592000 - 43200) - (259200 - 43200) * 22} GET" in s3.basis

@@ -1,6 +1,8 @@
-"""A lake file handed to DuckDB keeps one position per thread: DuckDB moves a shared handle with
-`seek` and then reads from it, and another thread's `seek` between the two must not change what
-the first one reads (on S3 it did: footers that did not parse)."""
+"""How the DuckDB engine reads an `s3://` lake's files. A file handed to DuckDB keeps one position
+per thread: DuckDB moves a shared handle with `seek` and then reads from it, and another
+thread's `seek` between the two must not change what the first one reads (on S3 it did: footers
+that did not parse). A file is opened once (on S3 a HEAD) for its size and its reads while its
+handle is young, as DuckDB asks both for every query that binds a view of it."""
 
 from __future__ import annotations
 
@@ -8,9 +10,14 @@ import io
 import threading
 from pathlib import Path
 
+import fsspec
+import pyarrow as pa
 import pyarrow.fs as pafs
+import pytest
+from pyarrow.fs import FSSpecHandler
 
-from serving.engines.duckdb_lake import ThreadPositionedFile
+from serving.engines import duckdb_lake
+from serving.engines.duckdb_lake import S3LakeFileSystem, ThreadPositionedFile
 
 DATA = bytes(range(256)) * 16
 
@@ -59,3 +66,40 @@ def test_reads_follow_seek_from_any_origin_and_stop_at_the_end(tmp_path: Path) -
     assert handle.read() == DATA[15:]
     handle.close()
     assert handle.closed
+
+
+class CountingHandler(FSSpecHandler):  # type: ignore[misc]  # pyarrow is untyped
+    """A local filesystem that counts how often a file is opened (an S3 HEAD each)."""
+
+    def __init__(self) -> None:
+        super().__init__(fsspec.filesystem("file"))
+        self.opened = 0
+
+    def open_input_file(self, path: str) -> pa.NativeFile:
+        self.opened += 1
+        return super().open_input_file(path)
+
+
+def test_a_file_is_opened_once_for_its_size_and_reads_until_the_handle_is_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "file.bin"
+    path.write_bytes(DATA)
+    handler = CountingHandler()
+    lake = S3LakeFileSystem(pafs.PyFileSystem(handler))
+    assert lake.size(str(path)) == len(DATA)
+    with lake.open(str(path), "rb") as first, lake.open(str(path), "rb") as second:
+        first.seek(10)
+        second.seek(20)
+        assert (first.read(2), second.read(2)) == (DATA[10:12], DATA[20:22])
+    assert handler.opened == 1
+    path.write_bytes(DATA[:100])
+    monkeypatch.setattr(duckdb_lake, "HANDLE_MAX_AGE_SECONDS", 0.0)
+    assert lake.size(str(path)) == 100
+    assert handler.opened == 2
+
+
+def test_the_lake_is_only_read(tmp_path: Path) -> None:
+    lake = S3LakeFileSystem(pafs.PyFileSystem(CountingHandler()))
+    with pytest.raises(ValueError, match="only reads the lake"):
+        lake.open(str(tmp_path / "new.bin"), "wb")
