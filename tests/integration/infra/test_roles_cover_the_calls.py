@@ -27,6 +27,7 @@ import pytest
 
 from contract.aws import aws_client
 from contract.settings import Settings
+from serving.engines.base import QueryEngine
 from tests.conftest import load_event
 from tests.integration.athena import create_athena_resources
 from tests.integration.infra.recording_proxy import (
@@ -371,22 +372,22 @@ def test_the_compaction_role_covers_merging_a_closed_hour(
 # --- the serving tasks and the ingest API ---------------------------------------------------------
 
 
+def serve_one_query(engine: QueryEngine) -> None:
+    """What a serving task does first: install the published run, answer a question over it."""
+    try:
+        engine.refresh()
+        engine.query("SELECT count(*) AS n FROM sales_merged")
+    finally:
+        engine.close()
+
+
 def test_the_serving_role_covers_moving_the_catalog_and_querying(
     deployed: Settings, proxy: RecordingProxy
 ) -> None:
     from serving.engines.athena_engine import AthenaEngine
 
     publish_a_run(deployed)
-
-    def serve() -> None:
-        engine = AthenaEngine(deployed)
-        try:
-            engine.refresh()
-            engine.query("SELECT 1 AS one")
-        finally:
-            engine.close()
-
-    made = run_recorded(proxy, serve)
+    made = run_recorded(proxy, lambda: serve_one_query(AthenaEngine(deployed)))
     role = Role(
         "serving",
         "task",
@@ -438,16 +439,7 @@ def test_the_serving_role_covers_duckdb_serving_from_the_lake(
             "serving_memory_limit": "1GB",
         }
     )
-
-    def serve() -> None:
-        engine = DuckDBEngine(settings)
-        try:
-            engine.refresh()
-            engine.query("SELECT count(*) AS n FROM sales_merged")
-        finally:
-            engine.close()
-
-    made = run_recorded(proxy, serve)
+    made = run_recorded(proxy, lambda: serve_one_query(DuckDBEngine(settings)))
     role = Role(
         "serving",
         "task",
