@@ -210,11 +210,7 @@ def build_lake(lake: Path, catalog: Catalog, events: int, batch_events: int, now
     write_reference(str(lake), catalog, settings=settings)
     files = LakeFiles.open(str(lake), settings)
     cutoff = (now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    rhythm = Rhythm(
-        [StoreTraffic(store, catalog.traffic_weight(store.store_id)) for store in catalog.stores],
-        flat=True,
-    )
-    factory = EventFactory(catalog, rhythm, seed=SEED, run_tag="scan")
+    factory = event_factory(catalog, SEED, "scan")
     step = (now - timedelta(minutes=1) - cutoff) / events
     batch: list[DeliveredRecord] = []
     landed = 0
@@ -235,11 +231,7 @@ def build_lake(lake: Path, catalog: Catalog, events: int, batch_events: int, now
             flush()
             compact_hour(files, bronze_partition(next_run - COMPACTION_EVERY))
             next_run += COMPACTION_EVERY
-        outgoing = factory.next_event(ingested_at)
-        event = validate_json(SaleEvent, json.dumps(outgoing.payload))
-        factory.remember_acknowledged(outgoing)
-        data = wire.encode_accepted(event, ingested_at=ingested_at, source=SOURCE)
-        batch.append(DeliveredRecord(data, f"bench:{number}"))
+        batch.append(delivered(factory, ingested_at, f"bench:{number}"))
         if len(batch) == batch_events:
             flush()
     flush()  # the newest minutes: landed since the compactor's last run
@@ -251,6 +243,25 @@ def build_lake(lake: Path, catalog: Catalog, events: int, batch_events: int, now
         files=len(paths),
         bytes=sum(path.stat().st_size for path in paths),
     )
+
+
+def event_factory(catalog: Catalog, seed: int, run_tag: str) -> EventFactory:
+    """The simulator's events over the demo catalog, every store at its weight, flat in time."""
+    rhythm = Rhythm(
+        [StoreTraffic(store, catalog.traffic_weight(store.store_id)) for store in catalog.stores],
+        flat=True,
+    )
+    return EventFactory(catalog, rhythm, seed=seed, run_tag=run_tag)
+
+
+def delivered(factory: EventFactory, ingested_at: datetime, sequence: str) -> DeliveredRecord:
+    """The factory's next event as the speed layer receives it: validated and stamped as the
+    ingest API stamps it (`contract.wire`)."""
+    outgoing = factory.next_event(ingested_at)
+    event = validate_json(SaleEvent, json.dumps(outgoing.payload))
+    factory.remember_acknowledged(outgoing)
+    data = wire.encode_accepted(event, ingested_at=ingested_at, source=SOURCE)
+    return DeliveredRecord(data, sequence)
 
 
 def publish_cutoff(files: LakeFiles, cutoff: datetime, now: datetime) -> None:

@@ -23,8 +23,7 @@ region is free (the bytes are those the GETs' ranges asked for). Baseline from t
 whole bronze files since T, which each of the seven real-time queries of a refresh on Athena read
 about once (`bench.athena_scan`). Results: bench/results/serving_s3.json, read by
 devstack/cost/inputs.py (the requests of an idle refresh, of a merge, of a dashboard refresh).
-Takes about 3 minutes on 2 cores at 200k events (`--events`; the requests per refresh depend on
-the files since T, one per closed hour and the last minutes' landed ones, not on the events).
+Takes about 3 minutes on 2 cores at its default 200k events (`--events`).
 """
 
 from __future__ import annotations
@@ -49,35 +48,33 @@ from fastapi.testclient import TestClient
 from bench.athena_scan import (
     BATCH_EVENTS,
     DEDUP_DAYS,
-    EVENTS,
     GOLD_DAYS,
     GOLD_EVENTS_PER_DAY,
     LAKE_PREFIX,
     SEED,
-    SOURCE,
     Lake,
+    delivered,
+    event_factory,
     lake_with_gold,
     local_settings,
     refresh_requests,
 )
 from bench.results_file import Figure, figure, write_results
-from contract import wire
 from contract.aws import aws_client
-from contract.event import SaleEvent
 from contract.lake import PUBLISHED_POINTER
 from contract.lake_io import LakeFiles
-from contract.pydantic_fast import validate_json
 from contract.settings import Settings
 from devstack.catalog import build_catalog
 from devstack.local_servers import FAKE_CREDENTIALS, moto_server
-from devstack.simulator.events import EventFactory
-from devstack.simulator.rhythm import Rhythm, StoreTraffic
 from devstack.trino_athena import create_athena_resources, upload_lake
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
 from speed_layer.landing import land
-from speed_layer.records import Batch, DeliveredRecord
+from speed_layer.records import Batch
 
+EVENTS = 200_000
+"""Real-time events since T: what a refresh asks of S3 follows the files since T (one per closed
+hour, and the last minutes' landed ones), not the events, and the lake builds in a minute."""
 IDLE_REFRESHES = 5
 
 
@@ -125,20 +122,9 @@ def counted(endpoint: str, recording: Path) -> Iterator[list[Requests]]:
 
 def land_more(settings: Settings, events: int) -> None:
     """One more landed file of `events` new simulator events, ingested a moment ago."""
-    catalog = build_catalog()
-    rhythm = Rhythm(
-        [StoreTraffic(store, catalog.traffic_weight(store.store_id)) for store in catalog.stores],
-        flat=True,
-    )
-    factory = EventFactory(catalog, rhythm, seed=SEED + 1, run_tag="serving-s3")
+    factory = event_factory(build_catalog(), SEED + 1, "serving-s3")
     now = datetime.now(UTC)
-    records = []
-    for number in range(events):
-        outgoing = factory.next_event(now)
-        event = validate_json(SaleEvent, json.dumps(outgoing.payload))
-        factory.remember_acknowledged(outgoing)
-        data = wire.encode_accepted(event, ingested_at=now, source=SOURCE)
-        records.append(DeliveredRecord(data, f"more:{number}"))
+    records = [delivered(factory, now, f"more:{number}") for number in range(events)]
     report = land(
         Batch("serving-s3-more", tuple(records)), LakeFiles.open(settings.lake_uri, settings)
     )

@@ -5,8 +5,9 @@ exist (only the configured sink carries events), one Lambda invocation lands one
 the nightly job absorbs each day incrementally on EMR Serverless (rebuilding the days late events
 reach, and the whole history every `full_rebuild_every_days`), its kept states sharing unchanged
 days. Dashboards are answered by the serving tasks: with DuckDB (the default, docs/adr/0024) each
-task holds the real-time side and gold's sales of the dedup window in memory, sized from what
-`bench.realtime` measures, and reads each landed file once; with Athena each refresh runs the
+task keeps the real-time side and gold's sales of the dedup window in a database file it caches
+in memory, sized from what `bench.realtime` measures, and pays the S3 requests `bench.serving_s3`
+counts; with Athena each refresh runs the
 dashboard's queries over the events since T, half a day's on average, at the bytes per event
 `bench.athena_scan` measures on Trino, Athena's engine, plus the gold sales the real-time view
 looks up. What cannot be derived
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from devstack.cost.prices import PriceList
 
@@ -517,16 +518,24 @@ def _emr(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     return LineItem("EMR Serverless", monthly, basis)
 
 
+class FargateSize(NamedTuple):
+    vcpu: Decimal
+    least_gb: Decimal
+    most_gb: Decimal
+    step_gb: Decimal
+    """Memory comes in steps of this many GB between the least and the most."""
+
+
 FARGATE_SIZES = (
-    (Decimal("0.25"), Decimal("0.5"), Decimal(2), Decimal(1)),
-    (Decimal("0.5"), Decimal(1), Decimal(4), Decimal(1)),
-    (Decimal(1), Decimal(2), Decimal(8), Decimal(1)),
-    (Decimal(2), Decimal(4), Decimal(16), Decimal(1)),
-    (Decimal(4), Decimal(8), Decimal(30), Decimal(1)),
-    (Decimal(8), Decimal(16), Decimal(60), Decimal(4)),
-    (Decimal(16), Decimal(32), Decimal(120), Decimal(8)),
+    FargateSize(Decimal("0.25"), Decimal("0.5"), Decimal(2), Decimal(1)),
+    FargateSize(Decimal("0.5"), Decimal(1), Decimal(4), Decimal(1)),
+    FargateSize(Decimal(1), Decimal(2), Decimal(8), Decimal(1)),
+    FargateSize(Decimal(2), Decimal(4), Decimal(16), Decimal(1)),
+    FargateSize(Decimal(4), Decimal(8), Decimal(30), Decimal(1)),
+    FargateSize(Decimal(8), Decimal(16), Decimal(60), Decimal(4)),
+    FargateSize(Decimal(16), Decimal(32), Decimal(120), Decimal(8)),
 )
-"""Fargate's task sizes: vCPU, the least and most memory (GB) it takes, the memory's step."""
+"""Fargate's task sizes, smallest first."""
 
 
 MAX_EPHEMERAL_STORAGE_GB = Decimal(200)
@@ -558,16 +567,17 @@ def serving_task(w: Workload, a: Assumptions) -> ServingTask:
     gold = events * _gold_days_looked_up(w) * a.serving_bytes_per_gold_sale / GB
     held, storage = side + gold, side + gold + max(side, gold)
     needed = a.serving_base_gb + held
-    fits = [size for size in FARGATE_SIZES if needed <= size[2]]
+    fits = [size for size in FARGATE_SIZES if needed <= size.most_gb]
     if not fits or storage > MAX_EPHEMERAL_STORAGE_GB:
         raise ValueError(
             f"a DuckDB serving task would need {needed:.0f} GB of memory and {storage:.0f} GB of "
-            f"storage, above Fargate's largest task ({FARGATE_SIZES[-1][2]} GB, "
+            f"storage, above Fargate's largest task ({FARGATE_SIZES[-1].most_gb} GB, "
             f"{MAX_EPHEMERAL_STORAGE_GB} GB): shorten the dedup window (realtime_dedup_days) or "
             "serve with Athena (serving_engine athena)"
         )
-    vcpu, least, _, step = fits[0]
-    return ServingTask(vcpu, max(least, _ceil(needed / step) * step), held, storage)
+    size = fits[0]
+    memory = max(size.least_gb, _ceil(needed / size.step_gb) * size.step_gb)
+    return ServingTask(size.vcpu, memory, held, storage)
 
 
 def _fargate(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:

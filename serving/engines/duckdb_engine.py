@@ -101,8 +101,8 @@ class DuckDBEngine:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._lake = LakeFiles.open(settings.lake_uri, settings)
-        self._database = _fresh_database(settings.serving_database)
-        self._connection = athena_session(str(self._database or ":memory:"))
+        _remove_database(settings.serving_database)
+        self._connection = athena_session(settings.serving_database or ":memory:")
         if settings.serving_memory_limit:
             limit = _literal(settings.serving_memory_limit)
             self._connection.execute(f"SET memory_limit = {limit}")
@@ -157,7 +157,7 @@ class DuckDBEngine:
         with self._lock:
             self._connection.close()
         shutil.rmtree(self._schema_files, ignore_errors=True)
-        _fresh_database(str(self._database or ""))
+        _remove_database(self._settings.serving_database)
 
     def _install(self, run: PublishedRun) -> None:
         """Map every table, create every view and materialize the real-time lines in one
@@ -335,18 +335,18 @@ def _copy_reference(table: str) -> str:
     return f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM "{_lake_view(table)}"'
 
 
-def _fresh_database(path: str) -> Path | None:
-    """The engine's database file, with whatever an earlier process left there (its tables, its
-    write-ahead log) removed: the file only ever holds what this engine computed. None: in
-    memory."""
+def _remove_database(path: str) -> None:
+    """Remove the engine's database file and what DuckDB keeps beside it (its write-ahead log,
+    its spill folder), and make its folder: the file only ever holds what one engine computed,
+    so an engine starts without what an earlier process left and leaves nothing when it closes.
+    Nothing to do for an engine in memory (`path` empty)."""
     if not path:
-        return None
+        return
     database = Path(path)
     for leftover in (database, database.with_name(f"{database.name}.wal")):
         leftover.unlink(missing_ok=True)
     shutil.rmtree(database.with_name(f"{database.name}.tmp"), ignore_errors=True)
     database.parent.mkdir(parents=True, exist_ok=True)
-    return database
 
 
 def transpile(sql: str, *, rename: str | None = None) -> str:

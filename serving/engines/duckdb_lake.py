@@ -33,7 +33,8 @@ GLOB_CHARACTERS = frozenset("*?[")
 
 
 class ThreadPositionedFile(io.RawIOBase):
-    """A read-only lake file whose position belongs to the thread that moved it."""
+    """A read-only view of a lake file whose position belongs to the thread that moved it.
+    Closing the view leaves the file open: the lake filesystem keeps it (`S3LakeFileSystem`)."""
 
     def __init__(self, source: pa.NativeFile) -> None:
         super().__init__()
@@ -62,10 +63,6 @@ class ThreadPositionedFile(io.RawIOBase):
         data = self._source.read_at(max(wanted, 0), at) if wanted > 0 else b""
         self._position.at = at + len(data)
         return bytes(data)
-
-    def close(self) -> None:
-        """Closes this view of the file; the source is the lake filesystem's to keep or drop."""
-        super().close()
 
 
 HANDLE_MAX_AGE_SECONDS = 60.0

@@ -180,7 +180,7 @@ variable "speed_batching_window_seconds" {
 }
 
 variable "serving_engine" {
-  description = "What answers the dashboard and query API (SALESFLOW_SERVING_ENGINE, docs/adr/0024): `duckdb` (each serving task keeps the real-time side and gold's sales of the dedup window in memory, reading each landed file once from S3; no Athena charge per dashboard query) or `athena` (every dashboard query scans bronze since T and the window's gold sales through Athena). Athena keeps the published run's tables and views for analysts either way."
+  description = "What answers the dashboard and query API (SALESFLOW_SERVING_ENGINE, docs/adr/0024): `duckdb` (each serving task keeps the real-time side and gold's sales of the dedup window in a database file it caches in memory, reading each landed file once from S3; no Athena charge per dashboard query) or `athena` (every dashboard query scans bronze since T and the window's gold sales through Athena). Athena keeps the published run's tables and views for analysts either way."
   type        = string
   default     = "duckdb"
 
@@ -191,7 +191,7 @@ variable "serving_engine" {
 }
 
 variable "serving_refresh_seconds" {
-  description = "How often a serving task looks for newly landed files (SALESFLOW_SERVING_REFRESH_SECONDS): the dashboard's delay behind the lake, against one S3 LIST of the days since T (and one GET of the publication pointer) per refresh and task."
+  description = "How often a serving task looks for newly landed files (SALESFLOW_SERVING_REFRESH_SECONDS): the dashboard's delay behind the lake, against the S3 LISTs of the days since T and the GET of the publication pointer each refresh makes per task (`python -m bench.serving_s3` counts them)."
   type        = number
   default     = 5
 
@@ -213,7 +213,7 @@ variable "serving_cpu" {
 }
 
 variable "serving_memory" {
-  description = "Fargate memory per serving task in MiB. With serving_engine = duckdb it holds the real-time lines since T and gold's sales of the dedup window (`salesflow cost` gives the size a volume needs, docs/cost.md); a task short of memory fails its rebuilds and answers 502."
+  description = "Fargate memory per serving task in MiB. With serving_engine = duckdb it caches the engine's database (the real-time lines since T and gold's sales of the dedup window; `salesflow cost` gives the size a volume needs, docs/cost.md), DuckDB getting all but 768 MiB of it; a task short of memory reads its database back from storage, or fails its rebuilds and answers 503."
   type        = number
   default     = 2048
 
