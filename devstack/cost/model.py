@@ -133,9 +133,13 @@ class Assumptions:
     sqs_pollers: Decimal = Decimal(5)
     """Long-polling connections an SQS event source mapping keeps open (20 s each)."""
     api_min_tasks: Decimal = Decimal(2)
-    api_task_vcpu: Decimal = Decimal("0.5")
-    api_task_gb: Decimal = Decimal(1)
-    api_events_per_second_per_task: Decimal = Decimal(400)
+    api_task_vcpu: Decimal = Decimal("0.25")
+    api_task_gb: Decimal = Decimal("0.5")
+    """The ingest module's task size (a quarter vCPU, 512 MiB): its floor is `api_min_tasks`."""
+    api_events_per_second_per_task: Decimal = Decimal(200)
+    """What one such task is given to carry on average: 800 events a second per vCPU, several
+    times below what `python -m bench.ingest` measures per CPU-second, for peaks above the
+    average and the stream's latency."""
     api_bytes_per_request_overhead: Decimal = Decimal(400)
     """Headers and the 202 answer around each event through the load balancer."""
     api_requests_per_new_connection: Decimal = Decimal(10)

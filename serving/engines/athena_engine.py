@@ -15,6 +15,7 @@ from serving.catalog_sync import CatalogSync
 from serving.engines.athena_results import typed_rows
 from serving.engines.athena_statements import AthenaStatements
 from serving.engines.base import QueryResult
+from serving.engines.shared_refresh import SharedRefresh
 from serving.published_run import PublishedRun, read_published_run
 
 
@@ -28,6 +29,7 @@ class AthenaEngine:
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
         self._version = 0
+        self._shared_refresh = SharedRefresh(self._refresh_now)
 
     @property
     def version(self) -> int:
@@ -36,6 +38,10 @@ class AthenaEngine:
         return self._version
 
     def refresh(self) -> PublishedRun:
+        """Shared by the callers that asked while one was pending (`shared_refresh`)."""
+        return self._shared_refresh()
+
+    def _refresh_now(self) -> PublishedRun:
         run = read_published_run(self._settings)
         with self._lock:
             if self._served is None or run.publication != self._served.publication:

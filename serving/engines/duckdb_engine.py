@@ -15,9 +15,14 @@ load rebuilds it (`duckdb_realtime`, `realtime_listing`).
 Dashboard queries then read a small table instead of recomputing the real-time side and its
 lookup of gold's sales each time; the SQL is still the Athena views'.
 
+Every table's view names its files, so no question lists the lake: the published run's tables
+those of its folders and manifests, listed once when the run is installed; bronze since T's UTC
+date, the CSV uploads and the reference tables those of the refresh's listing, which re-creates
+their views whenever it changes.
+
 The lake is a local folder or `s3://` (`duckdb_lake`: DuckDB reads S3 through the lake's own
-filesystem). Which files exist is asked of the same filesystem that reads them: globs and
-manifests through DuckDB, the real-time inputs' versions through `contract.lake_io`.
+filesystem). Which files exist is asked of the same filesystem that reads them: the run's globs
+and manifests through DuckDB, the refresh's listing through `contract.lake_io`.
 """
 
 from __future__ import annotations
@@ -58,7 +63,9 @@ from serving.engines.realtime_listing import (
     files_to_merge,
     realtime_files,
     source_files,
+    table_files,
 )
+from serving.engines.shared_refresh import SharedRefresh
 from serving.published_run import PublishedRun, read_published_run
 from serving.sql_files import (
     ATHENA_DIALECT,
@@ -109,23 +116,26 @@ class DuckDBEngine:
         attach_lake(self._connection, self._lake)
         self._lock = threading.Lock()
         self._served: PublishedRun | None = None
-        self._empty_tables: dict[str, TableDefinition] = {}
         self._realtime_files: Listing = frozenset()
         self._lineage = CompactionLineage(self._compacted_inputs)
         self._schema_files = Path(tempfile.mkdtemp(prefix="salesflow-duckdb-schemas-"))
         self._views: dict[str, str] = {}
         self._tables: dict[str, TableDefinition] = {}
         self._version = 0
+        self._shared_refresh = SharedRefresh(self._refresh_now)
 
     @property
     def version(self) -> int:
         return self._version
 
     def refresh(self) -> PublishedRun:
+        """Shared by the callers that asked while one was pending (`shared_refresh`)."""
+        return self._shared_refresh()
+
+    def _refresh_now(self) -> PublishedRun:
         run = read_published_run(self._settings)
         with self._lock:
-            filled = [t for t in self._empty_tables.values() if self._has_files(t)]
-            if self._served is None or run.publication != self._served.publication or filled:
+            if self._served is None or run.publication != self._served.publication:
                 first = self._served is None
                 self._install(run)
                 if not first:
@@ -165,20 +175,15 @@ class DuckDBEngine:
         parameters = run.sql_parameters(self._settings)
         tables = [TableDefinition.parse(s) for s in table_statements(parameters).values()]
         run_files = {t.name: self._run_files(t) for t in tables if t.name in PUBLISHED_TABLES}
-        empty = {t.name: t for t in tables if t.name not in run_files and not self._has_files(t)}
         inputs = realtime_files(run, self._lake)
         views = view_statements(parameters)
         by_name = {t.name: t for t in tables}
         statements = [
-            table_view(
-                t,
-                empty=t.name in empty,
-                schema_file=self._schema_file(t),
-                files=run_files.get(t.name),
-                name=_lake_view(t.name) if t.name in REFERENCE_TABLES else None,
-            )
+            table_view(t, schema_file=self._schema_file(t), files=run_files[t.name])
             for t in tables
+            if t.name in run_files
         ]
+        statements += self._listed_views(run, by_name, inputs)
         statements += [_copy_reference(t.name) for t in tables if t.name in REFERENCE_TABLES]
         for name, statement in views.items():
             if name == REALTIME_VIEW:
@@ -193,13 +198,12 @@ class DuckDBEngine:
                 statements.append(transpile(statement))
         self._transaction(statements)
         self._served = run
-        self._empty_tables = empty
         self._realtime_files = inputs
         self._views = views
         self._tables = by_name
         logger.info(
             "serving views installed",
-            extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat(), "empty": sorted(empty)},
+            extra={"run_id": run.run_id, "cutoff": run.cutoff.isoformat()},
         )
 
     def _update_realtime(self, run: PublishedRun, files: Listing) -> bool:
@@ -210,7 +214,9 @@ class DuckDBEngine:
         if new is None:
             self._rebuild(run, files, "a file the side holds changed, or T or a reference did")
             return True
+        listed = self._listed_views(run, self._tables, files)
         if not new.bronze and not new.csv:
+            self._transaction(listed)
             return False
         self._transaction(
             delta_prepare_statements(self._views, self._tables, new, self._source_view)
@@ -218,7 +224,7 @@ class DuckDBEngine:
         if self._count(preceding_copies_sql()):
             self._rebuild(run, files, "a new copy precedes a stored one of its id", *DISCARD_DELTA)
             return True
-        self._transaction(delta_merge_statements(self._views))
+        self._transaction([*delta_merge_statements(self._views), *listed])
         return True
 
     def _rebuild(self, run: PublishedRun, files: Listing, why: str, *first: str) -> None:
@@ -229,6 +235,7 @@ class DuckDBEngine:
         self._transaction(
             [
                 *first,
+                *self._listed_views(run, self._tables, files),
                 *references,
                 *full_statements(self._views, self._tables, sources, self._source_view),
             ]
@@ -251,6 +258,25 @@ class DuckDBEngine:
         files its refresh listed, not whatever the table's glob matches by then."""
         return table_view(table, schema_file=self._schema_file(table), files=paths, name=name)
 
+    def _listed_views(
+        self, run: PublishedRun, tables: dict[str, TableDefinition], files: Listing
+    ) -> list[str]:
+        """The views of the tables a refresh lists, over the files it listed: the real-time
+        sources (bronze from T's UTC date on, which is all any question reads of it) and the
+        reference tables' files (`_lake_view`, which `_copy_reference` copies from). Naming the
+        files spares every question that reads them a listing of S3 (the newest landed event's
+        a LIST per hour folder since T), and a table that gains its first files needs no glob
+        of its folder on every refresh: the next listing shows them."""
+        return [
+            table_view(
+                tables[name],
+                schema_file=self._schema_file(tables[name]),
+                files=paths,
+                name=_lake_view(name) if name in REFERENCE_TABLES else None,
+            )
+            for name, paths in table_files(run, _uris(files)).items()
+        ]
+
     def _glob(self, pattern: str) -> list[str]:
         """The files matching `pattern`, listed by the filesystem DuckDB reads them with."""
         cursor = self._connection.cursor()
@@ -260,9 +286,6 @@ class DuckDBEngine:
             ]
         finally:
             cursor.close()
-
-    def _has_files(self, table: TableDefinition) -> bool:
-        return bool(self._glob(_file_pattern(table)))
 
     def _run_files(self, table: TableDefinition) -> tuple[str, ...]:
         """The files of a table the published run holds, listed once when the run is installed:
@@ -370,23 +393,23 @@ def _uris(files: Listing) -> list[str]:
 def table_view(
     table: TableDefinition,
     *,
-    empty: bool = False,
     schema_file: str | None = None,
     files: tuple[str, ...] | None = None,
     name: str | None = None,
 ) -> str:
     """The DuckDB rendition of an Athena table: a view over its files with the DDL's types.
 
-    A table without files yet becomes an empty relation of the same shape, so the views over it
-    work before the first event lands or the first batch run publishes. `schema_file` (an empty
-    Parquet file of the DDL's columns) is read with the files, so columns missing from older
-    files read as NULL, as Athena reads them. `files` reads those files instead of the table's
-    location, and `name` names the view otherwise (the real-time side's `_delta_` views).
+    `files` reads those files instead of globbing the table's location; none (`()`) makes an
+    empty relation of the same shape, so the views over a table without files yet work before
+    the first event lands or the first batch run publishes. `schema_file` (an empty Parquet file
+    of the DDL's columns) is read with the files, so columns missing from older files read as
+    NULL, as Athena reads them. `name` names the view otherwise (the real-time side's `_delta_`
+    views, the reference tables' `_lake_` views).
     """
     view = _quoted(name or table.name)
-    if files is None and table.storage == "parquet_manifest" and not empty:
+    if files is None and table.storage == "parquet_manifest":
         raise ValueError(f"{table.name} is read through its manifests: pass the files they list")
-    if empty or files == ():
+    if files == ():
         columns = ", ".join(
             f"CAST(NULL AS {_duckdb_type(c)}) AS {_quoted(c.name)}" for c in table.all_columns
         )

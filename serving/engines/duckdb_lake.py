@@ -21,6 +21,8 @@ from __future__ import annotations
 import io
 import threading
 import time
+from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -66,9 +68,19 @@ class ThreadPositionedFile(io.RawIOBase):
 
 
 HANDLE_MAX_AGE_SECONDS = 60.0
-"""How long a kept file handle serves reads before the file is opened (and its size asked)
-again: a file rewritten in place (the erasure tool rewrites lake files) is read whole again
-within this long."""
+"""How long a kept file handle serves reads, and its size and modification time answer DuckDB,
+before the file is opened (and asked for both) again: a file rewritten in place (the erasure tool
+rewrites lake files) is read whole again within this long."""
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A lake file opened for reading, with what DuckDB asks of it on every query."""
+
+    handle: pa.NativeFile
+    modified: datetime
+    opened_at: float
+    """`time.monotonic()` when it was opened."""
 
 
 class S3LakeFileSystem(ArrowFSWrapper):  # type: ignore[misc]  # fsspec is untyped
@@ -78,7 +90,7 @@ class S3LakeFileSystem(ArrowFSWrapper):  # type: ignore[misc]  # fsspec is untyp
 
     def __init__(self, filesystem: pa.fs.FileSystem) -> None:
         super().__init__(filesystem)
-        self._opened: dict[str, tuple[pa.NativeFile, float]] = {}
+        self._opened: dict[str, KeptFile] = {}
         self._opened_lock = threading.Lock()
 
     def _open(self, path: str, mode: str = "rb", **kwargs: object) -> io.RawIOBase:
@@ -86,31 +98,38 @@ class S3LakeFileSystem(ArrowFSWrapper):  # type: ignore[misc]  # fsspec is untyp
         threads (see `_kept`)."""
         if mode != "rb":
             raise ValueError(f"the serving engine only reads the lake, not {mode!r}")
-        return ThreadPositionedFile(self._kept(path))
+        return ThreadPositionedFile(self._kept(path).handle)
 
     def size(self, path: str) -> int:
         """DuckDB asks every file's size whenever a query binds a view of it: the kept handle
         knows it."""
-        return int(self._kept(path).size())
+        return int(self._kept(path).handle.size())
 
-    def _kept(self, path: str) -> pa.NativeFile:
+    def modified(self, path: str) -> datetime:
+        """DuckDB asks every file's modification time whenever a query binds a view of it (its
+        cache of file contents is keyed by it): asked of S3 (a HEAD) when the file is opened."""
+        return self._kept(path).modified
+
+    def _kept(self, path: str) -> KeptFile:
         """The file opened for reading. Opening an S3 file asks its size (a HEAD), and DuckDB
-        opens every file of a view's list, and asks its size, for every query that binds the
-        view (it reads each file's schema): a handle is kept for HANDLE_MAX_AGE_SECONDS.
-        Handles are dropped, never closed: a query may still be reading one."""
+        opens every file of a view's list, and asks its size and modification time, for every
+        query that binds the view (it reads each file's schema): the handle and the time are
+        kept for HANDLE_MAX_AGE_SECONDS. Handles are dropped, never closed: a query may still be
+        reading one."""
         key = self._strip_protocol(path)
         now = time.monotonic()
         with self._opened_lock:
             kept = self._opened.get(key)
-        if kept is not None and now - kept[1] < HANDLE_MAX_AGE_SECONDS:
-            return kept[0]
-        source = self.fs.open_input_file(key)
+        if kept is not None and now - kept.opened_at < HANDLE_MAX_AGE_SECONDS:
+            return kept
+        modified = self.fs.get_file_info(key).mtime
+        opened = KeptFile(self.fs.open_input_file(key), modified, now)
         with self._opened_lock:
             self._opened = {
-                k: v for k, v in self._opened.items() if now - v[1] < HANDLE_MAX_AGE_SECONDS
+                k: v for k, v in self._opened.items() if now - v.opened_at < HANDLE_MAX_AGE_SECONDS
             }
-            self._opened[key] = (source, now)
-        return source
+            self._opened[key] = opened
+        return opened
 
     def glob(self, path: str, **kwargs: object) -> list[str]:
         """A path without wildcards is itself. DuckDB globs every path of a view's file list

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, reference_effective
 from contract.lake_io import LakeFiles
 from contract.reference import REFERENCE_TABLES
-from serving.engines.duckdb_realtime import SourceFiles
+from serving.engines.duckdb_realtime import SOURCE_TABLES, SourceFiles
 from serving.published_run import PublishedRun
 
 FileVersion = tuple[str, int, int]
 """URI, size in bytes and modification time in ns of a file the real-time side reads."""
 Listing = frozenset[FileVersion]
+BRONZE_TABLE, CSV_TABLE = SOURCE_TABLES
 
 
 def realtime_files(run: PublishedRun, lake: LakeFiles) -> Listing:
@@ -65,6 +66,20 @@ def source_files(run: PublishedRun, uris: Iterable[str]) -> SourceFiles:
         tuple(p for p in paths if p.startswith(bronze_root)),
         tuple(p for p in paths if p.startswith(csv_root)),
     )
+
+
+def table_files(run: PublishedRun, uris: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The files among `uris` of each table a listing covers, sorted: the real-time sources
+    (bronze from T's UTC date on) and the reference tables."""
+    sources = source_files(run, uris)
+    paths = sorted(uris)
+    references = {
+        table: tuple(
+            p for p in paths if p.startswith(f"{run.lake.uri_of(reference_effective(table))}/")
+        )
+        for table in REFERENCE_TABLES
+    }
+    return {BRONZE_TABLE: sources.bronze, CSV_TABLE: sources.csv, **references}
 
 
 def _roots(run: PublishedRun) -> tuple[str, str]:

@@ -333,10 +333,10 @@ def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:
 def test_fargate_keeps_two_api_tasks_a_serving_task_and_compacts_every_ten_minutes(
     prices,
 ) -> None:
-    # 2 x 0.5 vCPU x 720 h = 720 vCPU-h, 2 x 1 GB x 720 = 1440 GB-h; compaction 144 x 2 min x 30
-    # = 144 h x (1 vCPU, 4 GB); one serving task forwarding to Athena, 0.5 vCPU and 2 GB x 720 h:
-    # 1224 x 0.04 + 3456 x 0.004 = 48.96 + 13.824.
-    assert _item(ONE_PER_SECOND, prices, "ECS Fargate") == Decimal("62.784")
+    # 2 x 0.25 vCPU x 720 h = 360 vCPU-h, 2 x 0.5 GB x 720 = 720 GB-h; compaction 144 x 2 min x
+    # 30 = 144 h x (1 vCPU, 4 GB); one serving task forwarding to Athena, 0.5 vCPU and 2 GB x 720
+    # h: 864 x 0.04 + 2736 x 0.004 = 34.56 + 10.944.
+    assert _item(ONE_PER_SECOND, prices, "ECS Fargate") == Decimal("45.504")
 
 
 def test_a_dashboard_query_reads_the_files_since_the_last_compaction_and_one_an_hour(
@@ -421,9 +421,9 @@ def test_a_duckdb_serving_task_is_sized_for_a_day_since_t_and_the_window_s_gold_
     # window (3 days and T's date), 4 x 86,400 x 2,000 B = 691,200,000 B: 1.448 GB cached on top
     # of 0.75 GB, so Fargate's 0.5 vCPU with 3 GB; the file holds the side twice at a rebuild,
     # 2.25 GB, within the 20 GB included. With the API and compaction tasks:
-    # 1224 vCPU-h x 0.04 + (1440 + 576 + 2160) GB-h x 0.004 = 48.96 + 16.704.
+    # 864 vCPU-h x 0.04 + (720 + 576 + 2160) GB-h x 0.004 = 34.56 + 13.824.
     fargate = _item(SERVED_BY_DUCKDB, prices, "ECS Fargate", HELD)
-    assert fargate == Decimal("65.664")
+    assert fargate == Decimal("48.384")
     (item,) = [
         i for i in estimate(SERVED_BY_DUCKDB, prices, HELD).items if i.component == "ECS Fargate"
     ]
@@ -439,13 +439,13 @@ def test_a_duckdb_serving_task_pays_for_storage_beyond_the_included_20_gb(prices
     # gold's sales at 50,000 B each: 4 x 86,400 x 50,000 B = 16.09 GB, with the side 16.90 GB
     # cached on 0.75 GB: 17.65 GB, so 4 vCPU with 18 GB; the file holds gold twice at a
     # publication, 32.99 GB, so 13 GB of storage beyond the 20 included, x 720 h x 0.0001.
-    # (720 + 144 + 2880) vCPU-h x 0.04 + (1440 + 576 + 12960) GB-h x 0.004 + 0.936.
+    # (360 + 144 + 2880) vCPU-h x 0.04 + (720 + 576 + 12960) GB-h x 0.004 + 0.936.
     large = Assumptions(
         serving_bytes_per_realtime_event=Decimal(10_000),
         serving_bytes_per_gold_sale=Decimal(50_000),
         serving_base_gb=Decimal("0.75"),
     )
-    assert _item(SERVED_BY_DUCKDB, prices, "ECS Fargate", large) == Decimal("210.600")
+    assert _item(SERVED_BY_DUCKDB, prices, "ECS Fargate", large) == Decimal("193.320")
 
 
 def test_a_duckdb_serving_task_too_large_for_fargate_names_what_to_change(prices) -> None:

@@ -1,12 +1,14 @@
 """How the DuckDB engine reads an `s3://` lake's files. A file handed to DuckDB keeps one position
 per thread: DuckDB moves a shared handle with `seek` and then reads from it, and another
 thread's `seek` between the two must not change what the first one reads (on S3 it did: footers
-that did not parse). A file is opened once (on S3 a HEAD) for its size and its reads while its
-handle is young, as DuckDB asks both for every query that binds a view of it."""
+that did not parse). A file is opened and described once (on S3 a HEAD each) for its size, its
+modification time and its reads while its handle is young, as DuckDB asks all three for every
+query that binds a view of it."""
 
 from __future__ import annotations
 
 import io
+import os
 import threading
 from pathlib import Path
 
@@ -69,18 +71,24 @@ def test_reads_follow_seek_from_any_origin_and_stop_at_the_end(tmp_path: Path) -
 
 
 class CountingHandler(FSSpecHandler):  # type: ignore[misc]  # pyarrow is untyped
-    """A local filesystem that counts how often a file is opened (an S3 HEAD each)."""
+    """A local filesystem that counts how often a file is opened or described (on S3 a HEAD
+    each)."""
 
     def __init__(self) -> None:
         super().__init__(fsspec.filesystem("file"))
         self.opened = 0
+        self.described = 0
 
     def open_input_file(self, path: str) -> pa.NativeFile:
         self.opened += 1
         return super().open_input_file(path)
 
+    def get_file_info(self, paths: list[str]) -> list[pafs.FileInfo]:
+        self.described += len(paths)
+        return super().get_file_info(paths)
 
-def test_a_file_is_opened_once_for_its_size_and_reads_until_the_handle_is_old(
+
+def test_a_file_is_opened_and_described_once_for_its_size_time_and_reads_until_it_is_old(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "file.bin"
@@ -88,15 +96,20 @@ def test_a_file_is_opened_once_for_its_size_and_reads_until_the_handle_is_old(
     handler = CountingHandler()
     lake = S3LakeFileSystem(pafs.PyFileSystem(handler))
     assert lake.size(str(path)) == len(DATA)
+    first_modified = lake.modified(str(path))
+    assert first_modified.timestamp() == pytest.approx(path.stat().st_mtime, abs=1)
     with lake.open(str(path), "rb") as first, lake.open(str(path), "rb") as second:
         first.seek(10)
         second.seek(20)
         assert (first.read(2), second.read(2)) == (DATA[10:12], DATA[20:22])
-    assert handler.opened == 1
+    assert lake.modified(str(path)) == first_modified
+    assert (handler.opened, handler.described) == (1, 1)
     path.write_bytes(DATA[:100])
+    os.utime(path, (first_modified.timestamp() + 10, first_modified.timestamp() + 10))
     monkeypatch.setattr(duckdb_lake, "HANDLE_MAX_AGE_SECONDS", 0.0)
     assert lake.size(str(path)) == 100
-    assert handler.opened == 2
+    assert lake.modified(str(path)) > first_modified
+    assert handler.opened == 3
 
 
 def test_the_lake_is_only_read(tmp_path: Path) -> None:

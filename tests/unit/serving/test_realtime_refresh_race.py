@@ -3,8 +3,8 @@
 The speed layer lands files whenever it likes; the engine lists the real-time inputs, then reads
 them in a transaction of several statements. These tests land a file at exact points of that
 transaction (through a connection that runs a hook after a chosen statement) and check that the
-next refresh counts it, on both paths that rebuild the side in full: an install (a first query,
-an empty table filled, a publication) and a rebuild after a compaction.
+next refresh counts it: while the files that fill an empty bronze are merged into the side, and
+while a rebuild after a compaction writes it in full.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ TZ = "America/Sao_Paulo"
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 MATERIALIZE_LINES = 'CREATE OR REPLACE TABLE "sales_realtime_unbatched"'
 """How the statement writing the side's lines starts, on every path that writes them all."""
+MERGE_LINES = 'INSERT INTO "sales_realtime_unbatched"'
+"""How the statement adding new files' lines to the side starts."""
 COUNTED = "SELECT DISTINCT event_id FROM sales_realtime_unbatched ORDER BY event_id"
 RECOMPUTED = "SELECT * FROM sales_realtime_unbatched_live ORDER BY event_id, line_number"
 REALTIME = "SELECT * FROM sales_realtime_unbatched ORDER BY event_id, line_number"
@@ -127,10 +129,11 @@ def lake(tmp_path: Path) -> Path:
 
 
 def test_a_file_landing_while_an_empty_bronze_is_filled_is_counted(lake: Path) -> None:
-    """The CI failure: the first query installs the views over an empty bronze, files land, the
-    next query installs again (the table filled) while the last file is renamed into place."""
+    """The first query installs the views over an empty bronze, files land, and the next query
+    merges them (once it installed again: a CI failure) while the last file is renamed into
+    place."""
     first, last = events(5, START), events(3, START + timedelta(minutes=1))
-    hook = _LandAfter(lake, last, MATERIALIZE_LINES)
+    hook = _LandAfter(lake, last, MERGE_LINES)
     engine = _engine(lake, hook)
     try:
         assert _counted(engine) == []
