@@ -85,7 +85,8 @@ class CountingHandler(FSSpecHandler):  # type: ignore[misc]  # pyarrow is untype
 
     def get_file_info(self, paths: list[str]) -> list[pafs.FileInfo]:
         self.described += len(paths)
-        return super().get_file_info(paths)
+        described: list[pafs.FileInfo] = super().get_file_info(paths)
+        return described
 
 
 def test_a_file_is_opened_and_described_once_for_its_size_time_and_reads_until_it_is_old(
