@@ -51,6 +51,12 @@ def reference_effective(table: str) -> str:
     return f"{REFERENCE}/{table}/effective"
 
 
+def reference_effective_file(table: str) -> str:
+    """The one file of a table's effective table, rewritten whole by every load, rollback and
+    erasure: `reference/<table>/effective/<table>.parquet`."""
+    return f"{reference_effective(table)}/{table}.parquet"
+
+
 def reference_version_file(table: str, version: int) -> str:
     """One loaded version, as validated: `reference/<table>/versions/v000001.parquet`."""
     return f"{REFERENCE}/{table}/versions/v{version:06d}.parquet"

@@ -15,13 +15,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from contract.aws import aws_client
 from contract.lake import LakeLocation
 from contract.settings import Settings
 
@@ -29,6 +33,7 @@ PARQUET_COMPRESSION = "zstd"
 WRITE_ERRORS = (OSError, pa.ArrowException)
 """What a lake write raises when storage misbehaves (a full disk, S3 errors, which pyarrow
 surfaces as OSError): a caller retries, or refuses what it was asked to store."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOCAL_WRITE_BUFFER_BYTES = 1024 * 1024
 """A local file is written through a buffer of this size: the Parquet writer makes many small
 writes per file, each a system call when unbuffered."""
@@ -40,6 +45,8 @@ class LakeFiles:
 
     location: LakeLocation
     filesystem: pafs.FileSystem
+    settings: Settings = field(compare=False, repr=False)
+    """Where the S3 client of `file_versions_after` and `file_version` connects."""
 
     @classmethod
     def open(cls, lake_uri: str, settings: Settings) -> LakeFiles:
@@ -47,7 +54,7 @@ class LakeFiles:
         filesystem = location.filesystem(
             s3_endpoint_url=settings.endpoint_url("s3"), region=settings.aws_region
         )
-        return cls(location, filesystem)
+        return cls(location, filesystem, settings)
 
     @property
     def is_local(self) -> bool:
@@ -145,6 +152,52 @@ class LakeFiles:
             if info.type == pafs.FileType.File
         )
 
+    def file_versions_after(self, folder: str, after: str) -> list[tuple[str, int, int]]:
+        """`file_versions(folder)` of the paths that sort after `after` (a path relative to the
+        root, like the results): on S3 one listing from there on (`StartAfter`, which pyarrow's
+        listing lacks), where listing the folder would read all of its history and listing each
+        later subfolder would take a request each; S3 bills every listing page as a PUT does.
+        Locally the subfolders a later path can be under."""
+        if self.is_local:
+            later = [
+                path for path in self.list_folders(folder) if path > after or after.startswith(path)
+            ]
+            files = self.file_versions(folder, recursive=False)
+            files += [version for path in later for version in self.file_versions(path)]
+            return sorted(version for version in files if version[0] > after)
+        bucket, _, prefix = self.location.path(folder).partition("/")
+        _, _, start = self.location.path(after).partition("/")
+        pages = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"{prefix}/", StartAfter=start
+        )
+        return sorted(
+            (self._relative(f"{bucket}/{item['Key']}"), item["Size"], _nanoseconds(item))
+            for page in pages
+            for item in page.get("Contents", ())
+            if not item["Key"].endswith("/")
+        )
+
+    def file_version(self, relative: str) -> tuple[str, int, int] | None:
+        """(`relative`, size, modification time in ns) of one file, None when there is none: on
+        S3 one HEAD (pyarrow lists the path as a folder too when the file is missing)."""
+        if self.is_local:
+            info = self.filesystem.get_file_info(self.location.path(relative))
+            if info.type != pafs.FileType.File:
+                return None
+            return relative, info.size or 0, info.mtime_ns or 0
+        bucket, _, key = self.location.path(relative).partition("/")
+        try:
+            head = self._s3.head_object(Bucket=bucket, Key=key)
+        except self._s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return relative, head["ContentLength"], _nanoseconds(head)
+
+    @cached_property
+    def _s3(self) -> Any:
+        return aws_client(self.settings, "s3")
+
     def list_folders(self, folder: str) -> list[str]:
         """The folders directly under `folder`, as paths relative to the root, sorted."""
         selector = pafs.FileSelector(self.location.path(folder), allow_not_found=True)
@@ -172,6 +225,12 @@ class LakeFiles:
 
     def _relative(self, path: str) -> str:
         return path.removeprefix(self.location.path("") + "/")
+
+
+def _nanoseconds(s3_object: dict[str, Any]) -> int:
+    """An S3 object's `LastModified` (a listing's or a HEAD's) in ns since the epoch."""
+    modified: datetime = s3_object["LastModified"]
+    return (modified - EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def replace_local_file(path: Path, data: bytes) -> None:

@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from batch_layer.errors import ReferenceVersionError
 from batch_layer.reference.effective import ActiveVersion, effective_table
-from contract.lake import reference_effective, reference_manifest, reference_version_file
+from contract.lake import reference_effective_file, reference_manifest, reference_version_file
 from contract.lake_io import LakeFiles
 from contract.reference import ReferenceTable
 
@@ -64,7 +64,7 @@ class LoadOutcome:
 
 
 def effective_file(table: ReferenceTable) -> str:
-    return f"{reference_effective(table.name)}/{table.name}.parquet"
+    return reference_effective_file(table.name)
 
 
 def read_manifest(lake: LakeFiles, table: ReferenceTable) -> ReferenceManifest:

@@ -207,23 +207,24 @@ class Assumptions:
     serving_base_gb: Decimal = Decimal("0.75")
     """A serving task's memory beside DuckDB's cache: Python, the app, the query API's answers
     (the Terraform root gives DuckDB the task's memory less 768 MiB)."""
-    serving_list_requests_per_refresh: Decimal = Decimal(7)
-    """S3 LISTs a DuckDB serving task's refresh makes with nothing new (bronze's days since T and
-    their folder, the CSV uploads, the three reference tables). Measured by `python -m
+    serving_list_requests_per_refresh: Decimal = Decimal(2)
+    """S3 LISTs a DuckDB serving task's refresh makes with nothing new: bronze from T's day on
+    (one listing from there, `StartAfter`) and the CSV uploads. Measured by `python -m
     bench.serving_s3`, as the four below."""
-    serving_get_requests_per_refresh: Decimal = Decimal(2)
-    """S3 GET-class requests (HEADs among them) of a refresh with nothing new: the pointer."""
+    serving_get_requests_per_refresh: Decimal = Decimal(5)
+    """S3 GET-class requests of a refresh with nothing new: the publication pointer (a HEAD and
+    a GET) and a HEAD of each reference table's effective file."""
     serving_get_requests_per_merge: Decimal = Decimal(12)
     """S3 GET-class requests a refresh makes beyond that when files landed since the last one:
     the new files' footers and columns."""
-    serving_get_requests_per_dashboard_refresh: Decimal = Decimal(37)
+    serving_get_requests_per_dashboard_refresh: Decimal = Decimal(51)
     """S3 GET-class requests one dashboard refresh makes: its questions' reads of gold's and
-    bronze's files (each file's HEADs once a minute, ranges DuckDB has not kept), and the pointer
-    of the refreshes its questions share."""
-    serving_list_requests_per_dashboard_refresh: Decimal = Decimal(28)
-    """S3 LISTs one dashboard refresh makes: the listings of the refreshes its questions share
-    (three: a question that refreshes twice needs a second) and the reconciliation reports of
-    the panel's days."""
+    bronze's files (each file's HEADs once a minute, ranges DuckDB has not kept), and the
+    refreshes its questions share."""
+    serving_list_requests_per_dashboard_refresh: Decimal = Decimal(15)
+    """S3 LISTs one dashboard refresh makes: the listings of the refreshes its questions share (a
+    question that refreshes twice needs a second) and the reconciliation reports of the panel's
+    days, a listing each."""
     serving_athena_task_vcpu: Decimal = Decimal("0.5")
     serving_athena_task_gb: Decimal = Decimal(2)
     """A serving task that only forwards questions to Athena: the serving module's defaults."""

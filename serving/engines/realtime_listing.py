@@ -19,7 +19,7 @@ import fnmatch
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, reference_effective
+from contract.lake import BRONZE_EVENTS, CSV_UPLOADS, reference_effective, reference_effective_file
 from contract.lake_io import LakeFiles
 from contract.reference import REFERENCE_TABLES
 from serving.engines.duckdb_realtime import SOURCE_TABLES, SourceFiles
@@ -34,21 +34,24 @@ BRONZE_TABLE, CSV_TABLE = SOURCE_TABLES
 def realtime_files(run: PublishedRun, lake: LakeFiles) -> Listing:
     """Every file the real-time view reads: bronze partitions from the cutoff's UTC date on, CSV
     uploads and the reference tables (a catalog load fills in the attributes of lines sold
-    before it)."""
-    first_partition = f"{BRONZE_EVENTS}/ingest_date={run.cutoff:%Y-%m-%d}"
-    days = [
-        day
-        for day in lake.list_folders(BRONZE_EVENTS)
-        if day.startswith(f"{BRONZE_EVENTS}/ingest_date=") and day >= first_partition
+    before it). A refresh makes this listing every few seconds, so each part is one request on
+    S3: bronze from T's day on in one listing (not one per day), the uploads' folder, and each
+    reference table's one effective file by a HEAD, which S3 bills as a GET, a tenth of a LIST."""
+    first_day = f"{BRONZE_EVENTS}/ingest_date={run.cutoff:%Y-%m-%d}"
+    bronze = [
+        version
+        for version in lake.file_versions_after(BRONZE_EVENTS, first_day)
+        if _matches(version[0].removeprefix(f"{BRONZE_EVENTS}/"), "ingest_date=*/*/*.parquet")
     ]
-    folders = [(day, "*/*.parquet") for day in days]
-    folders.append((CSV_UPLOADS, "*.csv"))
-    folders += [(reference_effective(table), "*.parquet") for table in REFERENCE_TABLES]
+    csv = [
+        version
+        for version in lake.file_versions(CSV_UPLOADS)
+        if _matches(version[0].removeprefix(f"{CSV_UPLOADS}/"), "*.csv")
+    ]
+    references = [lake.file_version(reference_effective_file(table)) for table in REFERENCE_TABLES]
     return frozenset(
         (lake.uri_of(path), size, modified)
-        for folder, pattern in folders
-        for path, size, modified in lake.file_versions(folder)
-        if _matches(path.removeprefix(f"{folder}/"), pattern)
+        for path, size, modified in [*bronze, *csv, *(r for r in references if r is not None)]
     )
 
 
