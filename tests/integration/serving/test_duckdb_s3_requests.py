@@ -1,0 +1,140 @@
+"""What the DuckDB engine asks of an `s3://` lake, recorded by the emulator itself (moto's
+recorder): a refresh lists bronze from T's day on and the CSV uploads (a LIST each) and asks each
+reference table's one file by a HEAD; a question lists nothing, its views naming their files;
+questions asked together share refreshes. S3 bills a LIST ten times a GET, and a serving task
+refreshes every few seconds, so these counts are most of its S3 bill (docs/cost.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+import pytest
+
+from contract.aws import aws_client
+from contract.lake_io import LakeFiles
+from contract.settings import Settings
+from devstack.local_servers import moto_server
+from serving.engines.duckdb_engine import DuckDBEngine
+from serving.queries import newest_landed_event_sql
+from tests.integration.serving.test_duckdb_on_s3 import _upload
+from tests.unit.serving.scenario import CUTOFF, scenario_copies
+from tests.unit.serving.test_merged_view_duckdb import TZ, build_lake
+
+LAKE = "lake"
+
+
+class Recorded:
+    """The S3 requests the emulator recorded inside a `recording` block."""
+
+    def __init__(self, requests: list[dict[str, Any]]) -> None:
+        self.requests = requests
+
+    def lists(self) -> list[str]:
+        """The prefix of each LIST, with its `start-after` when it has one."""
+        found = []
+        for request in self.requests:
+            url = urlsplit(request["url"])
+            _, _, key = unquote(url.path).lstrip("/").partition("/")
+            if request["method"] == "GET" and not key:
+                query = parse_qs(url.query)
+                after = query.get("start-after", [""])[0]
+                found.append(query.get("prefix", [""])[0] + (f" after {after}" if after else ""))
+        return found
+
+    def heads(self) -> list[str]:
+        return [
+            unquote(urlsplit(r["url"]).path).lstrip("/").partition("/")[2]
+            for r in self.requests
+            if r["method"] == "HEAD"
+        ]
+
+
+@pytest.fixture
+def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    """A moto server of this test's own, recording every request into a file."""
+    recording = tmp_path / "moto-recording.jsonl"
+    monkeypatch.setenv("MOTO_RECORDER_FILEPATH", str(recording))
+    with moto_server() as endpoint:
+        yield endpoint, recording
+
+
+@contextmanager
+def recording(endpoint: str, file: Path) -> Iterator[list[Recorded]]:
+    """The requests made inside the block, in the list's one item once it ends."""
+    result: list[Recorded] = []
+    httpx.post(f"{endpoint}/moto-api/recorder/reset-recording").raise_for_status()
+    httpx.post(f"{endpoint}/moto-api/recorder/start-recording").raise_for_status()
+    try:
+        yield result
+    finally:
+        httpx.post(f"{endpoint}/moto-api/recorder/stop-recording").raise_for_status()
+    lines = file.read_text().splitlines() if file.exists() else []
+    result.append(Recorded([json.loads(line) for line in lines if line.strip()]))
+
+
+@pytest.fixture
+def engine(
+    recorder: tuple[str, Path],
+    moto_settings: Settings,
+    tmp_path: Path,
+    make_event: Callable[..., dict[str, Any]],
+) -> Iterator[DuckDBEngine]:
+    endpoint, _ = recorder
+    settings = moto_settings.model_copy(update={"aws_endpoint_url": endpoint})
+    build_lake(tmp_path / "local", scenario_copies(make_event), CUTOFF, "run-1")
+    aws_client(settings, "s3").create_bucket(Bucket=settings.lake_bucket)
+    settings = settings.model_copy(
+        update={"lake_uri": f"s3://{settings.lake_bucket}/{LAKE}", "reporting_tz": TZ}
+    )
+    _upload(tmp_path / "local", LakeFiles.open(settings.lake_uri, settings))
+    served = DuckDBEngine(settings)
+    served.refresh()
+    try:
+        yield served
+    finally:
+        served.close()
+
+
+def test_a_refresh_lists_bronze_from_t_s_day_and_the_uploads_and_heads_the_reference_files(
+    engine: DuckDBEngine, recorder: tuple[str, Path]
+) -> None:
+    with recording(*recorder) as recorded:
+        engine.refresh()
+    assert sorted(recorded[0].lists()) == [
+        f"{LAKE}/bronze/csv_uploads/",
+        f"{LAKE}/bronze/sales_events/ after "
+        f"{LAKE}/bronze/sales_events/ingest_date={CUTOFF:%Y-%m-%d}",
+    ]
+    assert {
+        f"{LAKE}/reference/{table}/effective/{table}.parquet"
+        for table in ("products", "stores", "customers")
+    } <= set(recorded[0].heads())
+
+
+def test_a_question_over_bronze_lists_nothing(
+    engine: DuckDBEngine, recorder: tuple[str, Path]
+) -> None:
+    with recording(*recorder) as recorded:
+        rows = engine.query(newest_landed_event_sql(CUTOFF)).rows
+    assert rows[0]["newest_ingested_at"] is not None
+    assert recorded[0].lists() == []
+
+
+def test_questions_asked_together_share_the_refreshes_they_wait_for(
+    engine: DuckDBEngine, recorder: tuple[str, Path]
+) -> None:
+    def question(_: int) -> int:
+        engine.refresh()
+        return len(engine.query(newest_landed_event_sql(CUTOFF)).rows)
+
+    with recording(*recorder) as recorded, ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(question, range(6))) == [1] * 6
+    listings = [p for p in recorded[0].lists() if p.startswith(f"{LAKE}/bronze/csv_uploads/")]
+    assert 1 <= len(listings) <= 2
