@@ -5,9 +5,9 @@ refresh costs is S3 requests, not Athena's scans. This measures them on the lake
 `bench.athena_scan` (a day of simulator events since T, landed by the speed layer's `land()` in
 500-event batches and compacted every 10 minutes; 30 days of gold history published with per-day
 manifests; the demo catalog's reference tables), uploaded to the moto server. Its publication
-holds `sales_wide` alone: the engine looks for the files of each mart and Customer 360 table on
-every refresh and every question (a glob each), as it would look for a published mart's, so the
-counts are if anything above a deployment's. The query API runs
+holds `sales_wide` alone: the marts and Customer 360 tables a deployment also publishes are
+listed once per installation, like `sales_wide`'s, and read by the questions that ask for them
+(the customers panel, from one small file each). The query API runs
 the DuckDB engine over `s3://` as the Terraform root configures it (its tables in a database
 file, the dedup window of 3 days), every request to S3 recorded by the emulator itself (moto's
 recorder):

@@ -393,23 +393,20 @@ def _uris(files: Listing) -> list[str]:
 def table_view(
     table: TableDefinition,
     *,
+    files: tuple[str, ...],
     schema_file: str | None = None,
-    files: tuple[str, ...] | None = None,
     name: str | None = None,
 ) -> str:
-    """The DuckDB rendition of an Athena table: a view over its files with the DDL's types.
+    """The DuckDB rendition of an Athena table: a view over `files` with the DDL's types.
 
-    `files` reads those files instead of globbing the table's location; none (`()`) makes an
-    empty relation of the same shape, so the views over a table without files yet work before
-    the first event lands or the first batch run publishes. `schema_file` (an empty Parquet file
-    of the DDL's columns) is read with the files, so columns missing from older files read as
-    NULL, as Athena reads them. `name` names the view otherwise (the real-time side's `_delta_`
-    views, the reference tables' `_lake_` views).
+    No files make an empty relation of the same shape, so the views over a table without files
+    yet work before the first event lands or the first batch run publishes. `schema_file` (an
+    empty Parquet file of the DDL's columns) is read with the files, so columns missing from
+    older files read as NULL, as Athena reads them. `name` names the view otherwise (the
+    real-time side's `_delta_` views, the reference tables' `_lake_` views).
     """
     view = _quoted(name or table.name)
-    if files is None and table.storage == "parquet_manifest":
-        raise ValueError(f"{table.name} is read through its manifests: pass the files they list")
-    if files == ():
+    if not files:
         columns = ", ".join(
             f"CAST(NULL AS {_duckdb_type(c)}) AS {_quoted(c.name)}" for c in table.all_columns
         )
@@ -426,10 +423,8 @@ def table_view(
     )
 
 
-def _scan(
-    table: TableDefinition, schema_file: str | None = None, files: tuple[str, ...] | None = None
-) -> str:
-    sources = [_literal(path) for path in files] if files else [_literal(_file_pattern(table))]
+def _scan(table: TableDefinition, schema_file: str | None, files: tuple[str, ...]) -> str:
+    sources = [_literal(path) for path in files]
     if schema_file is not None:
         sources.insert(0, _literal(schema_file))
     pattern = sources[0] if len(sources) == 1 else f"[{', '.join(sources)}]"

@@ -16,7 +16,7 @@ from contract.bronze import BRONZE_SCHEMA
 from contract.business_day import BusinessDay
 from contract.customers import CUSTOMER_SCHEMAS
 from contract.gold import MART_DIMENSIONS, SALES_WIDE, SALES_WIDE_SCHEMA, mart_schema
-from contract.lake import MANIFEST_FILE, sales_wide_manifest
+from contract.lake import MANIFEST_FILE, reference_effective_file, sales_wide_manifest
 from contract.reference import REFERENCE_TABLES
 from contract.settings import Settings
 from serving.engines.duckdb_engine import athena_session, table_view, transpile
@@ -83,7 +83,8 @@ def test_every_statement_runs_on_duckdb_after_transpilation(
     for statement in table_statements(local).values():
         table = TableDefinition.parse(statement)
         has_files = with_files and table.name in REFERENCE_TABLES
-        connection.execute(table_view(table, files=None if has_files else ()))
+        files = (str(lake / reference_effective_file(table.name)),) if has_files else ()
+        connection.execute(table_view(table, files=files))
         columns = connection.sql(f'SELECT * FROM "{table.name}" LIMIT 0').columns
         assert columns == [c.name for c in table.all_columns]
     for name, statement in view_statements(local).items():
