@@ -30,7 +30,6 @@ Takes about 3 minutes on 2 cores at its default 200k events (`--events`).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -42,10 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlsplit
 
-import httpx
 from fastapi.testclient import TestClient
 
 from bench.athena_scan import (
@@ -70,6 +66,7 @@ from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from devstack.catalog import build_catalog
 from devstack.local_servers import FAKE_CREDENTIALS, moto_server
+from devstack.moto_recorder import S3Request, recorded_s3_requests
 from devstack.trino_athena import create_athena_resources, upload_lake
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
@@ -99,35 +96,27 @@ class Requests:
     """What the GETs' ranges asked for."""
 
     @classmethod
-    def of(cls, recorded: list[dict[str, Any]]) -> Requests:
+    def of(cls, recorded: list[S3Request]) -> Requests:
         lists = gets = get_bytes = 0
         for request in recorded:
-            url = urlsplit(request["url"])
-            _, _, key = unquote(url.path).lstrip("/").partition("/")
-            method = request["method"]
-            if not key and method == "GET":
+            if request.is_listing:
                 lists += 1
-            elif key and method in ("GET", "HEAD"):
+            elif request.key and request.method in ("GET", "HEAD"):
                 gets += 1
-                asked = re.fullmatch(r"bytes=(\d+)-(\d+)", request["headers"].get("Range", ""))
-                if method == "GET" and asked:
+                asked = re.fullmatch(r"bytes=(\d+)-(\d+)", request.headers.get("Range", ""))
+                if request.method == "GET" and asked:
                     get_bytes += int(asked[2]) - int(asked[1]) + 1
         return cls(lists, gets, get_bytes)
 
 
 @contextmanager
 def counted(endpoint: str, recording: Path) -> Iterator[list[Requests]]:
-    """The S3 requests the emulator received inside the block, once it ends (the list's one
-    item): moto's recorder appends each request to `recording`."""
+    """The S3 requests the emulator received inside the block, counted once it ends (the
+    list's one item)."""
     result: list[Requests] = []
-    httpx.post(f"{endpoint}/moto-api/recorder/reset-recording").raise_for_status()
-    httpx.post(f"{endpoint}/moto-api/recorder/start-recording").raise_for_status()
-    try:
+    with recorded_s3_requests(endpoint, recording) as received:
         yield result
-    finally:
-        httpx.post(f"{endpoint}/moto-api/recorder/stop-recording").raise_for_status()
-    lines = recording.read_text().splitlines() if recording.exists() else []
-    result.append(Requests.of([json.loads(line) for line in lines if line.strip()]))
+    result.append(Requests.of(received))
 
 
 def land_more(settings: Settings, events: int) -> None:

@@ -6,21 +6,18 @@ refreshes every few seconds, so these counts are most of its S3 bill (docs/cost.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
-import httpx
 import pytest
 
 from contract.aws import aws_client
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from devstack.local_servers import moto_server
+from devstack.moto_recorder import S3Request, recorded_s3_requests
 from serving.engines.duckdb_engine import DuckDBEngine
 from serving.queries import newest_landed_event_sql
 from tests.integration.serving.test_duckdb_on_s3 import _upload
@@ -30,30 +27,13 @@ from tests.unit.serving.test_merged_view_duckdb import TZ, build_lake
 LAKE = "lake"
 
 
-class Recorded:
-    """The S3 requests the emulator recorded inside a `recording` block."""
-
-    def __init__(self, requests: list[dict[str, Any]]) -> None:
-        self.requests = requests
-
-    def lists(self) -> list[str]:
-        """The prefix of each LIST, with its `start-after` when it has one."""
-        found = []
-        for request in self.requests:
-            url = urlsplit(request["url"])
-            _, _, key = unquote(url.path).lstrip("/").partition("/")
-            if request["method"] == "GET" and not key:
-                query = parse_qs(url.query)
-                after = query.get("start-after", [""])[0]
-                found.append(query.get("prefix", [""])[0] + (f" after {after}" if after else ""))
-        return found
-
-    def heads(self) -> list[str]:
-        return [
-            unquote(urlsplit(r["url"]).path).lstrip("/").partition("/")[2]
-            for r in self.requests
-            if r["method"] == "HEAD"
-        ]
+def listings(requests: list[S3Request]) -> list[str]:
+    """The prefix of each listing, with its `start-after` when it has one."""
+    found = []
+    for request in filter(lambda r: r.is_listing, requests):
+        after = request.query.get("start-after", [""])[0]
+        found.append(request.query.get("prefix", [""])[0] + (f" after {after}" if after else ""))
+    return found
 
 
 @pytest.fixture
@@ -63,20 +43,6 @@ def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
     monkeypatch.setenv("MOTO_RECORDER_FILEPATH", str(recording))
     with moto_server() as endpoint:
         yield endpoint, recording
-
-
-@contextmanager
-def recording(endpoint: str, file: Path) -> Iterator[list[Recorded]]:
-    """The requests made inside the block, in the list's one item once it ends."""
-    result: list[Recorded] = []
-    httpx.post(f"{endpoint}/moto-api/recorder/reset-recording").raise_for_status()
-    httpx.post(f"{endpoint}/moto-api/recorder/start-recording").raise_for_status()
-    try:
-        yield result
-    finally:
-        httpx.post(f"{endpoint}/moto-api/recorder/stop-recording").raise_for_status()
-    lines = file.read_text().splitlines() if file.exists() else []
-    result.append(Recorded([json.loads(line) for line in lines if line.strip()]))
 
 
 @pytest.fixture
@@ -105,9 +71,9 @@ def engine(
 def test_a_refresh_lists_bronze_from_t_s_day_and_the_uploads_and_heads_the_reference_files(
     engine: DuckDBEngine, recorder: tuple[str, Path]
 ) -> None:
-    with recording(*recorder) as recorded:
+    with recorded_s3_requests(*recorder) as requests:
         engine.refresh()
-    assert sorted(recorded[0].lists()) == [
+    assert sorted(listings(requests)) == [
         f"{LAKE}/bronze/csv_uploads/",
         f"{LAKE}/bronze/sales_events/ after "
         f"{LAKE}/bronze/sales_events/ingest_date={CUTOFF:%Y-%m-%d}",
@@ -115,16 +81,16 @@ def test_a_refresh_lists_bronze_from_t_s_day_and_the_uploads_and_heads_the_refer
     assert {
         f"{LAKE}/reference/{table}/effective/{table}.parquet"
         for table in ("products", "stores", "customers")
-    } <= set(recorded[0].heads())
+    } <= {request.key for request in requests if request.method == "HEAD"}
 
 
 def test_a_question_over_bronze_lists_nothing(
     engine: DuckDBEngine, recorder: tuple[str, Path]
 ) -> None:
-    with recording(*recorder) as recorded:
+    with recorded_s3_requests(*recorder) as requests:
         rows = engine.query(newest_landed_event_sql(CUTOFF)).rows
     assert rows[0]["newest_ingested_at"] is not None
-    assert recorded[0].lists() == []
+    assert listings(requests) == []
 
 
 def test_questions_asked_together_share_the_refreshes_they_wait_for(
@@ -134,7 +100,7 @@ def test_questions_asked_together_share_the_refreshes_they_wait_for(
         engine.refresh()
         return len(engine.query(newest_landed_event_sql(CUTOFF)).rows)
 
-    with recording(*recorder) as recorded, ThreadPoolExecutor(max_workers=6) as pool:
+    with recorded_s3_requests(*recorder) as requests, ThreadPoolExecutor(max_workers=6) as pool:
         assert list(pool.map(question, range(6))) == [1] * 6
-    listings = [p for p in recorded[0].lists() if p.startswith(f"{LAKE}/bronze/csv_uploads/")]
-    assert 1 <= len(listings) <= 2
+    uploads = [p for p in listings(requests) if p.startswith(f"{LAKE}/bronze/csv_uploads/")]
+    assert 1 <= len(uploads) <= 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -49,18 +49,26 @@ def arrived(shared: SharedRefresh[int], calling: threading.Event) -> int:
     return shared()
 
 
+def during_the_first_refresh(
+    pool: ThreadPoolExecutor, refresh: GatedRefresh, shared: SharedRefresh[int], callers: int
+) -> list[Future[int]]:
+    """`callers` calls that arrive while refresh 1 runs, once it has ended (it answered 1)."""
+    first = pool.submit(shared)
+    assert refresh.is_running(1).wait(WAIT)
+    calling = [threading.Event() for _ in range(callers)]
+    later = [pool.submit(arrived, shared, event) for event in calling]
+    assert all(event.wait(WAIT) for event in calling)
+    time.sleep(0.2)  # from calling `shared` to waiting inside it
+    refresh.gate(1).set()
+    assert first.result(WAIT) == 1
+    return later
+
+
 def test_callers_arriving_during_a_refresh_share_the_next_one_not_the_running_one() -> None:
     refresh = GatedRefresh()
     shared = SharedRefresh(refresh)
     with ThreadPoolExecutor(max_workers=6) as pool:
-        first = pool.submit(shared)
-        assert refresh.is_running(1).wait(WAIT)
-        calling = [threading.Event() for _ in range(5)]
-        later = [pool.submit(arrived, shared, event) for event in calling]
-        assert all(event.wait(WAIT) for event in calling)
-        time.sleep(0.2)  # from calling `shared` to waiting inside it
-        refresh.gate(1).set()
-        assert first.result(WAIT) == 1
+        later = during_the_first_refresh(pool, refresh, shared, 5)
         assert refresh.is_running(2).wait(WAIT)
         assert not any(f.done() for f in later)
         refresh.gate(2).set()
@@ -81,14 +89,7 @@ def test_a_failed_refresh_fails_every_caller_that_shared_it_and_the_next_one_run
     refresh.fail.add(2)
     shared = SharedRefresh(refresh)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        first = pool.submit(shared)
-        assert refresh.is_running(1).wait(WAIT)
-        calling = [threading.Event() for _ in range(3)]
-        later = [pool.submit(arrived, shared, event) for event in calling]
-        assert all(event.wait(WAIT) for event in calling)
-        time.sleep(0.2)
-        refresh.gate(1).set()
-        assert first.result(WAIT) == 1
+        later = during_the_first_refresh(pool, refresh, shared, 3)
         refresh.gate(2).set()
         for future in later:
             with pytest.raises(RuntimeError, match="refresh 2 failed"):
