@@ -191,7 +191,7 @@ variable "serving_engine" {
 }
 
 variable "serving_refresh_seconds" {
-  description = "How often a serving task looks for newly landed files (SALESFLOW_SERVING_REFRESH_SECONDS): the dashboard's delay behind the lake, against the S3 LISTs of the days since T and the GET of the publication pointer each refresh makes per task (`python -m bench.serving_s3` counts them)."
+  description = "How often a serving task looks for newly landed files (SALESFLOW_SERVING_REFRESH_SECONDS): the dashboard's delay behind the lake, against the S3 requests each refresh makes per task: a LIST of bronze since T's day and one of the CSV uploads, the publication pointer and a HEAD of each reference table (`python -m bench.serving_s3` counts them)."
   type        = number
   default     = 5
 
