@@ -63,6 +63,8 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -320,6 +322,20 @@ class Scans:
     """With the gold history published, the queries a serving task sends once per run."""
 
 
+@contextmanager
+def lake_on_emulator(lake: Path) -> Iterator[tuple[str, Settings]]:
+    """A moto server with Athena's resources and `lake` uploaded under LAKE_PREFIX of the lake
+    bucket: its endpoint, and the settings that reach it, their lake that S3 folder."""
+    with moto_server() as endpoint:
+        emulated = Settings(aws_endpoint_url=endpoint)
+        settings = emulated.model_copy(
+            update={"lake_uri": f"s3://{emulated.lake_bucket}/{LAKE_PREFIX}"}
+        )
+        create_athena_resources(settings)
+        upload_lake(settings, lake, LAKE_PREFIX)
+        yield endpoint, settings
+
+
 def scan_on_trino(
     lake: Path,
     issued: list[IssuedQuery],
@@ -331,13 +347,7 @@ def scan_on_trino(
     there, replay them on Trino and run every issued query; then publish the gold history and
     run the refresh's real-time queries again, once per dedup window, each time with the views
     the real `AthenaEngine` installs from `Settings` with that window."""
-    with moto_server() as endpoint:
-        emulated = Settings(aws_endpoint_url=endpoint)
-        settings = emulated.model_copy(
-            update={"lake_uri": f"s3://{emulated.lake_bucket}/{LAKE_PREFIX}"}
-        )
-        create_athena_resources(settings)
-        upload_lake(settings, lake, LAKE_PREFIX)
+    with lake_on_emulator(lake) as (endpoint, settings):
         install_views(settings)
         properties = (
             {"parquet.small-file-threshold": small_file_threshold} if small_file_threshold else {}

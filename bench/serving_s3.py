@@ -55,6 +55,7 @@ from bench.athena_scan import (
     Request,
     delivered,
     event_factory,
+    lake_on_emulator,
     lake_with_gold,
     local_settings,
     refresh_requests,
@@ -65,9 +66,8 @@ from contract.lake import PUBLISHED_POINTER
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from devstack.catalog import build_catalog
-from devstack.local_servers import FAKE_CREDENTIALS, moto_server
+from devstack.local_servers import FAKE_CREDENTIALS
 from devstack.moto_recorder import S3Request, recorded_s3_requests
-from devstack.trino_athena import create_athena_resources, upload_lake
 from serving.app import create_app
 from serving.engines.duckdb_engine import DuckDBEngine
 from speed_layer.landing import land
@@ -136,13 +136,7 @@ def measure(workdir: Path, events: int, batch_events: int) -> list[Figure]:
     lake, gold, day = lake_with_gold(local, events, batch_events, GOLD_DAYS, GOLD_EVENTS_PER_DAY)
     recording = workdir / "moto-recording.jsonl"
     os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
-    with moto_server() as endpoint:
-        emulated = Settings(aws_endpoint_url=endpoint)
-        direct = emulated.model_copy(
-            update={"lake_uri": f"s3://{emulated.lake_bucket}/{LAKE_PREFIX}"}
-        )
-        create_athena_resources(direct)
-        upload_lake(direct, local, LAKE_PREFIX)
+    with lake_on_emulator(local) as (endpoint, direct):
         aws_client(direct, "s3").put_object(
             Bucket=direct.lake_bucket,
             Key=f"{LAKE_PREFIX}/{PUBLISHED_POINTER}",

@@ -38,21 +38,23 @@ def realtime_files(run: PublishedRun, lake: LakeFiles) -> Listing:
     S3: bronze from T's day on in one listing (not one per day), the uploads' folder, and each
     reference table's one effective file by a HEAD, which S3 bills as a GET, a tenth of a LIST."""
     first_day = f"{BRONZE_EVENTS}/ingest_date={run.cutoff:%Y-%m-%d}"
-    bronze = [
-        version
-        for version in lake.file_versions_after(BRONZE_EVENTS, first_day)
-        if _matches(version[0].removeprefix(f"{BRONZE_EVENTS}/"), "ingest_date=*/*/*.parquet")
-    ]
-    csv = [
-        version
-        for version in lake.file_versions(CSV_UPLOADS)
-        if _matches(version[0].removeprefix(f"{CSV_UPLOADS}/"), "*.csv")
-    ]
+    bronze = lake.file_versions_after(BRONZE_EVENTS, first_day)
     references = [lake.file_version(reference_effective_file(table)) for table in REFERENCE_TABLES]
     return frozenset(
         (lake.uri_of(path), size, modified)
-        for path, size, modified in [*bronze, *csv, *(r for r in references if r is not None)]
+        for path, size, modified in [
+            *_matching(bronze, BRONZE_EVENTS, "ingest_date=*/*/*.parquet"),
+            *_matching(lake.file_versions(CSV_UPLOADS), CSV_UPLOADS, "*.csv"),
+            *(version for version in references if version is not None),
+        ]
     )
+
+
+def _matching(
+    versions: list[tuple[str, int, int]], folder: str, pattern: str
+) -> list[tuple[str, int, int]]:
+    """The files of a listing of `folder` whose path below it matches `pattern`."""
+    return [v for v in versions if _matches(v[0].removeprefix(f"{folder}/"), pattern)]
 
 
 def _matches(relative: str, pattern: str) -> bool:

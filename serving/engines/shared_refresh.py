@@ -50,11 +50,10 @@ class SharedRefresh(Generic[T]):
             self._finished = number
             self._outcome = (value, error)
             self._condition.notify_all()
-        if error is not None:
-            raise error
-        return value  # type: ignore[return-value]  # set when no error was raised
+            return self._outcome_value()
 
     def _outcome_value(self) -> T:
+        """The last refresh's outcome, read under the condition's lock."""
         value, error = self._outcome
         if error is not None:
             raise error

@@ -11,13 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow.fs as pafs
-
 from contract.aws import aws_client
 from contract.bronze import bronze_table
-from contract.lake import MANIFEST_FILE, bronze_partition, manifest_lines
+from contract.lake import bronze_partition
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
+from devstack.trino_athena import upload_lake
 from serving.engines.duckdb_engine import DuckDBEngine
 from tests.unit.serving.sample_lake import Copy, expected_lines, ingested
 from tests.unit.serving.scenario import CUTOFF, LATER_CUTOFF, scenario_copies
@@ -38,8 +37,8 @@ def test_the_duckdb_engine_serves_an_s3_lake_and_what_lands_in_it(
     settings = moto_settings.model_copy(
         update={"lake_uri": f"s3://{moto_settings.lake_bucket}/lake", "reporting_tz": TZ}
     )
+    upload_lake(settings, tmp_path / "local", "lake")
     lake = LakeFiles.open(settings.lake_uri, settings)
-    _upload(tmp_path / "local", lake)
 
     engine = DuckDBEngine(settings)
     try:
@@ -57,13 +56,3 @@ def test_the_duckdb_engine_serves_an_s3_lake_and_what_lands_in_it(
         assert engine_metrics(engine) == oracle_metrics(expected_lines([*copies, landed], TZ))
     finally:
         engine.close()
-
-
-def _upload(local: Path, lake: LakeFiles) -> None:
-    """Copy a local lake to S3, its manifests rewritten to full URIs as an S3 lake holds them."""
-    pafs.copy_files(str(local), lake.location.path(""), destination_filesystem=lake.filesystem)
-    for manifest in local.rglob(MANIFEST_FILE):
-        relative = manifest.relative_to(local).as_posix()
-        files = manifest_lines(manifest.read_text(), str(manifest.parent))
-        uris = [lake.uri_of(Path(path).relative_to(local).as_posix()) for path in files]
-        lake.write_bytes(relative, "".join(f"{uri}\n" for uri in uris).encode())

@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 
 from contract.aws import aws_client
-from contract.lake_io import LakeFiles
 from contract.settings import Settings
 from devstack.local_servers import moto_server
 from devstack.moto_recorder import S3Request, recorded_s3_requests
+from devstack.trino_athena import upload_lake
 from serving.engines.duckdb_engine import DuckDBEngine
 from serving.queries import newest_landed_event_sql
-from tests.integration.serving.test_duckdb_on_s3 import _upload
 from tests.unit.serving.scenario import CUTOFF, scenario_copies
 from tests.unit.serving.test_merged_view_duckdb import TZ, build_lake
 
@@ -59,7 +58,7 @@ def engine(
     settings = settings.model_copy(
         update={"lake_uri": f"s3://{settings.lake_bucket}/{LAKE}", "reporting_tz": TZ}
     )
-    _upload(tmp_path / "local", LakeFiles.open(settings.lake_uri, settings))
+    upload_lake(settings, tmp_path / "local", LAKE)
     served = DuckDBEngine(settings)
     served.refresh()
     try:
