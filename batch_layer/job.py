@@ -26,6 +26,7 @@ from batch_layer import (
     gold,
     gold_state,
     increment,
+    index_ranges,
     inputs,
     marts,
     quality,
@@ -150,12 +151,10 @@ def run_batch(
         extra={"run_id": run.run_id, "cutoff": cutoff.isoformat(), "incremental": bool(base)},
     )
     since = base.cutoff if base is not None else None
-    known = None if base is None else silver_store.read_event_ids(session, lake, base.silver_runs)
-    events = silver.ranked_events(
-        inputs.read_bronze_events(session, lake, cutoff, since),
-        inputs.read_csv_lines(session, files, cutoff, since),
-        known,
-    ).persist()
+    bronze = inputs.read_bronze_events(session, lake, cutoff, since)
+    csv_lines = inputs.read_csv_lines(session, files, cutoff, since)
+    known = None if base is None else _index_entries(run, base, bronze, csv_lines)
+    events = silver.ranked_events(bronze, csv_lines, known).persist()
     try:
         built = _build(run, events)
     finally:
@@ -182,6 +181,22 @@ def run_batch(
         },
     )
     return publication
+
+
+def _index_entries(
+    run: _Run, base: Publication, bronze: DataFrame, csv_lines: DataFrame
+) -> DataFrame:
+    """The entries of the base state's event-id index that the run's new copies can match
+    (`batch_layer.index_ranges`): the new ids are ranged first, so the index is read only
+    where they fall."""
+    new_ids = bronze.select("event_id").unionByName(csv_lines.select("event_id"))
+    ranges = index_ranges.new_id_ranges(new_ids)
+    logger.info(
+        "event-id index read within the new ids' ranges",
+        extra={"run_id": run.run_id, "ranges": len(ranges)},
+    )
+    index = silver_store.read_event_ids(run.session, run.lake, base.silver_runs)
+    return index_ranges.within(index, ranges)
 
 
 def _build(run: _Run, events: DataFrame) -> BuiltState | None:

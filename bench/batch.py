@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from batch_layer import gold_state
+from bench.gold_history import ulids
 from bench.harness import worker_result
 from bench.results_file import figure, write_results
 from contract.bronze import BRONZE_SCHEMA
@@ -62,13 +63,17 @@ def generate_lake(
     *,
     days: int = DAYS,
     cutoff: datetime = CUTOFF,
-    id_prefix: str = "EV-",
+    tag: str = "EV-",
     late_days: int = 20,
     late_share: float = 0.005,
 ) -> int:
     """Bronze events with ~`lines` sale lines over the `days` before `cutoff` (plus 1% re-sent
     duplicates, `late_share` of events `late_days` late, a few lines failing each quality rule,
-    some ingested after the cutoff). Returns input lines."""
+    some ingested after the cutoff). Returns input lines.
+
+    Event ids are ULIDs of the sale's time, as the contract recommends to clients, so a late
+    event's id sorts among its sale day's. `tag` names the files and order ids, so a second
+    generation lands beside the first."""
     rng = np.random.default_rng(seed)
     catalog = build_catalog(7, customer_count=20_000)
     write_reference(str(lake), catalog, settings=Settings(lake_uri=str(lake)))
@@ -85,6 +90,7 @@ def generate_lake(
     ingested = occurred + rng.integers(MICROS, 120 * MICROS, n_events)
     late = rng.random(n_events) < late_share
     occurred[late] -= rng.integers(1, late_days * 86400 * MICROS, int(late.sum()))
+    event_ids = ulids(rng, occurred // 1000)
     ingested = ingested[source_index]
     ingested[n_events:] += 300 * MICROS
     occurred = occurred[source_index]
@@ -129,17 +135,16 @@ def generate_lake(
         ),
         type=item_type,
     )
-    ids = _strings(id_prefix, np.arange(n_events)).take(pa.array(source_index))
     timestamp = BRONZE_SCHEMA.field("occurred_at").type
     columns = {
-        "event_id": ids,
+        "event_id": event_ids.take(pa.array(source_index)),
         "event_type": pa.array(["sale", "return"]).take(
             (rng.random(n_events) < 0.08).astype(np.int8)[source_index]
         ),
         "occurred_at": pa.array(occurred, timestamp),
         "channel": channels.take(store_pick),
         "store_id": store_ids.take(store_pick),
-        "order_id": _strings(f"O{id_prefix}", np.arange(n_events)).take(pa.array(source_index)),
+        "order_id": _strings(f"O{tag}", np.arange(n_events)).take(pa.array(source_index)),
         "customer_id": customers.take(customer_pick),
         "currency": pa.array(["BRL", "USD"]).take(currency),
         "payment_method": payments.take(rng.integers(0, len(payments), n_events)[source_index]),
@@ -160,7 +165,7 @@ def generate_lake(
         day = datetime.fromtimestamp(int(day_index[begin]) * 86400, UTC).date()
         folder = lake / f"bronze/sales_events/ingest_date={day}/ingest_hour=00"
         folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table.slice(begin, end - begin), folder / f"part-{id_prefix}0.parquet")
+        pq.write_table(table.slice(begin, end - begin), folder / f"part-{tag}0.parquet")
     return total_lines
 
 

@@ -4,7 +4,9 @@ For each history length, in a worker process of its own: a full rebuild of the h
 baseline, measured in the same run), then one new day lands (1% of the history's lines, 5% of its
 events late, spread over the last 30 days) and the incremental run absorbs it. Reported: both
 wall times and their ratio (target <= 0.10, goal 0.05), the growth of the incremental run from 180
-to 365 days of history (target < 1.2x), the days it rewrote, the worker's peak RSS and the
+to 365 days of history (target < 1.2x), the days it rewrote, how much of the event-id index its
+new ids' ranges read (ids are ULIDs, so that is about the days the late events reach; as days of
+history it is the cost model's `event_id_index_days_read`), the worker's peak RSS and the
 machine's 1-minute load average around each timed run (the machine may be shared, and a ratio
 measured under load is read with it). The incremental state is checked against a full rebuild of
 the same inputs (`sales_wide`'s rows and net amount, the customer tables row for row).
@@ -22,7 +24,7 @@ import os
 import shutil
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +32,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from pyspark.sql import SparkSession
 
-from batch_layer import gold_state
+from batch_layer import gold_state, index_ranges, inputs, silver_store
 from bench.batch import CUTOFF, REPORTING_TZ, generate_lake, peak_rss_bytes
 from bench.harness import worker_result
 from bench.results_file import figure, write_results
+from bench.spark_scans import rows_read_by_scans
 from contract.customers import CUSTOMER_TABLES
+from contract.lake import LakeLocation
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.settings import Settings
@@ -82,7 +87,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         seed=11,
         days=1,
         cutoff=new_day_end,
-        id_prefix="NEW-",
+        tag="NEW-",
         late_days=LATE_DAYS,
         late_share=LATE_SHARE,
     )
@@ -92,6 +97,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
     incremental_seconds = time.perf_counter() - started
     load.append(os.getloadavg()[0])
     rss = peak_rss_bytes()
+    index_read, index_entries = _index_read(spark, lake, full, new_day_end)
     reuse = _publication_alternatives(lake, settings, incremental)
     check = run_batch(str(lake), new_day_end, settings=settings, spark=spark, full=True)
     spark.stop()
@@ -113,9 +119,23 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         ),
         "kind": incremental.kind,
         "peak_rss": rss,
+        "index_entries_read": index_read,
+        "index_entries": index_entries,
         "load_average": sum(load) / len(load),
         **reuse,
     }
+
+
+def _index_read(
+    spark: SparkSession, lake: Path, base: Publication, cutoff: datetime
+) -> tuple[int, int]:
+    """Index entries the incremental run's read of `base`'s event-id index returns (the rows of
+    the pages its new ids' ranges reach, `batch_layer.index_ranges`), and all the entries."""
+    location = LakeLocation.parse(str(lake))
+    new_ids = inputs.read_bronze_events(spark, location, cutoff, base.cutoff)
+    index = silver_store.read_event_ids(spark, location, base.silver_runs)
+    read = rows_read_by_scans(index_ranges.within(index, index_ranges.new_id_ranges(new_ids)))
+    return read, index.count()
 
 
 def _publication_alternatives(
@@ -190,6 +210,17 @@ def main() -> None:
             figure(f"days_rewritten_{days}_days", result["days_rewritten"], "days"),
             figure(f"history_rows_{days}_days", result["history_rows"], "rows"),
             figure(f"peak_rss_{days}_days_gib", result["peak_rss"] / 2**30, "GiB"),
+            figure(
+                f"event_id_index_read_{days}_days_vs_whole",
+                result["index_entries_read"],
+                "entries",
+                baseline=result["index_entries"],
+            ),
+            figure(
+                f"event_id_index_days_read_{days}_days",
+                result["index_entries_read"] / result["index_entries"] * days,
+                "days",
+            ),
             figure(f"load_average_{days}_days", result["load_average"], "load (2 cores)"),
             figure(
                 f"publish_by_manifests_{days}_days_vs_copying_unchanged_days",

@@ -127,6 +127,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(SALESFLOW_REALTIME_DEDUP_DAYS; Terraform's default; 0: every day of history)",
     )
     parser.add_argument(
+        "--event-ids",
+        choices=["time-ordered", "random"],
+        default=defaults.event_ids,
+        help="how clients make event ids: time-ordered ones (ULIDs, UUIDv7) let the nightly run "
+        "read the event-id index only where a night's ids fall, random ones (UUIDv4) make it "
+        "read all of it",
+    )
+    parser.add_argument(
         "--reconciliation-lookback-days",
         type=_count,
         default=defaults.reconciliation_lookback_days,
@@ -173,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
             stream_retention_hours=args.stream_retention_hours,
             gold_runs_kept=args.gold_runs_kept,
             realtime_dedup_days=args.realtime_dedup_days,
+            event_ids=args.event_ids,
             reconciliation_lookback_days=args.reconciliation_lookback_days,
             serving_tasks=args.serving_tasks,
         )

@@ -89,6 +89,7 @@ _SOURCES: Mapping[str, Source] = {
     "serving_list_requests_per_dashboard_refresh": Source(
         "serving_s3", "dashboard refresh: S3 LISTs"
     ),
+    "event_id_index_days_read": Source("batch_incremental", "event_id_index_days_read_365_days"),
     "reconciliation_gold_bytes_per_event": Source(
         "athena_scan",
         "reconciliation counts: gold bytes read once per run per event of the lookback days",

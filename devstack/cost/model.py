@@ -26,6 +26,7 @@ from devstack.cost.prices import PriceList
 Sink = Literal["kinesis", "sqs"]
 StreamMode = Literal["on-demand", "provisioned"]
 ServingEngine = Literal["duckdb", "athena"]
+EventIds = Literal["time-ordered", "random"]
 
 GB = Decimal(1024**3)
 TB = Decimal(1024**4)
@@ -76,6 +77,12 @@ class Workload:
     realtime_dedup_days: int = 3
     """SALESFLOW_REALTIME_DEDUP_DAYS as the Terraform root sets it: the gold days before T's
     date whose event ids each query over the real-time view reads (0: every day of history)."""
+    event_ids: EventIds = "time-ordered"
+    """How the clients make event ids. `time-ordered` (ULIDs, UUIDv7, zero-padded receipt
+    numbers: what the contract recommends) puts a night's ids beside the recent ones, so an
+    incremental run reads the event-id index only where they fall
+    (`Assumptions.event_id_index_days_read`); `random` (UUIDv4, as Segment's libraries make
+    message ids) spreads them over all of it, and every run reads the whole index."""
 
     def __post_init__(self) -> None:
         problems = [
@@ -159,6 +166,10 @@ class Assumptions:
     """Business days an incremental run rewrites: late events reach back a month (ADR 0018)."""
     full_rebuild_every_days: Decimal = Decimal(7)
     """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
+    event_id_index_days_read: Decimal = Decimal(31)
+    """Days of history whose event-id index an incremental run reads when the ids are
+    time-ordered: those its late events reach and the new one (`batch_layer.index_ranges` reads
+    the index only within the ranges of the run's ids)."""
     event_id_index_bytes_per_event: Decimal = Decimal(20)
     """Compressed Parquet of the event-id index, per event of history: what every incremental
     run reads to deduplicate (silver's `event_ids/`, one entry per sale: 12 bytes for the sorted
@@ -502,12 +513,21 @@ def _gold_days_looked_up(w: Workload) -> int:
     return min(w.realtime_dedup_days + 1, w.retention_days)
 
 
+def _index_share_read(w: Workload, a: Assumptions) -> Decimal:
+    """The share of the event-id index an incremental run reads: the days its time-ordered ids
+    reach, or all of it for random ids."""
+    if w.event_ids == "random":
+        return Decimal(1)
+    return min(Decimal(1), a.event_id_index_days_read / w.retention_days)
+
+
 def _emr(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     full_runs = v.days / a.full_rebuild_every_days
     incremental_runs = v.days - full_runs
     index_gb = v.events / v.days * w.retention_days * a.event_id_index_bytes_per_event / GB
+    index_read_gb = index_gb * _index_share_read(w, a)
     affected = min(a.affected_days_per_run, Decimal(w.retention_days))
-    incremental_gb = v.bronze_gb_per_day * (1 + affected) + index_gb
+    incremental_gb = v.bronze_gb_per_day * (1 + affected) + index_read_gb
     vcpu_hours = full_runs * (
         a.spark_base_vcpu_hours + a.spark_vcpu_hours_per_input_gb * v.bronze_gb
     ) + incremental_runs * (
@@ -520,7 +540,8 @@ def _emr(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     basis = (
         f"{full_runs:.1f} full rebuilds of {v.bronze_gb:.1f} GB bronze and {incremental_runs:.1f} "
         f"incremental runs of {incremental_gb:.1f} GB ({affected:.0f} days rewritten, "
-        f"{index_gb:.2f} GB of event ids): {vcpu_hours:.0f} vCPU-h"
+        f"{index_read_gb:.2f} of {index_gb:.2f} GB of event ids read, {w.event_ids} ids): "
+        f"{vcpu_hours:.0f} vCPU-h"
     )
     return LineItem("EMR Serverless", monthly, basis)
 

@@ -48,11 +48,21 @@ def test_a_broken_price_file_is_named_in_the_error(tmp_path, capsys) -> None:
     assert "invalid price file" in capsys.readouterr().err
 
 
-def _athena_monthly(capsys, *extra: str) -> Decimal:
+def _monthly(capsys, component: str, *extra: str) -> Decimal:
     assert main(["cost", "--events-per-day", "1M", "--format", "json", *extra]) == 0
     document = json.loads(capsys.readouterr().out)
-    (athena,) = [c for c in document["components"] if c["component"] == "Athena"]
-    return Decimal(athena["monthly"])
+    (item,) = [c for c in document["components"] if c["component"] == component]
+    return Decimal(item["monthly"])
+
+
+def _athena_monthly(capsys, *extra: str) -> Decimal:
+    return _monthly(capsys, "Athena", *extra)
+
+
+def test_random_event_ids_make_every_nightly_run_read_the_whole_index(capsys) -> None:
+    time_ordered = _monthly(capsys, "EMR Serverless")
+    assert _monthly(capsys, "EMR Serverless", "--event-ids", "time-ordered") == time_ordered
+    assert _monthly(capsys, "EMR Serverless", "--event-ids", "random") > time_ordered
 
 
 def test_the_dedup_window_bounds_athena_and_0_looks_up_every_gold_day(capsys) -> None:

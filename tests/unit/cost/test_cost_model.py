@@ -330,6 +330,21 @@ def test_emr_serverless_runs_incrementally_and_rebuilds_weekly(prices) -> None:
     assert Decimal("2.231") < got < Decimal("2.232")
 
 
+def test_time_ordered_ids_make_a_run_read_the_index_of_the_days_they_reach_only(prices) -> None:
+    # A year kept: the index is 86,400 x 365 entries x 20 B. With random ids each of the 180/7
+    # incremental runs reads all of it; with time-ordered ones the 31 days its ids reach.
+    year = Workload(**{**ONE_PER_SECOND.__dict__, "retention_days": 365})
+    random_ids = Workload(**{**year.__dict__, "event_ids": "random"})
+    index = Fraction(86_400 * 365 * 20, 1024**3)
+    unread = Fraction(180, 7) * index * Fraction(365 - 31, 365) / 2 * Fraction(7, 100)
+    saved = _item(random_ids, prices, "EMR Serverless") - _item(year, prices, "EMR Serverless")
+    assert abs(Fraction(saved) - unread) < Fraction(1, 10**12)
+    measured = Assumptions(event_id_index_days_read=Decimal(365))
+    assert _item(year, prices, "EMR Serverless", measured) == _item(
+        random_ids, prices, "EMR Serverless"
+    )
+
+
 def test_fargate_keeps_two_api_tasks_a_serving_task_and_compacts_every_ten_minutes(
     prices,
 ) -> None:
