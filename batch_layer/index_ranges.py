@@ -9,10 +9,10 @@ splits its new ids into a few sorted ranges and reads only the index entries tha
 Each run's index part is sorted by id (`silver_store.write_part`), so Parquet's row-group and page
 statistics let the reader skip whatever lies outside every range without reading it. How much
 that saves depends on the ids, not on this code: time-ordered ids (ULIDs, UUIDv7, zero-padded
-receipt numbers, what the contract recommends) put a night's ids next to the recent ones, and a
-run reads about the days its late events reach; random ids (UUIDv4) spread every range over the
-whole index, and a run reads all of it, as before. Either way the ranges cover every new id, so
-the lookup is exact.
+receipt numbers; the contract's example is a ULID) put a night's ids next to the recent ones,
+and a run reads about the days its late events reach; random ids (UUIDv4) spread every range
+over the whole index, and a run reads all of it, as before. Either way the ranges cover every
+new id, so the lookup is exact.
 """
 
 from __future__ import annotations

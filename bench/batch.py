@@ -31,6 +31,7 @@ from bench.gold_history import ulids
 from bench.harness import worker_result
 from bench.results_file import figure, write_results
 from contract.bronze import BRONZE_SCHEMA
+from contract.content_digest import CONTENT_DIGEST
 from contract.gold import METRIC_DEFINITIONS, SALES_WIDE_SCHEMA
 from contract.lake_io import LakeFiles
 from contract.quality import MAX_LINE_NET_AMOUNT
@@ -71,8 +72,9 @@ def generate_lake(
     duplicates, `late_share` of events `late_days` late, a few lines failing each quality rule,
     some ingested after the cutoff). Returns input lines.
 
-    Event ids are ULIDs of the sale's time, as the contract recommends to clients, so a late
-    event's id sorts among its sale day's. `tag` names the files and order ids, so a second
+    Event ids are ULIDs of the sale's time, as the contract's example, so a late
+    event's id sorts among its sale day's; each event's content digest is random, as the real
+    one is (the same on its re-sent copy). `tag` names the files and order ids, so a second
     generation lands beside the first."""
     rng = np.random.default_rng(seed)
     catalog = build_catalog(7, customer_count=20_000)
@@ -152,6 +154,9 @@ def generate_lake(
         "total": pa.nulls(events, BRONZE_SCHEMA.field("total").type),
         "ingested_at": pa.array(ingested, timestamp),
         "source": pa.array(["pos", "web"]).take((ingested % 2).astype(np.int8)),
+        CONTENT_DIGEST: pa.array(
+            rng.integers(-(2**63), 2**63 - 1, n_events, dtype=np.int64)[source_index]
+        ),
     }
     for name in BRONZE_SCHEMA.names:
         columns.setdefault(name, pa.nulls(events, BRONZE_SCHEMA.field(name).type))

@@ -6,7 +6,8 @@ events late, spread over the last 30 days) and the incremental run absorbs it. R
 wall times and their ratio (target <= 0.10, goal 0.05), the growth of the incremental run from 180
 to 365 days of history (target < 1.2x), the days it rewrote, how much of the event-id index its
 new ids' ranges read (ids are ULIDs, so that is about the days the late events reach; as days of
-history it is the cost model's `event_id_index_days_read`), the worker's peak RSS and the
+history it is the cost model's `event_id_index_days_read`) and the index's bytes per entry (its
+`event_id_index_bytes_per_event`), the worker's peak RSS and the
 machine's 1-minute load average around each timed run (the machine may be shared, and a ratio
 measured under load is read with it). The incremental state is checked against a full rebuild of
 the same inputs (`sales_wide`'s rows and net amount, the customer tables row for row).
@@ -40,7 +41,7 @@ from bench.harness import worker_result
 from bench.results_file import figure, write_results
 from bench.spark_scans import rows_read_by_scans
 from contract.customers import CUSTOMER_TABLES
-from contract.lake import LakeLocation
+from contract.lake import LakeLocation, silver_run
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.settings import Settings
@@ -97,7 +98,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
     incremental_seconds = time.perf_counter() - started
     load.append(os.getloadavg()[0])
     rss = peak_rss_bytes()
-    index_read, index_entries = _index_read(spark, lake, full, new_day_end)
+    index = _index_read(spark, lake, settings, full, new_day_end)
     reuse = _publication_alternatives(lake, settings, incremental)
     check = run_batch(str(lake), new_day_end, settings=settings, spark=spark, full=True)
     spark.stop()
@@ -119,23 +120,34 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         ),
         "kind": incremental.kind,
         "peak_rss": rss,
-        "index_entries_read": index_read,
-        "index_entries": index_entries,
+        **index,
         "load_average": sum(load) / len(load),
         **reuse,
     }
 
 
 def _index_read(
-    spark: SparkSession, lake: Path, base: Publication, cutoff: datetime
-) -> tuple[int, int]:
+    spark: SparkSession, lake: Path, settings: Settings, base: Publication, cutoff: datetime
+) -> dict[str, int]:
     """Index entries the incremental run's read of `base`'s event-id index returns (the rows of
-    the pages its new ids' ranges reach, `batch_layer.index_ranges`), and all the entries."""
+    the pages its new ids' ranges reach, `batch_layer.index_ranges`), all the entries, and the
+    bytes of the index's files."""
     location = LakeLocation.parse(str(lake))
     new_ids = inputs.read_bronze_events(spark, location, cutoff, base.cutoff)
     index = silver_store.read_event_ids(spark, location, base.silver_runs)
-    read = rows_read_by_scans(index_ranges.within(index, index_ranges.new_id_ranges(new_ids)))
-    return read, index.count()
+    files = LakeFiles.open(str(lake), settings)
+    return {
+        "index_entries_read": rows_read_by_scans(
+            index_ranges.within(index, index_ranges.new_id_ranges(new_ids))
+        ),
+        "index_entries": index.count(),
+        "index_bytes": sum(
+            size
+            for run in base.silver_runs
+            for path, size in files.file_sizes(f"{silver_run(run)}/{silver_store.EVENT_IDS}")
+            if path.endswith(".parquet")
+        ),
+    }
 
 
 def _publication_alternatives(
@@ -215,6 +227,11 @@ def main() -> None:
                 result["index_entries_read"],
                 "entries",
                 baseline=result["index_entries"],
+            ),
+            figure(
+                f"event_id_index_bytes_per_entry_{days}_days",
+                result["index_bytes"] / result["index_entries"],
+                "bytes",
             ),
             figure(
                 f"event_id_index_days_read_{days}_days",

@@ -90,6 +90,9 @@ _SOURCES: Mapping[str, Source] = {
         "serving_s3", "dashboard refresh: S3 LISTs"
     ),
     "event_id_index_days_read": Source("batch_incremental", "event_id_index_days_read_365_days"),
+    "event_id_index_bytes_per_event": Source(
+        "batch_incremental", "event_id_index_bytes_per_entry_365_days"
+    ),
     "reconciliation_gold_bytes_per_event": Source(
         "athena_scan",
         "reconciliation counts: gold bytes read once per run per event of the lookback days",
