@@ -6,10 +6,10 @@ events late, spread over the last 30 days) and the incremental run absorbs it. R
 wall times and their ratio (target <= 0.10, goal 0.05), the growth of the incremental run from 180
 to 365 days of history (target < 1.2x), the days it rewrote, how much of the event-id index its
 new ids' ranges read (ids are ULIDs, so that is about the days the late events reach; as days of
-history it is the cost model's `event_id_index_days_read`) and the index's bytes per entry (its
-`event_id_index_bytes_per_event`), the worker's peak RSS and the
-machine's 1-minute load average around each timed run (the machine may be shared, and a ratio
-measured under load is read with it). The incremental state is checked against a full rebuild of
+history it is the cost model's `event_id_index_days_read`), the index's bytes per entry (its
+`event_id_index_bytes_per_event`), the worker's peak RSS and the machine's 1-minute load average
+around each timed run (the machine may be shared, and a ratio measured under load is read with
+it). The incremental state is checked against a full rebuild of
 the same inputs (`sales_wide`'s rows and net amount, the customer tables row for row).
 
     .venv/bin/python -m bench.batch_incremental [--lines 10000000]
