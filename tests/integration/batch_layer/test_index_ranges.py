@@ -23,13 +23,16 @@ def _base(entry: str) -> str:
     return entry.split(CONFLICT_SEPARATOR, 1)[0]
 
 
-@given(
-    bounds=st.lists(ids, min_size=2, max_size=2), entry=ids, source=st.sampled_from(["pos", "web"])
-)
+@given(bounds=st.lists(ids, min_size=2, max_size=2), data=st.data())
 def test_every_id_in_a_range_and_its_conflict_sales_sort_within_its_bounds(
-    bounds: list[str], entry: str, source: str
+    bounds: list[str], data: st.DataObject
 ) -> None:
+    """Ids drawn at random, and prefixes of either bound (whose conflict sales sort after the
+    range's last id when they are shorter ones of it)."""
     first, last = sorted(bounds)
+    prefixes = [bound[:n] for bound in (first, last) for n in range(1, len(bound) + 1)]
+    entry = data.draw(st.one_of(ids, st.sampled_from(prefixes)))
+    source = data.draw(st.sampled_from(["pos", "web"]))
     bound = IdRange(first, last)
     for stored in (entry, f"{entry}{CONFLICT_SEPARATOR}{source}"):
         if first <= _base(stored) <= last:
