@@ -30,9 +30,8 @@ from pyspark.sql import functions as sf
 
 from batch_layer import gold
 from batch_layer.inputs import path_exists, spark_uri
-from batch_layer.reference.versions import effective_file
 from contract.gold import SALES_WIDE_PARTITION_COLUMN
-from contract.lake import LakeLocation, reference_snapshot_file
+from contract.lake import LakeLocation, reference_effective_file, reference_snapshot_file
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.reference import REFERENCE_TABLES, ReferenceTable, reference_table
@@ -85,7 +84,7 @@ def reference_snapshot(lake: LakeFiles) -> dict[str, bytes]:
     """The effective tables as a run starts (an empty table for a kind never loaded), kept in
     its folder by `keep_reference_snapshot` so the next run can tell what changed."""
     return {
-        name: lake.read_bytes(effective_file(table)) or _empty_parquet(table)
+        name: lake.read_bytes(reference_effective_file(table.name)) or _empty_parquet(table)
         for name, table in REFERENCE_TABLES.items()
     }
 

@@ -63,10 +63,6 @@ class LoadOutcome:
     effective_rows: int
 
 
-def effective_file(table: ReferenceTable) -> str:
-    return reference_effective_file(table.name)
-
-
 def read_manifest(lake: LakeFiles, table: ReferenceTable) -> ReferenceManifest:
     document = lake.read_bytes(reference_manifest(table.name))
     if document is None:
@@ -188,7 +184,7 @@ def _write_effective(lake: LakeFiles, table: ReferenceTable, manifest: Reference
         for v in manifest.active()
     ]
     effective = effective_table(table, versions)
-    lake.write_parquet(effective_file(table), effective)
+    lake.write_parquet(reference_effective_file(table.name), effective)
     return int(effective.num_rows)
 
 

@@ -22,7 +22,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from batch_layer.reference.files import read_reference_file
-from batch_layer.reference.versions import effective_file, load_version
+from batch_layer.reference.versions import load_version
+from contract.lake import reference_effective_file
 from contract.lake_io import LakeFiles
 from contract.reference import (
     REFERENCE_TABLES,
@@ -130,11 +131,11 @@ def write_reference(lake_uri: str, catalog: Catalog, *, settings: Settings) -> l
             effective_from=VALID_FROM_MIN,
             file_name="demo catalog",
         )
-        written.append(lake.uri_of(effective_file(table)))
+        written.append(lake.uri_of(reference_effective_file(table.name)))
     return written
 
 
 def reference_present(lake_uri: str, *, settings: Settings) -> bool:
     """Whether every reference table has a version (`salesflow up` loads the demo's only if not)."""
     lake = LakeFiles.open(lake_uri, settings)
-    return all(lake.exists(effective_file(reference_table(name))) for name in REFERENCE_TABLES)
+    return all(lake.exists(reference_effective_file(name)) for name in REFERENCE_TABLES)

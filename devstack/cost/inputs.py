@@ -2,7 +2,9 @@
 
 The benchmarks write what they measure to `bench/results/` (`python -m bench.cost_inputs` for the
 stream and the logs, `python -m bench.freshness` for bronze at a day's scale, `python -m
-bench.athena_scan` for what a dashboard refresh reads on Trino, Athena's engine). This module maps
+bench.athena_scan` for what a dashboard refresh reads on Trino, Athena's engine, `python -m
+bench.realtime` and `python -m bench.serving_s3` for the DuckDB serving task, `python -m
+bench.batch_incremental` for the event-id index the nightly run reads). This module maps
 those figures onto the model's inputs, so `salesflow cost` prices a deployment from what the code
 does today and says, line by line, which inputs are measured and which are still assumed. A
 figure missing from the results (a fresh checkout that never ran the benchmarks keeps the
@@ -27,7 +29,7 @@ RESULTS_DIR = Path(__file__).resolve().parents[2] / "bench" / "results"
 @dataclass(frozen=True)
 class Source:
     benchmark: str
-    """The results file (its layer name): `cost_inputs`, `freshness`, `athena_scan`."""
+    """The results file (its layer name): `cost_inputs`, `freshness`, `athena_scan`, ..."""
     metric: str
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from batch_layer.errors import ReferenceFileError
 from batch_layer.reference.files import read_reference_file
-from batch_layer.reference.versions import effective_file, read_manifest
+from batch_layer.reference.versions import read_manifest
+from contract.lake import reference_effective_file
 from contract.lake_io import LakeFiles
 from contract.reference import VALID_FROM_MIN, VALID_TO_MAX, reference_table
 from contract.settings import Settings
@@ -35,9 +36,7 @@ def _lake(tmp_path: Path) -> tuple[str, LakeFiles]:
 
 
 def _effective(lake: LakeFiles, table: str = "products") -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = lake.read_parquet(
-        effective_file(reference_table(table))
-    ).to_pylist()
+    rows: list[dict[str, object]] = lake.read_parquet(reference_effective_file(table)).to_pylist()
     return rows
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from batch_layer.reference.versions import effective_file
 from contract.event import Channel
+from contract.lake import reference_effective_file
 from contract.reference import VALID_FROM_MIN, Customer, Product, Store, reference_table
 from contract.settings import Settings
 from devstack.catalog import CATALOG_DIR, build_catalog, write_reference
@@ -47,7 +47,7 @@ def test_the_catalog_files_load_through_the_users_command(tmp_path):
             )
             == 0
         )
-    assert pq.read_table(lake / effective_file(reference_table("stores"))).num_rows == 17
+    assert pq.read_table(lake / reference_effective_file("stores")).num_rows == 17
 
 
 def test_sizes_are_those_of_a_mid_sized_chain(catalog):
@@ -120,7 +120,7 @@ def test_write_reference_to_a_local_lake_reads_back_the_models(tmp_path, catalog
     assert len(written) == 3
     for table, model in (("products", Product), ("stores", Store), ("customers", Customer)):
         kind = reference_table(table)
-        arrow = pq.read_table(lake / effective_file(kind))
+        arrow = pq.read_table(lake / reference_effective_file(table))
         assert arrow.schema.equals(kind.effective_schema(), check_metadata=False)
         assert set(arrow["version"].to_pylist()) == {1}
         assert set(arrow["valid_from"].to_pylist()) == {VALID_FROM_MIN}
