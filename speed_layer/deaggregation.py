@@ -12,6 +12,12 @@ parse, is a plain record to the library, and so goes to `land()` whole, which qu
 So does a well-formed aggregate that carries no event (our producer never writes one): the
 library yields nothing for it, and a record that vanished would leave its batch without a
 position to checkpoint, or without anything to say it was ever read.
+
+A gzip-compressed record (`contract.stream_compression`, written with
+`SALESFLOW_KINESIS_COMPRESSION=true`) is inflated first and then split like any other, its events
+numbered by their place in the aggregate it held. The KCL does not know the format: it hands such
+a record over whole, and `split_kcl_record` does the rest. A record that starts like gzip but
+does not inflate goes to `land()` whole, whose quarantine says so.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 
 from aws_kinesis_agg.deaggregator import iter_deaggregate_records
 
+from contract import stream_compression
 from speed_layer.records import kinesis_position
 
 
@@ -48,9 +55,41 @@ def split_lambda_records(records: Iterable[Mapping[str, Any]]) -> list[UserRecor
     a record that yields none is kept whole, for `land()` to quarantine."""
     split: list[UserRecord] = []
     for record in records:
-        events = [_user_record(event) for event in iter_deaggregate_records([dict(record)])]
+        events = [_user_record(event) for event in iter_deaggregate_records([_inflated(record)])]
         split += events or [_user_record(record)]
     return split
+
+
+def split_kcl_record(record: Mapping[str, Any]) -> list[UserRecord]:
+    """The events of one record as the KCL's MultiLangDaemon hands it over (base64 `data`,
+    camel-case keys): the KCL has already split KPL aggregates, so only a compressed record
+    still holds several."""
+    data = base64.b64decode(record["data"])
+    if stream_compression.is_compressed(data):
+        return split_lambda_records(
+            [_lambda_shaped(record["partitionKey"], record["sequenceNumber"], data)]
+        )
+    return [
+        UserRecord(
+            data,
+            record["partitionKey"],
+            record["sequenceNumber"],
+            int(record.get("subSequenceNumber") or 0),
+        )
+    ]
+
+
+def _inflated(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with its data inflated when it is compressed; as it is otherwise, or when its
+    data does not inflate (for `land()` to quarantine)."""
+    data = base64.b64decode(record["kinesis"]["data"])
+    if not stream_compression.is_compressed(data):
+        return dict(record)
+    try:
+        payload = stream_compression.decompress(data)
+    except stream_compression.CompressedRecordError:
+        return dict(record)
+    return {**record, "kinesis": {**record["kinesis"], "data": base64.b64encode(payload)}}
 
 
 def _user_record(record: Mapping[str, Any]) -> UserRecord:
@@ -64,13 +103,19 @@ def _user_record(record: Mapping[str, Any]) -> UserRecord:
 
 def split_record(record: Mapping[str, Any]) -> list[UserRecord]:
     """The events of one record as boto3's GetRecords returns it (raw bytes in `Data`)."""
-    wrapped = {
+    return split_lambda_records(
+        [_lambda_shaped(record["PartitionKey"], record["SequenceNumber"], record["Data"])]
+    )
+
+
+def _lambda_shaped(partition_key: str, sequence: str, data: bytes) -> dict[str, Any]:
+    """A record in the shape of a Lambda Kinesis event's, the one the library splits."""
+    return {
         "kinesis": {
             "kinesisSchemaVersion": "1.0",
-            "partitionKey": record["PartitionKey"],
-            "sequenceNumber": record["SequenceNumber"],
+            "partitionKey": partition_key,
+            "sequenceNumber": sequence,
             "approximateArrivalTimestamp": 0,
-            "data": base64.b64encode(record["Data"]),
+            "data": base64.b64encode(data),
         }
     }
-    return split_lambda_records([wrapped])

@@ -19,11 +19,16 @@ each record it hands over is one event, with the `subSequenceNumber` of its plac
 aggregated record (0 for a plain record). The batch key and the checkpoint carry it, so a
 restart resumes after the last event landed, not at the start of its aggregated record (which
 would land that record's remaining events again under another key).
+
+A gzip-compressed record (`contract.stream_compression`) is not a format the KCL knows: it hands
+it over whole, and `deaggregation.split_kcl_record` inflates and splits it. Its events' positions
+name the batch, but the checkpoint stays the KCL's own (the record's sequence number): the KCL
+refuses a checkpoint past the last record it delivered, and a compressed record is always landed
+whole, in the batch it came in.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import signal
@@ -38,9 +43,10 @@ from contract.settings import Settings
 from contract.structured_logging import configure_logging
 from speed_layer.batching import BatchingPolicy
 from speed_layer.dead_letters import DeadLetterQueue
+from speed_layer.deaggregation import split_kcl_record
 from speed_layer.errors import ProtocolError
 from speed_layer.landing import land, warm_up
-from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key, kinesis_position
+from speed_layer.records import Batch, DeliveredRecord, kinesis_batch_key
 
 logger = logging.getLogger(__name__)
 
@@ -79,15 +85,12 @@ class KclRecordProcessor:
     def _process(self, records: list[dict[str, Any]], channel: _Channel) -> None:
         if not records:
             return
-        positions = [
-            kinesis_position(record["sequenceNumber"], record.get("subSequenceNumber") or 0)
-            for record in records
-        ]
+        events = [event for record in records for event in split_kcl_record(record)]
         batch = Batch(
-            kinesis_batch_key(self._shard_id, positions[0], positions[-1]),
+            kinesis_batch_key(self._shard_id, events[0].position, events[-1].position),
             tuple(
-                DeliveredRecord(base64.b64decode(record["data"]), f"{self._shard_id}:{position}")
-                for record, position in zip(records, positions, strict=True)
+                DeliveredRecord(event.data, f"{self._shard_id}:{event.position}")
+                for event in events
             ),
         )
         for attempt in range(1, self._policy.max_attempts + 1):

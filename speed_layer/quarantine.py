@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from contract import stream_compression
 from contract.lake import QUARANTINE
 from speed_layer.records import DeliveredRecord
 
@@ -28,6 +29,13 @@ class QuarantinedRecord:
 
     @classmethod
     def of(cls, record: DeliveredRecord, error: ValidationError) -> QuarantinedRecord:
+        """Why the record failed: a compressed record the consumer could not inflate (so it
+        reached `land()` as it was) says that, rather than that its bytes are not JSON."""
+        if stream_compression.is_compressed(record.data):
+            try:
+                stream_compression.decompress(record.data)
+            except stream_compression.CompressedRecordError as unreadable:
+                return cls(record, f"(record): a compressed stream record: {unreadable}")
         return cls(record, validation_reason(error))
 
     def as_json(self, quarantined_at: datetime) -> dict[str, str]:

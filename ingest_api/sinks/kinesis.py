@@ -1,7 +1,10 @@
 """`KinesisSink`: records into a Kinesis Data Stream with PutRecords (500 records / 5 MiB a call).
 
 By default the records of a call go on the stream as KPL aggregated records, several events each
-(`kinesis_aggregation`; `SALESFLOW_KINESIS_AGGREGATION=false` puts one record per event).
+(`kinesis_aggregation`; `SALESFLOW_KINESIS_AGGREGATION=false` puts one record per event), and
+with `SALESFLOW_KINESIS_COMPRESSION=true` each record goes gzip-compressed
+(`contract.stream_compression`); the packing and the call's limits count the bytes before
+compression, which never adds any.
 PutRecords is not atomic: a throttled shard fails some records of a call and writes the rest.
 The writer reports exactly which events failed (every event of a failed aggregated record) so
 only those are retried, and a request is answered only once each of its events was written.
@@ -10,8 +13,10 @@ only those are retried, and a request is answered only once each of its events w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Unpack
 
+from contract import stream_compression
 from contract.settings import Settings
 from ingest_api.sinks.base import PublishObserver, Record
 from ingest_api.sinks.clients import sink_client
@@ -38,10 +43,13 @@ wire): a queue that long is a full call, sent without waiting out the linger."""
 
 
 class KinesisWriter:
-    def __init__(self, client: Any, stream_name: str, *, aggregate: bool = True) -> None:
+    def __init__(
+        self, client: Any, stream_name: str, *, aggregate: bool = True, compress: bool = False
+    ) -> None:
         self._client = client
         self._stream_name = stream_name
         self._aggregate = aggregate
+        self._compress = compress
         self.limits = AGGREGATED_LIMITS if aggregate else PUT_RECORDS_LIMITS
 
     def size_of(self, record: Record) -> int:
@@ -61,6 +69,10 @@ class KinesisWriter:
                 for i, r in enumerate(records)
             ]
         )
+        if self._compress:
+            entries = [
+                replace(entry, data=stream_compression.compress(entry.data)) for entry in entries
+            ]
         response = self._client.put_records(
             StreamName=self._stream_name, Records=[_request_entry(entry) for entry in entries]
         )
@@ -94,10 +106,13 @@ class KinesisSink(CoalescingSink):
         stream_name: str,
         *,
         aggregate: bool = True,
+        compress: bool = False,
         **options: Unpack[CoalescingOptions],
     ) -> None:
         super().__init__(
-            KinesisWriter(client, stream_name, aggregate=aggregate), name="kinesis", **options
+            KinesisWriter(client, stream_name, aggregate=aggregate, compress=compress),
+            name="kinesis",
+            **options,
         )
 
     @classmethod
@@ -108,5 +123,6 @@ class KinesisSink(CoalescingSink):
             sink_client(settings, "kinesis"),
             settings.stream_name,
             aggregate=settings.kinesis_aggregation,
+            compress=settings.kinesis_compression,
             **coalescing_options(settings, observer),
         )

@@ -1,7 +1,8 @@
 """KPL aggregation through a real uvicorn into moto Kinesis: events travel packed, come back with
 their own partition keys, and a PutRecords that fails some aggregated records (the fault proxy
 in front of the moto server) retries exactly those records' events, each request answered only
-once every one of its events is in the stream (ADR 0009)."""
+once every one of its events is in the stream (ADR 0009). With compression on, every record
+goes gzip-compressed and the same holds."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from collections import defaultdict
 from typing import Any
 
 import httpx
+import pytest
 from aws_kinesis_agg import MAGIC, messages_pb2
 
 from contract import wire
 from contract.settings import Settings
+from contract.stream_compression import decompress, is_compressed
 from ingest_api.app import create_app
 from ingest_api.sinks.kinesis_aggregation import TARGET_RECORD_BYTES, hash_key
 from speed_layer.deaggregation import split_record
@@ -96,11 +99,38 @@ def test_with_aggregation_off_every_event_is_a_record_of_its_own(api_settings: S
     assert sorted(wire.decode(r["Data"]).event_id for _, r in raw) == sorted(answer[0])
 
 
-def test_a_failed_aggregated_record_retries_exactly_its_events_and_no_request_is_answered_early(
+def test_with_compression_every_record_goes_gzipped_and_carries_its_events(
     api_settings: Settings, event
 ):
+    settings = api_settings.model_copy(update={"kinesis_compression": True})
+    kinesis = create_stream(settings, shards=2)
+    batches = [[event(store_id=f"S-{n % 9}") for n in range(150)] for _ in range(2)]
+    singles = [event(store_id=f"S-{n % 4}") for n in range(10)]
+    with uvicorn_in_thread(create_app(settings)) as base_url:
+        answers = asyncio.run(_send(base_url, batches, singles))
+    assert {status for _, status, _ in answers} == {202}
+
+    raw = [record["Data"] for _, record in _raw_records(kinesis, settings.stream_name)]
+    assert all(is_compressed(data) for data in raw), "single events and aggregates alike"
+    inflated = [decompress(data) for data in raw]
+    assert sum(1 for data in inflated if data.startswith(MAGIC)) >= 4
+    assert all(len(data) <= TARGET_RECORD_BYTES for data in inflated)
+    assert sum(map(len, raw)) < sum(map(len, inflated)) / 3
+
+    events = read_stream(kinesis, settings.stream_name)
+    assert all(key == stored.store_id for key, stored in events)
+    sent = [e["event_id"] for batch in batches for e in batch] + [e["event_id"] for e in singles]
+    assert sorted(stored.event_id for _, stored in events) == sorted(sent)
+
+
+@pytest.mark.parametrize("compression", [False, True], ids=["plain", "compressed"])
+def test_a_failed_aggregated_record_retries_exactly_its_events_and_no_request_is_answered_early(
+    api_settings: Settings, event, compression: bool
+):
     with fault_proxy(api_settings.aws_endpoint_url or "") as (proxy, faults):
-        settings = api_settings.model_copy(update={"aws_endpoint_url": proxy})
+        settings = api_settings.model_copy(
+            update={"aws_endpoint_url": proxy, "kinesis_compression": compression}
+        )
         kinesis = create_stream(settings, shards=2)
         faults.log_entries = True
         faults.record_failure_fraction = 0.4
@@ -112,6 +142,7 @@ def test_a_failed_aggregated_record_retries_exactly_its_events_and_no_request_is
         stored = read_stream(kinesis, settings.stream_name)
 
     assert {status for _, status, _ in answers} == {202}
+    assert {is_compressed(entry.data) for entry in faults.answered} == {compression}
     failed_entries = [entry for entry in faults.answered if entry.failed]
     assert any(len(split_record(_as_got(entry.data))) > 1 for entry in failed_entries), (
         "an aggregated record failed whole"

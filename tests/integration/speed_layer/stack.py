@@ -13,6 +13,7 @@ from contract.aws import aws_client
 from contract.lake import LakeLocation
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
+from contract.stream_compression import compress
 from devstack.local_servers import FAKE_CREDENTIALS
 from ingest_api.sinks.base import Record
 from ingest_api.sinks.kinesis_aggregation import pack
@@ -70,15 +71,18 @@ def put_kinesis(settings: Settings, records: Sequence[bytes], partition_key: str
         assert response["FailedRecordCount"] == 0
 
 
-def put_kinesis_packed(settings: Settings, records: Sequence[bytes]) -> list[tuple[str, int]]:
-    """The records as the ingest API writes them with aggregation on (one PutRecords call);
-    each stream record written: its sequence number and how many events it carries."""
+def put_kinesis_packed(
+    settings: Settings, records: Sequence[bytes], *, compressed: bool = False
+) -> list[tuple[str, int]]:
+    """The records as the ingest API writes them with aggregation on (one PutRecords call), and
+    `compressed` as with `kinesis_compression` too; each stream record written: its sequence
+    number and how many events it carries."""
     kinesis = aws_client(settings, "kinesis")
     entries = pack([Record(data, f"SP-01-{i % 7}") for i, data in enumerate(records)])
     response = kinesis.put_records(
         StreamName=settings.stream_name,
         Records=[
-            {"Data": e.data, "PartitionKey": e.partition_key}
+            {"Data": compress(e.data) if compressed else e.data, "PartitionKey": e.partition_key}
             | ({"ExplicitHashKey": e.explicit_hash_key} if e.explicit_hash_key else {})
             for e in entries
         ],

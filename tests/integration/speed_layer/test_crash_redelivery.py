@@ -73,22 +73,24 @@ def test_kinesis_redelivery_after_a_crash_leaves_no_duplicate(
 def test_aggregated_records_redelivered_after_a_crash_land_nothing_twice(
     moto_settings, make_event, tmp_path, pycache
 ):
-    """Aggregated records beside plain ones: the replay after the crash rebuilds the same batch
-    of stream records, so the same events under the same key."""
+    """Aggregated records beside plain and compressed ones: the replay after the crash rebuilds
+    the same batch of stream records, so the same events under the same key."""
     create_resources(moto_settings, shards=1)
     lake_uri = str(tmp_path / "lake")
-    packed, plain, later = (wire_records(make_event, n) for n in (60, 3, 40))
+    packed, plain, compressed, later = (wire_records(make_event, n) for n in (60, 3, 30, 40))
     put_kinesis_packed(moto_settings, packed)
     put_kinesis(moto_settings, plain)
+    put_kinesis_packed(moto_settings, compressed, compressed=True)
 
     crash_once("kinesis", moto_settings, lake_uri, tmp_path, pycache)
     assert lake_event_ids(moto_settings, lake_uri), "the crash came after the first file"
-    put_kinesis_packed(moto_settings, later)
+    put_kinesis_packed(moto_settings, later, compressed=True)
     env = settings_env(moto_settings, lake_uri, pycache)
     with python_module(["salesflow", "speed"], env, tmp_path / "speed.log") as consumer:
         eventually(
             lambda: (
-                set(lake_event_ids(moto_settings, lake_uri)) == set(ids_of(packed + plain + later))
+                set(lake_event_ids(moto_settings, lake_uri))
+                == set(ids_of(packed + plain + compressed + later))
             ),
             what="every event after the restart",
             timeout=PROCESS_TIMEOUT,
@@ -96,7 +98,7 @@ def test_aggregated_records_redelivered_after_a_crash_land_nothing_twice(
         assert stop(consumer) == 0
 
     landed = Counter(lake_event_ids(moto_settings, lake_uri))
-    assert landed == Counter(ids_of(packed + plain + later)), "each event exactly once"
+    assert landed == Counter(ids_of(packed + plain + compressed + later)), "each event exactly once"
 
 
 def test_sqs_redelivery_after_a_crash_is_removed_by_event_id_at_read_time(

@@ -4,13 +4,16 @@ kcl` -> lake, through a second worker joining, a SIGKILL of a daemon mid-stream 
 and a shard split while traffic flows. The merged numbers (DuckDB serving engine) equal the
 ledger of what the API acknowledged.
 
-The API writes KPL aggregated records (its default), which the daemon de-aggregates itself.
-The scenarios share one stream and one test so the daemon starts three times in all.
+The API writes KPL aggregated records (its default), which the daemon de-aggregates itself;
+records written as with `kinesis_compression` on go beside them, which the daemon hands over
+whole for the processor to inflate and split. The scenarios share one stream and one test so the
+daemon starts three times in all.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import socket
@@ -38,8 +41,10 @@ from tests.integration.speed_layer.stack import (
     create_resources,
     eventually,
     lake_event_ids,
+    put_kinesis_packed,
     settings_env,
 )
+from tests.unit.speed_layer.wire_events import wire_records
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -69,6 +74,14 @@ class Ledger:
         assert response.status_code == 202, response.text
         with self._lock:
             self.totals.update((e["event_id"], Decimal(str(e["total"]))) for e in events)
+
+    def add(self, payloads: list[bytes]) -> None:
+        """Stream records put on the stream directly, not through the API."""
+        with self._lock:
+            self.totals.update(
+                (event["event_id"], Decimal(event["total"]))
+                for event in map(json.loads, payloads)
+            )
 
     def ids(self) -> set[str]:
         with self._lock:
@@ -194,6 +207,9 @@ def test_kcl_daemon_lands_every_acknowledged_event_once_across_workers_crashes_a
         ledger = Ledger(client, make_event)
         for _ in range(4):
             ledger.post(10)
+        compressed = wire_records(make_event, 30)
+        put_kinesis_packed(moto_settings, compressed, compressed=True)
+        ledger.add(compressed)
         with python_module(command, env, tmp_path / "worker-a.log") as first:
             eventually(lambda: landed(ledger), DAEMON_TIMEOUT, "the first worker's landing")
             assert set(leases.owners().values()) == {worker_id(first)}

@@ -9,10 +9,14 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from contract.aws import aws_client
 from contract.lake_io import LakeFiles
+from contract.stream_compression import compress
+from ingest_api.sinks.base import Record
+from ingest_api.sinks.kinesis_aggregation import pack
 from speed_layer.batching import BatchingPolicy
 from speed_layer.dead_letters import DeadLetterQueue
 from speed_layer.kcl_processor import KclRecordProcessor
@@ -213,3 +217,48 @@ def test_sub_records_are_checkpointed_at_their_sub_sequence_and_a_redelivery_lan
     assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == Counter(
         json.loads(p)["event_id"] for p in first + second
     ), "the redelivered batch overwrote its own file"
+
+
+def test_a_compressed_record_is_split_here_and_checkpointed_where_the_kcl_delivered_it(
+    moto_settings, make_event, tmp_path
+):
+    """The KCL hands a compressed aggregate over whole (sub-sequence 0): its events are numbered
+    here for the batch key, and the checkpoint names the record as the KCL delivered it, since
+    the KCL refuses one past the last record it handed over."""
+    create_resources(moto_settings, shards=1)
+    sqs = aws_client(moto_settings, "sqs")
+    dlq_url = sqs.get_queue_url(QueueName=moto_settings.kinesis_dead_letter_queue_name)["QueueUrl"]
+    first, plain, last = (wire_records(make_event, n) for n in (5, 1, 4))
+    compressed = [
+        compress(entry.data)
+        for payloads in (first, last)
+        for entry in pack([Record(data, "SP-PAULISTA-01") for data in payloads])
+    ]
+    script = [
+        {"action": "initialize", "shardId": SHARD, "sequenceNumber": None},
+        records_message([compressed[0], plain[0]], first=3000),
+        {"action": "checkpoint", "sequenceNumber": "3001", "error": None},
+        records_message([compressed[1]], first=3002),
+        {"action": "checkpoint", "sequenceNumber": "3002", "error": None},
+    ]
+    outgoing = io.StringIO()
+    lake = LakeFiles.open(str(tmp_path / "lake"), moto_settings)
+    KclRecordProcessor(
+        lake=lake,
+        dead_letters=DeadLetterQueue(sqs, dlq_url),
+        policy=BatchingPolicy(batch_size=100, window_seconds=0, max_attempts=1),
+    ).serve(io.StringIO("".join(json.dumps(m) + "\n" for m in script)), outgoing)
+
+    replies = [json.loads(line) for line in outgoing.getvalue().splitlines() if line.strip()]
+    assert [
+        (reply["sequenceNumber"], reply["subSequenceNumber"])
+        for reply in replies
+        if reply["action"] == "checkpoint"
+    ] == [("3001", 0), ("3002", 0)]
+    assert sorted(Path(path).name for path in lake.list_files("bronze/sales_events")) == [
+        f"{SHARD}-3000-3001.parquet",
+        f"{SHARD}-3002-3002.3.parquet",
+    ]
+    assert Counter(bronze_event_ids(lake.location, lake.filesystem)) == Counter(
+        json.loads(p)["event_id"] for p in first + plain + last
+    )

@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from contract.lake import bronze_partition
 from contract.lake_io import LakeFiles
 from contract.settings import Settings
+from contract.stream_compression import compress
 from ingest_api.sinks.base import Record
 from ingest_api.sinks.kinesis_aggregation import pack
 from speed_layer.lambda_handlers import KinesisLanding, SqsLanding
@@ -95,14 +96,14 @@ def aggregated(payloads: list[bytes]) -> bytes:
     return entry.data
 
 
+@pytest.mark.parametrize("compression", [False, True], ids=["plain", "compressed"])
 def test_kinesis_handler_splits_aggregated_records_and_a_redelivery_lands_nothing_twice(
-    s3_lake, make_event
+    s3_lake, make_event, compression: bool
 ):
     good = wire_records(make_event, 5)
     poison = b'{"event_id": "EV-POISON-03"}'
-    event = kinesis_event(
-        [aggregated([good[0], poison, good[1]]), good[2], aggregated([good[3], good[4]])]
-    )
+    records = [aggregated([good[0], poison, good[1]]), good[2], aggregated([good[3], good[4]])]
+    event = kinesis_event([compress(data) if compression else data for data in records])
     assert KinesisLanding(s3_lake)(event, None) == {"batchItemFailures": []}
     KinesisLanding(s3_lake)(event, None)  # Lambda retries the same records
 
