@@ -79,8 +79,7 @@ class Ledger:
         """Stream records put on the stream directly, not through the API."""
         with self._lock:
             self.totals.update(
-                (event["event_id"], Decimal(event["total"]))
-                for event in map(json.loads, payloads)
+                (event["event_id"], Decimal(event["total"])) for event in map(json.loads, payloads)
             )
 
     def ids(self) -> set[str]:
