@@ -9,7 +9,9 @@ returns, late sales and resends) through the real processes on the emulator:
   25 KB PUT payload units of provisioned mode, with KPL aggregation as deployed against the same
   traffic one event per record (`SALESFLOW_KINESIS_AGGREGATION=false`, a second run of its own:
   the ratios). Aggregation packs the events of one PutRecords call, so these figures hold for
-  this traffic's rate (`--rate`) and mix of single events and batches;
+  this traffic's rate (`--rate`) and mix of single events and batches. A third run has
+  compression on too (`SALESFLOW_KINESIS_COMPRESSION=true`): its records' bytes against the
+  same records inflated, and its billed units against the aggregated run's;
 - the logs: bytes the ingest API writes per accepted request, at the level it runs in production
   (info), and bytes the speed layer writes per landed batch;
 - the lake: bronze bytes per event as the speed layer lands them, here and, at a day's scale,
@@ -38,6 +40,7 @@ import pyarrow.parquet as pq
 
 from bench.harness import API_KEY, child_env, emulated_settings
 from bench.results_file import Figure, figure, write_results
+from contract import stream_compression
 from contract.aws import aws_client
 from contract.settings import Settings
 from devstack.local_servers import FAKE_CREDENTIALS, ingest_api, moto_server, python_module
@@ -128,13 +131,16 @@ def landed_events(lake: Path) -> tuple[int, int]:
     )
 
 
-def run_once(workdir: Path, seconds: int, rate: int, *, aggregation: bool) -> Run:
+def run_once(
+    workdir: Path, seconds: int, rate: int, *, aggregation: bool, compression: bool = False
+) -> Run:
     """The simulator's traffic through the ingest API to the stream, landed by the speed layer."""
     workdir.mkdir(parents=True)
     with moto_server() as endpoint:
         settings = emulated_settings(endpoint, workdir)
         env = child_env(settings, workdir / "pycache") | {
-            "SALESFLOW_KINESIS_AGGREGATION": str(aggregation).lower()
+            "SALESFLOW_KINESIS_AGGREGATION": str(aggregation).lower(),
+            "SALESFLOW_KINESIS_COMPRESSION": str(compression).lower(),
         }
         api_log, speed_log = workdir / "api.log", workdir / "speed.log"
         with ingest_api(env, "kinesis", api_log, api_key=API_KEY, log_level="info") as api:
@@ -153,17 +159,30 @@ def run_once(workdir: Path, seconds: int, rate: int, *, aggregation: bool) -> Ru
     requests = _requests(workdir / "ledger.json")
     landing_lines = [line for line in speed_log.read_text().splitlines() if '"landed batch' in line]
     kind = "aggregated" if aggregation else "one event per record"
+    kind += ", compressed" if compression else ""
     print(f"{kind}: {events} events landed from {len(records)} records, {requests} requests")
     return Run(records, events, bronze_bytes, requests, api_log_bytes, landing_lines)
 
 
 def measure(workdir: Path, seconds: int, rate: int) -> list[Figure]:
-    """The deployed configuration (aggregation on) against one event per record, same traffic."""
+    """The deployed configuration (aggregation on) against one event per record, and with
+    compression on against it, same traffic."""
     packed = run_once(workdir / "aggregated", seconds, rate, aggregation=True)
     plain = run_once(workdir / "plain", seconds, rate, aggregation=False)
+    compressed = run_once(workdir / "compressed", seconds, rate, aggregation=True, compression=True)
 
     def compared(metric: str, unit: str, value: Callable[[Run], float]) -> Figure:
         return figure(metric, value(packed), unit, baseline=value(plain))
+
+    def with_compression(metric: str, unit: str, value: Callable[[Run], float]) -> Figure:
+        return figure(f"{metric}, compressed", value(compressed), unit, baseline=value(packed))
+
+    inflated = [
+        len(stream_compression.decompress(record["Data"]))
+        if stream_compression.is_compressed(record["Data"])
+        else len(record["Data"])
+        for record in compressed.records
+    ]
 
     return [
         figure(
@@ -184,6 +203,24 @@ def measure(workdir: Path, seconds: int, rate: int) -> list[Figure]:
             lambda r: r.per_event(r.billed(KINESIS_BILLING_UNIT)),
         ),
         compared(
+            "stream PUT payload units per event",
+            "units/event",
+            lambda r: r.per_event(r.billed(PUT_PAYLOAD_UNIT)),
+        ),
+        figure(
+            "stream bytes compressed per byte uncompressed",
+            sum(compressed.record_bytes) / sum(inflated),
+            "bytes/byte",
+        ),
+        with_compression(
+            "stream bytes per event", "bytes", lambda r: r.per_event(sum(r.record_bytes))
+        ),
+        with_compression(
+            "stream billed KB per event",
+            "KB/event",
+            lambda r: r.per_event(r.billed(KINESIS_BILLING_UNIT)),
+        ),
+        with_compression(
             "stream PUT payload units per event",
             "units/event",
             lambda r: r.per_event(r.billed(PUT_PAYLOAD_UNIT)),

@@ -1,16 +1,16 @@
 """Optionally compressed Kinesis records: a gzip member around what the record would carry.
 
 On-demand Kinesis bills the bytes put and the bytes read, and a stream record of JSON sale events
-(one event, or a KPL aggregate of several) is mostly repeated field names and similar values. With
-`SALESFLOW_KINESIS_COMPRESSION=true` the ingest API puts each record gzip-compressed
-(`ingest_api.sinks.kinesis`); every consumer of ours reads both kinds, so the setting can change
-at any time with records of both on the stream (`speed_layer.deaggregation`).
+(one event, or a KPL aggregate of several) is mostly repeated field names and similar values. The
+ingest API puts each record gzip-compressed (`ingest_api.sinks.kinesis`) unless
+`SALESFLOW_KINESIS_COMPRESSION=false`; every consumer of ours reads both kinds, so the setting
+can change at any time with records of both on the stream (`speed_layer.deaggregation`).
 
 gzip because it names itself: a record that starts with its two magic bytes is neither JSON (which
 starts with `{` or white space) nor a KPL aggregate (its own four magic bytes), and any tool can
 read it with the standard library of its language. The trade: a consumer that is not ours (a
-Firehose delivery stream, another KCL application) must decompress before it can de-aggregate,
-which is why compression is off unless asked for.
+Firehose delivery stream, another KCL application) must inflate a record before it can
+de-aggregate it, so a deployment that adds one turns compression off.
 
 A record that would not shrink goes as it is, so compression never adds bytes to a call. Reading
 is bounded: a record that inflates past `MAX_INFLATED_BYTES` (Kinesis's own 1 MiB record limit;
@@ -22,6 +22,8 @@ from __future__ import annotations
 import gzip
 import zlib
 
+from contract.errors import CompressedRecordError
+
 GZIP_MAGIC = b"\x1f\x8b"
 LEVEL = 6
 """zlib's default: on 5-24 KiB of JSON events, higher levels gain under 2% for twice the time."""
@@ -29,9 +31,7 @@ MAX_INFLATED_BYTES = 1024 * 1024
 _GZIP_WINDOW = 16 + zlib.MAX_WBITS
 """`wbits` for a gzip container (header and CRC checked), not a raw or zlib stream."""
 
-
-class CompressedRecordError(ValueError):
-    """A record that starts like gzip but does not inflate to a whole, bounded payload."""
+__all__ = ["CompressedRecordError", "compress", "decompress", "is_compressed"]
 
 
 def compress(data: bytes) -> bytes:

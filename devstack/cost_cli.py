@@ -127,6 +127,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(SALESFLOW_REALTIME_DEDUP_DAYS; Terraform's default; 0: every day of history)",
     )
     parser.add_argument(
+        "--kinesis-compression",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.kinesis_compression,
+        help="the ingest API puts its Kinesis records gzip-compressed "
+        "(SALESFLOW_KINESIS_COMPRESSION; Terraform's `kinesis_compression`)",
+    )
+    parser.add_argument(
         "--event-ids",
         choices=["time-ordered", "random"],
         default=defaults.event_ids,
@@ -181,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
             stream_retention_hours=args.stream_retention_hours,
             gold_runs_kept=args.gold_runs_kept,
             realtime_dedup_days=args.realtime_dedup_days,
+            kinesis_compression=args.kinesis_compression,
             event_ids=args.event_ids,
             reconciliation_lookback_days=args.reconciliation_lookback_days,
             serving_tasks=args.serving_tasks,

@@ -49,6 +49,8 @@ STREAM_BYTES_INPUTS = (
     "kinesis_billed_kb_per_event",
     "kinesis_put_units_per_event",
     "kinesis_stream_bytes_per_event",
+    "kinesis_compressed_billed_kb_per_event",
+    "kinesis_compressed_put_units_per_event",
 )
 """The stream figures measured in bytes of the measured events: an operator's own event size
 replaces them too (the model then prices records of the average size)."""
@@ -59,6 +61,15 @@ _SOURCES: Mapping[str, Source] = {
     "kinesis_billed_kb_per_event": Source("cost_inputs", "stream billed KB per event"),
     "kinesis_put_units_per_event": Source("cost_inputs", "stream PUT payload units per event"),
     "kinesis_stream_bytes_per_event": Source("cost_inputs", "stream bytes per event"),
+    "kinesis_compressed_bytes_per_byte": Source(
+        "cost_inputs", "stream bytes compressed per byte uncompressed"
+    ),
+    "kinesis_compressed_billed_kb_per_event": Source(
+        "cost_inputs", "stream billed KB per event, compressed"
+    ),
+    "kinesis_compressed_put_units_per_event": Source(
+        "cost_inputs", "stream PUT payload units per event, compressed"
+    ),
     "log_bytes_per_api_request": Source("cost_inputs", "ingest API log bytes per request"),
     "log_bytes_per_invocation": Source("cost_inputs", "speed layer log bytes per landed batch"),
     "bronze_bytes_scanned_per_event": Source(

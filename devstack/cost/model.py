@@ -77,6 +77,9 @@ class Workload:
     realtime_dedup_days: int = 3
     """SALESFLOW_REALTIME_DEDUP_DAYS as the Terraform root sets it: the gold days before T's
     date whose event ids each query over the real-time view reads (0: every day of history)."""
+    kinesis_compression: bool = True
+    """SALESFLOW_KINESIS_COMPRESSION as the Terraform root sets it (`kinesis_compression`): the
+    ingest API puts each record gzip-compressed, so fewer bytes are billed in, out and kept."""
     event_ids: EventIds = "time-ordered"
     """How the clients make event ids. `time-ordered` (ULIDs, UUIDv7, zero-padded receipt
     numbers; the contract's example is a ULID) puts a night's ids beside the recent ones, so an
@@ -130,6 +133,15 @@ class Assumptions:
     kinesis_stream_bytes_per_event: Decimal | None = None
     """Bytes on the stream per event, the aggregated format's framing included (what consumers
     read and a shard's 1 MB/s carries), measured likewise; None: `event_bytes`."""
+    kinesis_compressed_bytes_per_byte: Decimal = Decimal("0.3")
+    """With `Workload.kinesis_compression`: a compressed record's bytes against the same record
+    uncompressed, measured by `python -m bench.cost_inputs` on the same traffic."""
+    kinesis_compressed_billed_kb_per_event: Decimal | None = None
+    """`kinesis_billed_kb_per_event` with compression, measured likewise; None: records of the
+    average compressed size, each rounded up."""
+    kinesis_compressed_put_units_per_event: Decimal | None = None
+    """`kinesis_put_units_per_event` with compression, measured likewise; None: records of the
+    average compressed size."""
     parquet_bytes_per_event_byte: Decimal = Decimal("0.25")
     """Snappy Parquet of bronze against the JSON on the stream."""
     gold_bytes_per_bronze_byte: Decimal = Decimal("1.5")
@@ -310,8 +322,10 @@ def _volumes(w: Workload, a: Assumptions, prices: PriceList) -> _Volumes:
 
 
 def _average_record_units(w: Workload, a: Assumptions, unit: Decimal) -> Decimal:
-    """Billing units per event when records are all of the average size, each rounded up."""
-    per_record = _ceil(Decimal(w.event_bytes) / a.kinesis_records_per_event / unit)
+    """Billing units per event when records are all of the average size (compressed, when they
+    are), each rounded up."""
+    shrink = a.kinesis_compressed_bytes_per_byte if w.kinesis_compression else Decimal(1)
+    per_record = _ceil(Decimal(w.event_bytes) * shrink / a.kinesis_records_per_event / unit)
     return a.kinesis_records_per_event * per_record
 
 
@@ -320,10 +334,15 @@ def _kinesis(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem
     events = v.events if carried else Decimal(0)
     records = events * a.kinesis_records_per_event
     stream_bytes = a.kinesis_stream_bytes_per_event or Decimal(w.event_bytes)
+    measured_kb, measured_units = a.kinesis_billed_kb_per_event, a.kinesis_put_units_per_event
+    if w.kinesis_compression:
+        stream_bytes *= a.kinesis_compressed_bytes_per_byte
+        measured_kb = a.kinesis_compressed_billed_kb_per_event
+        measured_units = a.kinesis_compressed_put_units_per_event
     extended_hours = Decimal(w.stream_retention_hours - 24)
     if w.stream_mode == "on-demand":
         rounding = p("kinesis", "on_demand_record_rounding_bytes")
-        billed_kb = a.kinesis_billed_kb_per_event
+        billed_kb = measured_kb
         if billed_kb is None:
             billed_kb = _average_record_units(w, a, rounding)
         ingest_gb = events * billed_kb * rounding / GB
@@ -337,7 +356,9 @@ def _kinesis(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem
         )
         basis = (
             f"on-demand, {v.hours} stream-hours, {records:.0f} records "
-            f"({a.kinesis_records_per_event:.4f} per event), {ingest_gb:.2f} GB in (each record "
+            f"({a.kinesis_records_per_event:.4f} per event"
+            f"{', gzip-compressed' if w.kinesis_compression else ''}), "
+            f"{ingest_gb:.2f} GB in (each record "
             f"rounded up to 1 KB: {billed_kb:.4f} KB per event), {retrieval_gb:.2f} GB out, "
             f"{stored_gb:.2f} GB in extended retention"
         )
@@ -356,7 +377,7 @@ def _kinesis(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem
             / p("kinesis", "provisioned_shard_records_per_second")
         ),
     )
-    units_per_event = a.kinesis_put_units_per_event
+    units_per_event = measured_units
     if units_per_event is None:
         units_per_event = _average_record_units(
             w, a, p("kinesis", "provisioned_put_payload_unit_bytes")

@@ -1,10 +1,10 @@
 """`KinesisSink`: records into a Kinesis Data Stream with PutRecords (500 records / 5 MiB a call).
 
 By default the records of a call go on the stream as KPL aggregated records, several events each
-(`kinesis_aggregation`; `SALESFLOW_KINESIS_AGGREGATION=false` puts one record per event), and
-with `SALESFLOW_KINESIS_COMPRESSION=true` each record goes gzip-compressed
-(`contract.stream_compression`); the packing and the call's limits count the bytes before
-compression, which never adds any.
+(`kinesis_aggregation`; `SALESFLOW_KINESIS_AGGREGATION=false` puts one record per event), each
+gzip-compressed (`contract.stream_compression`; `SALESFLOW_KINESIS_COMPRESSION=false` puts them
+as they are). The packing and the call's limits count the bytes before compression, which never
+adds any.
 PutRecords is not atomic: a throttled shard fails some records of a call and writes the rest.
 The writer reports exactly which events failed (every event of a failed aggregated record) so
 only those are retried, and a request is answered only once each of its events was written.
@@ -44,7 +44,7 @@ wire): a queue that long is a full call, sent without waiting out the linger."""
 
 class KinesisWriter:
     def __init__(
-        self, client: Any, stream_name: str, *, aggregate: bool = True, compress: bool = False
+        self, client: Any, stream_name: str, *, aggregate: bool = True, compress: bool = True
     ) -> None:
         self._client = client
         self._stream_name = stream_name
@@ -106,7 +106,7 @@ class KinesisSink(CoalescingSink):
         stream_name: str,
         *,
         aggregate: bool = True,
-        compress: bool = False,
+        compress: bool = True,
         **options: Unpack[CoalescingOptions],
     ) -> None:
         super().__init__(

@@ -59,6 +59,7 @@ async def _send(
 def test_events_travel_packed_into_the_shard_of_their_hash_key_with_their_own_keys(
     api_settings: Settings, event
 ):
+    api_settings = api_settings.model_copy(update={"kinesis_compression": False})
     kinesis = create_stream(api_settings, shards=3)
     batches = [[event(store_id=f"S-{n % 9}") for n in range(150)] for _ in range(2)]
     singles = [event(store_id=f"S-{n % 4}") for n in range(10)]
@@ -89,7 +90,9 @@ def test_events_travel_packed_into_the_shard_of_their_hash_key_with_their_own_ke
 
 
 def test_with_aggregation_off_every_event_is_a_record_of_its_own(api_settings: Settings, event):
-    settings = api_settings.model_copy(update={"kinesis_aggregation": False})
+    settings = api_settings.model_copy(
+        update={"kinesis_aggregation": False, "kinesis_compression": False}
+    )
     kinesis = create_stream(settings, shards=1)
     batch = [event() for _ in range(40)]
     with uvicorn_in_thread(create_app(settings)) as base_url:

@@ -2,8 +2,9 @@
 retried, nothing is duplicated or lost, and an exhausted budget answers 503 with nothing
 acknowledged that was not written.
 
-The Kinesis sinks here put one record per event (`aggregate=False`), so the fault rule fails
-events one by one; aggregated records failing whole are `test_aggregation.py`'s."""
+The Kinesis sinks here put one plain record per event (`aggregate=False, compress=False`), so the
+fault rule reads each event and fails events one by one; aggregated records failing whole are
+`test_aggregation.py`'s."""
 
 from __future__ import annotations
 
@@ -48,7 +49,12 @@ def test_kinesis_retries_only_throttled_records_and_503s_what_never_got_through(
 
     client = FaultyKinesis(aws_client(api_settings, "kinesis"), fail)
     sink = KinesisSink(
-        client, api_settings.stream_name, aggregate=False, linger_seconds=0.005, budget_seconds=4.0
+        client,
+        api_settings.stream_name,
+        aggregate=False,
+        compress=False,
+        linger_seconds=0.005,
+        budget_seconds=4.0,
     )
     with uvicorn_in_thread(create_app(api_settings, sink)) as base_url:
         response = _post_batch(base_url, events)
@@ -95,7 +101,12 @@ def test_a_single_event_past_the_budget_gets_503_and_is_not_in_the_stream(
     payload = event()
     client = FaultyKinesis(aws_client(api_settings, "kinesis"), lambda event_id, sent: True)
     sink = KinesisSink(
-        client, api_settings.stream_name, aggregate=False, linger_seconds=0.0, budget_seconds=0.5
+        client,
+        api_settings.stream_name,
+        aggregate=False,
+        compress=False,
+        linger_seconds=0.0,
+        budget_seconds=0.5,
     )
     with uvicorn_in_thread(create_app(api_settings, sink)) as base_url:
         response = httpx.post(

@@ -153,6 +153,7 @@ def test_the_sdks_resend_after_a_forced_503_and_nothing_is_counted_twice(
         faulty,
         segment_settings.stream_name,
         aggregate=False,
+        compress=False,
         linger_seconds=0.005,
         budget_seconds=0.5,
     )

@@ -71,6 +71,7 @@ def test_a_resent_batch_is_counted_once_by_the_merged_view(serving_settings: Set
         faulty,
         serving_settings.stream_name,
         aggregate=False,
+        compress=False,
         linger_seconds=0.005,
         budget_seconds=0.5,
     )

@@ -4,10 +4,10 @@ kcl` -> lake, through a second worker joining, a SIGKILL of a daemon mid-stream 
 and a shard split while traffic flows. The merged numbers (DuckDB serving engine) equal the
 ledger of what the API acknowledged.
 
-The API writes KPL aggregated records (its default), which the daemon de-aggregates itself;
-records written as with `kinesis_compression` on go beside them, which the daemon hands over
-whole for the processor to inflate and split. The scenarios share one stream and one test so the
-daemon starts three times in all.
+The API writes KPL aggregated records uncompressed (`SALESFLOW_KINESIS_COMPRESSION=false`), which
+the daemon de-aggregates itself; compressed ones, as the API writes by default, go beside them,
+and the daemon hands those over whole for the processor to inflate and split. The scenarios share
+one stream and one test so the daemon starts three times in all.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def test_kcl_daemon_lands_every_acknowledged_event_once_across_workers_crashes_a
     create_resources(moto_settings, shards=2)
     lake_uri = str(tmp_path / "lake")
     settings = moto_settings.model_copy(update={"lake_uri": lake_uri})
-    env = settings_env(moto_settings, lake_uri, pycache)
+    env = settings_env(moto_settings, lake_uri, pycache, SALESFLOW_KINESIS_COMPRESSION="false")
     leases = Leases(moto_settings)
     kinesis = aws_client(moto_settings, "kinesis")
     command = ["salesflow", "speed", "--source", "kinesis", "--consumer", "kcl"]

@@ -6,6 +6,7 @@ can be checked with pencil and paper; byte counts are chosen so GB figures are e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -76,9 +77,11 @@ ONE_PER_SECOND = Workload(
     stream_retention_hours=24,
     gold_runs_kept=2,
     serving_engine="athena",
+    kinesis_compression=False,
 )
 """2,592,000 events a month; with a 1 s batching window every invocation carries one event.
-Dashboards are answered by Athena (the DuckDB serving tasks are tested on their own below)."""
+Dashboards are answered by Athena (the DuckDB serving tasks are tested on their own below);
+stream records go uncompressed (compression is tested on its own below)."""
 
 
 @pytest.fixture
@@ -120,6 +123,7 @@ def test_provisioned_kinesis_sizes_shards_for_three_times_the_average_rate(price
         event_bytes=512,
         stream_mode="provisioned",
         stream_retention_hours=24,
+        kinesis_compression=False,
     )
     # 1000 events/s x 3 = 3000/s -> 3 shards (records), 1.5 MB/s -> 2 (bytes): 3 shards.
     # 3 x 720 h x 0.015 = 32.40; 2,592,000,000 PUT units / 1e6 x 0.014 = 36.288.
@@ -158,6 +162,7 @@ def test_provisioned_aggregated_records_need_fewer_shards_and_put_units(prices) 
         event_bytes=512,
         stream_mode="provisioned",
         stream_retention_hours=24,
+        kinesis_compression=False,
     )
     packed = Assumptions(
         kinesis_records_per_event=Decimal("0.05"), kinesis_put_units_per_event=Decimal("0.05")
@@ -165,6 +170,50 @@ def test_provisioned_aggregated_records_need_fewer_shards_and_put_units(prices) 
     # 3000 events/s: 150 records/s -> 1 shard (records), 1.5 MB/s -> 2 (bytes): 2 shards.
     # 2 x 720 h x 0.015 = 21.60; 129,600,000 PUT units / 1e6 x 0.014 = 1.8144.
     assert _kinesis_with(busy, prices, packed) == Decimal("23.4144")
+
+    compressed = replace(busy, kinesis_compression=True)
+    smaller = replace(
+        packed,
+        kinesis_compressed_bytes_per_byte=Decimal("0.25"),
+        kinesis_compressed_put_units_per_event=Decimal("0.04"),
+    )
+    # 0.375 MB/s -> 1 shard (bytes), 150 records/s -> 1: 720 x 0.015 = 10.80;
+    # 103,680,000 PUT units / 1e6 x 0.014 = 1.45152.
+    assert _kinesis_with(compressed, prices, smaller) == Decimal("12.25152")
+
+
+def test_compressed_records_bill_the_measured_compressed_kb_and_their_share_of_the_bytes(
+    prices,
+) -> None:
+    measured = Assumptions(
+        kinesis_records_per_event=Decimal("0.05"),
+        kinesis_billed_kb_per_event=Decimal("0.55"),
+        kinesis_stream_bytes_per_event=Decimal(520),
+        kinesis_compressed_bytes_per_byte=Decimal("0.25"),
+        kinesis_compressed_billed_kb_per_event=Decimal("0.2"),
+    )
+    in_gb = Decimal(2_592_000) * Decimal("0.2") * 1024 / (1024**3)
+    out_gb = Decimal(2_592_000) * 130 / (1024**3)  # a quarter of the 520 bytes
+    expected = Decimal("28.80") + in_gb * Decimal("0.08") + out_gb * Decimal("0.04")
+    compressed = replace(ONE_PER_SECOND, kinesis_compression=True)
+    assert _kinesis_with(compressed, prices, measured) == expected
+    assert _kinesis_with(ONE_PER_SECOND, prices, measured) > expected
+
+
+def test_without_measured_compressed_kb_records_are_priced_at_the_average_compressed_size(
+    prices,
+) -> None:
+    # 20 events of 512 B a record, a quarter of that compressed: 2,560 B, 3 KB billed per
+    # record, 0.15 KB per event.
+    assumptions = Assumptions(
+        kinesis_records_per_event=Decimal("0.05"),
+        kinesis_compressed_bytes_per_byte=Decimal("0.25"),
+    )
+    in_gb = Decimal(2_592_000) * Decimal("0.15") * 1024 / (1024**3)
+    out_gb = Decimal(2_592_000) * 128 / (1024**3)
+    expected = Decimal("28.80") + in_gb * Decimal("0.08") + out_gb * Decimal("0.04")
+    compressed = replace(ONE_PER_SECOND, kinesis_compression=True)
+    assert _kinesis_with(compressed, prices, assumptions) == expected
 
 
 def test_sqs_bills_send_receive_delete_in_batches_of_ten_plus_idle_polls(prices) -> None:

@@ -44,6 +44,10 @@ locals {
     SALESFLOW_KINESIS_DEAD_LETTER_QUEUE_NAME = module.stream.kinesis_dead_letter_queue_name
     SALESFLOW_CSV_DEAD_LETTER_QUEUE_NAME     = module.stream.csv_dead_letter_queue_name
 
+    # Whether the ingest API puts its Kinesis records gzip-compressed; every salesflow consumer
+    # reads both kinds (docs/cost.md).
+    SALESFLOW_KINESIS_COMPRESSION = tostring(var.kinesis_compression)
+
     # How many complete runs the nightly job keeps besides the published one (rollback targets).
     SALESFLOW_GOLD_RUNS_KEPT = tostring(var.gold_runs_kept)
 

@@ -146,6 +146,12 @@ variable "batch_cutoff_lag_seconds" {
   }
 }
 
+variable "kinesis_compression" {
+  description = "Put each Kinesis record gzip-compressed (SALESFLOW_KINESIS_COMPRESSION): fewer bytes billed into and out of the stream (docs/cost.md). Every salesflow consumer reads both kinds, so it can change at any time; turn it off for a consumer of your own (Firehose, another KCL application), which would otherwise have to inflate the records first."
+  type        = bool
+  default     = true
+}
+
 variable "gold_runs_kept" {
   description = "Complete gold runs the nightly job keeps besides the published one (SALESFLOW_GOLD_RUNS_KEPT): how far back `salesflow batch rollback` can go."
   type        = number
