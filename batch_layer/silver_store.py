@@ -30,10 +30,6 @@ from contract.lake import LakeLocation, silver_run
 OCCURRED_DATE = "occurred_date"
 STORED_FIELDS = (*LINE_FIELDS, "origin")
 """A stored silver line: the line's fields and the source it came through (bronze or csv)."""
-INDEX_COMPRESSION = "zstd"
-"""Every incremental run reads the index where its ids fall (`batch_layer.index_ranges`), and
-the index grows with history: Zstandard stores ULID ids and their digests in about a third less
-than Snappy, Spark's default (`bench.batch_incremental` measures the bytes per entry)."""
 LINES = "lines"
 EVENT_IDS = "event_ids"
 INDEX_FIELDS = ("event_id", "source", CONTENT_DIGEST)
@@ -51,9 +47,7 @@ def write_part(lines: DataFrame, lake: LakeLocation, run_id: str) -> None:
         OCCURRED_DATE
     ).parquet(spark_uri(lake, f"{silver_run(run_id)}/{LINES}"))
     ids = lines.select(*INDEX_FIELDS).distinct().repartition(1).sortWithinPartitions("event_id")
-    ids.write.mode("errorifexists").option("compression", INDEX_COMPRESSION).parquet(
-        spark_uri(lake, f"{silver_run(run_id)}/{EVENT_IDS}")
-    )
+    ids.write.mode("errorifexists").parquet(spark_uri(lake, f"{silver_run(run_id)}/{EVENT_IDS}"))
 
 
 def read_event_ids(spark: SparkSession, lake: LakeLocation, runs: Iterable[str]) -> DataFrame:

@@ -7,7 +7,10 @@ wall times and their ratio (target <= 0.10, goal 0.05), the growth of the increm
 to 365 days of history (target < 1.2x), the days it rewrote, how much of the event-id index its
 new ids' ranges read (ids are ULIDs, so that is about the days the late events reach; as days of
 history it is the cost model's `event_id_index_days_read`), the index's bytes per entry (its
-`event_id_index_bytes_per_event`), the worker's peak RSS and the machine's 1-minute load average
+`event_id_index_bytes_per_event`), the bytes the full run keeps per event of history in silver (its
+lines and index) and in gold (`sales_wide` and every other table of its run folder: the cost
+model's `silver_bytes_per_event` and `gold_bytes_per_event`), the worker's peak RSS and the
+machine's 1-minute load average
 around each timed run (the machine may be shared, and a ratio measured under load is read with
 it). The incremental state is checked against a full rebuild of
 the same inputs (`sales_wide`'s rows and net amount, the customer tables row for row).
@@ -41,7 +44,7 @@ from bench.harness import worker_result
 from bench.results_file import figure, write_results
 from bench.spark_scans import rows_read_by_scans
 from contract.customers import CUSTOMER_TABLES
-from contract.lake import LakeLocation, silver_run
+from contract.lake import LakeLocation, gold_run, silver_run
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.settings import Settings
@@ -80,6 +83,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
     full = run_batch(str(lake), CUTOFF, settings=settings, spark=spark)
     full_seconds = time.perf_counter() - started
     load.append(os.getloadavg()[0])
+    stored = _stored_bytes(lake, settings, full)
 
     new_day_end = CUTOFF + timedelta(days=1)
     new_lines = generate_lake(
@@ -121,6 +125,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
         "kind": incremental.kind,
         "peak_rss": rss,
         **index,
+        **stored,
         "load_average": sum(load) / len(load),
         **reuse,
     }
@@ -147,6 +152,22 @@ def _index_read(
             for path, size in files.file_sizes(f"{silver_run(run)}/{silver_store.EVENT_IDS}")
             if path.endswith(".parquet")
         ),
+    }
+
+
+def _stored_bytes(lake: Path, settings: Settings, state: Publication) -> dict[str, int]:
+    """What a full run keeps for all of history: the bytes of its silver part and of its gold run
+    folder (`sales_wide`'s among them), and the events it read (every copy ingested)."""
+    files = LakeFiles.open(str(lake), settings)
+
+    def folder_bytes(folder: str) -> int:
+        return sum(size for _, size in files.file_sizes(folder))
+
+    return {
+        "events_ingested": state.input_counts["bronze_events"] + state.input_counts["csv_events"],
+        "silver_bytes": folder_bytes(silver_run(state.run_id)),
+        "gold_bytes": folder_bytes(gold_run(state.run_id)),
+        "sales_wide_bytes": folder_bytes(f"{gold_run(state.run_id)}/sales_wide"),
     }
 
 
@@ -237,6 +258,21 @@ def main() -> None:
                 f"event_id_index_days_read_{days}_days",
                 result["index_entries_read"] / result["index_entries"] * days,
                 "days",
+            ),
+            figure(
+                f"silver_bytes_per_event_{days}_days",
+                result["silver_bytes"] / result["events_ingested"],
+                "bytes",
+            ),
+            figure(
+                f"gold_bytes_per_event_{days}_days",
+                result["gold_bytes"] / result["events_ingested"],
+                "bytes",
+            ),
+            figure(
+                f"sales_wide_bytes_per_line_{days}_days",
+                result["sales_wide_bytes"] / result["history_rows"],
+                "bytes",
             ),
             figure(f"load_average_{days}_days", result["load_average"], "load (2 cores)"),
             figure(

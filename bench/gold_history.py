@@ -10,7 +10,7 @@ whole).
 
 As the batch writes it (`batch_layer/job.py`, `_write_sales_wide`): the schema of
 `contract.gold.SALES_WIDE_SCHEMA` with `sale_date` as the partition folder, one file per day
-(`part-00000-<uuid>.c000.snappy.parquet`), rows sorted by `event_id` then `line_number`, Snappy,
+(`part-00000-<uuid>.c000.zstd.parquet`), rows sorted by `event_id` then `line_number`, Zstandard,
 dictionary encoding off for the five columns with about one value per event, on for the others,
 decimals as INT64 and timestamps in microseconds (Spark's settings), one row group per file (a
 day is well under Spark's 128 MB block); then one manifest per day and a publication listing
@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from batch_layer import gold_state
+from batch_layer.spark_session import PARQUET_COMPRESSION
 from bench.publication import gold_only_publication
 from bench.serving import money
 from contract.gold import (
@@ -335,7 +336,7 @@ def _fixed_width_strings(characters: np.ndarray, width: int) -> pa.Array:
 def _write_day(lake: Path, run_id: str, day: date, table: pa.Table) -> Path:
     folder = lake / gold_state.day_folder(run_id, day.isoformat())
     folder.mkdir(parents=True)
-    path = folder / f"part-00000-{uuid.uuid4()}.c000.snappy.parquet"
+    path = folder / f"part-00000-{uuid.uuid4()}.c000.zstd.parquet"
     pq.write_table(table, path, row_group_size=table.num_rows, **_writer_options(FILE_SCHEMA.names))
     return path
 
@@ -343,7 +344,7 @@ def _write_day(lake: Path, run_id: str, day: date, table: pa.Table) -> Path:
 def _writer_options(columns: list[str]) -> dict[str, object]:
     """Spark's Parquet settings for `sales_wide` (see the module's docstring)."""
     return {
-        "compression": "snappy",
+        "compression": PARQUET_COMPRESSION,
         "use_dictionary": [c for c in columns if c not in SALES_WIDE_PLAIN_COLUMNS],
         "store_decimal_as_integer": True,
         "write_page_index": True,

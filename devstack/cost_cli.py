@@ -127,6 +127,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(SALESFLOW_REALTIME_DEDUP_DAYS; Terraform's default; 0: every day of history)",
     )
     parser.add_argument(
+        "--full-rebuild-every-days",
+        type=int,
+        default=defaults.full_rebuild_every_days,
+        help="SALESFLOW_BATCH_FULL_EVERY_DAYS: one nightly run in this many rebuilds all of "
+        "history from bronze (0: only when asked)",
+    )
+    parser.add_argument(
+        "--bronze-intelligent-tiering",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.bronze_intelligent_tiering,
+        help="compacted bronze in S3 Intelligent-Tiering (the lake module's "
+        "`bronze_intelligent_tiering`)",
+    )
+    parser.add_argument(
         "--kinesis-compression",
         action=argparse.BooleanOptionalAction,
         default=defaults.kinesis_compression,
@@ -188,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
             stream_retention_hours=args.stream_retention_hours,
             gold_runs_kept=args.gold_runs_kept,
             realtime_dedup_days=args.realtime_dedup_days,
+            full_rebuild_every_days=args.full_rebuild_every_days,
+            bronze_intelligent_tiering=args.bronze_intelligent_tiering,
             kinesis_compression=args.kinesis_compression,
             event_ids=args.event_ids,
             reconciliation_lookback_days=args.reconciliation_lookback_days,

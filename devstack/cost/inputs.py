@@ -106,6 +106,8 @@ _SOURCES: Mapping[str, Source] = {
     "event_id_index_bytes_per_event": Source(
         "batch_incremental", "event_id_index_bytes_per_entry_365_days"
     ),
+    "silver_bytes_per_event": Source("batch_incremental", "silver_bytes_per_event_365_days"),
+    "gold_bytes_per_event": Source("batch_incremental", "gold_bytes_per_event_365_days"),
     "reconciliation_gold_bytes_per_event": Source(
         "athena_scan",
         "reconciliation counts: gold bytes read once per run per event of the lookback days",

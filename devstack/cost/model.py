@@ -77,6 +77,14 @@ class Workload:
     realtime_dedup_days: int = 3
     """SALESFLOW_REALTIME_DEDUP_DAYS as the Terraform root sets it: the gold days before T's
     date whose event ids each query over the real-time view reads (0: every day of history)."""
+    full_rebuild_every_days: int = 7
+    """SALESFLOW_BATCH_FULL_EVERY_DAYS: one nightly run in this many rebuilds every day from
+    bronze, reading all of it (0: none, only when asked)."""
+    bronze_intelligent_tiering: bool = True
+    """The lake module's `bronze_intelligent_tiering`: compacted bronze in S3 Intelligent-Tiering,
+    which bills what nothing read for 30 days at its Infrequent Access rate and for 90 at
+    Archive Instant Access; a full rebuild reads every object, so the saving depends on
+    `full_rebuild_every_days`."""
     kinesis_compression: bool = True
     """SALESFLOW_KINESIS_COMPRESSION as the Terraform root sets it (`kinesis_compression`): the
     ingest API puts each record gzip-compressed, so fewer bytes are billed in, out and kept."""
@@ -107,6 +115,8 @@ class Workload:
             problems.append("dashboard_queries_per_hour must not be negative")
         if not 0 < self.serving_refresh_seconds <= 300:
             problems.append("serving_refresh_seconds must be above 0 and at most 300")
+        if not 0 <= self.full_rebuild_every_days <= 366:
+            problems.append("full_rebuild_every_days must be between 0 (none) and 366")
         if self.realtime_dedup_days < 0:
             problems.append("realtime_dedup_days must not be negative (0: every day)")
         if not 24 <= self.stream_retention_hours <= 8760:
@@ -144,8 +154,12 @@ class Assumptions:
     average compressed size."""
     parquet_bytes_per_event_byte: Decimal = Decimal("0.25")
     """Snappy Parquet of bronze against the JSON on the stream."""
-    gold_bytes_per_bronze_byte: Decimal = Decimal("1.5")
-    """Silver plus gold (one wide row per sale line) of a run, against the bronze it reads."""
+    silver_bytes_per_event: Decimal = Decimal(100)
+    """What a full run keeps in silver per event of history: its typed, deduplicated lines and
+    the event-id index; measured by `python -m bench.batch_incremental` on a year of history."""
+    gold_bytes_per_event: Decimal = Decimal(125)
+    """What a full run's gold folder holds per event of history: `sales_wide` (one wide row per
+    sale line), the marts, the customer tables and the quarantine; measured likewise."""
     lambda_memory_gb: Decimal = Decimal(1)
     lambda_base_ms: Decimal = Decimal(150)
     lambda_ms_per_event: Decimal = Decimal("0.2")
@@ -176,8 +190,6 @@ class Assumptions:
     spark_get_requests_per_file: Decimal = Decimal(3)
     affected_days_per_run: Decimal = Decimal(30)
     """Business days an incremental run rewrites: late events reach back a month (ADR 0018)."""
-    full_rebuild_every_days: Decimal = Decimal(7)
-    """SALESFLOW_BATCH_FULL_EVERY_DAYS: one run in this many rebuilds every day from bronze."""
     event_id_index_days_read: Decimal = Decimal(31)
     """Days of history whose event-id index an incremental run reads when the ids are
     time-ordered: those its late events reach and the new one (`batch_layer.index_ranges` reads
@@ -298,7 +310,10 @@ class _Volumes:
     events_per_invocation: Decimal
     bronze_gb_per_day: Decimal
     bronze_gb: Decimal
-    gold_gb_per_run: Decimal
+    silver_gb: Decimal
+    """One full copy of silver (a full run's part)."""
+    gold_gb: Decimal
+    """One full copy of gold (a full run's folder)."""
 
 
 def _volumes(w: Workload, a: Assumptions, prices: PriceList) -> _Volumes:
@@ -309,6 +324,7 @@ def _volumes(w: Workload, a: Assumptions, prices: PriceList) -> _Volumes:
     invocations_per_day = max(_ceil(per_day / w.batch_size), min(per_day, windows_per_day))
     bronze_gb_per_day = per_day * w.event_bytes * a.parquet_bytes_per_event_byte / GB
     bronze_gb = bronze_gb_per_day * w.retention_days
+    history_events = per_day * w.retention_days
     return _Volumes(
         days=days,
         hours=hours,
@@ -317,7 +333,8 @@ def _volumes(w: Workload, a: Assumptions, prices: PriceList) -> _Volumes:
         events_per_invocation=per_day / invocations_per_day,
         bronze_gb_per_day=bronze_gb_per_day,
         bronze_gb=bronze_gb,
-        gold_gb_per_run=bronze_gb * a.gold_bytes_per_bronze_byte,
+        silver_gb=history_events * a.silver_bytes_per_event / GB,
+        gold_gb=history_events * a.gold_bytes_per_event / GB,
     )
 
 
@@ -459,22 +476,59 @@ def _s3_requests(w: Workload, a: Assumptions, v: _Volumes) -> tuple[Decimal, Dec
 
 def _s3(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
     rewritten_share = min(Decimal(1), a.affected_days_per_run / w.retention_days)
-    # Kept states share unchanged days: two full copies (the last two full rebuilds) and the
-    # days each kept incremental run rewrote.
-    gold_copies = 2 + w.gold_runs_kept * rewritten_share
-    stored_gb = v.bronze_gb + v.gold_gb_per_run * gold_copies
+    # Kept states share unchanged days: the last full rebuild's copy, the one before it while a
+    # kept state still reads it, and the days each kept incremental run rewrote; silver
+    # likewise, each incremental run's part holding a day's new events.
+    interval = w.full_rebuild_every_days
+    full_copies = 1 + (min(Decimal(1), Decimal(w.gold_runs_kept) / interval) if interval else 0)
+    gold_copies = full_copies + w.gold_runs_kept * rewritten_share
+    silver_copies = full_copies + Decimal(w.gold_runs_kept) / w.retention_days
+    stored_gb = v.bronze_gb + v.silver_gb * silver_copies + v.gold_gb * gold_copies
     puts, gets = _s3_requests(w, a, v)
+    frequent, infrequent, archive = _bronze_tiers(w)
+    # one compacted file an hour, the objects Intelligent-Tiering monitors
+    monitored = Decimal(24 * w.retention_days if w.bronze_intelligent_tiering else 0)
     monthly = (
-        stored_gb * p("s3", "standard_gb_month")
+        (stored_gb - v.bronze_gb * (infrequent + archive)) * p("s3", "standard_gb_month")
+        + v.bronze_gb * infrequent * p("s3", "intelligent_tiering_infrequent_gb_month")
+        + v.bronze_gb * archive * p("s3", "intelligent_tiering_archive_instant_gb_month")
+        + monitored / 1000 * p("s3", "intelligent_tiering_monitoring_per_thousand_objects")
         + puts / 1000 * p("s3", "put_requests_per_thousand")
         + gets / 1000 * p("s3", "get_requests_per_thousand")
     )
+    tiers = (
+        f"; bronze {frequent:.0%} frequent, {infrequent:.0%} infrequent, {archive:.0%} archive "
+        "instant (Intelligent-Tiering)"
+        if w.bronze_intelligent_tiering
+        else ""
+    )
     basis = (
-        f"{stored_gb:.1f} GB stored ({v.bronze_gb:.1f} bronze + {gold_copies:.2f} gold copies "
-        f"for {w.gold_runs_kept} kept states), "
-        f"{puts:.0f} PUT, {gets:.0f} GET"
+        f"{stored_gb:.1f} GB stored ({v.bronze_gb:.1f} bronze, {silver_copies:.2f} copies of "
+        f"{v.silver_gb:.1f} silver and {gold_copies:.2f} of {v.gold_gb:.1f} gold for "
+        f"{w.gold_runs_kept} kept states), "
+        f"{puts:.0f} PUT, {gets:.0f} GET{tiers}"
     )
     return LineItem("S3", monthly, basis)
+
+
+IDLE_DAYS_TO_INFREQUENT = 30
+IDLE_DAYS_TO_ARCHIVE_INSTANT = 90
+"""S3 Intelligent-Tiering's automatic tiers: days without a read before an object moves."""
+
+
+def _bronze_tiers(w: Workload) -> tuple[Decimal, Decimal, Decimal]:
+    """Bronze's shares in Intelligent-Tiering's frequent, infrequent and archive instant tiers.
+
+    Only a full rebuild reads old bronze, so an object's days since its last read run from 0 to
+    the rebuild interval and start again (to its age, up to the retention, without rebuilds);
+    averaged over that cycle, it spends the first 30 days frequent, the next 60 infrequent and
+    the rest archive instant."""
+    if not w.bronze_intelligent_tiering:
+        return Decimal(1), Decimal(0), Decimal(0)
+    cycle = Decimal(min(w.full_rebuild_every_days or w.retention_days, w.retention_days))
+    frequent = min(cycle, Decimal(IDLE_DAYS_TO_INFREQUENT))
+    infrequent = min(cycle, Decimal(IDLE_DAYS_TO_ARCHIVE_INSTANT)) - frequent
+    return frequent / cycle, infrequent / cycle, (cycle - frequent - infrequent) / cycle
 
 
 def _athena(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
@@ -543,7 +597,7 @@ def _index_share_read(w: Workload, a: Assumptions) -> Decimal:
 
 
 def _emr(w: Workload, a: Assumptions, v: _Volumes, p: PriceList) -> LineItem:
-    full_runs = v.days / a.full_rebuild_every_days
+    full_runs = v.days / w.full_rebuild_every_days if w.full_rebuild_every_days else Decimal(0)
     incremental_runs = v.days - full_runs
     index_gb = v.events / v.days * w.retention_days * a.event_id_index_bytes_per_event / GB
     index_read_gb = index_gb * _index_share_read(w, a)

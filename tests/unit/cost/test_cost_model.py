@@ -47,6 +47,9 @@ TEST_PRICES: dict[str, Any] = {
     "lambda": {"requests_per_million": "0.20", "gb_second_x86": "0.00001"},
     "s3": {
         "standard_gb_month": "0.023",
+        "intelligent_tiering_infrequent_gb_month": "0.0125",
+        "intelligent_tiering_archive_instant_gb_month": "0.004",
+        "intelligent_tiering_monitoring_per_thousand_objects": "0.0025",
         "put_requests_per_thousand": "0.005",
         "get_requests_per_thousand": "0.0004",
     },
@@ -78,10 +81,12 @@ ONE_PER_SECOND = Workload(
     gold_runs_kept=2,
     serving_engine="athena",
     kinesis_compression=False,
+    bronze_intelligent_tiering=False,
 )
 """2,592,000 events a month; with a 1 s batching window every invocation carries one event.
 Dashboards are answered by Athena (the DuckDB serving tasks are tested on their own below);
-stream records go uncompressed (compression is tested on its own below)."""
+stream records go uncompressed and bronze stays in S3 Standard (compression and tiering are
+tested on their own below)."""
 
 
 @pytest.fixture
@@ -411,6 +416,63 @@ def test_a_dashboard_query_reads_the_files_since_the_last_compaction_and_one_an_
     # 2,592,000 landed files compaction reads + 24 x 10 hour files x 3 GETs x 30 nightly runs.
     (s3,) = [i for i in estimate(ONE_PER_SECOND, prices).items if i.component == "S3"]
     assert f"{2_592_000 + 24 * 10 * 3 * 30 + 625 * 3 * 7_200} GET" in s3.basis
+
+
+def test_storage_holds_bronze_two_full_copies_of_silver_and_gold_and_the_kept_rewrites(
+    prices,
+) -> None:
+    stored = Assumptions(
+        parquet_bytes_per_event_byte=Decimal("0.125"),
+        silver_bytes_per_event=Decimal(100),
+        gold_bytes_per_event=Decimal(200),
+        affected_days_per_run=Decimal(5),
+    )
+    # 864,000 events of history (10 days of 86,400): bronze 64 B each = 0.0515 GB; silver
+    # 0.0805 GB a copy, 2 full (a rebuild every 2 days, 2 kept states) + 2 kept / 10 days = 2.2
+    # copies; gold 0.1609 GB a copy, 2 + 2 kept x 5 / 10 days rewritten = 3 copies.
+    every_other_day = replace(ONE_PER_SECOND, full_rebuild_every_days=2)
+    gb = Decimal(1024**3)
+    bronze, silver, gold = (Decimal(864_000) * size / gb for size in (64, 100, 200))
+    expected = bronze + silver * Decimal("2.2") + gold * 3
+    (s3,) = [i for i in estimate(every_other_day, prices, stored).items if i.component == "S3"]
+    assert f"{expected:.1f} GB stored" in s3.basis
+    assert "2.20 copies of 0.1 silver and 3.00 of 0.2 gold" in s3.basis
+    no_gold = replace(stored, gold_bytes_per_event=Decimal(0))
+    (without_gold,) = [
+        i for i in estimate(every_other_day, prices, no_gold).items if i.component == "S3"
+    ]
+    assert s3.monthly - without_gold.monthly == gold * 3 * Decimal("0.023")
+
+    # a full rebuild every 7 days: the one before is kept 2 of 7 days, 1 + 2/7 full copies
+    (weekly,) = [i for i in estimate(ONE_PER_SECOND, prices, stored).items if i.component == "S3"]
+    assert "1.49 copies of 0.1 silver and 2.29 of 0.2 gold" in weekly.basis
+
+
+@pytest.mark.parametrize(
+    ("every_days", "shares"),
+    [
+        (7, (1, 0, 0)),
+        (60, (Fraction(1, 2), Fraction(1, 2), 0)),
+        (0, (Fraction(30, 365), Fraction(60, 365), Fraction(275, 365))),
+    ],
+    ids=["weekly rebuilds", "every 60 days", "no full rebuilds"],
+)
+def test_bronze_in_intelligent_tiering_is_billed_by_the_days_since_a_rebuild_read_it(
+    prices, every_days: int, shares: tuple[Fraction, Fraction, Fraction]
+) -> None:
+    year = replace(ONE_PER_SECOND, retention_days=365, full_rebuild_every_days=every_days)
+    tiered = replace(year, bronze_intelligent_tiering=True)
+    (standard,) = [i for i in estimate(year, prices).items if i.component == "S3"]
+    (s3,) = [i for i in estimate(tiered, prices).items if i.component == "S3"]
+    bronze_gb = Decimal(86_400 * 365 * 512) * Decimal("0.25") / (1024**3)
+    frequent, infrequent, archive = (Decimal(s.numerator) / s.denominator for s in shares)
+    saving = bronze_gb * (
+        infrequent * (Decimal("0.023") - Decimal("0.0125"))
+        + archive * (Decimal("0.023") - Decimal("0.004"))
+    )
+    monitoring = Decimal(24 * 365) / 1000 * Decimal("0.0025")  # one compacted file an hour
+    assert s3.monthly - standard.monthly == pytest.approx(monitoring - saving, abs=Decimal("1e-20"))
+    assert f"bronze {frequent:.0%} frequent, {infrequent:.0%} infrequent" in s3.basis
 
 
 def test_the_total_is_the_sum_of_the_components_and_shown_in_cents(prices) -> None:

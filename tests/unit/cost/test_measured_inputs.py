@@ -51,10 +51,33 @@ def test_benchmark_figures_replace_the_assumptions_they_measure(tmp_path) -> Non
     assert assumptions.log_bytes_per_invocation == Decimal(180)
     assert assumptions.bronze_bytes_scanned_per_event == Decimal(75)
     assert assumptions.parquet_bytes_per_event_byte == Decimal("0.15")
-    assert assumptions.gold_bytes_per_bronze_byte == Assumptions().gold_bytes_per_bronze_byte
+    assert assumptions.gold_bytes_per_event == Assumptions().gold_bytes_per_event
     assert "log_bytes_per_api_request" not in assumed_inputs(measured)
-    assert "gold_bytes_per_bronze_byte" in assumed_inputs(measured)
+    assert "gold_bytes_per_event" in assumed_inputs(measured)
     assert measured["parquet_bytes_per_event_byte"].source.benchmark == "freshness"
+
+
+def test_compressed_records_and_the_stored_history_are_priced_from_their_benchmarks(tmp_path):
+    _results(
+        tmp_path,
+        "cost_inputs",
+        {
+            "stream bytes compressed per byte uncompressed": 0.26,
+            "stream billed KB per event, compressed": 0.22,
+            "stream PUT payload units per event, compressed": 0.15,
+        },
+    )
+    _results(
+        tmp_path,
+        "batch_incremental",
+        {"silver_bytes_per_event_365_days": 80.5, "gold_bytes_per_event_365_days": 140.25},
+    )
+    assumptions = assumptions_with(measured_inputs(tmp_path))
+    assert assumptions.kinesis_compressed_bytes_per_byte == Decimal("0.26")
+    assert assumptions.kinesis_compressed_billed_kb_per_event == Decimal("0.22")
+    assert assumptions.kinesis_compressed_put_units_per_event == Decimal("0.15")
+    assert assumptions.silver_bytes_per_event == Decimal("80.5")
+    assert assumptions.gold_bytes_per_event == Decimal("140.25")
 
 
 def test_the_scan_measured_on_trino_prices_athena_and_its_absence_keeps_the_whole_files(

@@ -267,6 +267,25 @@ def test_the_lake_expires_quarantine_but_never_the_served_run() -> None:
     assert prefixes == ["bronze/_quarantine/"]
 
 
+def test_only_compacted_bronze_moves_to_intelligent_tiering_and_nothing_there_expires() -> None:
+    """Intelligent-Tiering has no retrieval fee, so a full rebuild reading old bronze costs
+    nothing more; only the lake's compacted hours go (the landed batches are small, short-lived,
+    and each transition is billed per object), and the rule transitions, never expires."""
+    (lifecycle,) = resources("aws_s3_bucket_lifecycle_configuration")
+    tiering = [
+        block["rule"]
+        for block in lifecycle.body["dynamic"]
+        if "bronze-intelligent-tiering" in str(block["rule"]["content"])
+    ]
+    assert len(tiering) == 1
+    assert tiering[0]["for_each"].startswith('${each.key == "lake" && var.bronze_intelligent')
+    (content,) = tiering[0]["content"]
+    ((conditions,),) = [f["and"] for f in content["filter"]]
+    assert conditions == {"prefix": "bronze/sales_events/", "object_size_greater_than": 131072}
+    assert [t["storage_class"] for t in content["transition"]] == ["INTELLIGENT_TIERING"]
+    assert "expiration" not in content
+
+
 def test_every_store_of_data_is_encrypted_with_the_platform_key() -> None:
     expectations = {
         "aws_kinesis_stream": ("kms_key_id", "${var.kms_key_arn}"),

@@ -108,6 +108,8 @@ module "lake" {
   artifacts_bucket      = local.artifacts_bucket
   force_destroy         = var.force_destroy
   tags                  = local.tags
+
+  bronze_intelligent_tiering = var.bronze_intelligent_tiering
 }
 
 module "catalog" {

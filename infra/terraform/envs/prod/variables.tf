@@ -146,6 +146,12 @@ variable "batch_cutoff_lag_seconds" {
   }
 }
 
+variable "bronze_intelligent_tiering" {
+  description = "Move compacted bronze to S3 Intelligent-Tiering (no retrieval fee): what nothing read for 30 days is billed at its Infrequent Access rate, after 90 days at Archive Instant Access. The weekly full rebuild reads all of bronze, so it saves only when full rebuilds are rarer than that (SALESFLOW_BATCH_FULL_EVERY_DAYS; docs/cost.md); it costs its monitoring fee, a fraction of a cent per thousand objects."
+  type        = bool
+  default     = true
+}
+
 variable "kinesis_compression" {
   description = "Put each Kinesis record gzip-compressed (SALESFLOW_KINESIS_COMPRESSION): fewer bytes billed into and out of the stream (docs/cost.md). Every salesflow consumer reads both kinds, so it can change at any time; turn it off for a consumer of your own (Firehose, another KCL application), which would otherwise have to inflate the records first."
   type        = bool

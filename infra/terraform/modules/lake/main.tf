@@ -91,6 +91,30 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # Compacted bronze goes to Intelligent-Tiering: an object nothing read for 30 days moves to
+  # its Infrequent Access tier, after 90 to Archive Instant Access, and back on its next read,
+  # with no retrieval fee. The weekly full rebuild reads all of bronze, so under it objects stay
+  # in the frequent tier; with rarer full rebuilds (SALESFLOW_BATCH_FULL_EVERY_DAYS) they tier
+  # down (docs/cost.md). Only objects above 128 KiB, the least Intelligent-Tiering monitors:
+  # the compacted hours, not the speed layer's landed batches, which compaction removes.
+  dynamic "rule" {
+    for_each = each.key == "lake" && var.bronze_intelligent_tiering ? ["bronze"] : []
+    content {
+      id     = "bronze-intelligent-tiering"
+      status = "Enabled"
+      filter {
+        and {
+          prefix                   = "bronze/sales_events/"
+          object_size_greater_than = 131072
+        }
+      }
+      transition {
+        days          = 0
+        storage_class = "INTELLIGENT_TIERING"
+      }
+    }
+  }
+
   dynamic "rule" {
     for_each = local.lifecycle_rules[each.key]
     content {

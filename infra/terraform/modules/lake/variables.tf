@@ -73,6 +73,12 @@ variable "noncurrent_version_retention_days" {
   }
 }
 
+variable "bronze_intelligent_tiering" {
+  description = "Move compacted bronze objects (above 128 KiB) to S3 Intelligent-Tiering, which tiers down what nothing read for 30 and 90 days and has no retrieval fee."
+  type        = bool
+  default     = true
+}
+
 variable "force_destroy" {
   description = "Let `terraform destroy` delete non-empty buckets. Keep false in production."
   type        = bool
