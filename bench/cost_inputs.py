@@ -77,6 +77,23 @@ class Run:
         return sum(math.ceil(size / unit) for size in self.record_bytes)
 
 
+PER_EVENT_STREAM_MEASURES: list[tuple[str, str, Callable[[Run], float]]] = [
+    ("stream bytes per event", "bytes", lambda r: r.per_event(sum(r.record_bytes))),
+    (
+        "stream billed KB per event",
+        "KB/event",
+        lambda r: r.per_event(r.billed(KINESIS_BILLING_UNIT)),
+    ),
+    (
+        "stream PUT payload units per event",
+        "units/event",
+        lambda r: r.per_event(r.billed(PUT_PAYLOAD_UNIT)),
+    ),
+]
+"""What a run puts on the stream per event, each reported for aggregation against one event per
+record and for compression against aggregation alone."""
+
+
 def stream_records(settings: Settings) -> list[dict[str, Any]]:
     """Every record the stream holds, read from the start of each shard."""
     kinesis = aws_client(settings, "kinesis")
@@ -196,35 +213,13 @@ def measure(workdir: Path, seconds: int, rate: int) -> list[Figure]:
         compared(
             "stream bytes per record", "bytes", lambda r: sum(r.record_bytes) / len(r.records)
         ),
-        compared("stream bytes per event", "bytes", lambda r: r.per_event(sum(r.record_bytes))),
-        compared(
-            "stream billed KB per event",
-            "KB/event",
-            lambda r: r.per_event(r.billed(KINESIS_BILLING_UNIT)),
-        ),
-        compared(
-            "stream PUT payload units per event",
-            "units/event",
-            lambda r: r.per_event(r.billed(PUT_PAYLOAD_UNIT)),
-        ),
+        *[compared(*measure) for measure in PER_EVENT_STREAM_MEASURES],
         figure(
             "stream bytes compressed per byte uncompressed",
             sum(compressed.record_bytes) / sum(inflated),
             "bytes/byte",
         ),
-        with_compression(
-            "stream bytes per event", "bytes", lambda r: r.per_event(sum(r.record_bytes))
-        ),
-        with_compression(
-            "stream billed KB per event",
-            "KB/event",
-            lambda r: r.per_event(r.billed(KINESIS_BILLING_UNIT)),
-        ),
-        with_compression(
-            "stream PUT payload units per event",
-            "units/event",
-            lambda r: r.per_event(r.billed(PUT_PAYLOAD_UNIT)),
-        ),
+        *[with_compression(*measure) for measure in PER_EVENT_STREAM_MEASURES],
         figure("ingest API log bytes per request", packed.api_log_bytes / packed.requests, "bytes"),
         figure(
             "speed layer log bytes per landed batch",

@@ -14,6 +14,7 @@ from typing import Any
 
 from contract.aws import aws_client
 from contract.lake_io import LakeFiles
+from contract.settings import Settings
 from contract.stream_compression import compress
 from ingest_api.sinks.base import Record
 from ingest_api.sinks.kinesis_aggregation import pack
@@ -183,12 +184,27 @@ def _sub_records(payloads: list[bytes], sequence: str) -> list[dict[str, Any]]:
     ]
 
 
+def _serve_in_process(
+    settings: Settings, lake_root: Path, script: list[dict[str, Any]]
+) -> tuple[LakeFiles, list[dict[str, Any]]]:
+    """The processor run here over the daemon's `script`, one landing attempt per batch: the
+    lake it landed in and the messages it answered with."""
+    create_resources(settings, shards=1)
+    sqs = aws_client(settings, "sqs")
+    dlq_url = sqs.get_queue_url(QueueName=settings.kinesis_dead_letter_queue_name)["QueueUrl"]
+    outgoing = io.StringIO()
+    lake = LakeFiles.open(str(lake_root), settings)
+    KclRecordProcessor(
+        lake=lake,
+        dead_letters=DeadLetterQueue(sqs, dlq_url),
+        policy=BatchingPolicy(batch_size=100, window_seconds=0, max_attempts=1),
+    ).serve(io.StringIO("".join(json.dumps(m) + "\n" for m in script)), outgoing)
+    return lake, [json.loads(line) for line in outgoing.getvalue().splitlines() if line.strip()]
+
+
 def test_sub_records_are_checkpointed_at_their_sub_sequence_and_a_redelivery_lands_nothing_twice(
     moto_settings, make_event, tmp_path
 ):
-    create_resources(moto_settings, shards=1)
-    sqs = aws_client(moto_settings, "sqs")
-    dlq_url = sqs.get_queue_url(QueueName=moto_settings.kinesis_dead_letter_queue_name)["QueueUrl"]
     first, second = wire_records(make_event, 5), wire_records(make_event, 3)
     delivery = {
         "action": "processRecords",
@@ -197,16 +213,9 @@ def test_sub_records_are_checkpointed_at_their_sub_sequence_and_a_redelivery_lan
     }
     acknowledged = {"action": "checkpoint", "sequenceNumber": "2001", "error": None}
     initialize = {"action": "initialize", "shardId": SHARD, "sequenceNumber": None}
-    script = [initialize, delivery, acknowledged, delivery, acknowledged]
-    outgoing = io.StringIO()
-    lake = LakeFiles.open(str(tmp_path / "lake"), moto_settings)
-    KclRecordProcessor(
-        lake=lake,
-        dead_letters=DeadLetterQueue(sqs, dlq_url),
-        policy=BatchingPolicy(batch_size=100, window_seconds=0, max_attempts=1),
-    ).serve(io.StringIO("".join(json.dumps(m) + "\n" for m in script)), outgoing)
+    script: list[dict[str, Any]] = [initialize, delivery, acknowledged, delivery, acknowledged]
+    lake, replies = _serve_in_process(moto_settings, tmp_path / "lake", script)
 
-    replies = [json.loads(line) for line in outgoing.getvalue().splitlines() if line.strip()]
     checkpoints = [reply for reply in replies if reply["action"] == "checkpoint"]
     assert (
         checkpoints
@@ -225,9 +234,6 @@ def test_a_compressed_record_is_split_here_and_checkpointed_where_the_kcl_delive
     """The KCL hands a compressed aggregate over whole (sub-sequence 0): its events are numbered
     here for the batch key, and the checkpoint names the record as the KCL delivered it, since
     the KCL refuses one past the last record it handed over."""
-    create_resources(moto_settings, shards=1)
-    sqs = aws_client(moto_settings, "sqs")
-    dlq_url = sqs.get_queue_url(QueueName=moto_settings.kinesis_dead_letter_queue_name)["QueueUrl"]
     first, plain, last = (wire_records(make_event, n) for n in (5, 1, 4))
     compressed = [
         compress(entry.data)
@@ -241,15 +247,8 @@ def test_a_compressed_record_is_split_here_and_checkpointed_where_the_kcl_delive
         records_message([compressed[1]], first=3002),
         {"action": "checkpoint", "sequenceNumber": "3002", "error": None},
     ]
-    outgoing = io.StringIO()
-    lake = LakeFiles.open(str(tmp_path / "lake"), moto_settings)
-    KclRecordProcessor(
-        lake=lake,
-        dead_letters=DeadLetterQueue(sqs, dlq_url),
-        policy=BatchingPolicy(batch_size=100, window_seconds=0, max_attempts=1),
-    ).serve(io.StringIO("".join(json.dumps(m) + "\n" for m in script)), outgoing)
+    lake, replies = _serve_in_process(moto_settings, tmp_path / "lake", script)
 
-    replies = [json.loads(line) for line in outgoing.getvalue().splitlines() if line.strip()]
     assert [
         (reply["sequenceNumber"], reply["subSequenceNumber"])
         for reply in replies
