@@ -6,10 +6,9 @@ in every engine and a test's job starts in seconds.
 
 Every Parquet file the job writes is Zstandard-compressed (`PARQUET_COMPRESSION`), locally and on
 EMR alike. Silver and gold are kept for all of history, in two full copies while kept states
-span a full rebuild, so their bytes are most of the lake's storage. On a year of 2M lines a full
-run's silver took 23% less than with Snappy, Spark's default, and its gold 26% less, in the same
-time (docs/batch_layer.md; `bench.batch_incremental` measures the bytes per event). Athena,
-DuckDB and pyarrow read it natively.
+span a full rebuild, so their bytes are most of the lake's storage, and Zstandard stores them in
+markedly less than Snappy, Spark's default, in the same time (docs/batch_layer.md has the
+figures). Athena, DuckDB and pyarrow read it natively.
 
 A shuffle starts with `shuffle_partitions` partitions and adaptive execution merges the small
 ones, so a generous number costs little on small inputs and keeps each task's sort in memory on

@@ -166,10 +166,10 @@ class Settings(BaseSettings):
     record, which on-demand Kinesis bills by the KB rounded up); off: one record per event. Every
     consumer reads both (`ingest_api.sinks.kinesis_aggregation`)."""
     kinesis_compression: bool = True
-    """Put each Kinesis record gzip-compressed (`contract.stream_compression`): a quarter of the
-    bytes on the stream, 37% of the KB billed (docs/cost.md). Every consumer of ours reads both
-    kinds; a consumer that is not ours (Firehose, another KCL application) would have to inflate
-    the records first: turn it off for one."""
+    """Put each Kinesis record gzip-compressed (`contract.stream_compression`): fewer bytes
+    billed into and out of the stream (docs/cost.md has the measured figures). Every consumer of
+    ours reads both kinds; a consumer that is not ours (Firehose, another KCL application) would
+    have to inflate the records first: turn it off for one."""
     log_sample_rate: float = Field(1.0, ge=0, le=1)
     """Share of the per-request info lines (refused requests) that are logged; the metrics count
     every request whatever the rate (`contract.structured_logging`)."""

@@ -26,7 +26,7 @@ from contract.errors import CompressedRecordError
 
 GZIP_MAGIC = b"\x1f\x8b"
 LEVEL = 6
-"""zlib's default: on 5-24 KiB of JSON events, higher levels gain under 2% for twice the time."""
+"""zlib's default level."""
 MAX_INFLATED_BYTES = 1024 * 1024
 _GZIP_WINDOW = 16 + zlib.MAX_WBITS
 """`wbits` for a gzip container (header and CRC checked), not a raw or zlib stream."""
