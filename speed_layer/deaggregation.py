@@ -13,8 +13,8 @@ So does a well-formed aggregate that carries no event (our producer never writes
 library yields nothing for it, and a record that vanished would leave its batch without a
 position to checkpoint, or without anything to say it was ever read.
 
-A gzip-compressed record (`contract.stream_compression`, written with
-`SALESFLOW_KINESIS_COMPRESSION=true`) is inflated first and then split like any other, its events
+A gzip-compressed record (`contract.stream_compression`, what the ingest API writes unless
+`SALESFLOW_KINESIS_COMPRESSION=false`) is inflated first and then split like any other, its events
 numbered by their place in the aggregate it held. The KCL does not know the format: it hands such
 a record over whole, and `split_kcl_record` does the rest. A record that starts like gzip but
 does not inflate goes to `land()` whole, whose quarantine says so.
