@@ -10,9 +10,8 @@ history it is the cost model's `event_id_index_days_read`), the index's bytes pe
 `event_id_index_bytes_per_event`), the bytes the full run keeps per event of history in silver (its
 lines and index) and in gold (`sales_wide` and every other table of its run folder: the cost
 model's `silver_bytes_per_event` and `gold_bytes_per_event`), the worker's peak RSS and the
-machine's 1-minute load average
-around each timed run (the machine may be shared, and a ratio measured under load is read with
-it). The incremental state is checked against a full rebuild of
+machine's 1-minute load average around each timed run (the machine may be shared, and a ratio
+measured under load is read with it). The incremental state is checked against a full rebuild of
 the same inputs (`sales_wide`'s rows and net amount, the customer tables row for row).
 
     .venv/bin/python -m bench.batch_incremental [--lines 10000000]
@@ -44,7 +43,7 @@ from bench.harness import worker_result
 from bench.results_file import figure, write_results
 from bench.spark_scans import rows_read_by_scans
 from contract.customers import CUSTOMER_TABLES
-from contract.lake import LakeLocation, gold_run, silver_run
+from contract.lake import gold_run, silver_run
 from contract.lake_io import LakeFiles
 from contract.publication import Publication
 from contract.settings import Settings
@@ -83,7 +82,8 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
     full = run_batch(str(lake), CUTOFF, settings=settings, spark=spark)
     full_seconds = time.perf_counter() - started
     load.append(os.getloadavg()[0])
-    stored = _stored_bytes(lake, settings, full)
+    files = LakeFiles.open(str(lake), settings)
+    stored = _stored_bytes(files, full)
 
     new_day_end = CUTOFF + timedelta(days=1)
     new_lines = generate_lake(
@@ -102,7 +102,7 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
     incremental_seconds = time.perf_counter() - started
     load.append(os.getloadavg()[0])
     rss = peak_rss_bytes()
-    index = _index_read(spark, lake, settings, full, new_day_end)
+    index = _index_read(spark, files, full, new_day_end)
     reuse = _publication_alternatives(lake, settings, incremental)
     check = run_batch(str(lake), new_day_end, settings=settings, spark=spark, full=True)
     spark.stop()
@@ -132,43 +132,40 @@ def run_worker(lake: Path, history_lines: int, days: int) -> dict[str, Any]:
 
 
 def _index_read(
-    spark: SparkSession, lake: Path, settings: Settings, base: Publication, cutoff: datetime
+    spark: SparkSession, files: LakeFiles, base: Publication, cutoff: datetime
 ) -> dict[str, int]:
     """Index entries the incremental run's read of `base`'s event-id index returns (the rows of
     the pages its new ids' ranges reach, `batch_layer.index_ranges`), all the entries, and the
     bytes of the index's files."""
-    location = LakeLocation.parse(str(lake))
-    new_ids = inputs.read_bronze_events(spark, location, cutoff, base.cutoff)
-    index = silver_store.read_event_ids(spark, location, base.silver_runs)
-    files = LakeFiles.open(str(lake), settings)
+    new_ids = inputs.read_bronze_events(spark, files.location, cutoff, base.cutoff)
+    index = silver_store.read_event_ids(spark, files.location, base.silver_runs)
     return {
         "index_entries_read": rows_read_by_scans(
             index_ranges.within(index, index_ranges.new_id_ranges(new_ids))
         ),
         "index_entries": index.count(),
         "index_bytes": sum(
-            size
+            _kept_bytes(files, f"{silver_run(run)}/{silver_store.EVENT_IDS}")
             for run in base.silver_runs
-            for path, size in files.file_sizes(f"{silver_run(run)}/{silver_store.EVENT_IDS}")
-            if path.endswith(".parquet")
         ),
     }
 
 
-def _stored_bytes(lake: Path, settings: Settings, state: Publication) -> dict[str, int]:
+def _stored_bytes(files: LakeFiles, state: Publication) -> dict[str, int]:
     """What a full run keeps for all of history: the bytes of its silver part and of its gold run
     folder (`sales_wide`'s among them), and the events it read (every copy ingested)."""
-    files = LakeFiles.open(str(lake), settings)
-
-    def folder_bytes(folder: str) -> int:
-        return sum(size for _, size in files.file_sizes(folder))
-
     return {
         "events_ingested": state.input_counts["bronze_events"] + state.input_counts["csv_events"],
-        "silver_bytes": folder_bytes(silver_run(state.run_id)),
-        "gold_bytes": folder_bytes(gold_run(state.run_id)),
-        "sales_wide_bytes": folder_bytes(f"{gold_run(state.run_id)}/sales_wide"),
+        "silver_bytes": _kept_bytes(files, silver_run(state.run_id)),
+        "gold_bytes": _kept_bytes(files, gold_run(state.run_id)),
+        "sales_wide_bytes": _kept_bytes(files, f"{gold_run(state.run_id)}/sales_wide"),
     }
+
+
+def _kept_bytes(files: LakeFiles, folder: str) -> int:
+    """The bytes of the files under `folder` that a lake on S3 keeps too: the checksum files
+    (`.crc`) Hadoop writes beside each file on a local disk are left out."""
+    return sum(size for path, size in files.file_sizes(folder) if not path.endswith(".crc"))
 
 
 def _publication_alternatives(

@@ -4,7 +4,8 @@ The benchmarks write what they measure to `bench/results/` (`python -m bench.cos
 stream and the logs, `python -m bench.freshness` for bronze at a day's scale, `python -m
 bench.athena_scan` for what a dashboard refresh reads on Trino, Athena's engine, `python -m
 bench.realtime` and `python -m bench.serving_s3` for the DuckDB serving task, `python -m
-bench.batch_incremental` for the event-id index the nightly run reads). This module maps
+bench.batch_incremental` for the event-id index the nightly run reads and the silver and gold a
+full run keeps). This module maps
 those figures onto the model's inputs, so `salesflow cost` prices a deployment from what the code
 does today and says, line by line, which inputs are measured and which are still assumed. A
 figure missing from the results (a fresh checkout that never ran the benchmarks keeps the
